@@ -1,0 +1,73 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { infraNodePorts } from "../config/catalog";
+import { ingressFor, PartArgs, Workload } from "./workload";
+
+export interface CiArgs extends PartArgs {
+    readonly claimName: pulumi.Input<string>;
+}
+
+/**
+ * Jenkins with its ServiceAccount and RBAC all in the platform's namespace: it runs agent pods there and
+ * deploys the platform's Deployments, Services and Ingresses there, and nowhere else.
+ */
+export class Ci extends pulumi.ComponentResource {
+    public readonly workload: Workload;
+    public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+
+    constructor(name: string, args: CiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("egov:platform:Ci", name, {}, opts);
+        const parent = { parent: this };
+        const cfg = args.config;
+        const meta = (n: string) => ({ name: n, namespace: args.namespace, labels: { ...args.commonLabels, tier: "cicd", app: "jenkins" } });
+
+        this.serviceAccount = new k8s.core.v1.ServiceAccount("jenkins", { metadata: meta("jenkins") }, parent);
+        const roles: Record<string, k8s.types.input.rbac.v1.PolicyRule[]> = {
+            // Kubernetes plugin: agent pods and their logs.
+            "jenkins-agents": [
+                { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "patch", "update", "watch"] },
+                { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
+                { apiGroups: [""], resources: ["pods/log"], verbs: ["get", "list", "watch"] },
+                { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
+                { apiGroups: [""], resources: ["secrets"], verbs: ["get"] },
+            ],
+            // Pipelines: roll out the platform's workloads.
+            "jenkins-deployer": [
+                { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+                { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "create", "update", "patch", "delete"] },
+                { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "create", "update", "patch", "delete"] },
+            ],
+        };
+        for (const [roleName, rules] of Object.entries(roles)) {
+            const role = new k8s.rbac.v1.Role(roleName, { metadata: meta(roleName), rules }, parent);
+            new k8s.rbac.v1.RoleBinding(roleName, {
+                metadata: meta(roleName),
+                subjects: [{ kind: "ServiceAccount", name: this.serviceAccount.metadata.name, namespace: args.namespace }],
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+            }, parent);
+        }
+
+        this.workload = new Workload("jenkins", {
+            namespace: args.namespace,
+            name: "jenkins",
+            tier: "cicd",
+            commonLabels: args.commonLabels,
+            kind: "StatefulSet",
+            image: cfg.images.jenkins,
+            ports: [{ name: "http", port: 8080, nodePort: infraNodePorts.jenkinsHttp }],
+            extraServices: { jnlp: [{ name: "jnlp", port: 50000, nodePort: infraNodePorts.jenkinsAgent }] },
+            serviceType: cfg.serviceType,
+            replicas: 1,
+            serviceAccountName: this.serviceAccount.metadata.name,
+            env: [args.timezoneEnv],
+            resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+            // The image runs as uid 1000; fsGroup makes the volume writable for it.
+            podSecurityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true },
+            readinessProbe: { httpGet: { path: "/login", port: 8080 }, initialDelaySeconds: 30, periodSeconds: 10 },
+            volumeMounts: [{ name: "jenkins-home", mountPath: "/var/jenkins_home" }],
+            volumes: [{ name: "jenkins-home", persistentVolumeClaim: { claimName: args.claimName } }],
+            ingress: ingressFor(cfg, "jenkins", 8080),
+        }, parent);
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,126 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "../config";
+import { Credentials, secretEnv } from "./credentials";
+import { PartArgs, Workload } from "./workload";
+
+export interface DatabaseArgs extends PartArgs {
+    readonly credentials: Credentials;
+    readonly claimName: pulumi.Input<string>;
+}
+
+const primaryCnf = `[mysqld]
+log-bin
+character-set-server=utf8
+collation-server=utf8_general_ci
+`;
+const replicaCnf = `[mysqld]
+super-read-only
+character-set-server=utf8
+collation-server=utf8_general_ci
+`;
+
+// Picks server-id and the primary/replica cnf from the pod ordinal, as the reference does.
+const initScript = `set -ex
+[[ $HOSTNAME =~ -([0-9]+)$ ]] || exit 1
+ordinal=\${BASH_REMATCH[1]}
+echo [mysqld] > /mnt/conf.d/server-id.cnf
+echo server-id=$((100 + ordinal)) >> /mnt/conf.d/server-id.cnf
+if [[ $ordinal -eq 0 ]]; then
+  cp /mnt/mysql-configmap/primary.cnf /mnt/conf.d/
+else
+  cp /mnt/mysql-configmap/replica.cnf /mnt/conf.d/
+fi
+`;
+
+/** SQL run once on an empty data directory: the application's extra databases, granted to its user. */
+export function databasesSql(cfg: PlatformConfig["database"]): string {
+    return cfg.databases
+        .map((db) => `CREATE DATABASE IF NOT EXISTS \`${db}\`;\nGRANT ALL PRIVILEGES ON \`${db}\`.* TO '${cfg.username}'@'%';\n`)
+        .join("");
+}
+
+/** MySQL as a StatefulSet on the platform's data claim, with generated root and application passwords. */
+export class Database extends pulumi.ComponentResource {
+    public readonly workload: Workload;
+    public readonly configMap: k8s.core.v1.ConfigMap;
+    public readonly initScripts: k8s.core.v1.ConfigMap;
+    public readonly host: pulumi.Output<string>;
+    public readonly port = 3306;
+
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("egov:platform:Database", name, {}, opts);
+        const parent = { parent: this };
+        const cfg = args.config;
+        const labels = { ...args.commonLabels, tier: "database" };
+        const mysqlSecret = args.credentials.mysql;
+
+        this.configMap = new k8s.core.v1.ConfigMap("mysql-configmap", {
+            metadata: { namespace: args.namespace, labels: { ...labels, app: "mysql" } },
+            data: {
+                "mysql-database": cfg.database.name,
+                "mysql-root-host": "%",
+                "primary.cnf": primaryCnf,
+                "replica.cnf": replicaCnf,
+            },
+        }, parent);
+        // Ours first (00-), then the user's scripts in name order.
+        this.initScripts = new k8s.core.v1.ConfigMap("mysql-initdb", {
+            metadata: { namespace: args.namespace, labels: { ...labels, app: "mysql" } },
+            data: {
+                "00-egov-databases.sql": databasesSql(cfg.database),
+                ...Object.fromEntries(Object.entries(cfg.database.initScripts).map(([f, sql]) => [`10-${f}`, sql])),
+            },
+        }, parent);
+
+        const cm = this.configMap.metadata.name;
+        const cmEnv = (name: string, key: string) => ({ name, valueFrom: { configMapKeyRef: { name: cm, key } } });
+        // The probe authenticates with the generated root password; the reference's password-less probe cannot.
+        const sqlProbe = ["bash", "-c", 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql -uroot -h 127.0.0.1 -e "SELECT 1"'];
+
+        this.workload = new Workload("mysql", {
+            namespace: args.namespace,
+            name: "mysql",
+            tier: "database",
+            commonLabels: args.commonLabels,
+            kind: "StatefulSet",
+            image: cfg.images.mysql,
+            ports: [{ name: "mysql", port: this.port }],
+            serviceType: "ClusterIP",
+            replicas: 1,
+            env: [
+                cmEnv("MYSQL_DATABASE", "mysql-database"),
+                cmEnv("MYSQL_ROOT_HOST", "mysql-root-host"),
+                args.timezoneEnv,
+                secretEnv("MYSQL_ROOT_PASSWORD", mysqlSecret, "root-password"),
+                secretEnv("MYSQL_USER", mysqlSecret, "username"),
+                secretEnv("MYSQL_PASSWORD", mysqlSecret, "password"),
+            ],
+            resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+            startupProbe: { exec: { command: ["mysqladmin", "ping"] }, initialDelaySeconds: 10, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 60 },
+            readinessProbe: { exec: { command: sqlProbe }, initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 2 },
+            initContainers: [{
+                name: "init-mysql",
+                image: cfg.images.mysql,
+                command: ["bash", "-c", initScript],
+                volumeMounts: [
+                    { name: "mysql-conf", mountPath: "/mnt/conf.d" },
+                    { name: "mysql-configmap", mountPath: "/mnt/mysql-configmap" },
+                ],
+            }],
+            volumeMounts: [
+                { name: "mysql-data", mountPath: "/var/lib/mysql", subPath: "mysql" },
+                { name: "mysql-conf", mountPath: "/etc/mysql/conf.d" },
+                { name: "mysql-initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true },
+            ],
+            volumes: [
+                { name: "mysql-conf", emptyDir: {} },
+                { name: "mysql-configmap", configMap: { name: cm } },
+                { name: "mysql-initdb", configMap: { name: this.initScripts.metadata.name } },
+                { name: "mysql-data", persistentVolumeClaim: { claimName: args.claimName } },
+            ],
+        }, parent);
+        this.host = this.workload.host;
+        this.registerOutputs({ host: this.host });
+    }
+}

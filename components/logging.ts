@@ -1,0 +1,104 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { infraNodePorts } from "../config/catalog";
+import { ingressFor, PartArgs, Workload } from "./workload";
+
+/** Logstash listens here for the services' LogstashTcpSocketAppender (json_lines). */
+export const LOGSTASH_PORT = 8088;
+
+/** Elasticsearch, Logstash (TCP json_lines -> Elasticsearch) and Kibana behind an Ingress. */
+export class Logging extends pulumi.ComponentResource {
+    public readonly elasticsearch: Workload;
+    public readonly logstash: Workload;
+    public readonly kibana: Workload;
+    public readonly elasticsearchUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: PartArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("egov:platform:Logging", name, {}, opts);
+        const parent = { parent: this };
+        const cfg = args.config;
+        const base = { namespace: args.namespace, tier: "logging", commonLabels: args.commonLabels, replicas: 1 };
+        const labels = { ...args.commonLabels, tier: "logging" };
+
+        this.elasticsearch = new Workload("elasticsearch", {
+            ...base,
+            name: "elasticsearch",
+            image: cfg.images.elasticsearch,
+            ports: [{ name: "http", port: 9200 }, { name: "transport", port: 9300 }],
+            serviceType: "ClusterIP",
+            env: [
+                { name: "discovery.type", value: "single-node" },
+                { name: "ES_JAVA_OPTS", value: "-Xms512m -Xmx512m" },
+                args.timezoneEnv,
+            ],
+            resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+            readinessProbe: { httpGet: { path: "/_cluster/health?local=true", port: 9200 }, initialDelaySeconds: 20, periodSeconds: 10 },
+        }, parent);
+        this.elasticsearchUrl = pulumi.interpolate`http://${this.elasticsearch.host}:9200`;
+
+        const logstashConfig = new k8s.core.v1.ConfigMap("logstash-configmap", {
+            metadata: { namespace: args.namespace, labels: { ...labels, app: "logstash" } },
+            data: {
+                "logstash.conf": pulumi.interpolate`input {
+  tcp {
+    port => ${LOGSTASH_PORT}
+    codec => json_lines
+  }
+}
+
+output {
+  elasticsearch {
+    hosts => "${this.elasticsearchUrl}"
+  }
+}
+`,
+                // Monitoring API on all interfaces so probes can reach it.
+                "logstash.yml": "http.host: \"0.0.0.0\"\npath.config: /usr/share/logstash/pipeline\n",
+            },
+        }, parent);
+        this.logstash = new Workload("logstash", {
+            ...base,
+            name: "logstash",
+            image: cfg.images.logstash,
+            ports: [{ name: "tcp-json", port: LOGSTASH_PORT }],
+            serviceType: "ClusterIP",
+            env: [args.timezoneEnv],
+            resources: { requests: { cpu: "250m", memory: "768Mi" }, limits: { cpu: "1", memory: "1536Mi" } },
+            readinessProbe: { tcpSocket: { port: LOGSTASH_PORT }, initialDelaySeconds: 30, periodSeconds: 10 },
+            volumeMounts: [
+                { name: "config", mountPath: "/usr/share/logstash/config/logstash.yml", subPath: "logstash.yml" },
+                { name: "pipeline", mountPath: "/usr/share/logstash/pipeline" },
+            ],
+            volumes: [
+                { name: "config", configMap: { name: logstashConfig.metadata.name, items: [{ key: "logstash.yml", path: "logstash.yml" }] } },
+                { name: "pipeline", configMap: { name: logstashConfig.metadata.name, items: [{ key: "logstash.conf", path: "logstash.conf" }] } },
+            ],
+        }, parent);
+
+        const kibanaConfig = new k8s.core.v1.ConfigMap("kibana-configmap", {
+            metadata: { namespace: args.namespace, labels: { ...labels, app: "kibana" } },
+            data: {
+                "kibana.yml": pulumi.interpolate`server.name: kibana
+server.host: "0.0.0.0"
+elasticsearch.hosts: ["${this.elasticsearchUrl}"]
+`,
+            },
+        }, parent);
+        this.kibana = new Workload("kibana", {
+            ...base,
+            name: "kibana",
+            image: cfg.images.kibana,
+            ports: [{ name: "http", port: 5601, nodePort: infraNodePorts.kibana }],
+            serviceType: cfg.serviceType,
+            env: [args.timezoneEnv],
+            resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+            readinessProbe: { httpGet: { path: "/api/status", port: 5601 }, initialDelaySeconds: 30, periodSeconds: 10 },
+            // Only kibana.yml is replaced; the image's other config files stay.
+            volumeMounts: [{ name: "config", mountPath: "/usr/share/kibana/config/kibana.yml", subPath: "kibana.yml" }],
+            volumes: [{ name: "config", configMap: { name: kibanaConfig.metadata.name } }],
+            ingress: ingressFor(cfg, "kibana", 5601),
+        }, parent);
+
+        this.registerOutputs({ elasticsearchUrl: this.elasticsearchUrl });
+    }
+}

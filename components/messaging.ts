@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import { infraNodePorts } from "../config/catalog";
+import { Credentials, secretEnv } from "./credentials";
+import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
+
+export interface MessagingArgs extends PartArgs {
+    readonly credentials: Credentials;
+}
+
+/** RabbitMQ with a generated user (never guest/guest) and its management UI behind an Ingress. */
+export class Messaging extends pulumi.ComponentResource {
+    public readonly workload: Workload;
+    public readonly host: pulumi.Output<string>;
+    public readonly port = 5672;
+    public readonly managementPort = 15672;
+
+    constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("egov:platform:Messaging", name, {}, opts);
+        const cfg = args.config;
+        this.workload = new Workload("rabbitmq", {
+            namespace: args.namespace,
+            name: "rabbitmq",
+            tier: "backend",
+            commonLabels: args.commonLabels,
+            image: cfg.images.rabbitmq,
+            ports: [
+                { name: "amqp", port: this.port, nodePort: infraNodePorts.rabbitmqAmqp },
+                { name: "management", port: this.managementPort, nodePort: infraNodePorts.rabbitmqManagement },
+            ],
+            serviceType: cfg.serviceType,
+            replicas: 1,
+            env: [
+                args.timezoneEnv,
+                secretEnv("RABBITMQ_DEFAULT_USER", args.credentials.rabbitmq, "username"),
+                secretEnv("RABBITMQ_DEFAULT_PASS", args.credentials.rabbitmq, "password"),
+            ],
+            resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+            startupProbe: httpProbes("/", this.managementPort).startupProbe,
+            readinessProbe: httpProbes("/", this.managementPort).readinessProbe,
+            ingress: ingressFor(cfg, "rabbitmq", this.managementPort),
+        }, { parent: this });
+        this.host = this.workload.host;
+        this.registerOutputs({ host: this.host });
+    }
+}

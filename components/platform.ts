@@ -1,0 +1,155 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig } from "../config";
+import { backendServices, frontends } from "../config/catalog";
+import { APP_HOME, BackendConfigKey, BackendService } from "./backend-service";
+import { Ci } from "./ci";
+import { Credentials } from "./credentials";
+import { Database } from "./database";
+import { Frontend } from "./frontend";
+import { Logging, LOGSTASH_PORT } from "./logging";
+import { Messaging } from "./messaging";
+import { Storage } from "./storage";
+import { Tracing } from "./tracing";
+import { EnvVar, PartArgs, publicUrl } from "./workload";
+
+export interface PlatformArgs {
+    readonly config: PlatformConfig;
+}
+
+/** The stack's output contract, read by other stacks through StackReference. */
+export interface PlatformOutputs {
+    namespace: pulumi.Output<string>;
+    storageClass: pulumi.Output<string>;
+    urls: Record<string, string>;
+    endpoints: Record<string, pulumi.Output<string>>;
+    secretNames: Record<"mysql" | "rabbitmq" | "eureka" | "token", pulumi.Output<string>>;
+    credentials: pulumi.Output<unknown>;
+}
+
+/** The whole eGovFrame MSA platform in one namespace. */
+export class Platform extends pulumi.ComponentResource {
+    public readonly outputs: PlatformOutputs;
+    public readonly backends: Record<string, BackendService> = {};
+    public readonly frontends: Record<string, Frontend> = {};
+
+    constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("egov:platform:Platform", name, {}, opts);
+        const parent = { parent: this };
+        const cfg = args.config;
+        const commonLabels = {
+            "app.kubernetes.io/part-of": "egov-platform",
+            "app.kubernetes.io/managed-by": "pulumi",
+            env: cfg.environment,
+        };
+
+        // Deleting the namespace would delete the protected claims with it, so it is protected alike.
+        const namespace: pulumi.Output<string> = cfg.createNamespace
+            ? new k8s.core.v1.Namespace("namespace", { metadata: { name: cfg.namespace, labels: commonLabels } },
+                { ...parent, protect: cfg.storage.protect }).metadata.name
+            : pulumi.output(cfg.namespace);
+        const svcHost = (svc: string) => pulumi.interpolate`${svc}.${namespace}.svc.cluster.local`;
+
+        const commonConfig = new k8s.core.v1.ConfigMap("common-configmap", {
+            metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },
+            data: { APP_HOME, TZ: cfg.timezone },
+        }, parent);
+        const backendData: Partial<Record<BackendConfigKey, pulumi.Output<string>>> = {
+            EUREKA_INSTANCE_HOSTNAME: svcHost("discovery"),
+            APIGATEWAY_HOSTNAME: svcHost("apigateway"),
+            SPRING_CLOUD_CONFIG_URI: pulumi.interpolate`http://${svcHost("config")}:8888`,
+            MYSQL_HOSTNAME: svcHost("mysql"),
+            RABBITMQ_HOSTNAME: svcHost("rabbitmq"),
+        };
+        if (cfg.tracing.enabled) backendData.ZIPKIN_HOSTNAME = svcHost("zipkin");
+        if (cfg.logging.enabled) backendData.LOGSTASH_HOSTNAME = svcHost("logstash");
+        const backendConfig = new k8s.core.v1.ConfigMap("backend-configmap", {
+            metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },
+            data: backendData,
+        }, parent);
+
+        const timezoneEnv: EnvVar = { name: "TZ", valueFrom: { configMapKeyRef: { name: commonConfig.metadata.name, key: "TZ" } } };
+        const part: PartArgs = { namespace, config: cfg, commonLabels, timezoneEnv };
+
+        const credentials = new Credentials("credentials", {
+            namespace,
+            commonLabels,
+            databaseUsername: cfg.database.username,
+            messagingUsername: cfg.messaging.username,
+            discoveryUsername: cfg.discovery.username,
+        }, parent);
+
+        const claims: Record<string, string> = { backend: cfg.storage.sizes.shared, mysql: cfg.storage.sizes.mysql };
+        if (cfg.ci.enabled) claims.jenkins = cfg.storage.sizes.jenkins;
+        const storage = new Storage("storage", {
+            namespace,
+            storage: cfg.storage,
+            provisionerImage: cfg.images.nfsProvisioner,
+            commonLabels,
+            claims,
+        }, parent);
+
+        const database = new Database("database", { ...part, credentials, claimName: storage.claims.mysql.metadata.name }, parent);
+        const messaging = new Messaging("messaging", { ...part, credentials }, parent);
+        const tracing = cfg.tracing.enabled ? new Tracing("tracing", part, parent) : undefined;
+        const logging = cfg.logging.enabled ? new Logging("logging", part, parent) : undefined;
+        if (cfg.ci.enabled) new Ci("ci", { ...part, claimName: storage.claims.jenkins.metadata.name }, parent);
+
+        // What the reference did with a fixed apply order: config and discovery first, then the rest.
+        const foundation: pulumi.Resource[] = [];
+        for (const spec of backendServices) {
+            const dependsOn: pulumi.Resource[] = [];
+            if (spec.usesConfigServer || spec.usesDiscovery) dependsOn.push(...foundation);
+            if (spec.needsDatabase) dependsOn.push(database);
+            if (spec.usesMessaging) dependsOn.push(messaging);
+            const svc = new BackendService(spec.name, {
+                ...part,
+                spec,
+                credentials,
+                backendConfigMap: backendConfig.metadata.name,
+                commonConfigMap: commonConfig.metadata.name,
+                sharedClaimName: storage.claims.backend.metadata.name,
+            }, { ...parent, dependsOn });
+            this.backends[spec.name] = svc;
+            if (spec.name === "config" || spec.isDiscoveryServer) foundation.push(svc);
+        }
+        for (const spec of frontends) {
+            this.frontends[spec.name] = new Frontend(`frontend-${spec.name}`, { ...part, spec }, parent);
+        }
+
+        const urls: Record<string, string> = {};
+        for (const s of [...backendServices, ...frontends]) if (s.ingressHost) urls[s.name] = publicUrl(cfg, s.ingressHost);
+        urls.rabbitmq = publicUrl(cfg, "rabbitmq");
+        if (tracing) urls.zipkin = publicUrl(cfg, "zipkin");
+        if (logging) urls.kibana = publicUrl(cfg, "kibana");
+        if (cfg.ci.enabled) urls.jenkins = publicUrl(cfg, "jenkins");
+
+        const endpoints: Record<string, pulumi.Output<string>> = {
+            mysql: pulumi.interpolate`${database.host}:${database.port}`,
+            rabbitmq: pulumi.interpolate`${messaging.host}:${messaging.port}`,
+            configServer: backendData.SPRING_CLOUD_CONFIG_URI as pulumi.Output<string>,
+            discovery: pulumi.interpolate`http://${this.backends.discovery.workload.host}:8761/eureka`,
+            apigateway: pulumi.interpolate`http://${this.backends.apigateway.workload.host}:8000`,
+        };
+        if (tracing) endpoints.zipkin = pulumi.interpolate`http://${tracing.host}:${tracing.port}`;
+        if (logging) {
+            endpoints.elasticsearch = logging.elasticsearchUrl;
+            endpoints.logstash = pulumi.interpolate`${logging.logstash.host}:${LOGSTASH_PORT}`;
+        }
+
+        this.outputs = {
+            namespace,
+            storageClass: storage.className,
+            urls,
+            endpoints,
+            secretNames: {
+                mysql: credentials.mysql.name,
+                rabbitmq: credentials.rabbitmq.name,
+                eureka: credentials.eureka.name,
+                token: credentials.token.name,
+            },
+            credentials: pulumi.secret(credentials.values),
+        };
+        this.registerOutputs({ ...this.outputs });
+    }
+}

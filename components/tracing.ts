@@ -1,0 +1,34 @@
+import * as pulumi from "@pulumi/pulumi";
+import { infraNodePorts } from "../config/catalog";
+import { PlatformConfig } from "../config";
+import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
+
+/** Zipkin, collecting the backend services' traces, with its UI behind an Ingress. */
+export class Tracing extends pulumi.ComponentResource {
+    public readonly workload: Workload;
+    public readonly host: pulumi.Output<string>;
+    public readonly port = 9411;
+
+    constructor(name: string, args: PartArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("egov:platform:Tracing", name, {}, opts);
+        const cfg: PlatformConfig = args.config;
+        const probes = httpProbes("/zipkin/", this.port);
+        this.workload = new Workload("zipkin", {
+            namespace: args.namespace,
+            name: "zipkin",
+            tier: "backend",
+            commonLabels: args.commonLabels,
+            image: cfg.images.zipkin,
+            ports: [{ name: "http", port: this.port, nodePort: infraNodePorts.zipkin }],
+            serviceType: cfg.serviceType,
+            replicas: 1,
+            env: [args.timezoneEnv],
+            resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+            startupProbe: probes.startupProbe,
+            readinessProbe: probes.readinessProbe,
+            ingress: ingressFor(cfg, "zipkin", this.port),
+        }, { parent: this });
+        this.host = this.workload.host;
+        this.registerOutputs({ host: this.host });
+    }
+}

@@ -1,0 +1,227 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PlatformConfig, ResourceQuantities, ServiceType } from "../config";
+
+type Input<T> = pulumi.Input<T>;
+export type EnvVar = k8s.types.input.core.v1.EnvVar;
+
+/** What every part of the platform is given. */
+export interface PartArgs {
+    readonly namespace: pulumi.Input<string>;
+    readonly config: PlatformConfig;
+    readonly commonLabels: Readonly<Record<string, string>>;
+    /** TZ from the common ConfigMap. */
+    readonly timezoneEnv: EnvVar;
+}
+type Probe = k8s.types.input.core.v1.Probe;
+
+export interface WorkloadPort {
+    readonly name: string;
+    readonly port: number;
+    /** Used when the Service type is NodePort. */
+    readonly nodePort?: number;
+}
+
+export interface WorkloadIngress {
+    readonly host: string;
+    /** The Service port the Ingress routes to. */
+    readonly port: number;
+    readonly className?: string;
+    readonly tlsSecretName?: string;
+    readonly waitForAddress: boolean;
+}
+
+export interface WorkloadArgs {
+    readonly namespace: Input<string>;
+    /** Also the Service name, i.e. the in-cluster host name. */
+    readonly name: string;
+    readonly tier: string;
+    readonly commonLabels: Readonly<Record<string, string>>;
+    readonly kind?: "Deployment" | "StatefulSet";
+    readonly image: string;
+    readonly imagePullPolicy?: string;
+    readonly ports: readonly WorkloadPort[];
+    /** Ports exposed by a second Service of their own, e.g. Jenkins' agent port (name suffix -> ports). */
+    readonly extraServices?: Readonly<Record<string, readonly WorkloadPort[]>>;
+    readonly serviceType: ServiceType;
+    readonly env?: Input<Input<EnvVar>[]>;
+    readonly command?: string[];
+    /** A fixed count, or autoscaled from `replicas` (the minimum) to `maxReplicas`. */
+    readonly replicas: number;
+    readonly autoscaling?: { readonly maxReplicas: number; readonly targetCPUUtilizationPercentage: number };
+    readonly resources?: ResourceQuantities;
+    readonly startupProbe?: Probe;
+    readonly readinessProbe?: Probe;
+    readonly livenessProbe?: Probe;
+    readonly podSecurityContext?: k8s.types.input.core.v1.PodSecurityContext;
+    readonly securityContext?: k8s.types.input.core.v1.SecurityContext;
+    readonly serviceAccountName?: Input<string>;
+    readonly initContainers?: Input<k8s.types.input.core.v1.Container>[];
+    readonly volumes?: Input<Input<k8s.types.input.core.v1.Volume>[]>;
+    readonly volumeMounts?: Input<k8s.types.input.core.v1.VolumeMount>[];
+    readonly recreateOnUpdate?: boolean;
+    readonly ingress?: WorkloadIngress;
+}
+
+/** Hardening applied to every application container unless a component says otherwise. */
+export const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+};
+
+export function httpProbes(path: string, port: number, readinessDelay = 10): Pick<WorkloadArgs, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+    const httpGet = { path, port };
+    return {
+        startupProbe: { httpGet, initialDelaySeconds: 10, periodSeconds: 5, successThreshold: 1, failureThreshold: 36 },
+        readinessProbe: { httpGet, initialDelaySeconds: readinessDelay, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+        livenessProbe: { httpGet, initialDelaySeconds: 60, periodSeconds: 30, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3 },
+    };
+}
+
+/**
+ * One workload: a Deployment or StatefulSet, its Service(s), and optionally an Ingress and an autoscaler.
+ * The Service selector is the pod template's own labels, so the two cannot drift apart.
+ */
+export class Workload extends pulumi.ComponentResource {
+    public readonly workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet;
+    public readonly service: k8s.core.v1.Service;
+    public readonly extraServices: k8s.core.v1.Service[] = [];
+    public readonly ingress?: k8s.networking.v1.Ingress;
+    public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+    /** Host name of the Service inside the cluster. */
+    public readonly host: pulumi.Output<string>;
+
+    constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("egov:platform:Workload", name, {}, opts);
+        const parent = { parent: this };
+        const kind = args.kind ?? "Deployment";
+        const selector = { app: args.name, tier: args.tier };
+        const labels = { ...args.commonLabels, ...selector, "app.kubernetes.io/name": args.name };
+        const metadata = (suffix: string) => ({ name: `${args.name}${suffix}`, namespace: args.namespace, labels });
+
+        const podSpec: k8s.types.input.core.v1.PodSpec = {
+            serviceAccountName: args.serviceAccountName,
+            securityContext: args.podSecurityContext,
+            initContainers: args.initContainers,
+            containers: [{
+                name: args.name,
+                image: args.image,
+                imagePullPolicy: args.imagePullPolicy,
+                command: args.command,
+                ports: [...args.ports, ...Object.values(args.extraServices ?? {}).flat()]
+                    .map((p) => ({ name: p.name, containerPort: p.port })),
+                env: args.env,
+                resources: args.resources,
+                startupProbe: args.startupProbe,
+                readinessProbe: args.readinessProbe,
+                livenessProbe: args.livenessProbe,
+                securityContext: args.securityContext,
+                volumeMounts: args.volumeMounts,
+            }],
+            volumes: args.volumes,
+        };
+        const template = { metadata: { labels }, spec: podSpec };
+        // An autoscaler owns spec.replicas: leaving it out keeps `pulumi up` from resetting the scale.
+        const replicas = args.autoscaling ? undefined : args.replicas;
+
+        if (kind === "StatefulSet") {
+            this.workload = new k8s.apps.v1.StatefulSet(args.name, {
+                metadata: metadata("-statefulset"),
+                spec: { serviceName: args.name, replicas, selector: { matchLabels: selector }, template },
+            }, parent);
+        } else {
+            this.workload = new k8s.apps.v1.Deployment(args.name, {
+                metadata: metadata("-deployment"),
+                spec: {
+                    replicas,
+                    selector: { matchLabels: selector },
+                    strategy: args.recreateOnUpdate ? { type: "Recreate" } : undefined,
+                    template,
+                },
+            }, parent);
+        }
+
+        const podLabels = this.workload.spec.template.metadata.labels;
+        const makeService = (svcName: string, ports: readonly WorkloadPort[]) =>
+            new k8s.core.v1.Service(svcName, {
+                metadata: { name: svcName, namespace: args.namespace, labels },
+                spec: {
+                    type: args.serviceType,
+                    selector: podLabels.apply((l) => Object.fromEntries(Object.keys(selector).map((k) => [k, l[k]]))),
+                    ports: ports.map((p) => ({
+                        name: p.name,
+                        port: p.port,
+                        targetPort: p.name,
+                        protocol: "TCP",
+                        nodePort: args.serviceType === "NodePort" ? p.nodePort : undefined,
+                    })),
+                },
+            }, parent);
+        this.service = makeService(args.name, args.ports);
+        for (const [suffix, ports] of Object.entries(args.extraServices ?? {})) {
+            this.extraServices.push(makeService(`${args.name}-${suffix}`, ports));
+        }
+        this.host = pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local`;
+
+        if (args.autoscaling) {
+            this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(args.name, {
+                metadata: metadata("-hpa-cpu"),
+                spec: {
+                    scaleTargetRef: { apiVersion: "apps/v1", kind, name: this.workload.metadata.name },
+                    minReplicas: args.replicas,
+                    maxReplicas: args.autoscaling.maxReplicas,
+                    metrics: [{
+                        type: "Resource",
+                        resource: {
+                            name: "cpu",
+                            target: { type: "Utilization", averageUtilization: args.autoscaling.targetCPUUtilizationPercentage },
+                        },
+                    }],
+                },
+            }, parent);
+        }
+
+        if (args.ingress) {
+            const ing = args.ingress;
+            this.ingress = new k8s.networking.v1.Ingress(args.name, {
+                metadata: {
+                    ...metadata("-ingress"),
+                    // Without an ingress controller no address is ever assigned; waiting would hang `pulumi up`.
+                    annotations: ing.waitForAddress ? undefined : { "pulumi.com/skipAwait": "true" },
+                },
+                spec: {
+                    ingressClassName: ing.className,
+                    tls: ing.tlsSecretName ? [{ hosts: [ing.host], secretName: ing.tlsSecretName }] : undefined,
+                    rules: [{
+                        host: ing.host,
+                        http: {
+                            paths: [{
+                                path: "/",
+                                pathType: "Prefix",
+                                backend: { service: { name: this.service.metadata.name, port: { number: ing.port } } },
+                            }],
+                        },
+                    }],
+                },
+            }, parent);
+        }
+
+        this.registerOutputs({ host: this.host });
+    }
+}
+
+/** Ingress settings for a public host `<prefix>.<domain>` from the stack config. */
+export function ingressFor(cfg: PlatformConfig, hostPrefix: string, port: number): WorkloadIngress {
+    return {
+        host: `${hostPrefix}.${cfg.domain}`,
+        port,
+        className: cfg.ingress.className,
+        tlsSecretName: cfg.ingress.tlsSecretName,
+        waitForAddress: cfg.ingress.waitForAddress,
+    };
+}
+
+/** The public URL an Ingress host is served at. */
+export function publicUrl(cfg: PlatformConfig, hostPrefix: string): string {
+    return `${cfg.ingress.tlsSecretName ? "https" : "http"}://${hostPrefix}.${cfg.domain}`;
+}

@@ -1,0 +1,113 @@
+// The workload catalog: what the platform deploys, as data. A new backend service is one entry here.
+
+/** Which shared settings a backend service reads from the backend ConfigMap and which secrets it needs. */
+export interface BackendServiceSpec {
+    /** Service name: the in-cluster DNS name, the Eureka id and the image suffix. */
+    readonly name: string;
+    readonly port: number;
+    /** Reads MySQL (DB_USERNAME / DB_PASSWORD and MYSQL_HOSTNAME). */
+    readonly needsDatabase: boolean;
+    /** Mounts the shared backend volume at APP_HOME. */
+    readonly needsSharedVolume: boolean;
+    /** Registers with (and authenticates to) the discovery server. */
+    readonly usesDiscovery: boolean;
+    /** Reads its settings from the config server. */
+    readonly usesConfigServer: boolean;
+    /** Talks to RabbitMQ (Spring Cloud Bus and events). */
+    readonly usesMessaging: boolean;
+    /** Is the Eureka server itself: its own user comes from SPRING_SECURITY_USER_*. */
+    readonly isDiscoveryServer: boolean;
+    /** Sends traces to Zipkin. */
+    readonly usesTracing: boolean;
+    /** Signs or verifies JWTs (TOKEN_SECRET). */
+    readonly usesToken: boolean;
+    /** Sets SERVER_PORT explicitly (the reference does so for the business services). */
+    readonly setsServerPort: boolean;
+    /** Public host prefix when exposed through an Ingress, e.g. "api" gives api.<domain>. */
+    readonly ingressHost?: string;
+    /** The reference's NodePort, used when serviceType is NodePort. */
+    readonly nodePort?: number;
+    /** Extra plain env vars (never secrets). */
+    readonly env?: Readonly<Record<string, string>>;
+}
+
+const business = {
+    port: 80,
+    needsDatabase: true,
+    usesDiscovery: true,
+    usesConfigServer: true,
+    usesMessaging: true,
+    isDiscoveryServer: false,
+    usesTracing: true,
+    usesToken: true,
+    setsServerPort: true,
+} as const;
+
+export const backendServices: readonly BackendServiceSpec[] = [
+    {
+        name: "config", port: 8888, needsDatabase: false, needsSharedVolume: false, usesDiscovery: false,
+        usesConfigServer: false, usesMessaging: true, isDiscoveryServer: false, usesTracing: false,
+        usesToken: false, setsServerPort: false,
+        env: { SEARCH_LOCATION: "classpath:/config" },
+    },
+    {
+        name: "discovery", port: 8761, needsDatabase: false, needsSharedVolume: false, usesDiscovery: false,
+        usesConfigServer: false, usesMessaging: false, isDiscoveryServer: true, usesTracing: false,
+        usesToken: false, setsServerPort: false,
+        ingressHost: "discovery", nodePort: 30002,
+    },
+    {
+        name: "apigateway", port: 8000, needsDatabase: false, needsSharedVolume: false, usesDiscovery: true,
+        usesConfigServer: true, usesMessaging: true, isDiscoveryServer: false, usesTracing: false,
+        usesToken: true, setsServerPort: false,
+        ingressHost: "api", nodePort: 30001,
+    },
+    { name: "user-service", ...business, needsSharedVolume: false },
+    { name: "portal-service", ...business, needsSharedVolume: true },
+    { name: "board-service", ...business, needsSharedVolume: true },
+    { name: "reserve-item-service", ...business, needsSharedVolume: false },
+    { name: "reserve-check-service", ...business, needsSharedVolume: false },
+    { name: "reserve-request-service", ...business, needsSharedVolume: false },
+];
+
+export interface FrontendSpec {
+    readonly name: "admin" | "portal";
+    readonly port: number;
+    readonly ingressHost: string;
+    readonly nodePort: number;
+}
+
+export const frontends: readonly FrontendSpec[] = [
+    { name: "admin", port: 3000, ingressHost: "admin", nodePort: 30011 },
+    { name: "portal", port: 3000, ingressHost: "portal", nodePort: 30012 },
+];
+
+/** Names a user can give per-service replica counts for. */
+export const scalableNames: readonly string[] = [
+    ...backendServices.map((s) => s.name),
+    ...frontends.map((f) => `frontend-${f.name}`),
+];
+
+/** Third-party images, overridable per stack through the `images` config key (for mirrors). */
+export const defaultImages = {
+    mysql: "mysql:5.7",
+    rabbitmq: "rabbitmq:3.13-management",
+    zipkin: "openzipkin/zipkin:3.4",
+    elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:7.10.1",
+    logstash: "docker.elastic.co/logstash/logstash:7.10.1",
+    kibana: "docker.elastic.co/kibana/kibana:7.10.1",
+    jenkins: "jenkins/jenkins:2.426.3-lts-jdk11",
+    nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
+} as const;
+
+export type ImageKey = keyof typeof defaultImages;
+
+/** NodePorts of the reference's infrastructure Services. */
+export const infraNodePorts = {
+    rabbitmqAmqp: 30003,
+    rabbitmqManagement: 30004,
+    kibana: 30005,
+    jenkinsHttp: 30006,
+    jenkinsAgent: 30007,
+    zipkin: 30008,
+} as const;

@@ -1,0 +1,420 @@
+// Stack config: read and validated here, once, before any resource is created.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { defaultImages, ImageKey, scalableNames } from "./catalog";
+
+export const PROJECT = "egov-platform";
+
+export const storageBackends = ["nfs", "cinder", "hostpath"] as const;
+export type StorageBackend = (typeof storageBackends)[number];
+export const environments = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof environments)[number];
+export const serviceTypes = ["ClusterIP", "NodePort"] as const;
+export type ServiceType = (typeof serviceTypes)[number];
+export const pullPolicies = ["Always", "IfNotPresent", "Never"] as const;
+export type PullPolicy = (typeof pullPolicies)[number];
+
+export interface ResourceQuantities {
+    readonly requests: { readonly cpu: string; readonly memory: string };
+    readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+export interface PlatformConfig {
+    readonly environment: Environment;
+    /** The one cluster this stack targets; never the ambient kubeconfig context. */
+    readonly cluster: { readonly kubeconfig?: string; readonly context?: string };
+    readonly namespace: string;
+    readonly createNamespace: boolean;
+    readonly domain: string;
+    readonly ingress: {
+        readonly className?: string;
+        /** Wait for the ingress controller to assign an address (needs a controller in the cluster). */
+        readonly waitForAddress: boolean;
+        readonly tlsSecretName?: string;
+    };
+    readonly image: { readonly registry: string; readonly tag: string; readonly pullPolicy: PullPolicy };
+    readonly images: Readonly<Record<ImageKey, string>>;
+    readonly serviceType: ServiceType;
+    /** Replica count per scalable workload (backend service name or frontend-<name>). */
+    readonly replicas: Readonly<Record<string, number>>;
+    readonly autoscaling: {
+        readonly enabled: boolean;
+        readonly maxReplicas: number;
+        readonly targetCPUUtilizationPercentage: number;
+    };
+    readonly resources: { readonly backend: ResourceQuantities; readonly frontend: ResourceQuantities };
+    readonly timezone: string;
+    readonly storage: {
+        readonly backend: StorageBackend;
+        readonly className: string;
+        /** Protect data volumes from deletion and keep released volumes (Retain). */
+        readonly protect: boolean;
+        readonly sizes: { readonly shared: string; readonly mysql: string; readonly jenkins: string };
+        readonly nfs: { readonly server: string; readonly path: string; readonly staticVolumes: boolean };
+        readonly cinder: { readonly type?: string; readonly availabilityZone?: string };
+    };
+    readonly database: {
+        readonly name: string;
+        readonly username: string;
+        /** Databases created for the application user (the first is MYSQL_DATABASE). */
+        readonly databases: readonly string[];
+        /** Init SQL scripts by file name, read from database.initScriptsPath. */
+        readonly initScripts: Readonly<Record<string, string>>;
+    };
+    readonly messaging: { readonly username: string };
+    readonly discovery: { readonly username: string };
+    readonly logging: { readonly enabled: boolean };
+    readonly tracing: { readonly enabled: boolean };
+    readonly ci: { readonly enabled: boolean };
+}
+
+/** Raw config by key, as Pulumi gives it: a string, or undefined when unset. */
+export type ConfigSource = (key: string) => string | undefined;
+
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`invalid stack config:\n  - ${problems.join("\n  - ")}`);
+        this.name = "ConfigError";
+    }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const STORAGE_SIZE = /^[0-9]+(Ki|Mi|Gi|Ti|Pi|Ei)$/;
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const IMAGE_REF = /^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*$/;
+const REGISTRY = /^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/;
+const MYSQL_IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
+const USERNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+/** Collects every problem, so one run reports all bad keys at once. */
+class Reader {
+    readonly problems: string[] = [];
+    constructor(private readonly source: ConfigSource) {}
+
+    reject(key: string, value: unknown, allowed: string): undefined {
+        this.problems.push(`${PROJECT}:${key}: ${JSON.stringify(value)} is not allowed; expected ${allowed}`);
+        return undefined;
+    }
+
+    /** An object-valued key (structured config), or {} when unset. */
+    object(key: string, knownFields: readonly string[]): Record<string, Json> {
+        const raw = this.source(key);
+        if (raw === undefined || raw === "") return {};
+        let parsed: Json;
+        try {
+            parsed = JSON.parse(raw) as Json;
+        } catch {
+            this.reject(key, raw, "an object (structured config)");
+            return {};
+        }
+        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+            this.reject(key, parsed, "an object (structured config)");
+            return {};
+        }
+        for (const field of Object.keys(parsed)) {
+            if (!knownFields.includes(field)) {
+                this.reject(`${key}.${field}`, parsed[field], `a known field of ${key}: ${knownFields.join(", ")}`);
+            }
+        }
+        return parsed;
+    }
+
+    /** A top-level scalar key, parsed as JSON when it looks like a number or boolean. */
+    scalar(key: string): Json | undefined {
+        const raw = this.source(key);
+        if (raw === undefined) return undefined;
+        if (/^(true|false|-?[0-9]+(\.[0-9]+)?)$/.test(raw)) return JSON.parse(raw) as Json;
+        return raw;
+    }
+
+    string(key: string, value: Json | undefined, def: string, pattern: RegExp, allowed: string): string;
+    string(key: string, value: Json | undefined, def: undefined, pattern: RegExp, allowed: string): string | undefined;
+    string(key: string, value: Json | undefined, def: string | undefined, pattern: RegExp, allowed: string) {
+        if (value === undefined || value === null || value === "") return def;
+        if (typeof value !== "string" || !pattern.test(value)) return this.reject(key, value, allowed) ?? def;
+        return value;
+    }
+
+    oneOf<T extends string>(key: string, value: Json | undefined, def: T, allowed: readonly T[]): T {
+        if (value === undefined || value === null || value === "") return def;
+        if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+            return this.reject(key, value, `one of ${allowed.join(", ")}`) ?? def;
+        }
+        return value as T;
+    }
+
+    bool(key: string, value: Json | undefined, def: boolean): boolean {
+        if (value === undefined || value === null || value === "") return def;
+        if (value === "true" || value === true) return true;
+        if (value === "false" || value === false) return false;
+        return this.reject(key, value, "true or false") ?? def;
+    }
+
+    int(key: string, value: Json | undefined, def: number, min: number, max: number): number {
+        if (value === undefined || value === null || value === "") return def;
+        const n = typeof value === "string" && /^-?[0-9]+$/.test(value) ? Number(value) : value;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+            return this.reject(key, value, `a whole number from ${min} to ${max}`) ?? def;
+        }
+        return n;
+    }
+}
+
+const defaultBackendResources: ResourceQuantities = {
+    requests: { cpu: "250m", memory: "512Mi" },
+    limits: { cpu: "1000m", memory: "1Gi" },
+};
+const defaultFrontendResources: ResourceQuantities = {
+    requests: { cpu: "100m", memory: "128Mi" },
+    limits: { cpu: "500m", memory: "512Mi" },
+};
+
+function readResources(r: Reader, key: string, value: Json | undefined, def: ResourceQuantities): ResourceQuantities {
+    if (value === undefined || value === null) return def;
+    if (typeof value !== "object" || Array.isArray(value)) {
+        r.reject(key, value, "an object with requests and limits");
+        return def;
+    }
+    const pick = (kind: "requests" | "limits") => {
+        const section = value[kind];
+        const obj = section && typeof section === "object" && !Array.isArray(section) ? section : {};
+        return {
+            cpu: r.string(`${key}.${kind}.cpu`, obj.cpu, def[kind].cpu, QUANTITY, "a CPU quantity such as 250m or 1"),
+            memory: r.string(`${key}.${kind}.memory`, obj.memory, def[kind].memory, QUANTITY,
+                "a memory quantity such as 512Mi or 1Gi"),
+        };
+    };
+    return { requests: pick("requests"), limits: pick("limits") };
+}
+
+function expandHome(p: string): string {
+    return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+function readInitScripts(r: Reader, key: string, value: Json | undefined): Record<string, string> {
+    if (value === undefined || value === null || value === "") return {};
+    if (typeof value !== "string") {
+        r.reject(key, value, "a path to a .sql file or a directory of .sql files");
+        return {};
+    }
+    const p = path.resolve(expandHome(value));
+    let files: string[];
+    try {
+        files = fs.statSync(p).isDirectory()
+            ? fs.readdirSync(p).filter((f) => f.endsWith(".sql")).sort().map((f) => path.join(p, f))
+            : [p];
+    } catch {
+        r.reject(key, value, "an existing .sql file or directory (the path was not found)");
+        return {};
+    }
+    const scripts: Record<string, string> = {};
+    for (const f of files) {
+        if (!f.endsWith(".sql")) {
+            r.reject(key, value, "a .sql file or a directory of .sql files");
+            continue;
+        }
+        scripts[path.basename(f)] = fs.readFileSync(f, "utf8");
+    }
+    const total = Object.values(scripts).reduce((n, s) => n + Buffer.byteLength(s), 0);
+    if (total > 900 * 1024) {
+        r.reject(key, value, `init scripts of at most 900 KiB in all (a ConfigMap's limit); found ${total} bytes`);
+    }
+    return scripts;
+}
+
+/** Reads and validates the whole stack config; throws ConfigError listing every bad key. */
+export function loadConfig(source: ConfigSource, stackName = "dev"): PlatformConfig {
+    const r = new Reader(source);
+
+    const defaultEnv = (environments as readonly string[]).includes(stackName) ? (stackName as Environment) : "dev";
+    const environment = r.oneOf("environment", r.scalar("environment"), defaultEnv, environments);
+    const isProd = environment === "prod";
+
+    const kubeconfigRaw = r.string("kubeconfig", r.scalar("kubeconfig"), undefined, /^.+$/s, "a kubeconfig path or contents");
+    const context = r.string("kubeContext", r.scalar("kubeContext"), undefined, /^\S+$/, "a kubeconfig context name");
+    let kubeconfig: string | undefined;
+    if (kubeconfigRaw !== undefined) {
+        const looksLikeContents = /\n/.test(kubeconfigRaw) || /^\s*(apiVersion|\{)/.test(kubeconfigRaw);
+        kubeconfig = looksLikeContents ? kubeconfigRaw : path.resolve(expandHome(kubeconfigRaw));
+        if (!looksLikeContents && !fs.existsSync(kubeconfig)) {
+            r.reject("kubeconfig", kubeconfigRaw,
+                "an existing kubeconfig file (start the local cluster with `npm run cluster:up`, or set it with `pulumi config set kubeconfig <path>`)");
+        }
+    }
+    if (kubeconfig === undefined && context === undefined) {
+        r.problems.push(`${PROJECT}:kubeconfig / ${PROJECT}:kubeContext: neither is set; set one so the target cluster is explicit ` +
+            "(this program never deploys to the current kubeconfig context by accident)");
+    }
+
+    const namespace = r.string("namespace", r.scalar("namespace"), "egov", DNS_LABEL,
+        "a DNS label: lower-case letters, digits and '-', at most 63 characters");
+    if (namespace.startsWith("kube-")) r.reject("namespace", namespace, "a namespace not starting with kube-");
+    const createNamespace = r.bool("createNamespace", r.scalar("createNamespace"), true);
+    const domain = r.string("domain", r.scalar("domain"), "egov.localtest.me", DNS_SUBDOMAIN,
+        "a DNS domain such as egov.example.go.kr");
+
+    const ing = r.object("ingress", ["className", "waitForAddress", "tlsSecretName"]);
+    const ingress = {
+        className: r.string("ingress.className", ing.className, "nginx", DNS_SUBDOMAIN, "an IngressClass name"),
+        waitForAddress: r.bool("ingress.waitForAddress", ing.waitForAddress, false),
+        tlsSecretName: r.string("ingress.tlsSecretName", ing.tlsSecretName, undefined, DNS_SUBDOMAIN, "a Secret name"),
+    };
+
+    const img = r.object("image", ["registry", "tag", "pullPolicy"]);
+    const image = {
+        registry: r.string("image.registry", img.registry, "egovframe", REGISTRY, "a registry/repository prefix such as egovframe or registry.example.go.kr/egov"),
+        tag: r.string("image.tag", img.tag, "latest", IMAGE_TAG, "an image tag"),
+        pullPolicy: r.oneOf("image.pullPolicy", img.pullPolicy, "IfNotPresent", pullPolicies),
+    };
+    if (isProd && image.tag === "latest") {
+        r.problems.push(`${PROJECT}:image.tag: "latest" is not allowed when environment is prod; expected a fixed release tag`);
+    }
+    const imgOverrides = r.object("images", Object.keys(defaultImages));
+    const images = { ...defaultImages } as Record<ImageKey, string>;
+    for (const k of Object.keys(defaultImages) as ImageKey[]) {
+        images[k] = r.string(`images.${k}`, imgOverrides[k], defaultImages[k], IMAGE_REF, "an image reference");
+    }
+
+    const serviceType = r.oneOf("serviceType", r.scalar("serviceType"), "ClusterIP", serviceTypes);
+
+    const replicasDefault = r.int("replicas", r.scalar("replicas"), isProd ? 2 : 1, 1, 50);
+    const perService = r.object("serviceReplicas", scalableNames);
+    const replicas: Record<string, number> = {};
+    for (const name of scalableNames) {
+        replicas[name] = r.int(`serviceReplicas.${name}`, perService[name], replicasDefault, 1, 50);
+    }
+
+    const as = r.object("autoscaling", ["enabled", "maxReplicas", "targetCPUUtilizationPercentage"]);
+    const autoscaling = {
+        enabled: r.bool("autoscaling.enabled", as.enabled, true),
+        maxReplicas: r.int("autoscaling.maxReplicas", as.maxReplicas, isProd ? 6 : 3, 1, 100),
+        targetCPUUtilizationPercentage: r.int("autoscaling.targetCPUUtilizationPercentage",
+            as.targetCPUUtilizationPercentage, 70, 1, 100),
+    };
+    if (autoscaling.enabled) {
+        for (const name of scalableNames) {
+            if (replicas[name] > autoscaling.maxReplicas) {
+                r.problems.push(`${PROJECT}:serviceReplicas.${name}: ${replicas[name]} is not allowed; expected at most ` +
+                    `autoscaling.maxReplicas (${autoscaling.maxReplicas}): the replica count is the autoscaler's minimum`);
+            }
+        }
+    }
+
+    const res = r.object("resources", ["backend", "frontend"]);
+    const resources = {
+        backend: readResources(r, "resources.backend", res.backend, defaultBackendResources),
+        frontend: readResources(r, "resources.frontend", res.frontend, defaultFrontendResources),
+    };
+
+    const timezone = r.string("timezone", r.scalar("timezone"), "Asia/Seoul", /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/,
+        "an IANA time zone such as Asia/Seoul");
+
+    const st = r.object("storage", ["backend", "className", "protect", "sizes", "nfs", "cinder"]);
+    const backend = r.oneOf("storage.backend", st.backend, isProd ? "cinder" : "nfs", storageBackends);
+    const sub = (key: string, v: Json | undefined, fields: readonly string[]): Record<string, Json> => {
+        if (v === undefined || v === null) return {};
+        if (typeof v !== "object" || Array.isArray(v)) {
+            r.reject(key, v, "an object");
+            return {};
+        }
+        for (const f of Object.keys(v)) {
+            if (!fields.includes(f)) r.reject(`${key}.${f}`, v[f], `a known field of ${key}: ${fields.join(", ")}`);
+        }
+        return v;
+    };
+    const sizes = sub("storage.sizes", st.sizes, ["shared", "mysql", "jenkins"]);
+    const nfs = sub("storage.nfs", st.nfs, ["server", "path", "staticVolumes"]);
+    const cinder = sub("storage.cinder", st.cinder, ["type", "availabilityZone"]);
+    const size = (k: string) => r.string(`storage.sizes.${k}`, sizes[k], "5Gi", STORAGE_SIZE, "a size such as 5Gi");
+    const storage = {
+        backend,
+        className: r.string("storage.className", st.className, backend, DNS_SUBDOMAIN, "a StorageClass name"),
+        protect: r.bool("storage.protect", st.protect, isProd),
+        sizes: { shared: size("shared"), mysql: size("mysql"), jenkins: size("jenkins") },
+        nfs: {
+            server: r.string("storage.nfs.server", nfs.server, "", new RegExp(`${IPV4.source}|${DNS_SUBDOMAIN.source}`),
+                "an NFS server address (IPv4 or DNS name)"),
+            path: r.string("storage.nfs.path", nfs.path, "/srv/nfs", /^\/[^\s]*$/, "an absolute export path"),
+            staticVolumes: r.bool("storage.nfs.staticVolumes", nfs.staticVolumes, true),
+        },
+        cinder: {
+            type: r.string("storage.cinder.type", cinder.type, undefined, /^[\w.-]+$/, "a Cinder volume type"),
+            availabilityZone: r.string("storage.cinder.availabilityZone", cinder.availabilityZone, undefined, /^[\w.-]+$/,
+                "an availability zone"),
+        },
+    };
+    if (backend === "nfs" && storage.nfs.server === "") {
+        r.problems.push(`${PROJECT}:storage.nfs.server: not set; expected the NFS server address when storage.backend is nfs`);
+    }
+    if (isProd && !storage.protect) {
+        r.problems.push(`${PROJECT}:storage.protect: false is not allowed when environment is prod; data volumes stay protected`);
+    }
+
+    const db = r.object("database", ["name", "username", "databases", "initScriptsPath"]);
+    const databaseName = r.string("database.name", db.name, "msaportal", MYSQL_IDENT, "a MySQL identifier");
+    let databases: string[] = [databaseName, "reservation"];
+    if (db.databases !== undefined) {
+        if (!Array.isArray(db.databases) || db.databases.some((d) => typeof d !== "string" || !MYSQL_IDENT.test(d))) {
+            r.reject("database.databases", db.databases, "a list of MySQL identifiers");
+        } else {
+            databases = [databaseName, ...(db.databases as string[]).filter((d) => d !== databaseName)];
+        }
+    }
+    const database = {
+        name: databaseName,
+        username: r.string("database.username", db.username, "msaportal", MYSQL_IDENT, "a MySQL user name"),
+        databases,
+        initScripts: readInitScripts(r, "database.initScriptsPath", db.initScriptsPath),
+    };
+    if (database.username === "root") {
+        r.reject("database.username", "root", "an application user other than root");
+    }
+
+    const messaging = {
+        username: r.string("messaging.username", r.object("messaging", ["username"]).username, "egov", USERNAME, "a user name"),
+    };
+    const discovery = {
+        username: r.string("discovery.username", r.object("discovery", ["username"]).username, "eureka", USERNAME, "a user name"),
+    };
+    const enabled = (key: string, def: boolean) => ({ enabled: r.bool(`${key}.enabled`, r.object(key, ["enabled"]).enabled, def) });
+
+    const cfg: PlatformConfig = {
+        environment,
+        cluster: { kubeconfig, context },
+        namespace,
+        createNamespace,
+        domain,
+        ingress,
+        image,
+        images,
+        serviceType,
+        replicas,
+        autoscaling,
+        resources,
+        timezone,
+        storage,
+        database,
+        messaging,
+        discovery,
+        logging: enabled("logging", true),
+        tracing: enabled("tracing", true),
+        ci: enabled("ci", true),
+    };
+    if (r.problems.length > 0) throw new ConfigError(r.problems);
+    return cfg;
+}
+
+/** Reads the current stack's config through the Pulumi SDK. */
+export function loadStackConfig(): PlatformConfig {
+    // Imported lazily so loadConfig stays usable without a Pulumi runtime.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const cfg = new pulumi.Config(PROJECT);
+    return loadConfig((key) => cfg.get(key), pulumi.getStack());
+}

@@ -1,0 +1,26 @@
+// Entry point: read the stack config, build the platform on the stack's own cluster, export the contract.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Platform } from "./components/platform";
+import { loadStackConfig } from "./config";
+
+const config = loadStackConfig();
+
+// The only Kubernetes provider: default providers are disabled in Pulumi.yaml, so nothing can reach
+// whatever kubeconfig context happens to be current.
+const cluster = new k8s.Provider("cluster", {
+    kubeconfig: config.cluster.kubeconfig === undefined ? undefined
+        : config.cluster.kubeconfig.includes("\n") ? pulumi.secret(config.cluster.kubeconfig) : config.cluster.kubeconfig,
+    context: config.cluster.context,
+    namespace: config.namespace,
+});
+
+const platform = new Platform("egov", { config }, { providers: [cluster] });
+
+export const environment = config.environment;
+export const namespace = platform.outputs.namespace;
+export const storageClass = platform.outputs.storageClass;
+export const urls = platform.outputs.urls;
+export const endpoints = platform.outputs.endpoints;
+export const secretNames = platform.outputs.secretNames;
+export const credentials = platform.outputs.credentials;

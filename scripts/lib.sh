@@ -1,0 +1,32 @@
+# Shared helpers for the project's shell scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+EGOV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export EGOV_ROOT
+
+# Everything built or downloaded lives outside the clone, so a fresh clone (CI) reuses it.
+EGOV_CACHE=${EGOV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/egov-platform}
+export EGOV_CACHE
+
+# Pinned versions: the one place they are written.
+# shellcheck source=../toolchain/versions.env
+. "$EGOV_ROOT/toolchain/versions.env"
+
+log()  { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+warn() { printf '\033[33mwarning:\033[0m %s\n' "$*" >&2; }
+die()  { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# step NAME LOGFILE CMD...: runs CMD with its output in LOGFILE, prints how long it took,
+# and on failure names the step and the log.
+step() {
+  local name=$1 logfile=$2; shift 2
+  mkdir -p "$(dirname "$logfile")"
+  local start=$SECONDS
+  log "$name ..."
+  if "$@" >"$logfile" 2>&1; then
+    log "$name done in $((SECONDS - start))s"
+  else
+    tail -n 30 "$logfile" >&2 || true
+    die "$name failed after $((SECONDS - start))s; full log: $logfile"
+  fi
+}

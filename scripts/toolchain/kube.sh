@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Builds the local control plane from Go modules: etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler and kwok (fake nodes). Versions come from toolchain/versions.env.
+#
+#   $EGOV_CACHE/toolchain/kubernetes-v<K>/bin/{kube-apiserver,kube-controller-manager,kube-scheduler}
+#   $EGOV_CACHE/toolchain/etcd-v<E>/bin/etcd
+#   $EGOV_CACHE/toolchain/kwok-v<W>/bin/kwok
+#   $EGOV_CACHE/bin/<name> -> the above (what scripts/cluster.sh runs)
+#
+# Idempotent: a binary already in its versioned directory is kept; a binary of the right version
+# already on PATH is linked instead of built. Build logs: $EGOV_CACHE/logs/kube-*.log.
+# Runnable on its own: bash scripts/toolchain/kube.sh
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+
+: "${KUBERNETES_VERSION:?KUBERNETES_VERSION missing from toolchain/versions.env}"
+: "${ETCD_VERSION:?ETCD_VERSION missing from toolchain/versions.env}"
+: "${KWOK_VERSION:?KWOK_VERSION missing from toolchain/versions.env}"
+
+command -v go >/dev/null || die "go is required (Go >= 1.26) to build the control plane"
+
+K8S_V=v${KUBERNETES_VERSION#v}
+ETCD_V=v${ETCD_VERSION#v}
+KWOK_V=v${KWOK_VERSION#v}
+K8S_STAGING_V=v0.${K8S_V#v1.}          # v1.33.13 -> k8s.io/api etc. v0.33.13
+
+TOOLCHAIN_DIR=$EGOV_CACHE/toolchain
+BIN_DIR=$EGOV_CACHE/bin
+LOG_DIR=$EGOV_CACHE/logs
+BUILD_DIR=$EGOV_CACHE/build
+mkdir -p "$TOOLCHAIN_DIR" "$BIN_DIR" "$LOG_DIR" "$BUILD_DIR"
+
+export CGO_ENABLED=0
+case " ${GOFLAGS:-} " in *" -buildvcs=false "*) ;; *) export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false" ;; esac
+
+# version_of NAME PATH: prints the version the binary reports (v-prefixed), or nothing.
+version_of() {
+  local out
+  case $1 in
+    etcd) out=$("$2" --version 2>/dev/null | sed -n 's/^etcd Version: *//p') ;;
+    kwok) out=$("$2" --version 2>/dev/null | sed -n 's/^kwok version \(v\{0,1\}[0-9][^ ]*\).*/\1/p') ;;
+    *)    out=$("$2" --version 2>/dev/null | sed -n 's/^Kubernetes \(v[0-9][^ ]*\).*/\1/p') ;;
+  esac
+  [[ -n $out ]] && printf 'v%s\n' "${out#v}"
+}
+
+# have NAME KEYDIR WANT: true when KEYDIR/bin/NAME exists with version WANT. Otherwise, when a
+# binary of that version is already installed on PATH, links it into KEYDIR/bin and returns true.
+have() {
+  local name=$1 keydir=$2 want=$3 found
+  if [[ -x $keydir/bin/$name && $(version_of "$name" "$keydir/bin/$name") == "$want" ]]; then
+    return 0
+  fi
+  found=$(command -v "$name" 2>/dev/null || true)
+  if [[ -n $found && $(readlink -f "$found") != "$(readlink -f "$BIN_DIR/$name" 2>/dev/null)" \
+        && $(version_of "$name" "$found") == "$want" ]]; then
+    log "$name: using installed $found ($want)"
+    mkdir -p "$keydir/bin"
+    ln -sfn "$(readlink -f "$found")" "$keydir/bin/$name"
+    return 0
+  fi
+  return 1
+}
+
+# link NAME KEYDIR: $EGOV_CACHE/bin/NAME -> KEYDIR/bin/NAME
+link() { ln -sfn "$2/bin/$1" "$BIN_DIR/$1"; }
+
+# new_wrapper DIR: an empty main module to build third-party commands in.
+new_wrapper() {
+  rm -rf "$1" && mkdir -p "$1" && (cd "$1" && go mod init egov.local/toolchain-build >/dev/null 2>&1)
+}
+
+# --- kube-apiserver, kube-controller-manager, kube-scheduler --------------------------------------
+build_kubernetes() {
+  local keydir=$1 wrap=$BUILD_DIR/kubernetes-$K8S_V
+  new_wrapper "$wrap"
+  cd "$wrap"
+  local gomod
+  gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_V" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
+  [[ -f $gomod ]] || { echo "cannot download k8s.io/kubernetes@$K8S_V"; return 1; }
+  # Same language version and GODEBUG defaults as upstream.
+  local gover godebug
+  gover=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")
+  godebug=$(sed -n 's/^godebug \(.*\)$/\1/p' "$gomod")
+  go mod edit -go="$gover"
+  [[ -z $godebug ]] || go mod edit -godebug="$godebug"
+  # Staging modules (k8s.io/X => ./staging/src/k8s.io/X) are published as k8s.io/X v0.<minor>.<patch>.
+  local mod
+  sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/.*#\1#p' "$gomod" | while read -r mod; do
+    go mod edit -replace="$mod=$mod@$K8S_STAGING_V"
+  done
+  echo "go.mod:"; cat go.mod
+  go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_V" \
+         "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_V" \
+         "k8s.io/kubernetes/cmd/kube-scheduler@$K8S_V"
+}
+
+kubernetes_ldflags() {
+  local ver=$1 date major minor pkg flags="-s -w"
+  # Build date = the release's publication time, so rebuilds are reproducible.
+  local info
+  info=$(go mod download -json "k8s.io/kubernetes@$ver" | sed -n 's/^[[:space:]]*"Info": "\(.*\)",\{0,1\}$/\1/p')
+  date=$(sed -n 's/.*"Time": *"\([^"]*\)".*/\1/p' "$info" 2>/dev/null || true)
+  major=${ver#v}; major=${major%%.*}
+  minor=${ver#v*.}; minor=${minor%%.*}
+  for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+    flags+=" -X $pkg.gitVersion=$ver -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitTreeState=archive -X $pkg.buildDate=${date:-1970-01-01T00:00:00Z}"
+  done
+  printf '%s\n' "$flags"
+}
+
+build_kube_cmd() {   # NAME KEYDIR
+  local name=$1 keydir=$2 wrap=$BUILD_DIR/kubernetes-$K8S_V
+  cd "$wrap"
+  mkdir -p "$keydir/bin"
+  go build -trimpath -ldflags "$(kubernetes_ldflags "$K8S_V")" -o "$keydir/bin/$name.tmp" "k8s.io/kubernetes/cmd/$name"
+  mv -f "$keydir/bin/$name.tmp" "$keydir/bin/$name"
+  "$keydir/bin/$name" --version
+}
+
+# --- etcd ------------------------------------------------------------------------------------------
+build_etcd() {
+  local keydir=$1 wrap=$BUILD_DIR/etcd-$ETCD_V
+  new_wrapper "$wrap"
+  cd "$wrap"
+  go get "go.etcd.io/etcd/server/v3@$ETCD_V"
+  mkdir -p "$keydir/bin"
+  # Upstream stamps the commit; a module build has the release tag instead.
+  go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_V" \
+    -o "$keydir/bin/etcd.tmp" go.etcd.io/etcd/server/v3
+  mv -f "$keydir/bin/etcd.tmp" "$keydir/bin/etcd"
+  "$keydir/bin/etcd" --version
+}
+
+# --- kwok ------------------------------------------------------------------------------------------
+build_kwok() {
+  local keydir=$1 wrap=$BUILD_DIR/kwok-$KWOK_V
+  new_wrapper "$wrap"
+  cd "$wrap"
+  go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_V"
+  mkdir -p "$keydir/bin"
+  go build -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_V -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_V" \
+    -o "$keydir/bin/kwok.tmp" sigs.k8s.io/kwok/cmd/kwok
+  mv -f "$keydir/bin/kwok.tmp" "$keydir/bin/kwok"
+  "$keydir/bin/kwok" --version
+}
+
+# run FN ARGS...: FN in a fresh bash process, so `set -e` holds inside it (step runs its command
+# in an `if`, where errexit would otherwise be ignored).
+run() { step "$1" "$2" "$BASH" "${BASH_SOURCE[0]}" --run "${@:3}"; }
+
+# kwok has no built-in behaviour; scripts/cluster.sh configures it with the stages the kwok module
+# ships (what kwokctl uses by default), copied here so they match the binary's version.
+KWOK_STAGES=(node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease
+             pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete)
+copy_kwok_stages() {
+  local keydir=$1 dir s
+  dir=$(cd "$BUILD_DIR" && go mod download -json "sigs.k8s.io/kwok@$KWOK_V" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  [[ -d $dir ]] || { echo "cannot download sigs.k8s.io/kwok@$KWOK_V"; return 1; }
+  mkdir -p "$keydir/stages"
+  for s in "${KWOK_STAGES[@]}"; do
+    install -m 644 "$dir/kustomize/stage/$s.yaml" "$keydir/stages/${s##*/}.yaml"
+  done
+  ls -l "$keydir/stages"
+}
+
+main() {
+  local kdir=$TOOLCHAIN_DIR/kubernetes-$K8S_V
+  local edir=$TOOLCHAIN_DIR/etcd-$ETCD_V
+  local wdir=$TOOLCHAIN_DIR/kwok-$KWOK_V
+  local name missing=()
+
+  for name in kube-apiserver kube-controller-manager kube-scheduler; do
+    have "$name" "$kdir" "$K8S_V" || missing+=("$name")
+  done
+  if ((${#missing[@]})); then
+    run "kubernetes $K8S_V: resolve modules" "$LOG_DIR/kube-kubernetes-modules.log" build_kubernetes "$kdir"
+    for name in "${missing[@]}"; do
+      run "build $name $K8S_V" "$LOG_DIR/kube-$name.log" build_kube_cmd "$name" "$kdir"
+    done
+  fi
+  for name in kube-apiserver kube-controller-manager kube-scheduler; do link "$name" "$kdir"; done
+
+  if ! have etcd "$edir" "$ETCD_V"; then
+    run "build etcd $ETCD_V" "$LOG_DIR/kube-etcd.log" build_etcd "$edir"
+  fi
+  link etcd "$edir"
+
+  if ! have kwok "$wdir" "$KWOK_V"; then
+    run "build kwok $KWOK_V" "$LOG_DIR/kube-kwok.log" build_kwok "$wdir"
+  fi
+  link kwok "$wdir"
+  local s
+  for s in "${KWOK_STAGES[@]}"; do
+    if [[ ! -s $wdir/stages/${s##*/}.yaml ]]; then
+      run "kwok $KWOK_V stages" "$LOG_DIR/kube-kwok-stages.log" copy_kwok_stages "$wdir"
+      break
+    fi
+  done
+
+  # Final check: every linked binary runs and reports the pinned version.
+  local want
+  for name in kube-apiserver kube-controller-manager kube-scheduler etcd kwok; do
+    case $name in etcd) want=$ETCD_V ;; kwok) want=$KWOK_V ;; *) want=$K8S_V ;; esac
+    [[ $(version_of "$name" "$BIN_DIR/$name") == "$want" ]] \
+      || die "$BIN_DIR/$name does not report version $want"
+  done
+  log "control plane binaries ready in $BIN_DIR (kubernetes $K8S_V, etcd $ETCD_V, kwok $KWOK_V)"
+}
+
+if [[ ${1:-} == --run ]]; then
+  shift
+  "$@"
+else
+  main "$@"
+fi

@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# Builds the Pulumi engine and its plugins from Go modules, or reuses an installed Pulumi CLI of the
+# pinned version. Versions come from toolchain/versions.env ("Pulumi" section).
+#
+#   $EGOV_CACHE/toolchain/pulumi-v<P>/bin/{pulumi,pulumi-language-nodejs}
+#   $EGOV_CACHE/toolchain/pulumi-language-nodejs-<L>/bin/pulumi-language-nodejs
+#   $EGOV_CACHE/toolchain/pulumi-resource-kubernetes-v<K>/bin/pulumi-resource-kubernetes
+#   $EGOV_CACHE/toolchain/pulumi-resource-random-v<R>-<hash>/bin/pulumi-resource-random
+#   $EGOV_CACHE/bin/{pulumi,pulumi-language-nodejs} -> the above (put it first on PATH: scripts/env.sh)
+#
+# The resource plugins are registered in $PULUMI_HOME (default ~/.pulumi) with
+# `pulumi plugin install resource NAME VERSION --file BINARY`, so the engine never downloads one.
+# Plugins are not linked into $EGOV_CACHE/bin: the engine would take any pulumi-resource-* on PATH
+# whatever its version.
+#
+# Idempotent: what is already built (or installed) at the pinned version is kept. Build logs:
+# $EGOV_CACHE/logs/pulumi-*.log. Go's module and build caches are the default ones.
+#
+# Runnable on its own (bash scripts/toolchain/pulumi.sh) or sourced (defines pulumi_toolchain).
+#
+# Where the modules come from (only what the Go module proxy serves here):
+# - CLI: github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION, cmd/pulumi.
+# - Node.js language host: the module of its own (sdk/nodejs/cmd/pulumi-language-nodejs/v3) is not
+#   served, so it is built from github.com/pulumi/pulumi/sdk/v3@$PULUMI_LANGUAGE_NODEJS_MODULE_VERSION,
+#   the last sdk/v3 release that still contained it (nodejs/cmd/pulumi-language-nodejs).
+# - Kubernetes provider: github.com/pulumi/pulumi-kubernetes/provider/v4 at the pseudo-version of
+#   the tag v$PULUMI_KUBERNETES_VERSION.
+# - Random provider: github.com/pulumi/pulumi-random is not served, so the Terraform random provider
+#   is bridged here (scripts/toolchain/pulumi-resource-random/, see its README.md).
+
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+
+# Bump when the build recipe changes in a way that must rebuild cached binaries.
+PULUMI_RECIPE_REV=1
+
+pulumi_vars() {
+  : "${PULUMI_VERSION:?PULUMI_VERSION missing from toolchain/versions.env}"
+  : "${PULUMI_LANGUAGE_NODEJS_MODULE_VERSION:?missing from toolchain/versions.env}"
+  : "${PULUMI_KUBERNETES_VERSION:?missing from toolchain/versions.env}"
+  : "${PULUMI_KUBERNETES_MODULE_VERSION:?missing from toolchain/versions.env}"
+  : "${PULUMI_RANDOM_VERSION:?missing from toolchain/versions.env}"
+  : "${PULUMI_RANDOM_TF_PROVIDER_VERSION:?missing from toolchain/versions.env}"
+  : "${PULUMI_TERRAFORM_BRIDGE_VERSION:?missing from toolchain/versions.env}"
+
+  P_V=v${PULUMI_VERSION#v}
+  LANG_V=${PULUMI_LANGUAGE_NODEJS_MODULE_VERSION}
+  K8S_PLUGIN_V=${PULUMI_KUBERNETES_VERSION#v}
+  RANDOM_PLUGIN_V=${PULUMI_RANDOM_VERSION#v}
+
+  TOOLCHAIN_DIR=$EGOV_CACHE/toolchain
+  BIN_DIR=$EGOV_CACHE/bin
+  LOG_DIR=$EGOV_CACHE/logs
+  BUILD_DIR=$EGOV_CACHE/build
+  RANDOM_SRC=$EGOV_ROOT/scripts/toolchain/pulumi-resource-random
+
+  CLI_DIR=$TOOLCHAIN_DIR/pulumi-$P_V
+  LANG_DIR=$TOOLCHAIN_DIR/pulumi-language-nodejs-$LANG_V
+  K8S_DIR=$TOOLCHAIN_DIR/pulumi-resource-kubernetes-v$K8S_PLUGIN_V
+  local h
+  h=$( { printf '%s\n' "$PULUMI_RECIPE_REV" "$PULUMI_RANDOM_TF_PROVIDER_VERSION" \
+           "$PULUMI_TERRAFORM_BRIDGE_VERSION"
+         (cd "$RANDOM_SRC" && find . -type f -name '*.go' | LC_ALL=C sort | xargs cat); } |
+       sha256sum | cut -c1-10)
+  RANDOM_DIR=$TOOLCHAIN_DIR/pulumi-resource-random-v$RANDOM_PLUGIN_V-$h
+
+  PULUMI_HOME_DIR=${PULUMI_HOME:-$HOME/.pulumi}
+  export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+}
+
+pulumi_go_env() {
+  if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then
+    PATH=/usr/local/go/bin:$PATH
+  fi
+  command -v go >/dev/null || die "go is required (Go >= 1.26) to build Pulumi; or install Pulumi CLI $P_V"
+  export CGO_ENABLED=0
+  local f
+  for f in -mod=mod -buildvcs=false; do
+    case " ${GOFLAGS:-} " in *" $f "*) ;; *) GOFLAGS="${GOFLAGS:+$GOFLAGS }$f" ;; esac
+  done
+  export GOFLAGS
+}
+
+# go_mod_file MODULE@VERSION: prints the path of that module's go.mod (downloaded if needed).
+go_mod_file() {
+  go mod download -json "$1" | jq -er '.GoMod'
+}
+
+# go_mod_dir MODULE@VERSION: prints the directory of that module's source (downloaded if needed).
+go_mod_dir() {
+  go mod download -json "$1" | jq -er '.Dir'
+}
+
+# copy_replaces GOMOD: applies that go.mod's replace directives that point at modules (not at local
+# directories) to the go.mod in the current directory: a wrapper must repeat them.
+copy_replaces() {
+  local old new
+  while IFS=$'\t' read -r old new; do
+    go mod edit -replace="$old=$new"
+  done < <(go mod edit -json "$1" | jq -r '.Replace[]? | select(.New.Version != null)
+      | [(.Old.Path + (if .Old.Version then "@" + .Old.Version else "" end)),
+         (.New.Path + "@" + .New.Version)] | @tsv')
+}
+
+# new_wrapper DIR MODULE: an empty main module in DIR.
+new_wrapper() {
+  rm -rf "$1" && mkdir -p "$1" && (cd "$1" && go mod init "$2" >/dev/null 2>&1)
+}
+
+# version_of BINARY: the version `pulumi version` prints (v-prefixed), or nothing.
+pulumi_version_of() {
+  "$1" version 2>/dev/null | head -n1 | tr -d '[:space:]'
+}
+
+# --- builds (each runs inside `step`, output to its log) -----------------------------------------
+
+build_cli() {
+  local wrap=$BUILD_DIR/pulumi-$P_V
+  new_wrapper "$wrap" egov.local/pulumi-cli
+  cd "$wrap"
+  copy_replaces "$(go_mod_file "github.com/pulumi/pulumi/pkg/v3@$P_V")"
+  go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$P_V" "github.com/pulumi/pulumi/sdk/v3@$P_V"
+  mkdir -p "$CLI_DIR/bin.new"
+  go build -trimpath -tags osusergo,grpcnotrace \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$P_V" \
+    -o "$CLI_DIR/bin.new/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  "$CLI_DIR/bin.new/pulumi" version
+  rm -rf "$CLI_DIR/bin" && mv "$CLI_DIR/bin.new" "$CLI_DIR/bin"
+  cd / && rm -rf "$wrap"
+}
+
+build_language_nodejs() {
+  local wrap=$BUILD_DIR/pulumi-language-nodejs-$LANG_V
+  new_wrapper "$wrap" egov.local/pulumi-language-nodejs
+  cd "$wrap"
+  copy_replaces "$(go_mod_file "github.com/pulumi/pulumi/sdk/v3@$LANG_V")"
+  go get "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs@$LANG_V"
+  mkdir -p "$LANG_DIR/bin.new"
+  go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANG_V" \
+    -o "$LANG_DIR/bin.new/pulumi-language-nodejs" \
+    github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  rm -rf "$LANG_DIR/bin" && mv "$LANG_DIR/bin.new" "$LANG_DIR/bin"
+  cd / && rm -rf "$wrap"
+}
+
+build_kubernetes_provider() {
+  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src=$BUILD_DIR/pulumi-kubernetes-v$K8S_PLUGIN_V
+  # main.go embeds files generated from schema.json: build in a writable copy of the module.
+  rm -rf "$src" && cp -r "$(go_mod_dir "$mod@$PULUMI_KUBERNETES_MODULE_VERSION")" "$src"
+  chmod -R u+w "$src"
+  cd "$src"
+  go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4   # => ../sdk, not in the zip
+  (cd cmd/pulumi-resource-kubernetes && VERSION=$K8S_PLUGIN_V go run ./generate.go)
+  mkdir -p "$K8S_DIR/bin.new"
+  go build -trimpath \
+    -ldflags "-s -w -X $mod/pkg/version.Version=$K8S_PLUGIN_V" \
+    -o "$K8S_DIR/bin.new/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
+  rm -rf "$K8S_DIR/bin" && mv "$K8S_DIR/bin.new" "$K8S_DIR/bin"
+  cd / && rm -rf "$src"
+}
+
+build_random_provider() {
+  local src=$BUILD_DIR/pulumi-random-v$RANDOM_PLUGIN_V
+  local bridge=github.com/pulumi/pulumi-terraform-bridge/v3@$PULUMI_TERRAFORM_BRIDGE_VERSION
+  local tfrandom=github.com/terraform-providers/terraform-provider-random
+  local shim=$tfrandom/shim
+  local ldflags="-s -w -X egov.local/pulumi-random/provider.Version=$RANDOM_PLUGIN_V"
+  rm -rf "$src" && mkdir -p "$src" && cp -r "$RANDOM_SRC/." "$src/"
+  cd "$src/shim"
+  go mod init "$shim"
+  go get "$tfrandom@$PULUMI_RANDOM_TF_PROVIDER_VERSION"
+  go mod tidy
+  cd "$src"
+  go mod init egov.local/pulumi-random
+  go mod edit -require="$shim@v0.0.0" -replace="$shim=./shim"
+  copy_replaces "$(go_mod_file "$bridge")"
+  go get "$bridge"
+  go mod tidy
+  # tfgen writes schema.json and bridge-metadata.json, which the plugin embeds.
+  go build -trimpath -ldflags "$ldflags" -o "$src/pulumi-tfgen-random" ./cmd/pulumi-tfgen-random
+  local gen=$src/cmd/pulumi-resource-random
+  PULUMI_CONVERT=false PULUMI_MISSING_DOCS_ERROR=false "$src/pulumi-tfgen-random" schema --out "$gen"
+  test -s "$gen/schema.json" && test -s "$gen/bridge-metadata.json"
+  mkdir -p "$RANDOM_DIR/bin.new"
+  go build -trimpath -ldflags "$ldflags" -o "$RANDOM_DIR/bin.new/pulumi-resource-random" ./cmd/pulumi-resource-random
+  rm -rf "$RANDOM_DIR/bin" && mv "$RANDOM_DIR/bin.new" "$RANDOM_DIR/bin"
+  cd / && rm -rf "$src"
+}
+
+# plugin_installed KIND NAME VERSION: true when `pulumi plugin ls` lists it.
+plugin_installed() {
+  pulumi plugin ls --json 2>/dev/null |
+    jq -e --arg k "$1" --arg n "$2" --arg v "$3" \
+      'any(.[]?; .kind == $k and .name == $n and (.version | ltrimstr("v")) == $v)' >/dev/null
+}
+
+# install_plugin NAME VERSION BINARY: registers BINARY in $PULUMI_HOME unless that very binary is
+# already registered there (a different one of that version is replaced).
+install_plugin() {
+  local name=$1 ver=$2 bin=$3
+  local dest=$PULUMI_HOME_DIR/plugins/resource-$name-v$ver/pulumi-resource-$name
+  if plugin_installed resource "$name" "$ver" && cmp -s "$bin" "$dest"; then
+    return 0
+  fi
+  step "register plugin resource $name $ver" "$LOG_DIR/pulumi-plugin-$name.log" \
+    pulumi plugin install resource "$name" "$ver" --file "$bin" --reinstall
+  plugin_installed resource "$name" "$ver" || die "pulumi plugin ls does not show resource $name $ver"
+}
+
+pulumi_toolchain() {
+  pulumi_vars
+  mkdir -p "$TOOLCHAIN_DIR" "$BIN_DIR" "$LOG_DIR" "$BUILD_DIR"
+
+  # 1. The CLI and the Node.js language host (which must sit next to it).
+  local found cli_from=""
+  found=$(command -v pulumi 2>/dev/null || true)
+  if [[ -x $CLI_DIR/bin/pulumi && $(pulumi_version_of "$CLI_DIR/bin/pulumi") == "$P_V" \
+        && -x $CLI_DIR/bin/pulumi-language-nodejs ]]; then
+    log "pulumi $P_V: cached in $CLI_DIR/bin"
+  elif [[ -n $found && $(readlink -f "$found") != "$(readlink -f "$CLI_DIR/bin/pulumi" 2>/dev/null)" \
+          && $(pulumi_version_of "$found") == "$P_V" \
+          && -x "$(dirname "$(readlink -f "$found")")/pulumi-language-nodejs" ]]; then
+    cli_from=$(dirname "$(readlink -f "$found")")
+    log "pulumi $P_V: using the installed CLI in $cli_from"
+    rm -rf "$CLI_DIR/bin" && mkdir -p "$CLI_DIR/bin"
+    ln -sfn "$cli_from/pulumi" "$CLI_DIR/bin/pulumi"
+    ln -sfn "$cli_from/pulumi-language-nodejs" "$CLI_DIR/bin/pulumi-language-nodejs"
+  else
+    pulumi_go_env
+    if ! [[ -x $CLI_DIR/bin/pulumi && $(pulumi_version_of "$CLI_DIR/bin/pulumi") == "$P_V" ]]; then
+      step "build pulumi $P_V (github.com/pulumi/pulumi/pkg/v3)" "$LOG_DIR/pulumi-cli.log" build_cli
+    fi
+    if [[ ! -x $LANG_DIR/bin/pulumi-language-nodejs ]]; then
+      step "build pulumi-language-nodejs (github.com/pulumi/pulumi/sdk/v3@$LANG_V)" \
+        "$LOG_DIR/pulumi-language-nodejs.log" build_language_nodejs
+    fi
+    ln -sfn "$LANG_DIR/bin/pulumi-language-nodejs" "$CLI_DIR/bin/pulumi-language-nodejs"
+  fi
+  ln -sfn "$CLI_DIR/bin/pulumi" "$BIN_DIR/pulumi"
+  ln -sfn "$CLI_DIR/bin/pulumi-language-nodejs" "$BIN_DIR/pulumi-language-nodejs"
+  export PATH=$BIN_DIR:$PATH
+
+  # 2. Resource plugins: use what $PULUMI_HOME has at the pinned version (e.g. the official
+  #    plugins of a Pulumi user), else build and register them.
+  mkdir -p "$PULUMI_HOME_DIR"
+  if [[ -x $K8S_DIR/bin/pulumi-resource-kubernetes ]]; then
+    install_plugin kubernetes "$K8S_PLUGIN_V" "$K8S_DIR/bin/pulumi-resource-kubernetes"
+  elif plugin_installed resource kubernetes "$K8S_PLUGIN_V"; then
+    log "plugin resource kubernetes $K8S_PLUGIN_V: already installed in $PULUMI_HOME_DIR"
+  else
+    pulumi_go_env
+    step "build pulumi-resource-kubernetes $K8S_PLUGIN_V (github.com/pulumi/pulumi-kubernetes/provider/v4)" \
+      "$LOG_DIR/pulumi-resource-kubernetes.log" build_kubernetes_provider
+    install_plugin kubernetes "$K8S_PLUGIN_V" "$K8S_DIR/bin/pulumi-resource-kubernetes"
+  fi
+  if [[ -x $RANDOM_DIR/bin/pulumi-resource-random ]]; then
+    install_plugin random "$RANDOM_PLUGIN_V" "$RANDOM_DIR/bin/pulumi-resource-random"
+  elif plugin_installed resource random "$RANDOM_PLUGIN_V"; then
+    log "plugin resource random $RANDOM_PLUGIN_V: already installed in $PULUMI_HOME_DIR"
+  else
+    pulumi_go_env
+    step "build pulumi-resource-random $RANDOM_PLUGIN_V (Terraform random provider, bridged)" \
+      "$LOG_DIR/pulumi-resource-random.log" build_random_provider
+    install_plugin random "$RANDOM_PLUGIN_V" "$RANDOM_DIR/bin/pulumi-resource-random"
+  fi
+
+  log "pulumi: $(pulumi version) in $BIN_DIR; plugins in $PULUMI_HOME_DIR:"
+  pulumi plugin ls 2>&1 | sed 's/^/    /' >&2
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  set -euo pipefail
+  pulumi_toolchain
+fi

@@ -1,0 +1,133 @@
+import * as assert from "assert";
+import { ConfigError, loadConfig } from "../config";
+import { scalableNames } from "../config/catalog";
+import { deploy, FAKE_KUBECONFIG, isSecretOutput, setRuntime, sourceOf, stackConfig, withObject } from "./harness";
+
+type Raw = Record<string, string>;
+
+function problemsOf(raw: Raw, stack = "dev"): string[] {
+    try {
+        loadConfig(sourceOf(raw), stack);
+    } catch (e) {
+        if (e instanceof ConfigError) return [...e.problems];
+        throw e;
+    }
+    return [];
+}
+
+const dev = () => stackConfig("dev");
+const prod = () => stackConfig("prod");
+const set = (raw: Raw, key: string, value: unknown): Raw => ({ ...raw, [key]: typeof value === "string" ? value : JSON.stringify(value) });
+
+// Each case: a bad config, the key it must name, the bad value, and words of what is allowed.
+const invalid: Array<[title: string, raw: () => Raw, key: string, value: string, allowed: RegExp, stack?: string]> = [
+    ["namespace with upper case", () => set(dev(), "namespace", "Egov"), "namespace", '"Egov"', /DNS label/],
+    ["namespace too long", () => set(dev(), "namespace", "a".repeat(64)), "namespace", "aaaa", /at most 63/],
+    ["kube- namespace", () => set(dev(), "namespace", "kube-system"), "namespace", '"kube-system"', /not starting with kube-/],
+    ["unknown environment", () => set(dev(), "environment", "production"), "environment", '"production"', /dev, staging, prod/],
+    ["no target cluster", () => { const r = dev(); delete r.kubeconfig; return r; }, "kubeContext", "neither is set", /explicit/],
+    ["missing kubeconfig file", () => set(dev(), "kubeconfig", "/nonexistent/kubeconfig"), "kubeconfig", '"/nonexistent/kubeconfig"', /cluster:up/],
+    ["bad domain", () => set(dev(), "domain", "not a domain"), "domain", '"not a domain"', /DNS domain/],
+    ["unknown storage backend", () => withObject(dev(), "storage", { backend: "ceph" }), "storage.backend", '"ceph"', /nfs, cinder, hostpath/],
+    ["nfs without server", () => withObject(dev(), "storage", { nfs: { server: "" } }), "storage.nfs.server", "not set", /NFS server/],
+    ["relative nfs path", () => withObject(dev(), "storage", { nfs: { path: "srv/nfs" } }), "storage.nfs.path", '"srv/nfs"', /absolute/],
+    ["bad volume size", () => withObject(dev(), "storage", { sizes: { mysql: "5GB" } }), "storage.sizes.mysql", '"5GB"', /5Gi/],
+    ["unknown storage field", () => withObject(dev(), "storage", { backnd: "nfs" }), "storage.backnd", '"nfs"', /known field/],
+    ["prod with latest", () => withObject(prod(), "image", { tag: "latest" }), "image.tag", '"latest"', /fixed release tag/, "prod"],
+    ["prod unprotected", () => withObject(prod(), "storage", { protect: false }), "storage.protect", "false", /protected/, "prod"],
+    ["bad image tag", () => withObject(dev(), "image", { tag: "v1 beta" }), "image.tag", '"v1 beta"', /image tag/],
+    ["bad pull policy", () => withObject(dev(), "image", { pullPolicy: "Sometimes" }), "image.pullPolicy", '"Sometimes"', /Always, IfNotPresent, Never/],
+    ["unknown image override", () => set(dev(), "images", { redis: "redis:7" }), "images.redis", '"redis:7"', /known field/],
+    ["bad service type", () => set(dev(), "serviceType", "LoadBalancer"), "serviceType", '"LoadBalancer"', /ClusterIP, NodePort/],
+    ["zero replicas", () => set(dev(), "replicas", "0"), "replicas", "0", /from 1 to 50/],
+    ["fractional replicas", () => set(dev(), "replicas", "1.5"), "replicas", "1.5", /whole number/],
+    ["replicas for an unknown service", () => set(dev(), "serviceReplicas", { "mail-service": 2 }), "serviceReplicas.mail-service", "2", /known field/],
+    ["replicas above the autoscaler's max", () => set(set(dev(), "serviceReplicas", { apigateway: 5 }), "autoscaling", { maxReplicas: 3 }),
+        "serviceReplicas.apigateway", "5", /at most autoscaling.maxReplicas/],
+    ["autoscaling target out of range", () => withObject(dev(), "autoscaling", { targetCPUUtilizationPercentage: 150 }),
+        "autoscaling.targetCPUUtilizationPercentage", "150", /from 1 to 100/],
+    ["autoscaling enabled not boolean", () => withObject(dev(), "autoscaling", { enabled: "yes" }), "autoscaling.enabled", '"yes"', /true or false/],
+    ["bad cpu quantity", () => set(dev(), "resources", { backend: { requests: { cpu: "lots" } } }), "resources.backend.requests.cpu", '"lots"', /CPU quantity/],
+    ["storage not an object", () => set(dev(), "storage", "nfs"), "storage", '"nfs"', /object/],
+    ["database user root", () => withObject(dev(), "database", { username: "root" }), "database.username", '"root"', /other than root/],
+    ["bad database name", () => withObject(dev(), "database", { name: "msa-portal" }), "database.name", '"msa-portal"', /MySQL identifier/],
+    ["missing init scripts", () => withObject(dev(), "database", { initScriptsPath: "/nonexistent/sql" }), "database.initScriptsPath", '"/nonexistent/sql"', /not found/],
+    ["bad timezone", () => set(dev(), "timezone", "Seoul time"), "timezone", '"Seoul time"', /IANA/],
+    ["logging switch not boolean", () => set(dev(), "logging", { enabled: "off" }), "logging.enabled", '"off"', /true or false/],
+    ["bad ingress class", () => withObject(dev(), "ingress", { className: "Nginx!" }), "ingress.className", '"Nginx!"', /IngressClass/],
+    ["bad messaging user", () => set(dev(), "messaging", { username: "1admin" }), "messaging.username", '"1admin"', /user name/],
+];
+
+describe("stack config", () => {
+    it("accepts the committed dev and prod stacks", () => {
+        assert.deepStrictEqual(problemsOf(dev()), []);
+        assert.deepStrictEqual(problemsOf(prod(), "prod"), []);
+    });
+
+    it("dev: nfs, one replica; prod: cinder, more replicas, protected volumes", () => {
+        const d = loadConfig(sourceOf(dev()), "dev");
+        assert.strictEqual(d.storage.backend, "nfs");
+        assert.ok(scalableNames.every((n) => d.replicas[n] === 1));
+        assert.strictEqual(d.storage.protect, false);
+        const p = loadConfig(sourceOf(prod()), "prod");
+        assert.strictEqual(p.storage.backend, "cinder");
+        assert.ok(scalableNames.every((n) => p.replicas[n] >= 2));
+        assert.strictEqual(p.replicas.apigateway, 3);
+        assert.strictEqual(p.storage.protect, true);
+        assert.strictEqual(p.cluster.context, undefined, "unit tests replace prod's context with a dummy kubeconfig");
+    });
+
+    it("fills defaults for every unset key", () => {
+        const c = loadConfig(sourceOf({ kubeconfig: FAKE_KUBECONFIG, storage: JSON.stringify({ nfs: { server: "10.0.0.1" } }) }), "test");
+        assert.strictEqual(c.environment, "dev");
+        assert.strictEqual(c.namespace, "egov");
+        assert.strictEqual(c.serviceType, "ClusterIP");
+        assert.strictEqual(c.storage.className, "nfs");
+        assert.deepStrictEqual(c.database.databases, ["msaportal", "reservation"]);
+        assert.ok(c.logging.enabled && c.tracing.enabled && c.ci.enabled);
+    });
+
+    for (const [title, raw, key, value, allowed, stack] of invalid) {
+        it(`rejects ${title}`, () => {
+            const problems = problemsOf(raw(), stack ?? "dev");
+            const hit = problems.find((p) => p.includes(`egov-platform:${key}`) || p.includes(key));
+            assert.ok(hit, `no problem names ${key}; got:\n${problems.join("\n")}`);
+            assert.ok(hit.includes(value), `the message does not show the value ${value}: ${hit}`);
+            assert.match(hit, allowed);
+        });
+    }
+
+    it("reports every bad key at once", () => {
+        const raw = set(set(dev(), "namespace", "BAD"), "serviceType", "LoadBalancer");
+        assert.strictEqual(problemsOf(raw).length, 2);
+    });
+});
+
+describe("the program", () => {
+    it("fails on bad config before creating any resource", async () => {
+        const mocks = setRuntime(set(dev(), "serviceType", "LoadBalancer"), "dev");
+        const entry = require.resolve("../index");
+        delete require.cache[entry];
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must run under these mocks
+        assert.throws(() => require(entry), /egov-platform:serviceType: "LoadBalancer" is not allowed/);
+        await new Promise((r) => setTimeout(r, 50));
+        assert.strictEqual(mocks.resources.length, 0);
+    });
+
+    it("exports the documented contract; credentials only as secret outputs", async () => {
+        const d = await deploy(dev());
+        const out = d.exports;
+        assert.deepStrictEqual(Object.keys(out).filter((k) => k !== "__outputs").sort(),
+            ["credentials", "endpoints", "environment", "namespace", "secretNames", "storageClass", "urls"]);
+        assert.strictEqual(out.storageClass, "egov-dev-nfs");
+        assert.deepStrictEqual(out.secretNames, { mysql: "mysql-secret", rabbitmq: "rabbitmq-secret", eureka: "eureka-secret", token: "token-secret" });
+        assert.strictEqual(out.endpoints.mysql, "mysql.egov-dev.svc.cluster.local:3306");
+        assert.strictEqual(out.endpoints.configServer, "http://config.egov-dev.svc.cluster.local:8888");
+        assert.strictEqual(out.endpoints.discovery, "http://discovery.egov-dev.svc.cluster.local:8761/eureka");
+        assert.strictEqual(out.urls.apigateway, "http://api.egov-dev.localtest.me");
+        assert.ok(await isSecretOutput(out.__outputs.credentials), "credentials must be a secret output");
+        assert.match(out.credentials.mysql.rootPassword, /^GeneratedSecret/);
+        assert.notStrictEqual(out.credentials.mysql.rootPassword, out.credentials.mysql.password);
+        assert.ok(out.credentials.tokenSecret.length >= 32);
+    });
+});

@@ -1,0 +1,120 @@
+// Checks that hold for every configuration: what the API server and the pods need to find each other.
+import * as assert from "assert";
+import { Deployed, Obj } from "./harness";
+
+const WORKLOAD_KINDS = ["Deployment", "StatefulSet"];
+
+export function workloads(d: Deployed): Obj[] {
+    return WORKLOAD_KINDS.flatMap((k) => d.of(k).map((o) => ({ ...o, kind: k })));
+}
+
+function containers(w: Obj): Obj[] {
+    const spec = w.spec.template.spec;
+    return [...(spec.initContainers ?? []), ...spec.containers];
+}
+
+function subset(sel: Obj, labels: Obj): boolean {
+    return Object.entries(sel).every(([k, v]) => labels?.[k] === v);
+}
+
+export function assertSelectorsMatch(d: Deployed): void {
+    for (const w of workloads(d)) {
+        assert.ok(Object.keys(w.spec.selector.matchLabels).length > 0, `${w.metadata.name}: empty selector`);
+        assert.ok(subset(w.spec.selector.matchLabels, w.spec.template.metadata.labels),
+            `${w.kind} ${w.metadata.name}: selector does not match its pod template labels`);
+    }
+    for (const svc of d.of("Service")) {
+        const matched = workloads(d).filter((w) => w.metadata.namespace === svc.metadata.namespace
+            && subset(svc.spec.selector, w.spec.template.metadata.labels));
+        assert.strictEqual(matched.length, 1, `Service ${svc.metadata.name} selects ${matched.length} workloads, expected exactly 1`);
+        const portNames = matched[0].spec.template.spec.containers.flatMap((c: Obj) => (c.ports ?? []).map((p: Obj) => p.name));
+        const portNumbers = matched[0].spec.template.spec.containers.flatMap((c: Obj) => (c.ports ?? []).map((p: Obj) => p.containerPort));
+        for (const p of svc.spec.ports) {
+            const target = p.targetPort ?? p.port;
+            assert.ok(portNames.includes(target) || portNumbers.includes(target),
+                `Service ${svc.metadata.name} port ${p.port} targets ${target}, which ${matched[0].metadata.name} does not declare`);
+        }
+    }
+}
+
+export function assertReferencesResolve(d: Deployed): void {
+    const configMaps = new Map(d.of("ConfigMap").map((c) => [c.metadata.name, c.data ?? {}]));
+    const secrets = new Map(d.of("Secret").map((s) => [s.metadata.name, { ...(s.data ?? {}), ...(s.stringData ?? {}) }]));
+    const claims = new Set(d.of("PersistentVolumeClaim").map((c) => c.metadata.name));
+    const serviceAccounts = new Set(d.of("ServiceAccount").map((s) => s.metadata.name));
+    for (const w of workloads(d)) {
+        const where = `${w.kind} ${w.metadata.name}`;
+        const spec = w.spec.template.spec;
+        if (spec.serviceAccountName) assert.ok(serviceAccounts.has(spec.serviceAccountName), `${where}: no ServiceAccount ${spec.serviceAccountName}`);
+        const volumes = new Map((spec.volumes ?? []).map((v: Obj) => [v.name, v]));
+        for (const c of containers(w)) {
+            for (const e of c.env ?? []) {
+                const cm = e.valueFrom?.configMapKeyRef;
+                if (cm) assert.ok(configMaps.get(cm.name)?.[cm.key] !== undefined, `${where} env ${e.name}: ConfigMap ${cm.name} has no key ${cm.key}`);
+                const sk = e.valueFrom?.secretKeyRef;
+                if (sk) assert.ok(secrets.get(sk.name)?.[sk.key] !== undefined, `${where} env ${e.name}: Secret ${sk.name} has no key ${sk.key}`);
+            }
+            for (const m of c.volumeMounts ?? []) assert.ok(volumes.has(m.name), `${where}: mount ${m.name} has no volume`);
+        }
+        for (const v of volumes.values() as IterableIterator<Obj>) {
+            if (v.configMap) {
+                const data = configMaps.get(v.configMap.name);
+                assert.ok(data, `${where}: volume ${v.name} names a missing ConfigMap ${v.configMap.name}`);
+                for (const item of v.configMap.items ?? []) assert.ok(data[item.key] !== undefined, `${where}: ConfigMap ${v.configMap.name} has no key ${item.key}`);
+            }
+            if (v.persistentVolumeClaim) assert.ok(claims.has(v.persistentVolumeClaim.claimName), `${where}: no claim ${v.persistentVolumeClaim.claimName}`);
+        }
+    }
+}
+
+export function assertAutoscalers(d: Deployed, replicasOf: (workload: string) => number): void {
+    const hpas = d.of("HorizontalPodAutoscaler");
+    for (const h of hpas) {
+        const ref = h.spec.scaleTargetRef;
+        const target = workloads(d).find((w) => w.kind === ref.kind && w.metadata.name === ref.name);
+        assert.ok(target, `HPA ${h.metadata.name} targets a missing ${ref.kind} ${ref.name}`);
+        assert.ok(h.spec.minReplicas <= h.spec.maxReplicas, `HPA ${h.metadata.name}: min > max`);
+        const app = target.spec.template.metadata.labels.app;
+        const replicas = replicasOf(app);
+        assert.ok(h.spec.minReplicas <= replicas && replicas <= h.spec.maxReplicas,
+            `HPA ${h.metadata.name}: ${replicas} replicas outside ${h.spec.minReplicas}..${h.spec.maxReplicas}`);
+        // The autoscaler owns the scale: the Deployment must not pin spec.replicas.
+        assert.strictEqual(target.spec.replicas, undefined, `${ref.kind} ${ref.name} sets spec.replicas although an HPA owns it`);
+    }
+}
+
+export function assertIngressBackends(d: Deployed): void {
+    const services = new Map(d.of("Service").map((s) => [s.metadata.name, s]));
+    for (const ing of d.of("Ingress")) {
+        for (const rule of ing.spec.rules) {
+            assert.ok(rule.host && !rule.host.includes("<"), `Ingress ${ing.metadata.name}: bad host ${rule.host}`);
+            for (const p of rule.http.paths) {
+                const svc = services.get(p.backend.service.name);
+                assert.ok(svc, `Ingress ${ing.metadata.name} routes to a missing Service ${p.backend.service.name}`);
+                assert.ok(svc.spec.ports.some((sp: Obj) => sp.port === p.backend.service.port.number),
+                    `Ingress ${ing.metadata.name} routes to port ${p.backend.service.port.number}, which Service ${svc.metadata.name} does not expose`);
+            }
+        }
+    }
+}
+
+/** Every namespaced object lives in the stack's namespace: nothing falls back to `default`. */
+export function assertNamespaced(d: Deployed, namespace: string): void {
+    const clusterScoped = ["Namespace", "StorageClass", "PersistentVolume", "ClusterRole", "ClusterRoleBinding"];
+    for (const r of d.k8s) {
+        const kind = r.type.split(":")[2];
+        if (clusterScoped.includes(kind)) continue;
+        assert.strictEqual(r.obj.metadata?.namespace, namespace, `${kind} ${r.obj.metadata?.name} is in namespace ${r.obj.metadata?.namespace}`);
+    }
+    for (const b of [...d.of("RoleBinding"), ...d.of("ClusterRoleBinding")]) {
+        for (const s of b.subjects) assert.strictEqual(s.namespace, namespace, `${b.metadata.name} binds a subject in ${s.namespace}`);
+    }
+}
+
+export function assertAllInvariants(d: Deployed, namespace: string, replicasOf: (workload: string) => number): void {
+    assertSelectorsMatch(d);
+    assertReferencesResolve(d);
+    assertAutoscalers(d, replicasOf);
+    assertIngressBackends(d);
+    assertNamespaced(d, namespace);
+}

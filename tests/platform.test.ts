@@ -1,0 +1,253 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { backendServices, frontends, scalableNames } from "../config/catalog";
+import { deploy, Deployed, GENERATED, isWrappedSecret, Obj, ROOT, stackConfig, withObject } from "./harness";
+import { assertAllInvariants, workloads } from "./invariants";
+import { referenceInventory } from "./reference-inventory";
+
+const counterpart = (ours: string, ns: string, cls: string) => ours.replace("{ns}", ns).replace("{class}", cls);
+
+function hasCounterpart(d: Deployed, kind: string, name: string): boolean {
+    if (name.endsWith("*")) return d.of(kind).some((o) => o.metadata.name.startsWith(name.slice(0, -1)));
+    return d.find(kind, name) !== undefined;
+}
+
+function envOf(d: Deployed, deployment: string): Obj[] {
+    return d.find("Deployment", deployment)!.spec.template.spec.containers[0].env ?? [];
+}
+
+const cases: Array<{ title: string; stack: "dev" | "prod"; raw: () => Record<string, string>; ns: string; cls: string }> = [
+    { title: "dev", stack: "dev", raw: () => stackConfig("dev"), ns: "egov-dev", cls: "egov-dev-nfs" },
+    { title: "prod", stack: "prod", raw: () => stackConfig("prod"), ns: "egov", cls: "egov-cinder" },
+    {
+        title: "hostpath, NodePort, no autoscaling",
+        stack: "dev",
+        raw: () => withObject(withObject(stackConfig("dev", { serviceType: "NodePort", namespace: "edge" }), "storage",
+            { backend: "hostpath", className: "local-hostpath" }), "autoscaling", { enabled: false }),
+        ns: "edge",
+        cls: "local-hostpath",
+    },
+];
+
+describe("the platform", function () {
+    for (const c of cases) {
+        describe(`${c.title} stack`, () => {
+            let d: Deployed;
+            let raw: Record<string, string>;
+            before(async () => {
+                raw = c.raw();
+                d = await deploy(raw, c.stack);
+            });
+
+            it("holds the cluster invariants (selectors, ports, key references, autoscalers, ingress backends, namespaces)", () => {
+                assertAllInvariants(d, c.ns, (app) => replicasOf(raw, app, c.stack));
+            });
+
+            it("uses only the explicit Kubernetes provider built from stack config", () => {
+                const providers = d.all.filter((r) => r.type === "pulumi:providers:kubernetes");
+                assert.strictEqual(providers.length, 1);
+                assert.ok(providers[0].obj.kubeconfig || providers[0].obj.context, "the provider names its cluster");
+                for (const r of d.k8s) {
+                    assert.ok(r.provider?.includes("pulumi:providers:kubernetes::cluster"), `${r.type} ${r.name} uses provider ${r.provider}`);
+                }
+            });
+
+            it("deploys the nine backend services and two frontends", () => {
+                for (const s of backendServices) assert.ok(d.find("Deployment", `${s.name}-deployment`), s.name);
+                for (const f of frontends) assert.ok(d.find("Deployment", `frontend-${f.name}-deployment`), f.name);
+            });
+
+            it("derives in-cluster host names from the namespace deployed to", () => {
+                const cm = d.of("ConfigMap").find((o) => o.metadata.name.startsWith("backend-configmap"))!;
+                for (const v of Object.values(cm.data) as string[]) {
+                    assert.ok(v.includes(`.${c.ns}.svc.cluster.local`), v);
+                    assert.ok(!v.includes(".default."), v);
+                }
+                assert.strictEqual(d.exports.namespace, c.ns);
+            });
+
+            it("never puts a generated secret into a ConfigMap, a plain env value or a plain output", () => {
+                for (const cm of d.of("ConfigMap")) assert.ok(!JSON.stringify(cm.data).includes(GENERATED), cm.metadata.name);
+                for (const w of workloads(d)) {
+                    for (const ct of w.spec.template.spec.containers) {
+                        for (const e of ct.env ?? []) assert.ok(!String(e.value ?? "").includes(GENERATED), `${w.metadata.name} ${e.name}`);
+                    }
+                }
+                const plain = { ...d.exports };
+                delete plain.credentials;
+                delete plain.__outputs;
+                assert.ok(!JSON.stringify(plain).includes(GENERATED));
+                for (const s of d.k8s.filter((r) => r.type === "kubernetes:core/v1:Secret")) {
+                    assert.ok(isWrappedSecret(s.raw.stringData), `Secret ${s.name}: stringData is not marked secret`);
+                    assert.strictEqual(s.raw.data, undefined, `Secret ${s.name}: hand-encoded data would be plaintext in state`);
+                }
+            });
+
+            it("passes every credential to the services as secret env vars", () => {
+                const secretEnv = (dep: string) => Object.fromEntries(envOf(d, dep).filter((e) => e.valueFrom?.secretKeyRef)
+                    .map((e) => [e.name, e.valueFrom.secretKeyRef.name]));
+                const user = secretEnv("user-service-deployment");
+                for (const k of ["DB_USERNAME", "DB_PASSWORD", "EUREKA_USERNAME", "EUREKA_PASSWORD", "SPRING_RABBITMQ_USERNAME",
+                    "SPRING_RABBITMQ_PASSWORD", "TOKEN_SECRET"]) assert.ok(user[k], `user-service lacks ${k}`);
+                const disc = secretEnv("discovery-deployment");
+                assert.strictEqual(disc.SPRING_SECURITY_USER_NAME, "eureka-secret");
+                assert.strictEqual(disc.SPRING_SECURITY_USER_PASSWORD, "eureka-secret");
+                const mysql = d.find("StatefulSet", "mysql-statefulset")!.spec.template.spec.containers[0].env as Obj[];
+                const root = mysql.find((e) => e.name === "MYSQL_ROOT_PASSWORD");
+                assert.strictEqual(root?.valueFrom?.secretKeyRef?.name, "mysql-secret", "MySQL root has a generated password");
+                assert.ok(!mysql.some((e) => e.name === "MYSQL_ALLOW_EMPTY_PASSWORD"));
+            });
+
+            it("keeps the reference's hardening without its invalid fields", () => {
+                const dep = d.find("Deployment", "apigateway-deployment")!;
+                const ct = dep.spec.template.spec.containers[0];
+                assert.deepStrictEqual(ct.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+                assert.strictEqual(dep.spec.template.spec.securityContext.runAsNonRoot, true);
+                assert.ok(ct.startupProbe && ct.readinessProbe && ct.livenessProbe);
+                assert.ok(ct.resources.requests.cpu, "HPA needs CPU requests");
+            });
+        });
+    }
+
+    describe("the reference's objects", () => {
+        it("each has its counterpart in the dev stack", async () => {
+            const d = await deploy(stackConfig("dev"));
+            const missing = referenceInventory.filter(([kind, , ours]) => !hasCounterpart(d, kind, counterpart(ours, "egov-dev", "egov-dev-nfs")));
+            assert.deepStrictEqual(missing, []);
+        });
+
+        it("are exactly what the reference kustomize tree lists", function () {
+            const k8sDir = path.resolve(ROOT, "../shared/reference/egovframe-msa-edu/k8s");
+            // The reference lives beside the repository in the team's workspace and in CI, not in user clones.
+            if (!fs.existsSync(k8sDir)) this.skip();
+            const found: string[] = [];
+            const visit = (dir: string) => {
+                const k = parse(fs.readFileSync(path.join(dir, "kustomization.yaml"), "utf8")) as Obj;
+                for (const entry of [...(k.bases ?? []), ...(k.resources ?? [])] as string[]) {
+                    const p = path.resolve(dir, entry);
+                    if (fs.statSync(p).isDirectory()) visit(p);
+                    else for (const doc of fs.readFileSync(p, "utf8").split(/^---$/m)) {
+                        const o = parse(doc) as Obj | null;
+                        if (o?.kind) found.push(`${o.kind}/${o.metadata.name}`);
+                    }
+                }
+            };
+            visit(path.join(k8sDir, "storage/nfs"));
+            visit(path.join(k8sDir, "applications"));
+            assert.deepStrictEqual([...new Set(found)].sort(), referenceInventory.map(([k, n]) => `${k}/${n}`).sort());
+        });
+    });
+
+    describe("storage backend switch", () => {
+        const storageOf = async (backend: string) => {
+            const raw = withObject(stackConfig("dev"), "storage", { backend, className: `sc-${backend}` });
+            return deploy(raw);
+        };
+
+        it("nfs: the provisioner, an RWX class and static volumes pre-bound to each claim", async () => {
+            const d = await storageOf("nfs");
+            const sc = d.find("StorageClass", "sc-nfs")!;
+            const provisioner = d.find("Deployment", "nfs-provisioner-deployment")!;
+            const env = Object.fromEntries(provisioner.spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value]));
+            assert.strictEqual(sc.provisioner, env.PROVISIONER_NAME, "the class names the provisioner we run");
+            assert.strictEqual(env.NFS_SERVER, "nfs.egov-dev.internal");
+            for (const pvc of d.of("PersistentVolumeClaim")) {
+                assert.deepStrictEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
+                assert.strictEqual(pvc.spec.storageClassName, "sc-nfs");
+                const pv = d.find("PersistentVolume", pvc.spec.volumeName)!;
+                assert.deepStrictEqual(pv.spec.claimRef, { namespace: "egov-dev", name: pvc.metadata.name });
+                assert.ok(pv.spec.nfs.path.endsWith(`/egov-dev/${pvc.metadata.name.replace(/-pvc$/, "")}`), "each claim has its own directory");
+            }
+            const cr = d.find("ClusterRole", "egov-dev-nfs-provisioner")!;
+            assert.ok(!JSON.stringify(cr.rules).includes("podsecuritypolicies"), "no obsolete PodSecurityPolicy rule");
+        });
+
+        for (const [backend, provisioner] of [["cinder", "cinder.csi.openstack.org"], ["hostpath", "kubernetes.io/host-path"]]) {
+            it(`${backend}: class ${provisioner}, RWO claims, no NFS objects`, async () => {
+                const d = await storageOf(backend);
+                assert.strictEqual(d.find("StorageClass", `sc-${backend}`)!.provisioner, provisioner);
+                assert.strictEqual(d.of("StorageClass").length, 1);
+                assert.strictEqual(d.of("PersistentVolume").length, 0);
+                assert.strictEqual(d.find("Deployment", "nfs-provisioner-deployment"), undefined);
+                assert.strictEqual(d.of("ClusterRole").length, 0);
+                for (const pvc of d.of("PersistentVolumeClaim")) {
+                    assert.deepStrictEqual(pvc.spec.accessModes, ["ReadWriteOnce"]);
+                    assert.strictEqual(pvc.spec.storageClassName, `sc-${backend}`);
+                }
+            });
+        }
+
+        it("mounts the shared claim at APP_HOME only where the catalog asks for it", async () => {
+            const d = await storageOf("nfs");
+            for (const s of backendServices) {
+                const spec = d.find("Deployment", `${s.name}-deployment`)!.spec.template.spec;
+                const mounted = (spec.volumes ?? []).some((v: Obj) => v.persistentVolumeClaim?.claimName === "backend-pvc");
+                assert.strictEqual(mounted, s.needsSharedVolume, s.name);
+            }
+        });
+    });
+
+    describe("switches", () => {
+        it("logging, tracing and CI switched off leave none of their objects", async () => {
+            const raw = stackConfig("dev", { logging: { enabled: false }, tracing: { enabled: false }, ci: { enabled: false } });
+            const d = await deploy(raw);
+            const names = d.k8s.map((r) => String(r.obj.metadata?.name));
+            for (const gone of ["elasticsearch", "logstash", "kibana", "zipkin", "jenkins"]) {
+                assert.deepStrictEqual(names.filter((n) => n.startsWith(gone)), [], gone);
+            }
+            assert.strictEqual(d.of("Role").filter((r) => r.metadata.name.startsWith("jenkins")).length, 0);
+            assert.strictEqual(d.find("PersistentVolumeClaim", "jenkins-pvc"), undefined);
+            const env = envOf(d, "board-service-deployment");
+            assert.ok(!env.some((e) => e.name === "ZIPKIN_HOSTNAME"));
+            assert.ok(env.some((e) => e.name === "SPRING_ZIPKIN_ENABLED" && e.value === "false"));
+            assert.strictEqual(d.exports.urls.kibana, undefined);
+            assert.strictEqual(d.exports.endpoints.zipkin, undefined);
+            assertAllInvariants(d, "egov-dev", (app) => replicasOf(raw, app, "dev"));
+        });
+
+        it("without autoscaling, Deployments carry the configured replica counts", async () => {
+            const raw = stackConfig("dev", { autoscaling: { enabled: false }, serviceReplicas: { "board-service": 4 } });
+            const d = await deploy(raw);
+            assert.strictEqual(d.of("HorizontalPodAutoscaler").length, 0);
+            assert.strictEqual(d.find("Deployment", "board-service-deployment")!.spec.replicas, 4);
+            assert.strictEqual(d.find("Deployment", "user-service-deployment")!.spec.replicas, 1);
+        });
+
+        it("NodePort uses the reference's node ports; ClusterIP sets none", async () => {
+            const nodePorts = await deploy(stackConfig("dev", { serviceType: "NodePort" }));
+            const ports = nodePorts.of("Service").flatMap((s) => s.spec.ports.map((p: Obj) => p.nodePort)).filter(Boolean).sort();
+            assert.deepStrictEqual(ports, [30001, 30002, 30003, 30004, 30005, 30006, 30007, 30008, 30011, 30012]);
+            const cluster = await deploy(stackConfig("dev"));
+            assert.ok(cluster.of("Service").every((s) => s.spec.type === "ClusterIP" && s.spec.ports.every((p: Obj) => !p.nodePort)));
+        });
+
+        it("ingresses do not wait for an address unless asked; TLS gives https URLs", async () => {
+            const dev = await deploy(stackConfig("dev"));
+            assert.ok(dev.of("Ingress").every((i) => i.metadata.annotations?.["pulumi.com/skipAwait"] === "true"));
+            const prod = await deploy(stackConfig("prod"), "prod");
+            assert.ok(prod.of("Ingress").every((i) => i.metadata.annotations?.["pulumi.com/skipAwait"] === undefined && i.spec.tls?.[0].secretName === "egov-tls"));
+            assert.strictEqual(prod.exports.urls.apigateway, "https://api.egov.example.go.kr");
+        });
+
+        it("init SQL scripts from database.initScriptsPath are mounted into /docker-entrypoint-initdb.d", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-sql-"));
+            fs.writeFileSync(path.join(dir, "schema.sql"), "CREATE TABLE t (id INT);\n");
+            const d = await deploy(withObject(stackConfig("dev"), "database", { initScriptsPath: dir }));
+            const cm = d.of("ConfigMap").find((o) => o.metadata.name.startsWith("mysql-initdb"))!;
+            assert.strictEqual(cm.data["10-schema.sql"], "CREATE TABLE t (id INT);\n");
+            assert.match(cm.data["00-egov-databases.sql"], /CREATE DATABASE IF NOT EXISTS `reservation`/);
+            const mounts = d.find("StatefulSet", "mysql-statefulset")!.spec.template.spec.containers[0].volumeMounts as Obj[];
+            assert.ok(mounts.some((m) => m.mountPath === "/docker-entrypoint-initdb.d"));
+        });
+    });
+});
+
+/** The replica count config gives a workload (default, then per-service override). */
+export function replicasOf(raw: Record<string, string>, app: string, stack: string): number {
+    const per = raw.serviceReplicas ? (JSON.parse(raw.serviceReplicas) as Record<string, number>) : {};
+    if (!scalableNames.includes(app)) return 1;
+    return per[app] ?? (raw.replicas ? Number(raw.replicas) : stack === "prod" ? 2 : 1);
+}
