@@ -86,6 +86,7 @@ export const ROOT = path.resolve(__dirname, "..");
 export const FAKE_KUBECONFIG = (() => {
     const p = path.join(os.tmpdir(), `egov-unit-kubeconfig-${process.pid}`);
     fs.writeFileSync(p, "apiVersion: v1\nkind: Config\n");
+    process.on("exit", () => fs.rmSync(p, { force: true }));
     return p;
 })();
 

@@ -241,6 +241,7 @@ describe("the platform", function () {
             assert.match(cm.data["00-egov-databases.sql"], /CREATE DATABASE IF NOT EXISTS `reservation`/);
             const mounts = d.find("StatefulSet", "mysql-statefulset")!.spec.template.spec.containers[0].volumeMounts as Obj[];
             assert.ok(mounts.some((m) => m.mountPath === "/docker-entrypoint-initdb.d"));
+            fs.rmSync(dir, { recursive: true, force: true });
         });
     });
 });

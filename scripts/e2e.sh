@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# End-to-end tests: the real Pulumi engine against a live local cluster of their own, so a dev stack you
+# deployed with `npm run deploy` is left alone. The cluster is stopped and wiped afterwards.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$EGOV_ROOT"
+
+bash scripts/toolchain.sh
+. scripts/env.sh
+
+export EGOV_CLUSTER_DIR="$EGOV_CACHE/e2e-cluster"
+export EGOV_ETCD_PORT=23890 EGOV_ETCD_PEER_PORT=23900 EGOV_APISERVER_PORT=16543 \
+  EGOV_KCM_PORT=20357 EGOV_SCHEDULER_PORT=20359 EGOV_KWOK_PORT=20347
+cleanup() { bash scripts/cluster.sh down --purge >/dev/null 2>&1 || warn "could not stop the e2e cluster (logs: $EGOV_CLUSTER_DIR/logs)"; }
+trap cleanup EXIT
+bash scripts/cluster.sh down --purge >/dev/null 2>&1 || true
+start=$SECONDS
+kubeconfig=$(bash scripts/cluster.sh up | sed -n 's/^KUBECONFIG=//p' | tail -n1)
+[[ -n $kubeconfig ]] || die "the e2e cluster did not report its kubeconfig"
+log "e2e cluster up in $((SECONDS - start))s"
+
+export EGOV_E2E_KUBECONFIG=$kubeconfig
+export EGOV_E2E_TIMINGS=${EGOV_E2E_TIMINGS:-$EGOV_CACHE/logs/e2e-timings.json}
+mocha --config .mocharc.e2e.json "$@"

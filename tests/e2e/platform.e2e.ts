@@ -1,0 +1,244 @@
+// End to end: the real Pulumi engine (Automation API) deploys the stacks to the live local cluster.
+// scripts/e2e.sh provides the toolchain on PATH and a cluster (EGOV_E2E_KUBECONFIG).
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EngineEvent, LocalWorkspace, OpType, Stack } from "@pulumi/pulumi/automation";
+import { deploy, Obj, stackConfig } from "../harness";
+
+const ROOT = path.resolve(__dirname, "../..");
+const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config"];
+
+function kubectl(...args: string[]): string {
+    return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "--request-timeout=20s", ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+}
+function kubectlJson(...args: string[]): Obj {
+    return JSON.parse(kubectl(...args, "-o", "json")) as Obj;
+}
+
+/** Every step of a run, and everything it printed. */
+class Recorder {
+    static readonly all: Recorder[] = [];
+    readonly steps: Array<{ op: OpType; urn: string; type: string }> = [];
+    readonly diagnostics: Array<{ severity: string; message: string; urn?: string }> = [];
+    output = "";
+    constructor() { Recorder.all.push(this); }
+    opts() {
+        return {
+            color: "never" as const,
+            onOutput: (s: string) => { this.output += s; },
+            onEvent: (e: EngineEvent) => {
+                const step = e.resourcePreEvent?.metadata;
+                if (step) this.steps.push({ op: step.op, urn: step.urn, type: step.type });
+                const diag = e.diagnosticEvent;
+                if (diag) this.diagnostics.push({ severity: diag.severity, message: diag.message, urn: diag.urn });
+            },
+        };
+    }
+}
+
+const timings: Record<string, number> = {};
+async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
+    const start = Date.now();
+    try { return await f(); } finally { timings[label] = (Date.now() - start) / 1000; }
+}
+
+function nameOf(urn: string): string { return urn.split("::").pop() ?? urn; }
+
+async function waitFor(what: string, check: () => boolean, seconds = 90): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    while (Date.now() < deadline) {
+        try { if (check()) return; } catch { /* not yet */ }
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.fail(`timed out after ${seconds}s waiting for ${what}`);
+}
+
+describe("end to end on the local cluster", function () {
+    this.timeout(20 * 60 * 1000);
+    let work: string;
+    let stateDir: string;
+    let envVars: Record<string, string>;
+    let dev: Stack;
+    let prod: Stack;
+    let credentials: Obj;
+
+    before(async function () {
+        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through scripts/e2e.sh)");
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-"));
+        for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(work, f), { recursive: true });
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
+        fs.cpSync(path.join(ROOT, "examples/consumer"), path.join(work, "consumer"), { recursive: true });
+        stateDir = path.join(work, ".state");
+        fs.mkdirSync(stateDir);
+        envVars = {
+            PULUMI_BACKEND_URL: `file://${stateDir}`,
+            PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        };
+        const stack = async (name: string, dir = work) => LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, { envVars });
+        dev = await stack("dev");
+        await dev.setConfig("kubeconfig", { value: KUBECONFIG });
+        prod = await stack("prod");
+        // prod as committed, but on the local cluster: no ingress controller there, and cinder cannot bind.
+        await prod.removeConfig("kubeContext");
+        await prod.setConfig("kubeconfig", { value: KUBECONFIG });
+        await prod.setConfig("ingress.waitForAddress", { value: "false" }, true);
+    });
+
+    after(function () {
+        console.log("\n  measured times (s):", JSON.stringify(timings));
+        if (process.env.EGOV_E2E_TIMINGS) fs.writeFileSync(process.env.EGOV_E2E_TIMINGS, JSON.stringify(timings, null, 2));
+    });
+
+    it("previews dev, listing every resource of the program", async () => {
+        const rec = new Recorder();
+        await timed("preview dev", () => dev.preview(rec.opts()));
+        const mocked = await deploy(stackConfig("dev"));
+        const planned = new Set(rec.steps.filter((s) => s.op === "create").map((s) => `${s.type}::${nameOf(s.urn)}`));
+        const missing = mocked.all.filter((r) => !planned.has(`${r.type}::${r.name}`)).map((r) => `${r.type}::${r.name}`);
+        assert.deepStrictEqual(missing, []);
+        assert.ok(planned.size >= mocked.all.length);
+        assert.deepStrictEqual(rec.diagnostics.filter((d) => d.severity === "error"), []);
+    });
+
+    it("previews prod", async () => {
+        const rec = new Recorder();
+        const res = await timed("preview prod", () => prod.preview(rec.opts()));
+        assert.ok((res.changeSummary.create ?? 0) > 80, JSON.stringify(res.changeSummary));
+        assert.ok(rec.steps.some((s) => s.type === "kubernetes:storage.k8s.io/v1:StorageClass" && nameOf(s.urn) === "class"));
+    });
+
+    it("deploys dev: every object accepted, every workload ready, every claim bound", async () => {
+        const rec = new Recorder();
+        const res = await timed("up dev (first)", () => dev.up(rec.opts()));
+        assert.strictEqual(res.summary.result, "succeeded");
+        // The provider applies with fieldValidation=Warn: an unknown field must not slip through as a warning.
+        assert.deepStrictEqual(rec.diagnostics.filter((d) => /unknown field|duplicate field/i.test(d.message)), []);
+        const ns = "egov-dev";
+        for (const d of kubectlJson("-n", ns, "get", "deployments").items as Obj[]) {
+            const available = (d.status.conditions ?? []).find((c: Obj) => c.type === "Available");
+            assert.strictEqual(available?.status, "True", `Deployment ${d.metadata.name} is not available`);
+        }
+        for (const s of kubectlJson("-n", ns, "get", "statefulsets").items as Obj[]) {
+            assert.strictEqual(s.status.readyReplicas, s.spec.replicas, `StatefulSet ${s.metadata.name} is not ready`);
+        }
+        const claims = kubectlJson("-n", ns, "get", "pvc").items as Obj[];
+        assert.deepStrictEqual(claims.map((c) => c.metadata.name).sort(), ["backend-pvc", "jenkins-pvc", "mysql-pvc"]);
+        for (const c of claims) assert.strictEqual(c.status.phase, "Bound", `claim ${c.metadata.name}`);
+        credentials = (await dev.outputs()).credentials.value as Obj;
+    });
+
+    it("passes strict server-side validation for every object it sent", async () => {
+        const state = (await dev.exportStack()).deployment as Obj;
+        const objects = (state.resources as Obj[])
+            .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:") && r.type !== "kubernetes:core/v1:Secret")
+            .map((r) => { const o = { ...r.inputs }; delete o.__fieldManager; return o; });
+        assert.ok(objects.length > 70);
+        const file = path.join(work, "sent.json");
+        fs.writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+        kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=e2e-validate", "--dry-run=server", "--validate=strict", "-f", file);
+        // The same check rejects an unknown field.
+        const bad = { ...objects.find((o) => o.kind === "Service"), spec: { ...objects.find((o) => o.kind === "Service")!.spec, bogusField: 1 } };
+        fs.writeFileSync(file, JSON.stringify(bad));
+        assert.throws(() => kubectl("apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", file));
+    });
+
+    it("a second up changes nothing", async () => {
+        const rec = new Recorder();
+        const res = await timed("up dev (no-op)", () => dev.up(rec.opts()));
+        assert.deepStrictEqual(Object.keys(res.summary.resourceChanges ?? {}), ["same"]);
+    });
+
+    it("a changed replica count updates only that object, in place, and the autoscaler keeps the scale", async () => {
+        await dev.setConfig('serviceReplicas["board-service"]', { value: "2" }, true);
+        const rec = new Recorder();
+        const res = await dev.up(rec.opts());
+        const changed = rec.steps.filter((s) => s.op !== "same");
+        assert.deepStrictEqual(changed.map((s) => `${s.op} ${nameOf(s.urn)}`), ["update board-service"]);
+        assert.strictEqual(changed[0].type, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+        assert.strictEqual(res.summary.resourceChanges?.update, 1);
+        await waitFor("board-service to scale to 2", () =>
+            kubectlJson("-n", "egov-dev", "get", "deployment", "board-service-deployment").status.readyReplicas === 2);
+        const again = await dev.up(new Recorder().opts());
+        assert.deepStrictEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"], "pulumi up must not fight the autoscaler");
+    });
+
+    it("switching storage.backend shows in preview what would be replaced", async () => {
+        await dev.setConfig("storage.backend", { value: "hostpath" }, true);
+        await dev.setConfig("storage.className", { value: "egov-dev-hostpath" }, true);
+        const rec = new Recorder();
+        await dev.preview(rec.opts());
+        await dev.setConfig("storage.backend", { value: "nfs" }, true);
+        await dev.setConfig("storage.className", { value: "egov-dev-nfs" }, true);
+        const replaced = new Set(rec.steps.filter((s) => s.op === "replace" || s.op === "create-replacement").map((s) => nameOf(s.urn)));
+        for (const n of ["class", "backend-pvc", "mysql-pvc", "jenkins-pvc"]) assert.ok(replaced.has(n), `${n} not replaced: ${[...replaced]}`);
+        const deleted = rec.steps.filter((s) => s.op === "delete").map((s) => nameOf(s.urn));
+        assert.ok(deleted.includes("nfs-provisioner") && deleted.includes("mysql-pv"), `deleted: ${deleted}`);
+    });
+
+    it("protects prod's data volumes from deletion", async () => {
+        // prod on the local cluster: host-path volumes instead of Cinder, still protected.
+        await prod.setConfig("storage.backend", { value: "hostpath" }, true);
+        await prod.setConfig("storage.className", { value: "egov-prod-hostpath" }, true);
+        await prod.up(new Recorder().opts());
+        const protectedNames = ((await prod.exportStack()).deployment.resources as Obj[])
+            .filter((r) => r.protect).map((r) => nameOf(r.urn)).sort();
+        assert.deepStrictEqual(protectedNames, ["backend-pvc", "jenkins-pvc", "mysql-pvc", "namespace"]);
+        await prod.setConfig("storage.className", { value: "egov-prod-other" }, true);
+        await assert.rejects(prod.up(new Recorder().opts()), /protect/i);
+        await assert.rejects(prod.destroy(new Recorder().opts()), /protect/i);
+        assert.strictEqual(kubectlJson("-n", "egov", "get", "pvc", "mysql-pvc").status.phase, "Bound");
+        // Tear down deliberately: lift the protection, then destroy.
+        execFileSync("pulumi", ["state", "unprotect", "--all", "--yes", "--stack", "prod"], { cwd: work, env: { ...process.env, ...envVars } });
+        await prod.setConfig("storage.className", { value: "egov-prod-hostpath" }, true);
+        await prod.destroy(new Recorder().opts());
+    });
+
+    it("another stack reads the outputs through StackReference", async () => {
+        const consumer = await LocalWorkspace.createOrSelectStack({ stackName: "dev", workDir: path.join(work, "consumer") }, { envVars });
+        await consumer.setConfig("platformStack", { value: "organization/egov-platform/dev" });
+        const res = await consumer.up(new Recorder().opts());
+        assert.strictEqual(res.outputs.namespace.value, "egov-dev");
+        assert.strictEqual(res.outputs.mysqlEndpoint.value, "mysql.egov-dev.svc.cluster.local:3306");
+        assert.strictEqual(res.outputs.jdbcPassword.secret, true);
+        assert.strictEqual(res.outputs.jdbcPassword.value, credentials.mysql.password);
+        await consumer.destroy();
+    });
+
+    it("keeps every generated secret out of the state file, the stack config, ConfigMaps and the output", () => {
+        const values = [credentials.mysql.rootPassword, credentials.mysql.password, credentials.rabbitmq.password,
+            credentials.eureka.password, credentials.tokenSecret] as string[];
+        assert.ok(values.every((v) => typeof v === "string" && v.length >= 32));
+        const files: string[] = [];
+        const walk = (d: string) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else files.push(p); } };
+        walk(stateDir);
+        files.push(path.join(work, "Pulumi.dev.yaml"), path.join(work, "Pulumi.prod.yaml"));
+        const haystacks: Array<[string, string]> = files.map((f) => [f, fs.readFileSync(f, "utf8")]);
+        haystacks.push(["ConfigMaps", kubectl("-n", "egov-dev", "get", "configmaps", "-o", "json")]);
+        haystacks.push(["command output", Recorder.all.map((r) => r.output).join("\n")]);
+        for (const [where, text] of haystacks) {
+            for (const v of values) assert.ok(!text.includes(v), `a generated secret appears in plaintext in ${where}`);
+        }
+        // Sanity: the cluster's Secret does hold it, so the search above looks for the right strings.
+        const secret = kubectlJson("-n", "egov-dev", "get", "secret", "mysql-secret");
+        assert.strictEqual(Buffer.from(secret.data.password, "base64").toString(), credentials.mysql.password);
+    });
+
+    it("destroy leaves no object of ours in the cluster", async () => {
+        const rec = new Recorder();
+        await timed("destroy dev", () => dev.destroy(rec.opts()));
+        const leftovers = () => kubectl("get", "all,configmaps,secrets,pvc,ingress,hpa,serviceaccounts,roles,rolebindings,pv,storageclass,clusterroles,clusterrolebindings",
+            "-A", "-l", "app.kubernetes.io/part-of=egov-platform", "-o", "name").trim();
+        await waitFor("no object labelled part-of=egov-platform", () => leftovers() === "");
+        await waitFor("namespaces egov-dev and egov to be gone", () => {
+            const names = (kubectlJson("get", "namespaces").items as Obj[]).map((n) => n.metadata.name);
+            return !names.includes("egov-dev") && !names.includes("egov");
+        });
+    });
+});
