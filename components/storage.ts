@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config";
@@ -52,8 +53,12 @@ export class Storage extends pulumi.ComponentResource {
             if (st.cinder.type) parameters.type = st.cinder.type;
             if (st.cinder.availabilityZone) parameters.availability = st.cinder.availabilityZone;
         }
+        // Named <namespace>-<backend>-<hash of its immutable fields>: changing the provisioner or a parameter makes
+        // a new class, and with it new claims, instead of an update the API server refuses (even in preview).
+        const immutable = { backend: st.backend, parameters, reclaimPolicy };
+        const hash = createHash("sha256").update(JSON.stringify(immutable)).digest("hex").slice(0, 6);
         this.storageClass = new k8s.storage.v1.StorageClass("class", {
-            metadata: { name: st.className, labels: { ...labels, app: st.backend } },
+            metadata: { name: pulumi.interpolate`${ns}-${st.backend}-${hash}`, labels: { ...labels, app: st.backend } },
             provisioner,
             parameters,
             reclaimPolicy,
@@ -65,16 +70,18 @@ export class Storage extends pulumi.ComponentResource {
         const accessMode = accessModeFor(st.backend);
         for (const [claim, size] of Object.entries(args.claims)) {
             // Static NFS volumes, pre-bound to their claim, need no running provisioner (as in the reference).
+            // Claim names carry the class: moving to another class is a new claim, never an in-place edit.
+            const claimName = pulumi.interpolate`${claim}-pvc-${this.className}`;
             let volumeName: pulumi.Output<string> | undefined;
             if (st.backend === "nfs" && st.nfs.staticVolumes) {
                 const pv = new k8s.core.v1.PersistentVolume(`${claim}-pv`, {
-                    metadata: { name: pulumi.interpolate`${ns}-${claim}-pv`, labels: { ...labels, app: claim } },
+                    metadata: { name: pulumi.interpolate`${claim}-pv-${this.className}`, labels: { ...labels, app: claim } },
                     spec: {
                         capacity: { storage: size },
                         accessModes: [accessMode],
                         storageClassName: this.className,
                         persistentVolumeReclaimPolicy: "Retain",
-                        claimRef: { namespace: ns, name: `${claim}-pvc` },
+                        claimRef: { namespace: ns, name: claimName },
                         nfs: { server: st.nfs.server, path: pulumi.interpolate`${st.nfs.path}/${ns}/${claim}` },
                     },
                 }, { ...parent, protect: st.protect });
@@ -82,7 +89,7 @@ export class Storage extends pulumi.ComponentResource {
             }
             this.claims[claim] = new k8s.core.v1.PersistentVolumeClaim(`${claim}-pvc`, {
                 metadata: {
-                    name: `${claim}-pvc`,
+                    name: claimName,
                     namespace: args.namespace,
                     labels: { ...labels, app: claim },
                 },

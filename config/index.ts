@@ -47,7 +47,6 @@ export interface PlatformConfig {
     readonly timezone: string;
     readonly storage: {
         readonly backend: StorageBackend;
-        readonly className: string;
         /** Protect data volumes from deletion and keep released volumes (Retain). */
         readonly protect: boolean;
         readonly sizes: { readonly shared: string; readonly mysql: string; readonly jenkins: string };
@@ -283,7 +282,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev"): PlatformCon
 
     const serviceType = r.oneOf("serviceType", r.scalar("serviceType"), "ClusterIP", serviceTypes);
 
-    const replicasDefault = r.int("replicas", r.scalar("replicas"), isProd ? 2 : 1, 1, 50);
+    const replicasDefault = r.int("replicas", r.scalar("replicas"), 1, 1, 50);
     const perService = r.object("serviceReplicas", scalableNames);
     const replicas: Record<string, number> = {};
     for (const name of scalableNames) {
@@ -315,7 +314,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev"): PlatformCon
     const timezone = r.string("timezone", r.scalar("timezone"), "Asia/Seoul", /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/,
         "an IANA time zone such as Asia/Seoul");
 
-    const st = r.object("storage", ["backend", "className", "protect", "sizes", "nfs", "cinder"]);
+    const st = r.object("storage", ["backend", "protect", "sizes", "nfs", "cinder"]);
     const backend = r.oneOf("storage.backend", st.backend, isProd ? "cinder" : "nfs", storageBackends);
     const sub = (key: string, v: Json | undefined, fields: readonly string[]): Record<string, Json> => {
         if (v === undefined || v === null) return {};
@@ -334,7 +333,6 @@ export function loadConfig(source: ConfigSource, stackName = "dev"): PlatformCon
     const size = (k: string) => r.string(`storage.sizes.${k}`, sizes[k], "5Gi", STORAGE_SIZE, "a size such as 5Gi");
     const storage = {
         backend,
-        className: r.string("storage.className", st.className, backend, DNS_SUBDOMAIN, "a StorageClass name"),
         protect: r.bool("storage.protect", st.protect, isProd),
         sizes: { shared: size("shared"), mysql: size("mysql"), jenkins: size("jenkins") },
         nfs: {

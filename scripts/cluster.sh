@@ -71,6 +71,10 @@ pid_of() {
 start() {
   local name=$1; shift
   rm -f "$RUN/$name.pid"
+  # Keep one previous log once it passes 20 MB.
+  if [[ -f $LOGS/$name.log && $(stat -c %s "$LOGS/$name.log") -gt 20000000 ]]; then
+    mv -f "$LOGS/$name.log" "$LOGS/$name.log.1"
+  fi
   printf '\n=== %s start %s\n' "$(date -u +%FT%TZ)" "$name" >>"$LOGS/$name.log"
   # shellcheck disable=SC2016
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
@@ -79,13 +83,20 @@ start() {
   die "$name did not start; see $LOGS/$name.log"
 }
 
+# alive PID: the process exists and is not a zombie (an exited child waits for init to reap it).
+alive() {
+  local state
+  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z ]]
+}
+
 # stop NAME: SIGTERM, then SIGKILL after 20s.
 stop() {
   local name=$1 pid i
   pid=$(pid_of "$name") || { rm -f "$RUN/$name.pid"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
+  for i in $(seq 200); do alive "$pid" || break; sleep 0.1; done
+  if alive "$pid"; then
     warn "$name (pid $pid) ignored SIGTERM; killing"
     kill -KILL "$pid" 2>/dev/null || true
     sleep 0.2
@@ -159,14 +170,22 @@ ensure_binaries() {
   done
 }
 
-# cert NAME SUBJECT EXTENSIONS: a key and a certificate signed by the cluster CA.
+# ca NAME CN: a self-signed CA.
+ca() {
+  [[ -s $PKI/$1.crt && -s $PKI/$1.key ]] && return 0
+  openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+    -keyout "$PKI/$1.key" -out "$PKI/$1.crt" -days 3650 -sha256 -subj "/CN=$2" \
+    -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature' 2>/dev/null
+}
+
+# cert NAME SUBJECT EXTENSIONS [CA]: a key and a certificate signed by CA (default: the cluster CA).
 cert() {
-  local name=$1 subj=$2 ext=$3
+  local name=$1 subj=$2 ext=$3 ca=${4:-ca}
   [[ -s $PKI/$name.crt && -s $PKI/$name.key ]] && return 0
   openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
     -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj" 2>/dev/null
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
-    -CAserial "$PKI/ca.srl" -CAcreateserial -days 3650 -sha256 -out "$PKI/$name.crt" \
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" \
+    -CAserial "$PKI/$ca.srl" -CAcreateserial -days 3650 -sha256 -out "$PKI/$name.crt" \
     -extfile <(printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n%s\n' "$ext") 2>/dev/null
   rm -f "$PKI/$name.csr"
 }
@@ -176,10 +195,12 @@ ensure_pki() {
   if [[ ! -s $PKI/ca.crt || ! -s $PKI/ca.key ]]; then
     log "generating cluster PKI in $PKI"
     rm -f "$PKI"/*
-    openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-      -keyout "$PKI/ca.key" -out "$PKI/ca.crt" -days 3650 -sha256 -subj "/CN=egov-local-ca" \
-      -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature' 2>/dev/null
+    ca ca egov-local-ca
   fi
+  # Request-header (front proxy) CA: lets kube-controller-manager/-scheduler (and any aggregated
+  # API server) authenticate requests the apiserver proxies to them.
+  ca front-proxy-ca egov-local-front-proxy-ca
+  cert front-proxy-client "/CN=front-proxy-client" "extendedKeyUsage=clientAuth" front-proxy-ca
   if [[ ! -s $PKI/sa.key ]]; then
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/sa.key" 2>/dev/null
     openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
@@ -233,7 +254,7 @@ ensure_kubeconfigs() {
 write_kwok_config() {
   local f
   {
-    printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n'
+    # No KwokConfiguration document: with one, kwok skips its defaults (e.g. lease parallelism).
     for f in node-initialize node-heartbeat-with-lease pod-ready pod-complete pod-delete; do
       printf -- '---\n'; cat "$KWOK_HOME/stages/$f.yaml"
     done
@@ -381,8 +402,13 @@ cmd_up() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-signing-key-file="$PKI/sa.key" --service-account-key-file="$PKI/sa.pub" \
     --service-cluster-ip-range="$SERVICE_CIDR" \
+    --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
     --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
-    --allow-privileged=true --profiling=false --endpoint-reconciler-type=none
+    --allow-privileged=true --profiling=false \
+    --endpoint-reconciler-type=none
   wait_for "kube-apiserver /readyz" kube-apiserver apiserver_ready
 
   start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
@@ -394,7 +420,7 @@ cmd_up() {
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
     --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
     --service-cluster-ip-range="$SERVICE_CIDR" --cluster-name=egov-local \
-    --enable-hostpath-provisioner=true \
+    --enable-hostpath-provisioner=true --pvclaimbinder-sync-period=5s \
     --kube-api-qps=200 --kube-api-burst=400 --profiling=false
   start kube-scheduler "$K8S_BIN/kube-scheduler" \
     --kubeconfig="$RUN/kube-scheduler.kubeconfig" \

@@ -1,7 +1,10 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
 import { ConfigError, loadConfig } from "../config";
 import { scalableNames } from "../config/catalog";
-import { deploy, FAKE_KUBECONFIG, isSecretOutput, setRuntime, sourceOf, stackConfig, withObject } from "./harness";
+import { deploy, FAKE_KUBECONFIG, isSecretOutput, ROOT, setRuntime, sourceOf, stackConfig, withObject } from "./harness";
 
 type Raw = Record<string, string>;
 
@@ -82,9 +85,25 @@ describe("stack config", () => {
         assert.strictEqual(c.environment, "dev");
         assert.strictEqual(c.namespace, "egov");
         assert.strictEqual(c.serviceType, "ClusterIP");
-        assert.strictEqual(c.storage.className, "nfs");
+        assert.strictEqual(c.storage.backend, "nfs");
         assert.deepStrictEqual(c.database.databases, ["msaportal", "reservation"]);
         assert.ok(c.logging.enabled && c.tracing.enabled && c.ci.enabled);
+    });
+
+    it("declares every key in Pulumi.yaml with a type and a default that the program accepts", () => {
+        const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { type?: string; default?: unknown }> };
+        const declared = Object.entries(project.config).filter(([k]) => !k.includes(":"));
+        // Pulumi treats a declared key without a default as required in every stack.
+        for (const [k, decl] of declared) {
+            assert.ok(decl.type, `${k} has no type`);
+            assert.ok("default" in decl, `${k} has no default`);
+        }
+        const defaults: Raw = Object.fromEntries(declared.map(([k, d]) => [k, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]));
+        const committed = [...Object.keys(dev()), ...Object.keys(prod())].filter((k) => k !== "kubeconfig");
+        for (const k of committed) assert.ok(k in defaults, `stack files set ${k}, which Pulumi.yaml does not declare`);
+        const cfg = loadConfig(sourceOf({ ...defaults, kubeconfig: FAKE_KUBECONFIG, storage: JSON.stringify({ nfs: { server: "10.1.2.3" } }) }), "dev");
+        assert.strictEqual(cfg.namespace, "egov");
+        assert.strictEqual(cfg.replicas.apigateway, 1);
     });
 
     for (const [title, raw, key, value, allowed, stack] of invalid) {
@@ -119,7 +138,7 @@ describe("the program", () => {
         const out = d.exports;
         assert.deepStrictEqual(Object.keys(out).filter((k) => k !== "__outputs").sort(),
             ["credentials", "endpoints", "environment", "namespace", "secretNames", "storageClass", "urls"]);
-        assert.strictEqual(out.storageClass, "egov-dev-nfs");
+        assert.match(out.storageClass, /^egov-dev-nfs-[0-9a-f]{6}$/);
         assert.deepStrictEqual(out.secretNames, { mysql: "mysql-secret", rabbitmq: "rabbitmq-secret", eureka: "eureka-secret", token: "token-secret" });
         assert.strictEqual(out.endpoints.mysql, "mysql.egov-dev.svc.cluster.local:3306");
         assert.strictEqual(out.endpoints.configServer, "http://config.egov-dev.svc.cluster.local:8888");

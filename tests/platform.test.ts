@@ -8,7 +8,7 @@ import { deploy, Deployed, GENERATED, isWrappedSecret, Obj, ROOT, stackConfig, w
 import { assertAllInvariants, workloads } from "./invariants";
 import { referenceInventory } from "./reference-inventory";
 
-const counterpart = (ours: string, ns: string, cls: string) => ours.replace("{ns}", ns).replace("{class}", cls);
+const counterpart = (ours: string, ns: string) => ours.replace("{ns}", ns);
 
 function hasCounterpart(d: Deployed, kind: string, name: string): boolean {
     if (name.endsWith("*")) return d.of(kind).some((o) => o.metadata.name.startsWith(name.slice(0, -1)));
@@ -19,16 +19,15 @@ function envOf(d: Deployed, deployment: string): Obj[] {
     return d.find("Deployment", deployment)!.spec.template.spec.containers[0].env ?? [];
 }
 
-const cases: Array<{ title: string; stack: "dev" | "prod"; raw: () => Record<string, string>; ns: string; cls: string }> = [
-    { title: "dev", stack: "dev", raw: () => stackConfig("dev"), ns: "egov-dev", cls: "egov-dev-nfs" },
-    { title: "prod", stack: "prod", raw: () => stackConfig("prod"), ns: "egov", cls: "egov-cinder" },
+const cases: Array<{ title: string; stack: "dev" | "prod"; raw: () => Record<string, string>; ns: string }> = [
+    { title: "dev", stack: "dev", raw: () => stackConfig("dev"), ns: "egov-dev" },
+    { title: "prod", stack: "prod", raw: () => stackConfig("prod"), ns: "egov" },
     {
         title: "hostpath, NodePort, no autoscaling",
         stack: "dev",
         raw: () => withObject(withObject(stackConfig("dev", { serviceType: "NodePort", namespace: "edge" }), "storage",
-            { backend: "hostpath", className: "local-hostpath" }), "autoscaling", { enabled: false }),
+            { backend: "hostpath" }), "autoscaling", { enabled: false }),
         ns: "edge",
-        cls: "local-hostpath",
     },
 ];
 
@@ -115,7 +114,7 @@ describe("the platform", function () {
     describe("the reference's objects", () => {
         it("each has its counterpart in the dev stack", async () => {
             const d = await deploy(stackConfig("dev"));
-            const missing = referenceInventory.filter(([kind, , ours]) => !hasCounterpart(d, kind, counterpart(ours, "egov-dev", "egov-dev-nfs")));
+            const missing = referenceInventory.filter(([kind, , ours]) => !hasCounterpart(d, kind, counterpart(ours, "egov-dev")));
             assert.deepStrictEqual(missing, []);
         });
 
@@ -143,23 +142,27 @@ describe("the platform", function () {
 
     describe("storage backend switch", () => {
         const storageOf = async (backend: string) => {
-            const raw = withObject(stackConfig("dev"), "storage", { backend, className: `sc-${backend}` });
-            return deploy(raw);
+            const d = await deploy(withObject(stackConfig("dev"), "storage", { backend }));
+            const classes = d.of("StorageClass");
+            assert.strictEqual(classes.length, 1);
+            assert.match(classes[0].metadata.name, new RegExp(`^egov-dev-${backend}-[0-9a-f]{6}$`));
+            return { d, sc: classes[0] };
         };
 
         it("nfs: the provisioner, an RWX class and static volumes pre-bound to each claim", async () => {
-            const d = await storageOf("nfs");
-            const sc = d.find("StorageClass", "sc-nfs")!;
+            const { d, sc } = await storageOf("nfs");
             const provisioner = d.find("Deployment", "nfs-provisioner-deployment")!;
             const env = Object.fromEntries(provisioner.spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value]));
             assert.strictEqual(sc.provisioner, env.PROVISIONER_NAME, "the class names the provisioner we run");
             assert.strictEqual(env.NFS_SERVER, "nfs.egov-dev.internal");
             for (const pvc of d.of("PersistentVolumeClaim")) {
                 assert.deepStrictEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
-                assert.strictEqual(pvc.spec.storageClassName, "sc-nfs");
+                assert.strictEqual(pvc.spec.storageClassName, sc.metadata.name);
+                assert.ok(pvc.metadata.name.endsWith(`-pvc-${sc.metadata.name}`), pvc.metadata.name);
                 const pv = d.find("PersistentVolume", pvc.spec.volumeName)!;
                 assert.deepStrictEqual(pv.spec.claimRef, { namespace: "egov-dev", name: pvc.metadata.name });
-                assert.ok(pv.spec.nfs.path.endsWith(`/egov-dev/${pvc.metadata.name.replace(/-pvc$/, "")}`), "each claim has its own directory");
+                const claim = pvc.metadata.name.split("-pvc-")[0];
+                assert.strictEqual(pv.spec.nfs.path, `/srv/nfs/egov-dev/${claim}`, "each claim has its own directory");
             }
             const cr = d.find("ClusterRole", "egov-dev-nfs-provisioner")!;
             assert.ok(!JSON.stringify(cr.rules).includes("podsecuritypolicies"), "no obsolete PodSecurityPolicy rule");
@@ -167,24 +170,33 @@ describe("the platform", function () {
 
         for (const [backend, provisioner] of [["cinder", "cinder.csi.openstack.org"], ["hostpath", "kubernetes.io/host-path"]]) {
             it(`${backend}: class ${provisioner}, RWO claims, no NFS objects`, async () => {
-                const d = await storageOf(backend);
-                assert.strictEqual(d.find("StorageClass", `sc-${backend}`)!.provisioner, provisioner);
-                assert.strictEqual(d.of("StorageClass").length, 1);
+                const { d, sc } = await storageOf(backend);
+                assert.strictEqual(sc.provisioner, provisioner);
                 assert.strictEqual(d.of("PersistentVolume").length, 0);
                 assert.strictEqual(d.find("Deployment", "nfs-provisioner-deployment"), undefined);
                 assert.strictEqual(d.of("ClusterRole").length, 0);
                 for (const pvc of d.of("PersistentVolumeClaim")) {
                     assert.deepStrictEqual(pvc.spec.accessModes, ["ReadWriteOnce"]);
-                    assert.strictEqual(pvc.spec.storageClassName, `sc-${backend}`);
+                    assert.strictEqual(pvc.spec.storageClassName, sc.metadata.name);
                 }
             });
         }
 
+        it("a change to a class's immutable fields names a new class and new claims", async () => {
+            const names = (d: Deployed) => [...d.of("StorageClass"), ...d.of("PersistentVolumeClaim")].map((o) => o.metadata.name).sort();
+            const unprotected = await deploy(withObject(stackConfig("dev"), "storage", { protect: false }));
+            const protectedOnes = await deploy(withObject(stackConfig("dev"), "storage", { protect: true }));
+            const again = await deploy(withObject(stackConfig("dev"), "storage", { protect: false }));
+            assert.deepStrictEqual(names(unprotected), names(again), "the names are stable for the same config");
+            const before = new Set(names(unprotected));
+            assert.ok(names(protectedOnes).every((n) => !before.has(n)), "reclaimPolicy and archiveOnDelete changed: all new names");
+        });
+
         it("mounts the shared claim at APP_HOME only where the catalog asks for it", async () => {
-            const d = await storageOf("nfs");
+            const { d } = await storageOf("nfs");
             for (const s of backendServices) {
                 const spec = d.find("Deployment", `${s.name}-deployment`)!.spec.template.spec;
-                const mounted = (spec.volumes ?? []).some((v: Obj) => v.persistentVolumeClaim?.claimName === "backend-pvc");
+                const mounted = (spec.volumes ?? []).some((v: Obj) => String(v.persistentVolumeClaim?.claimName).startsWith("backend-pvc-"));
                 assert.strictEqual(mounted, s.needsSharedVolume, s.name);
             }
         });
@@ -199,7 +211,7 @@ describe("the platform", function () {
                 assert.deepStrictEqual(names.filter((n) => n.startsWith(gone)), [], gone);
             }
             assert.strictEqual(d.of("Role").filter((r) => r.metadata.name.startsWith("jenkins")).length, 0);
-            assert.strictEqual(d.find("PersistentVolumeClaim", "jenkins-pvc"), undefined);
+            assert.ok(!d.of("PersistentVolumeClaim").some((c) => c.metadata.name.startsWith("jenkins-pvc")));
             const env = envOf(d, "board-service-deployment");
             assert.ok(!env.some((e) => e.name === "ZIPKIN_HOSTNAME"));
             assert.ok(env.some((e) => e.name === "SPRING_ZIPKIN_ENABLED" && e.value === "false"));

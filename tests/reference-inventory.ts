@@ -1,9 +1,10 @@
 // The 78 objects of the reference kustomize tree (environments + nfs storage + applications) and the name
 // of their counterpart here. A counterpart ending in "*" is auto-named by Pulumi (a changed ConfigMap gets a
-// new name and rolls the pods that read it). {ns} is the stack's namespace.
+// new name and rolls the pods that read it); a StorageClass, and the claims and volumes on it, carry a hash of
+// the class's immutable fields. {ns} is the stack's namespace.
 export const referenceInventory: ReadonlyArray<readonly [kind: string, reference: string, ours: string]> = [
     ["Namespace", "jenkins", "{ns}"], // Jenkins lives in the platform's namespace, with its RBAC
-    ["StorageClass", "nfs", "{class}"],
+    ["StorageClass", "nfs", "{ns}-nfs-*"],
     ["ServiceAccount", "jenkins", "jenkins"],
     ["ServiceAccount", "nfs-provisioner-sa", "nfs-provisioner-sa"],
     ["Role", "jenkins-role", "jenkins-deployer"],
@@ -28,11 +29,11 @@ export const referenceInventory: ReadonlyArray<readonly [kind: string, reference
     ["Service", "mysql", "mysql"],
     ["Service", "rabbitmq", "rabbitmq"],
     ["Service", "zipkin", "zipkin"],
-    ["PersistentVolume", "jenkins-pv", "{ns}-jenkins-pv"],
-    ["PersistentVolume", "mysql-pv", "{ns}-mysql-pv"],
-    ["PersistentVolumeClaim", "backend-pvc", "backend-pvc"],
-    ["PersistentVolumeClaim", "jenkins-pvc", "jenkins-pvc"],
-    ["PersistentVolumeClaim", "mysql-pvc", "mysql-pvc"],
+    ["PersistentVolume", "jenkins-pv", "jenkins-pv-{ns}-nfs-*"],
+    ["PersistentVolume", "mysql-pv", "mysql-pv-{ns}-nfs-*"],
+    ["PersistentVolumeClaim", "backend-pvc", "backend-pvc-{ns}-nfs-*"],
+    ["PersistentVolumeClaim", "jenkins-pvc", "jenkins-pvc-{ns}-nfs-*"],
+    ["PersistentVolumeClaim", "mysql-pvc", "mysql-pvc-{ns}-nfs-*"],
     ["Deployment", "elasticsearch-deployment", "elasticsearch-deployment"],
     ["Deployment", "kibana-deployment", "kibana-deployment"],
     ["Deployment", "logstash-deployment", "logstash-deployment"],

@@ -16,7 +16,8 @@
 # Idempotent: what is already built (or installed) at the pinned version is kept. Build logs:
 # $EGOV_CACHE/logs/pulumi-*.log. Go's module and build caches are the default ones.
 #
-# Runnable on its own (bash scripts/toolchain/pulumi.sh) or sourced (defines pulumi_toolchain).
+# Runnable on its own (bash scripts/toolchain/pulumi.sh) or sourced (defines pulumi_toolchain, which
+# runs the same).
 #
 # Where the modules come from (only what the Go module proxy serves here):
 # - CLI: github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION, cmd/pulumi.
@@ -42,6 +43,7 @@ pulumi_vars() {
   : "${PULUMI_RANDOM_VERSION:?missing from toolchain/versions.env}"
   : "${PULUMI_RANDOM_TF_PROVIDER_VERSION:?missing from toolchain/versions.env}"
   : "${PULUMI_TERRAFORM_BRIDGE_VERSION:?missing from toolchain/versions.env}"
+  : "${PULUMI_TERRAFORM_PLUGIN_SDK_FORK:?missing from toolchain/versions.env}"
 
   P_V=v${PULUMI_VERSION#v}
   LANG_V=${PULUMI_LANGUAGE_NODEJS_MODULE_VERSION}
@@ -59,7 +61,7 @@ pulumi_vars() {
   K8S_DIR=$TOOLCHAIN_DIR/pulumi-resource-kubernetes-v$K8S_PLUGIN_V
   local h
   h=$( { printf '%s\n' "$PULUMI_RECIPE_REV" "$PULUMI_RANDOM_TF_PROVIDER_VERSION" \
-           "$PULUMI_TERRAFORM_BRIDGE_VERSION"
+           "$PULUMI_TERRAFORM_BRIDGE_VERSION" "$PULUMI_TERRAFORM_PLUGIN_SDK_FORK"
          (cd "$RANDOM_SRC" && find . -type f -name '*.go' | LC_ALL=C sort | xargs cat); } |
        sha256sum | cut -c1-10)
   RANDOM_DIR=$TOOLCHAIN_DIR/pulumi-resource-random-v$RANDOM_PLUGIN_V-$h
@@ -112,7 +114,11 @@ pulumi_version_of() {
   "$1" version 2>/dev/null | head -n1 | tr -d '[:space:]'
 }
 
-# --- builds (each runs inside `step`, output to its log) -----------------------------------------
+# --- builds (each runs in a fresh bash process through prun, output to its log) --------------------
+
+# prun NAME LOGFILE FN: `step` running FN in a fresh bash process, so that `set -e` holds inside FN
+# (step runs its command in an `if`, where errexit would otherwise be ignored).
+prun() { step "$1" "$2" "$BASH" "${BASH_SOURCE[0]}" --run "$3"; }
 
 build_cli() {
   local wrap=$BUILD_DIR/pulumi-$P_V
@@ -125,7 +131,7 @@ build_cli() {
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$P_V" \
     -o "$CLI_DIR/bin.new/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
   "$CLI_DIR/bin.new/pulumi" version
-  rm -rf "$CLI_DIR/bin" && mv "$CLI_DIR/bin.new" "$CLI_DIR/bin"
+  rm -rf "${CLI_DIR:?}/bin" && mv "$CLI_DIR/bin.new" "$CLI_DIR/bin"
   cd / && rm -rf "$wrap"
 }
 
@@ -140,7 +146,7 @@ build_language_nodejs() {
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANG_V" \
     -o "$LANG_DIR/bin.new/pulumi-language-nodejs" \
     github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
-  rm -rf "$LANG_DIR/bin" && mv "$LANG_DIR/bin.new" "$LANG_DIR/bin"
+  rm -rf "${LANG_DIR:?}/bin" && mv "$LANG_DIR/bin.new" "$LANG_DIR/bin"
   cd / && rm -rf "$wrap"
 }
 
@@ -156,7 +162,7 @@ build_kubernetes_provider() {
   go build -trimpath \
     -ldflags "-s -w -X $mod/pkg/version.Version=$K8S_PLUGIN_V" \
     -o "$K8S_DIR/bin.new/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
-  rm -rf "$K8S_DIR/bin" && mv "$K8S_DIR/bin.new" "$K8S_DIR/bin"
+  rm -rf "${K8S_DIR:?}/bin" && mv "$K8S_DIR/bin.new" "$K8S_DIR/bin"
   cd / && rm -rf "$src"
 }
 
@@ -175,16 +181,19 @@ build_random_provider() {
   go mod init egov.local/pulumi-random
   go mod edit -require="$shim@v0.0.0" -replace="$shim=./shim"
   copy_replaces "$(go_mod_file "$bridge")"
+  go mod edit -replace="github.com/hashicorp/terraform-plugin-sdk/v2=$PULUMI_TERRAFORM_PLUGIN_SDK_FORK"
   go get "$bridge"
   go mod tidy
-  # tfgen writes schema.json and bridge-metadata.json, which the plugin embeds.
+  # tfgen writes schema.json and bridge-metadata.json, which the plugin embeds. Docs come from the
+  # provider's module; examples are not converted (that would look for plugins on the network).
   go build -trimpath -ldflags "$ldflags" -o "$src/pulumi-tfgen-random" ./cmd/pulumi-tfgen-random
   local gen=$src/cmd/pulumi-resource-random
-  PULUMI_CONVERT=false PULUMI_MISSING_DOCS_ERROR=false "$src/pulumi-tfgen-random" schema --out "$gen"
+  UPSTREAM_REPO_PATH=$(go_mod_dir "$tfrandom@$PULUMI_RANDOM_TF_PROVIDER_VERSION") \
+    "$src/pulumi-tfgen-random" schema --skip-examples --out "$gen"
   test -s "$gen/schema.json" && test -s "$gen/bridge-metadata.json"
   mkdir -p "$RANDOM_DIR/bin.new"
   go build -trimpath -ldflags "$ldflags" -o "$RANDOM_DIR/bin.new/pulumi-resource-random" ./cmd/pulumi-resource-random
-  rm -rf "$RANDOM_DIR/bin" && mv "$RANDOM_DIR/bin.new" "$RANDOM_DIR/bin"
+  rm -rf "${RANDOM_DIR:?}/bin" && mv "$RANDOM_DIR/bin.new" "$RANDOM_DIR/bin"
   cd / && rm -rf "$src"
 }
 
@@ -210,32 +219,45 @@ install_plugin() {
 
 pulumi_toolchain() {
   pulumi_vars
+  command -v jq >/dev/null || die "jq is required (apt-get install jq)"
   mkdir -p "$TOOLCHAIN_DIR" "$BIN_DIR" "$LOG_DIR" "$BUILD_DIR"
 
-  # 1. The CLI and the Node.js language host (which must sit next to it).
-  local found cli_from=""
+  # 1. The CLI and the Node.js language host (which must sit next to it). $CLI_DIR/bin/pulumi is
+  #    either our build (a file) or a link to an installed CLI of the pinned version.
+  local found
   found=$(command -v pulumi 2>/dev/null || true)
-  if [[ -x $CLI_DIR/bin/pulumi && $(pulumi_version_of "$CLI_DIR/bin/pulumi") == "$P_V" \
+  if [[ -L $CLI_DIR/bin/pulumi && $(pulumi_version_of "$CLI_DIR/bin/pulumi") == "$P_V" \
         && -x $CLI_DIR/bin/pulumi-language-nodejs ]]; then
-    log "pulumi $P_V: cached in $CLI_DIR/bin"
-  elif [[ -n $found && $(readlink -f "$found") != "$(readlink -f "$CLI_DIR/bin/pulumi" 2>/dev/null)" \
+    log "pulumi $P_V: using the installed CLI in $(dirname "$(readlink -f "$CLI_DIR/bin/pulumi")")"
+  elif [[ ! -f $CLI_DIR/bin/pulumi && -n $found \
+          && $(readlink -f "$found") != "$(readlink -f "$BIN_DIR/pulumi" 2>/dev/null)" \
           && $(pulumi_version_of "$found") == "$P_V" \
           && -x "$(dirname "$(readlink -f "$found")")/pulumi-language-nodejs" ]]; then
-    cli_from=$(dirname "$(readlink -f "$found")")
-    log "pulumi $P_V: using the installed CLI in $cli_from"
-    rm -rf "$CLI_DIR/bin" && mkdir -p "$CLI_DIR/bin"
-    ln -sfn "$cli_from/pulumi" "$CLI_DIR/bin/pulumi"
-    ln -sfn "$cli_from/pulumi-language-nodejs" "$CLI_DIR/bin/pulumi-language-nodejs"
+    local from
+    from=$(dirname "$(readlink -f "$found")")
+    log "pulumi $P_V: using the installed CLI in $from"
+    rm -rf "${CLI_DIR:?}/bin" && mkdir -p "$CLI_DIR/bin"
+    ln -sfn "$from/pulumi" "$CLI_DIR/bin/pulumi"
+    ln -sfn "$from/pulumi-language-nodejs" "$CLI_DIR/bin/pulumi-language-nodejs"
   else
-    pulumi_go_env
-    if ! [[ -x $CLI_DIR/bin/pulumi && $(pulumi_version_of "$CLI_DIR/bin/pulumi") == "$P_V" ]]; then
-      step "build pulumi $P_V (github.com/pulumi/pulumi/pkg/v3)" "$LOG_DIR/pulumi-cli.log" build_cli
+    if [[ -f $CLI_DIR/bin/pulumi && ! -L $CLI_DIR/bin/pulumi \
+          && $(pulumi_version_of "$CLI_DIR/bin/pulumi") == "$P_V" ]]; then
+      log "pulumi $P_V: cached in $CLI_DIR/bin"
+    else
+      pulumi_go_env
+      prun "build pulumi $P_V (github.com/pulumi/pulumi/pkg/v3)" "$LOG_DIR/pulumi-cli.log" build_cli
     fi
-    if [[ ! -x $LANG_DIR/bin/pulumi-language-nodejs ]]; then
-      step "build pulumi-language-nodejs (github.com/pulumi/pulumi/sdk/v3@$LANG_V)" \
+    if [[ -x $LANG_DIR/bin/pulumi-language-nodejs ]]; then
+      log "pulumi-language-nodejs $LANG_V: cached in $LANG_DIR/bin"
+    else
+      pulumi_go_env
+      prun "build pulumi-language-nodejs (github.com/pulumi/pulumi/sdk/v3@$LANG_V)" \
         "$LOG_DIR/pulumi-language-nodejs.log" build_language_nodejs
     fi
-    ln -sfn "$LANG_DIR/bin/pulumi-language-nodejs" "$CLI_DIR/bin/pulumi-language-nodejs"
+    # A file, not a symlink: the CLI warns when the language host it finds on PATH does not resolve
+    # to the one next to the (resolved) pulumi binary.
+    ln -f "$LANG_DIR/bin/pulumi-language-nodejs" "$CLI_DIR/bin/pulumi-language-nodejs" 2>/dev/null ||
+      cp -f "$LANG_DIR/bin/pulumi-language-nodejs" "$CLI_DIR/bin/pulumi-language-nodejs"
   fi
   ln -sfn "$CLI_DIR/bin/pulumi" "$BIN_DIR/pulumi"
   ln -sfn "$CLI_DIR/bin/pulumi-language-nodejs" "$BIN_DIR/pulumi-language-nodejs"
@@ -245,22 +267,24 @@ pulumi_toolchain() {
   #    plugins of a Pulumi user), else build and register them.
   mkdir -p "$PULUMI_HOME_DIR"
   if [[ -x $K8S_DIR/bin/pulumi-resource-kubernetes ]]; then
+    log "pulumi-resource-kubernetes $K8S_PLUGIN_V: cached in $K8S_DIR/bin"
     install_plugin kubernetes "$K8S_PLUGIN_V" "$K8S_DIR/bin/pulumi-resource-kubernetes"
   elif plugin_installed resource kubernetes "$K8S_PLUGIN_V"; then
     log "plugin resource kubernetes $K8S_PLUGIN_V: already installed in $PULUMI_HOME_DIR"
   else
     pulumi_go_env
-    step "build pulumi-resource-kubernetes $K8S_PLUGIN_V (github.com/pulumi/pulumi-kubernetes/provider/v4)" \
+    prun "build pulumi-resource-kubernetes $K8S_PLUGIN_V (github.com/pulumi/pulumi-kubernetes/provider/v4)" \
       "$LOG_DIR/pulumi-resource-kubernetes.log" build_kubernetes_provider
     install_plugin kubernetes "$K8S_PLUGIN_V" "$K8S_DIR/bin/pulumi-resource-kubernetes"
   fi
   if [[ -x $RANDOM_DIR/bin/pulumi-resource-random ]]; then
+    log "pulumi-resource-random $RANDOM_PLUGIN_V: cached in $RANDOM_DIR/bin"
     install_plugin random "$RANDOM_PLUGIN_V" "$RANDOM_DIR/bin/pulumi-resource-random"
   elif plugin_installed resource random "$RANDOM_PLUGIN_V"; then
     log "plugin resource random $RANDOM_PLUGIN_V: already installed in $PULUMI_HOME_DIR"
   else
     pulumi_go_env
-    step "build pulumi-resource-random $RANDOM_PLUGIN_V (Terraform random provider, bridged)" \
+    prun "build pulumi-resource-random $RANDOM_PLUGIN_V (Terraform random provider, bridged)" \
       "$LOG_DIR/pulumi-resource-random.log" build_random_provider
     install_plugin random "$RANDOM_PLUGIN_V" "$RANDOM_DIR/bin/pulumi-resource-random"
   fi
@@ -271,5 +295,11 @@ pulumi_toolchain() {
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   set -euo pipefail
-  pulumi_toolchain
+  if [[ ${1:-} == --run ]]; then   # prun's child: one build function
+    pulumi_vars
+    pulumi_go_env
+    "$2"
+  else
+    pulumi_toolchain
+  fi
 fi

@@ -129,7 +129,7 @@ describe("end to end on the local cluster", function () {
             assert.strictEqual(s.status.readyReplicas, s.spec.replicas, `StatefulSet ${s.metadata.name} is not ready`);
         }
         const claims = kubectlJson("-n", ns, "get", "pvc").items as Obj[];
-        assert.deepStrictEqual(claims.map((c) => c.metadata.name).sort(), ["backend-pvc", "jenkins-pvc", "mysql-pvc"]);
+        assert.deepStrictEqual(claims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(), ["backend", "jenkins", "mysql"]);
         for (const c of claims) assert.strictEqual(c.status.phase, "Bound", `claim ${c.metadata.name}`);
         credentials = (await dev.outputs()).credentials.value as Obj;
     });
@@ -171,11 +171,9 @@ describe("end to end on the local cluster", function () {
 
     it("switching storage.backend shows in preview what would be replaced", async () => {
         await dev.setConfig("storage.backend", { value: "hostpath" }, true);
-        await dev.setConfig("storage.className", { value: "egov-dev-hostpath" }, true);
         const rec = new Recorder();
         await dev.preview(rec.opts());
         await dev.setConfig("storage.backend", { value: "nfs" }, true);
-        await dev.setConfig("storage.className", { value: "egov-dev-nfs" }, true);
         const replaced = new Set(rec.steps.filter((s) => s.op === "replace" || s.op === "create-replacement").map((s) => nameOf(s.urn)));
         for (const n of ["class", "backend-pvc", "mysql-pvc", "jenkins-pvc"]) assert.ok(replaced.has(n), `${n} not replaced: ${[...replaced]}`);
         const deleted = rec.steps.filter((s) => s.op === "delete").map((s) => nameOf(s.urn));
@@ -185,18 +183,19 @@ describe("end to end on the local cluster", function () {
     it("protects prod's data volumes from deletion", async () => {
         // prod on the local cluster: host-path volumes instead of Cinder, still protected.
         await prod.setConfig("storage.backend", { value: "hostpath" }, true);
-        await prod.setConfig("storage.className", { value: "egov-prod-hostpath" }, true);
         await prod.up(new Recorder().opts());
         const protectedNames = ((await prod.exportStack()).deployment.resources as Obj[])
             .filter((r) => r.protect).map((r) => nameOf(r.urn)).sort();
         assert.deepStrictEqual(protectedNames, ["backend-pvc", "jenkins-pvc", "mysql-pvc", "namespace"]);
-        await prod.setConfig("storage.className", { value: "egov-prod-other" }, true);
+        await prod.setConfig("storage.backend", { value: "cinder" }, true);
         await assert.rejects(prod.up(new Recorder().opts()), /protect/i);
+        await prod.setConfig("storage.backend", { value: "hostpath" }, true);
         await assert.rejects(prod.destroy(new Recorder().opts()), /protect/i);
-        assert.strictEqual(kubectlJson("-n", "egov", "get", "pvc", "mysql-pvc").status.phase, "Bound");
+        const prodClaims = kubectlJson("-n", "egov", "get", "pvc").items as Obj[];
+        assert.strictEqual(prodClaims.length, 3);
+        for (const c of prodClaims) assert.strictEqual(c.status.phase, "Bound", c.metadata.name);
         // Tear down deliberately: lift the protection, then destroy.
         execFileSync("pulumi", ["state", "unprotect", "--all", "--yes", "--stack", "prod"], { cwd: work, env: { ...process.env, ...envVars } });
-        await prod.setConfig("storage.className", { value: "egov-prod-hostpath" }, true);
         await prod.destroy(new Recorder().opts());
     });
 
