@@ -14,7 +14,7 @@ const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config"];
 
 function kubectl(...args: string[]): string {
-    return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "--request-timeout=20s", ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+    return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "--request-timeout=20s", ...args], { encoding: "utf8", maxBuffer: 64 << 20, stdio: "pipe" });
 }
 function kubectlJson(...args: string[]): Obj {
     return JSON.parse(kubectl(...args, "-o", "json")) as Obj;
