@@ -74,7 +74,7 @@ case $action in
     if [[ $preview_only == 1 ]]; then
       pulumi preview --diff
     else
-      pulumi up --yes --skip-preview
+      pulumi up --yes --skip-preview --suppress-outputs
       log "stack outputs (secrets hidden; \`pulumi stack output --show-secrets\` reveals them):"
       pulumi stack output
     fi
