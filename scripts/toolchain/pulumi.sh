@@ -83,15 +83,18 @@ pulumi_go_env() {
   export GOFLAGS
 }
 
-# go_mod_file MODULE@VERSION: prints the path of that module's go.mod (downloaded if needed).
-go_mod_file() {
-  go mod download -json "$1" | jq -er '.GoMod'
+# go_mod_field FIELD MODULE@VERSION: prints that field of `go mod download -json` (GoMod: the
+# module's go.mod; Dir: its source), downloading it if needed; on failure prints go's error.
+go_mod_field() {
+  local out
+  if ! out=$(go mod download -json "$2"); then
+    jq -r '.Error // .' <<<"$out" >&2 || printf '%s\n' "$out" >&2
+    return 1
+  fi
+  jq -er --arg f "$1" '.[$f]' <<<"$out"
 }
-
-# go_mod_dir MODULE@VERSION: prints the directory of that module's source (downloaded if needed).
-go_mod_dir() {
-  go mod download -json "$1" | jq -er '.Dir'
-}
+go_mod_file() { go_mod_field GoMod "$1"; }
+go_mod_dir() { go_mod_field Dir "$1"; }
 
 # copy_replaces GOMOD: applies that go.mod's replace directives that point at modules (not at local
 # directories) to the go.mod in the current directory: a wrapper must repeat them.
@@ -124,7 +127,9 @@ build_cli() {
   local wrap=$BUILD_DIR/pulumi-$P_V
   new_wrapper "$wrap" egov.local/pulumi-cli
   cd "$wrap"
-  copy_replaces "$(go_mod_file "github.com/pulumi/pulumi/pkg/v3@$P_V")"
+  local gomod
+  gomod=$(go_mod_file "github.com/pulumi/pulumi/pkg/v3@$P_V")
+  copy_replaces "$gomod"
   go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$P_V" "github.com/pulumi/pulumi/sdk/v3@$P_V"
   mkdir -p "$CLI_DIR/bin.new"
   go build -trimpath -tags osusergo,grpcnotrace \
@@ -139,7 +144,9 @@ build_language_nodejs() {
   local wrap=$BUILD_DIR/pulumi-language-nodejs-$LANG_V
   new_wrapper "$wrap" egov.local/pulumi-language-nodejs
   cd "$wrap"
-  copy_replaces "$(go_mod_file "github.com/pulumi/pulumi/sdk/v3@$LANG_V")"
+  local gomod
+  gomod=$(go_mod_file "github.com/pulumi/pulumi/sdk/v3@$LANG_V")
+  copy_replaces "$gomod"
   go get "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs@$LANG_V"
   mkdir -p "$LANG_DIR/bin.new"
   go build -trimpath \
@@ -153,7 +160,9 @@ build_language_nodejs() {
 build_kubernetes_provider() {
   local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 src=$BUILD_DIR/pulumi-kubernetes-v$K8S_PLUGIN_V
   # main.go embeds files generated from schema.json: build in a writable copy of the module.
-  rm -rf "$src" && cp -r "$(go_mod_dir "$mod@$PULUMI_KUBERNETES_MODULE_VERSION")" "$src"
+  local moddir
+  moddir=$(go_mod_dir "$mod@$PULUMI_KUBERNETES_MODULE_VERSION")
+  rm -rf "$src" && cp -r "$moddir" "$src"
   chmod -R u+w "$src"
   cd "$src"
   go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4   # => ../sdk, not in the zip
@@ -180,7 +189,9 @@ build_random_provider() {
   cd "$src"
   go mod init egov.local/pulumi-random
   go mod edit -require="$shim@v0.0.0" -replace="$shim=./shim"
-  copy_replaces "$(go_mod_file "$bridge")"
+  local gomod upstream
+  gomod=$(go_mod_file "$bridge")
+  copy_replaces "$gomod"
   go mod edit -replace="github.com/hashicorp/terraform-plugin-sdk/v2=$PULUMI_TERRAFORM_PLUGIN_SDK_FORK"
   go get "$bridge"
   go mod tidy
@@ -188,8 +199,8 @@ build_random_provider() {
   # provider's module; examples are not converted (that would look for plugins on the network).
   go build -trimpath -ldflags "$ldflags" -o "$src/pulumi-tfgen-random" ./cmd/pulumi-tfgen-random
   local gen=$src/cmd/pulumi-resource-random
-  UPSTREAM_REPO_PATH=$(go_mod_dir "$tfrandom@$PULUMI_RANDOM_TF_PROVIDER_VERSION") \
-    "$src/pulumi-tfgen-random" schema --skip-examples --out "$gen"
+  upstream=$(go_mod_dir "$tfrandom@$PULUMI_RANDOM_TF_PROVIDER_VERSION")
+  UPSTREAM_REPO_PATH=$upstream "$src/pulumi-tfgen-random" schema --skip-examples --out "$gen"
   test -s "$gen/schema.json" && test -s "$gen/bridge-metadata.json"
   mkdir -p "$RANDOM_DIR/bin.new"
   go build -trimpath -ldflags "$ldflags" -o "$RANDOM_DIR/bin.new/pulumi-resource-random" ./cmd/pulumi-resource-random
