@@ -117,6 +117,14 @@ pulumi_version_of() {
   "$1" version 2>/dev/null | head -n1 | tr -d '[:space:]'
 }
 
+# cli_usable PATH: a CLI at least as new as the pin (which itself supports the @pulumi/pulumi in use):
+# a user's own newer Pulumi is used as it is, without building anything.
+cli_usable() {
+  local v
+  v=$(pulumi_version_of "$1")
+  [[ $v == v* ]] && [[ $(printf '%s\n%s\n' "$P_V" "$v" | sort -V | head -n1) == "$P_V" ]]
+}
+
 # --- builds (each runs in a fresh bash process through prun, output to its log) --------------------
 
 # prun NAME LOGFILE FN: `step` running FN in a fresh bash process, so that `set -e` holds inside FN
@@ -237,16 +245,15 @@ pulumi_toolchain() {
   #    either our build (a file) or a link to an installed CLI of the pinned version.
   local found
   found=$(command -v pulumi 2>/dev/null || true)
-  if [[ -L $CLI_DIR/bin/pulumi && $(pulumi_version_of "$CLI_DIR/bin/pulumi") == "$P_V" \
-        && -x $CLI_DIR/bin/pulumi-language-nodejs ]]; then
-    log "pulumi $P_V: using the installed CLI in $(dirname "$(readlink -f "$CLI_DIR/bin/pulumi")")"
+  if [[ -L $CLI_DIR/bin/pulumi ]] && cli_usable "$CLI_DIR/bin/pulumi" \
+        && [[ -x $CLI_DIR/bin/pulumi-language-nodejs ]]; then
+    log "pulumi $(pulumi_version_of "$CLI_DIR/bin/pulumi"): using the installed CLI in $(dirname "$(readlink -f "$CLI_DIR/bin/pulumi")")"
   elif [[ ! -f $CLI_DIR/bin/pulumi && -n $found \
           && $(readlink -f "$found") != "$(readlink -f "$BIN_DIR/pulumi" 2>/dev/null)" \
-          && $(pulumi_version_of "$found") == "$P_V" \
-          && -x "$(dirname "$(readlink -f "$found")")/pulumi-language-nodejs" ]]; then
+          && -x "$(dirname "$(readlink -f "$found")")/pulumi-language-nodejs" ]] && cli_usable "$found"; then
     local from
     from=$(dirname "$(readlink -f "$found")")
-    log "pulumi $P_V: using the installed CLI in $from"
+    log "pulumi $(pulumi_version_of "$found") (pinned $P_V or newer): using the installed CLI in $from"
     rm -rf "${CLI_DIR:?}/bin" && mkdir -p "$CLI_DIR/bin"
     ln -sfn "$from/pulumi" "$CLI_DIR/bin/pulumi"
     ln -sfn "$from/pulumi-language-nodejs" "$CLI_DIR/bin/pulumi-language-nodejs"

@@ -134,8 +134,11 @@ describe("end to end on the local cluster", function () {
         credentials = (await dev.outputs()).credentials.value as Obj;
     });
 
-    it("passes strict server-side validation for every object it sent", async () => {
+    it("passes strict server-side validation for every object it sent, through the explicit provider only", async () => {
         const state = (await dev.exportStack()).deployment as Obj;
+        // Default providers are disabled: the only Kubernetes provider is the explicit one.
+        const providers = (state.resources as Obj[]).filter((r) => r.type === "pulumi:providers:kubernetes").map((r) => nameOf(r.urn));
+        assert.deepStrictEqual(providers, ["cluster"]);
         const objects = (state.resources as Obj[])
             .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:") && r.type !== "kubernetes:core/v1:Secret")
             .map((r) => { const o = { ...r.inputs }; delete o.__fieldManager; return o; });
