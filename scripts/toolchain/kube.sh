@@ -121,31 +121,29 @@ build_kube_cmd() {   # NAME KEYDIR
   "$keydir/bin/$name" --version
 }
 
-# --- etcd ------------------------------------------------------------------------------------------
-build_etcd() {
-  local keydir=$1 wrap=$BUILD_DIR/etcd-$ETCD_V
+# build_from_module NAME KEYDIR MODULE@VERSION PACKAGE LDFLAGS: a one-binary build in its own wrapper module.
+build_from_module() {
+  local name=$1 keydir=$2 module=$3 pkg=$4 ldflags=$5 wrap=$BUILD_DIR/$1-${3##*@}
   new_wrapper "$wrap"
   cd "$wrap"
-  go get "go.etcd.io/etcd/server/v3@$ETCD_V"
+  go get "$module"
   mkdir -p "$keydir/bin"
-  # Upstream stamps the commit; a module build has the release tag instead.
-  go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_V" \
-    -o "$keydir/bin/etcd.tmp" go.etcd.io/etcd/server/v3
-  mv -f "$keydir/bin/etcd.tmp" "$keydir/bin/etcd"
-  "$keydir/bin/etcd" --version
+  go build -trimpath -ldflags "$ldflags" -o "$keydir/bin/$name.tmp" "$pkg"
+  mv -f "$keydir/bin/$name.tmp" "$keydir/bin/$name"
+  "$keydir/bin/$name" --version
+}
+
+# --- etcd ------------------------------------------------------------------------------------------
+# Upstream stamps the commit; a module build has the release tag instead.
+build_etcd() {
+  build_from_module etcd "$1" "go.etcd.io/etcd/server/v3@$ETCD_V" go.etcd.io/etcd/server/v3 \
+    "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_V"
 }
 
 # --- kwok ------------------------------------------------------------------------------------------
 build_kwok() {
-  local keydir=$1 wrap=$BUILD_DIR/kwok-$KWOK_V
-  new_wrapper "$wrap"
-  cd "$wrap"
-  go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_V"
-  mkdir -p "$keydir/bin"
-  go build -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_V -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_V" \
-    -o "$keydir/bin/kwok.tmp" sigs.k8s.io/kwok/cmd/kwok
-  mv -f "$keydir/bin/kwok.tmp" "$keydir/bin/kwok"
-  "$keydir/bin/kwok" --version
+  build_from_module kwok "$1" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_V" sigs.k8s.io/kwok/cmd/kwok \
+    "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_V -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_V"
 }
 
 # run FN ARGS...: FN in a fresh bash process, so `set -e` holds inside it (step runs its command

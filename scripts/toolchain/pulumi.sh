@@ -236,6 +236,22 @@ install_plugin() {
   plugin_installed resource "$name" "$ver" || die "pulumi plugin ls does not show resource $name $ver"
 }
 
+# ensure_plugin NAME VERSION DIR BUILD_FN SOURCE: the cached build, else what $PULUMI_HOME already has at
+# that version (e.g. the official plugin of a Pulumi user), else build and register it.
+ensure_plugin() {
+  local name=$1 ver=$2 dir=$3 build=$4 source=$5 bin=$3/bin/pulumi-resource-$1
+  if [[ -x $bin ]]; then
+    log "pulumi-resource-$name $ver: cached in $dir/bin"
+  elif plugin_installed resource "$name" "$ver"; then
+    log "plugin resource $name $ver: already installed in $PULUMI_HOME_DIR"
+    return 0
+  else
+    pulumi_go_env
+    prun "build pulumi-resource-$name $ver ($source)" "$LOG_DIR/pulumi-resource-$name.log" "$build"
+  fi
+  install_plugin "$name" "$ver" "$bin"
+}
+
 pulumi_toolchain() {
   pulumi_vars
   command -v jq >/dev/null || die "jq is required (apt-get install jq)"
@@ -284,28 +300,8 @@ pulumi_toolchain() {
   # 2. Resource plugins: use what $PULUMI_HOME has at the pinned version (e.g. the official
   #    plugins of a Pulumi user), else build and register them.
   mkdir -p "$PULUMI_HOME_DIR"
-  if [[ -x $K8S_DIR/bin/pulumi-resource-kubernetes ]]; then
-    log "pulumi-resource-kubernetes $K8S_PLUGIN_V: cached in $K8S_DIR/bin"
-    install_plugin kubernetes "$K8S_PLUGIN_V" "$K8S_DIR/bin/pulumi-resource-kubernetes"
-  elif plugin_installed resource kubernetes "$K8S_PLUGIN_V"; then
-    log "plugin resource kubernetes $K8S_PLUGIN_V: already installed in $PULUMI_HOME_DIR"
-  else
-    pulumi_go_env
-    prun "build pulumi-resource-kubernetes $K8S_PLUGIN_V (github.com/pulumi/pulumi-kubernetes/provider/v4)" \
-      "$LOG_DIR/pulumi-resource-kubernetes.log" build_kubernetes_provider
-    install_plugin kubernetes "$K8S_PLUGIN_V" "$K8S_DIR/bin/pulumi-resource-kubernetes"
-  fi
-  if [[ -x $RANDOM_DIR/bin/pulumi-resource-random ]]; then
-    log "pulumi-resource-random $RANDOM_PLUGIN_V: cached in $RANDOM_DIR/bin"
-    install_plugin random "$RANDOM_PLUGIN_V" "$RANDOM_DIR/bin/pulumi-resource-random"
-  elif plugin_installed resource random "$RANDOM_PLUGIN_V"; then
-    log "plugin resource random $RANDOM_PLUGIN_V: already installed in $PULUMI_HOME_DIR"
-  else
-    pulumi_go_env
-    prun "build pulumi-resource-random $RANDOM_PLUGIN_V (Terraform random provider, bridged)" \
-      "$LOG_DIR/pulumi-resource-random.log" build_random_provider
-    install_plugin random "$RANDOM_PLUGIN_V" "$RANDOM_DIR/bin/pulumi-resource-random"
-  fi
+  ensure_plugin kubernetes "$K8S_PLUGIN_V" "$K8S_DIR" build_kubernetes_provider "github.com/pulumi/pulumi-kubernetes/provider/v4"
+  ensure_plugin random "$RANDOM_PLUGIN_V" "$RANDOM_DIR" build_random_provider "Terraform random provider, bridged"
 
   log "pulumi: $(pulumi version) in $BIN_DIR; plugins in $PULUMI_HOME_DIR:"
   pulumi plugin ls 2>&1 | sed 's/^/    /' >&2
