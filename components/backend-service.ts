@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BackendServiceSpec } from "../config/catalog";
 import { Credentials, secretEnv } from "./credentials";
-import { EnvVar, httpProbes, ingressFor, PartArgs, restrictedContainer, Workload } from "./workload";
+import { applicationWorkload, EnvVar, httpProbes, ingressFor, PartArgs, Workload } from "./workload";
 
 /** Keys of the backend ConfigMap: in-cluster host names derived from the namespace deployed to. */
 export const backendConfigKeys = [
@@ -65,21 +65,10 @@ export class BackendService extends pulumi.ComponentResource {
         super("egov:platform:BackendService", name, {}, opts);
         const { spec, config: cfg } = args;
         this.workload = new Workload(spec.name, {
-            namespace: args.namespace,
-            name: spec.name,
-            tier: "backend",
-            commonLabels: args.commonLabels,
-            image: `${cfg.image.registry}/egovframe-msa-edu-backend-${spec.name}:${cfg.image.tag}`,
-            imagePullPolicy: cfg.image.pullPolicy,
-            ports: [{ name: "http", port: spec.port, nodePort: spec.nodePort }],
-            serviceType: cfg.serviceType,
+            ...applicationWorkload(args, spec.name, "backend", `egovframe-msa-edu-backend-${spec.name}`, spec.port, spec.nodePort),
             env: backendEnv(args),
-            replicas: cfg.replicas[spec.name],
-            autoscaling: cfg.autoscaling.enabled ? cfg.autoscaling : undefined,
-            resources: cfg.resources.backend,
             ...httpProbes("/actuator/health", spec.port),
             podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
-            securityContext: restrictedContainer,
             volumeMounts: spec.needsSharedVolume ? [{ name: "backend-volume", mountPath: APP_HOME }] : undefined,
             volumes: spec.needsSharedVolume ? [{ name: "backend-volume", persistentVolumeClaim: { claimName: args.sharedClaimName } }] : undefined,
             ingress: spec.ingressHost ? ingressFor(cfg, spec.ingressHost, spec.port) : undefined,

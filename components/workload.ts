@@ -210,6 +210,25 @@ export class Workload extends pulumi.ComponentResource {
     }
 }
 
+/** What every workload built from the platform's own images shares: image, scaling, exposure, hardening. */
+export function applicationWorkload(part: PartArgs, name: string, tier: "backend" | "frontend", image: string, port: number, nodePort?: number) {
+    const cfg = part.config;
+    return {
+        namespace: part.namespace,
+        name,
+        tier,
+        commonLabels: part.commonLabels,
+        image: `${cfg.image.registry}/${image}:${cfg.image.tag}`,
+        imagePullPolicy: cfg.image.pullPolicy,
+        ports: [{ name: "http", port, nodePort }],
+        serviceType: cfg.serviceType,
+        replicas: cfg.replicas[name],
+        autoscaling: cfg.autoscaling.enabled ? cfg.autoscaling : undefined,
+        resources: cfg.resources[tier],
+        securityContext: restrictedContainer,
+    } satisfies Partial<WorkloadArgs>;
+}
+
 /** Ingress settings for a public host `<prefix>.<domain>` from the stack config. */
 export function ingressFor(cfg: PlatformConfig, hostPrefix: string, port: number): WorkloadIngress {
     return {
