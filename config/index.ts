@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { defaultImages, ImageKey, scalableNames } from "./catalog";
 
 export const PROJECT = "egov-platform";
@@ -410,9 +411,6 @@ export function loadConfig(source: ConfigSource, stackName = "dev"): PlatformCon
 
 /** Reads the current stack's config through the Pulumi SDK. */
 export function loadStackConfig(): PlatformConfig {
-    // Imported lazily so loadConfig stays usable without a Pulumi runtime.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const cfg = new pulumi.Config(PROJECT);
     return loadConfig((key) => cfg.get(key), pulumi.getStack());
 }
