@@ -41,6 +41,7 @@ version_of() {
   case $1 in
     etcd) out=$("$2" --version 2>/dev/null | sed -n 's/^etcd Version: *//p') ;;
     kwok) out=$("$2" --version 2>/dev/null | sed -n 's/^kwok version \(v\{0,1\}[0-9][^ ]*\).*/\1/p') ;;
+    kubectl) out=$("$2" version --client 2>/dev/null | sed -n 's/^Client Version: \(v[0-9][^ ]*\).*/\1/p') ;;
     *)    out=$("$2" --version 2>/dev/null | sed -n 's/^Kubernetes \(v[0-9][^ ]*\).*/\1/p') ;;
   esac
   [[ -n $out ]] && printf 'v%s\n' "${out#v}"
@@ -94,7 +95,8 @@ build_kubernetes() {
   echo "go.mod:"; cat go.mod
   go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_V" \
          "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_V" \
-         "k8s.io/kubernetes/cmd/kube-scheduler@$K8S_V"
+         "k8s.io/kubernetes/cmd/kube-scheduler@$K8S_V" \
+         "k8s.io/kubernetes/cmd/kubectl@$K8S_V"
 }
 
 kubernetes_ldflags() {
@@ -118,7 +120,7 @@ build_kube_cmd() {   # NAME KEYDIR
   mkdir -p "$keydir/bin"
   go build -trimpath -ldflags "$(kubernetes_ldflags "$K8S_V")" -o "$keydir/bin/$name.tmp" "k8s.io/kubernetes/cmd/$name"
   mv -f "$keydir/bin/$name.tmp" "$keydir/bin/$name"
-  "$keydir/bin/$name" --version
+  version_of "$name" "$keydir/bin/$name"
 }
 
 # build_from_module NAME KEYDIR MODULE@VERSION PACKAGE LDFLAGS: a one-binary build in its own wrapper module.
@@ -169,9 +171,15 @@ main() {
   local kdir=$TOOLCHAIN_DIR/kubernetes-$K8S_V
   local edir=$TOOLCHAIN_DIR/etcd-$ETCD_V
   local wdir=$TOOLCHAIN_DIR/kwok-$KWOK_V
-  local name missing=()
+  local name missing=() names=(kube-apiserver kube-controller-manager kube-scheduler)
+  # kubectl: any on PATH will do (the scripts and tests call it); only a machine without one gets ours.
+  local system_kubectl
+  system_kubectl=$(command -v kubectl 2>/dev/null || true)
+  if [[ -z $system_kubectl || $(readlink -f "$system_kubectl") == "$(readlink -f "$kdir/bin/kubectl" 2>/dev/null)" ]]; then
+    names+=(kubectl)
+  fi
 
-  for name in kube-apiserver kube-controller-manager kube-scheduler; do
+  for name in "${names[@]}"; do
     have "$name" "$kdir" "$K8S_V" || missing+=("$name")
   done
   if ((${#missing[@]})); then
@@ -180,7 +188,7 @@ main() {
       run "build $name $K8S_V" "$LOG_DIR/kube-$name.log" build_kube_cmd "$name" "$kdir"
     done
   fi
-  for name in kube-apiserver kube-controller-manager kube-scheduler; do link "$name" "$kdir"; done
+  for name in "${names[@]}"; do link "$name" "$kdir"; done
 
   if ! have etcd "$edir" "$ETCD_V"; then
     run "build etcd $ETCD_V" "$LOG_DIR/kube-etcd.log" build_etcd "$edir"
@@ -201,7 +209,7 @@ main() {
 
   # Final check: every linked binary runs and reports the pinned version.
   local want
-  for name in kube-apiserver kube-controller-manager kube-scheduler etcd kwok; do
+  for name in "${names[@]}" etcd kwok; do
     case $name in etcd) want=$ETCD_V ;; kwok) want=$KWOK_V ;; *) want=$K8S_V ;; esac
     [[ $(version_of "$name" "$BIN_DIR/$name") == "$want" ]] \
       || die "$BIN_DIR/$name does not report version $want"
