@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config";
 import { backendServices, frontends } from "../config/catalog";
+import { serviceGraph } from "../config/graph";
 import { APP_HOME, BackendConfigKey, BackendService } from "./backend-service";
 import { Ci } from "./ci";
 import { Credentials } from "./credentials";
@@ -95,13 +96,14 @@ export class Platform extends pulumi.ComponentResource {
         const logging = cfg.logging.enabled ? new Logging("logging", part, parent) : undefined;
         if (cfg.ci.enabled) new Ci("ci", { ...part, claimName: storage.claims.jenkins.metadata.name }, parent);
 
-        // What the reference did with a fixed apply order: config and discovery first, then the rest.
-        const foundation: pulumi.Resource[] = [];
-        for (const spec of backendServices) {
-            const dependsOn: pulumi.Resource[] = [];
-            if (spec.usesConfigServer || spec.usesDiscovery) dependsOn.push(...foundation);
-            if (spec.needsDatabase) dependsOn.push(database);
-            if (spec.usesMessaging) dependsOn.push(messaging);
+        // Deploy order from the service graph: a service waits only for the servers it needs ready first
+        // (the reference applied everything in one fixed order instead).
+        const graph = serviceGraph(cfg, backendServices);
+        const parts: Record<string, pulumi.Resource> = { mysql: database, rabbitmq: messaging };
+        const inOrder = [...backendServices].sort((a, b) => graph.deployOrder.indexOf(a.name) - graph.deployOrder.indexOf(b.name));
+        for (const spec of inOrder) {
+            const dependsOn = graph.dependenciesOf(spec.name).filter((e) => e.readyBefore).map((e) => parts[e.to])
+                .filter((r): r is pulumi.Resource => r !== undefined);
             const svc = new BackendService(spec.name, {
                 ...part,
                 spec,
@@ -111,7 +113,7 @@ export class Platform extends pulumi.ComponentResource {
                 sharedClaimName: storage.claims.backend.metadata.name,
             }, { ...parent, dependsOn });
             this.backends[spec.name] = svc;
-            if (spec.name === "config" || spec.isDiscoveryServer) foundation.push(svc);
+            parts[spec.name] = svc;
         }
         for (const spec of frontends) {
             this.frontends[spec.name] = new Frontend(`frontend-${spec.name}`, { ...part, spec }, parent);

@@ -17,6 +17,12 @@ export interface BackendServiceSpec {
     readonly usesMessaging: boolean;
     /** Is the Eureka server itself: its own user comes from SPRING_SECURITY_USER_*. */
     readonly isDiscoveryServer: boolean;
+    /** Is the API gateway: it routes requests to every service with routedByGateway. */
+    readonly isGateway: boolean;
+    /** Receives API requests through the gateway. */
+    readonly routedByGateway: boolean;
+    /** Ships its logs to Logstash when logging is on. */
+    readonly shipsLogs: boolean;
     /** Sends traces to Zipkin. */
     readonly usesTracing: boolean;
     /** Signs or verifies JWTs (TOKEN_SECRET). */
@@ -38,6 +44,9 @@ const business = {
     usesConfigServer: true,
     usesMessaging: true,
     isDiscoveryServer: false,
+    isGateway: false,
+    routedByGateway: true,
+    shipsLogs: true,
     usesTracing: true,
     usesToken: true,
     setsServerPort: true,
@@ -46,19 +55,22 @@ const business = {
 export const backendServices: readonly BackendServiceSpec[] = [
     {
         name: "config", port: 8888, needsDatabase: false, needsSharedVolume: false, usesDiscovery: false,
-        usesConfigServer: false, usesMessaging: true, isDiscoveryServer: false, usesTracing: false,
+        usesConfigServer: false, usesMessaging: true, isDiscoveryServer: false, isGateway: false, routedByGateway: false,
+        shipsLogs: true, usesTracing: false,
         usesToken: false, setsServerPort: false,
         env: { SEARCH_LOCATION: "classpath:/config" },
     },
     {
         name: "discovery", port: 8761, needsDatabase: false, needsSharedVolume: false, usesDiscovery: false,
-        usesConfigServer: false, usesMessaging: false, isDiscoveryServer: true, usesTracing: false,
+        usesConfigServer: false, usesMessaging: false, isDiscoveryServer: true, isGateway: false, routedByGateway: false,
+        shipsLogs: true, usesTracing: false,
         usesToken: false, setsServerPort: false,
         ingressHost: "discovery", nodePort: 30002,
     },
     {
         name: "apigateway", port: 8000, needsDatabase: false, needsSharedVolume: false, usesDiscovery: true,
-        usesConfigServer: true, usesMessaging: true, isDiscoveryServer: false, usesTracing: false,
+        usesConfigServer: true, usesMessaging: true, isDiscoveryServer: false, isGateway: true, routedByGateway: false,
+        shipsLogs: true, usesTracing: false,
         usesToken: true, setsServerPort: false,
         ingressHost: "api", nodePort: 30001,
     },
@@ -101,6 +113,21 @@ export const defaultImages = {
 } as const;
 
 export type ImageKey = keyof typeof defaultImages;
+
+/** Ports the infrastructure parts serve on (and the config and discovery servers), one place for all. */
+export const infraPorts = {
+    config: 8888,
+    discovery: 8761,
+    mysql: 3306,
+    rabbitmqAmqp: 5672,
+    rabbitmqManagement: 15672,
+    zipkin: 9411,
+    elasticsearch: 9200,
+    logstash: 8088,
+    kibana: 5601,
+    jenkinsHttp: 8080,
+    jenkinsAgent: 50000,
+} as const;
 
 /** NodePorts of the reference's infrastructure Services. */
 export const infraNodePorts = {

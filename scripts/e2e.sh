@@ -8,9 +8,14 @@ cd "$EGOV_ROOT"
 bash scripts/toolchain.sh
 . scripts/env.sh
 
-export EGOV_CLUSTER_DIR="$EGOV_CACHE/e2e-cluster"
-export EGOV_ETCD_PORT=23890 EGOV_ETCD_PEER_PORT=23900 EGOV_APISERVER_PORT=16543 \
-  EGOV_KCM_PORT=20357 EGOV_SCHEDULER_PORT=20359 EGOV_KWOK_PORT=20347
+# EGOV_E2E_SLOT (0-9) gives parallel e2e runs (e.g. from several work trees) their own ports and cluster.
+slot=${EGOV_E2E_SLOT:-0}
+[[ $slot =~ ^[0-9]$ ]] || die "EGOV_E2E_SLOT must be a digit 0-9, not '$slot'"
+suffix=${slot/#0/}
+o=$((slot * 1000))
+export EGOV_CLUSTER_DIR="$EGOV_CACHE/e2e-cluster${suffix:+-$suffix}"
+export EGOV_ETCD_PORT=$((23890 + o)) EGOV_ETCD_PEER_PORT=$((23900 + o)) EGOV_APISERVER_PORT=$((16543 + o)) \
+  EGOV_KCM_PORT=$((20357 + o)) EGOV_SCHEDULER_PORT=$((20359 + o)) EGOV_KWOK_PORT=$((20347 + o))
 cleanup() { bash scripts/cluster.sh down --purge >/dev/null 2>&1 || warn "could not stop the e2e cluster (logs: $EGOV_CLUSTER_DIR/logs)"; }
 trap cleanup EXIT
 bash scripts/cluster.sh down --purge >/dev/null 2>&1 || true

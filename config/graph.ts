@@ -1,0 +1,128 @@
+// The service graph: which workload talks to which, on which port, derived once from the catalog and the
+// parts the stack config turns on. Env wiring, deploy order, network policy and the config-server contract
+// all read it; nothing else decides who talks to whom.
+import type { PlatformConfig } from ".";
+import { BackendServiceSpec, backendServices, frontends, infraPorts } from "./catalog";
+
+export type NodeKind = "backend" | "frontend" | "infra";
+
+export interface GraphNode {
+    /** The workload's `app` label and Service name. */
+    readonly name: string;
+    readonly kind: NodeKind;
+    /** Ports the workload serves, by port name. */
+    readonly ports: Readonly<Record<string, number>>;
+    /** Ports reached from outside the namespace through the ingress controller. */
+    readonly publicPorts: readonly number[];
+    /** Talks to the Kubernetes API (needs a service account token and egress to the API server). */
+    readonly callsKubernetesApi: boolean;
+}
+
+export interface GraphEdge {
+    readonly from: string;
+    readonly to: string;
+    readonly port: number;
+    /** Why the client talks to the server, for reviewers and generated docs. */
+    readonly why: string;
+    /** The client cannot start usefully before the server is ready: a deploy-order dependency. */
+    readonly readyBefore: boolean;
+}
+
+export interface ServiceGraph {
+    readonly nodes: ReadonlyMap<string, GraphNode>;
+    readonly edges: readonly GraphEdge[];
+    /** Edges whose client is `name`. */
+    dependenciesOf(name: string): GraphEdge[];
+    /** Edges whose server is `name`. */
+    clientsOf(name: string): GraphEdge[];
+    /** Whether `from` may open a connection to `to` on `port`. */
+    allows(from: string, to: string, port: number): boolean;
+    /** Every workload, each after the servers it needs ready first (readyBefore edges). */
+    readonly deployOrder: readonly string[];
+}
+
+/** Frontend workload name (app label) of a frontend catalog entry. */
+export const frontendName = (name: string) => `frontend-${name}`;
+
+/**
+ * Builds the graph for a stack config. `services` is the backend catalog in force (built-in entries plus
+ * any the stack config adds).
+ */
+export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServiceSpec[] = backendServices): ServiceGraph {
+    const nodes = new Map<string, GraphNode>();
+    const edges: GraphEdge[] = [];
+    const node = (n: GraphNode) => nodes.set(n.name, n);
+    const edge = (from: string, to: string, port: number, why: string, readyBefore = false) =>
+        edges.push({ from, to, port, why, readyBefore });
+
+    for (const s of services) {
+        node({ name: s.name, kind: "backend", ports: { http: s.port }, publicPorts: s.ingressHost ? [s.port] : [], callsKubernetesApi: false });
+    }
+    for (const f of frontends) {
+        node({ name: frontendName(f.name), kind: "frontend", ports: { http: f.port }, publicPorts: [f.port], callsKubernetesApi: false });
+    }
+    node({ name: "mysql", kind: "infra", ports: { mysql: infraPorts.mysql }, publicPorts: [], callsKubernetesApi: false });
+    node({
+        name: "rabbitmq", kind: "infra", ports: { amqp: infraPorts.rabbitmqAmqp, management: infraPorts.rabbitmqManagement },
+        publicPorts: [infraPorts.rabbitmqManagement], callsKubernetesApi: false,
+    });
+    if (cfg.tracing.enabled) {
+        node({ name: "zipkin", kind: "infra", ports: { http: infraPorts.zipkin }, publicPorts: [infraPorts.zipkin], callsKubernetesApi: false });
+    }
+    if (cfg.logging.enabled) {
+        node({
+            name: "elasticsearch", kind: "infra", ports: { http: infraPorts.elasticsearch }, publicPorts: [], callsKubernetesApi: false,
+        });
+        node({ name: "logstash", kind: "infra", ports: { "tcp-json": infraPorts.logstash }, publicPorts: [], callsKubernetesApi: false });
+        node({ name: "kibana", kind: "infra", ports: { http: infraPorts.kibana }, publicPorts: [infraPorts.kibana], callsKubernetesApi: false });
+        edge("logstash", "elasticsearch", infraPorts.elasticsearch, "ships the services' log events", true);
+        edge("kibana", "elasticsearch", infraPorts.elasticsearch, "queries the log index", true);
+    }
+    if (cfg.ci.enabled) {
+        node({
+            name: "jenkins", kind: "infra", ports: { http: infraPorts.jenkinsHttp, jnlp: infraPorts.jenkinsAgent },
+            publicPorts: [infraPorts.jenkinsHttp], callsKubernetesApi: true,
+        });
+    }
+
+    const gateway = services.find((s) => s.isGateway);
+    for (const s of services) {
+        if (s.usesConfigServer) edge(s.name, "config", infraPorts.config, "reads its settings from the config server", true);
+        if (s.usesDiscovery) edge(s.name, "discovery", infraPorts.discovery, "registers with and looks up Eureka", true);
+        if (s.needsDatabase) edge(s.name, "mysql", infraPorts.mysql, "reads and writes its tables", true);
+        if (s.usesMessaging) edge(s.name, "rabbitmq", infraPorts.rabbitmqAmqp, "Spring Cloud Bus and events", true);
+        if (s.usesTracing && cfg.tracing.enabled) edge(s.name, "zipkin", infraPorts.zipkin, "sends trace spans");
+        if (s.shipsLogs && cfg.logging.enabled) edge(s.name, "logstash", infraPorts.logstash, "ships log events");
+        if (gateway && s.routedByGateway) edge(gateway.name, s.name, s.port, "routes API requests to the service");
+    }
+    if (gateway) {
+        for (const f of frontends) edge(frontendName(f.name), gateway.name, gateway.port, "server-side rendering calls the API");
+    }
+
+    for (const e of edges) {
+        if (!nodes.has(e.from)) throw new Error(`service graph: edge from unknown workload ${e.from}`);
+        if (!nodes.has(e.to)) throw new Error(`service graph: ${e.from} needs ${e.to}, which this stack does not deploy`);
+    }
+
+    // Depth-first topological sort; a readyBefore cycle would deadlock a deploy, so it is an error.
+    const deployOrder: string[] = [];
+    const state = new Map<string, "visiting" | "done">();
+    const visit = (name: string, path: string[]) => {
+        if (state.get(name) === "done") return;
+        if (state.get(name) === "visiting") throw new Error(`service graph: readiness cycle ${[...path, name].join(" -> ")}`);
+        state.set(name, "visiting");
+        for (const e of edges) if (e.from === name && e.readyBefore) visit(e.to, [...path, name]);
+        state.set(name, "done");
+        deployOrder.push(name);
+    };
+    for (const name of nodes.keys()) visit(name, []);
+
+    return {
+        nodes,
+        edges,
+        deployOrder,
+        dependenciesOf: (name) => edges.filter((e) => e.from === name),
+        clientsOf: (name) => edges.filter((e) => e.to === name),
+        allows: (from, to, port) => edges.some((e) => e.from === from && e.to === to && e.port === port),
+    };
+}
