@@ -69,6 +69,18 @@ export interface PlatformConfig {
     readonly ci: { readonly enabled: boolean };
 }
 
+/**
+ * Every `egov-platform:` key the program reads: the one list, kept equal to Pulumi.yaml's `config:`
+ * by tests/config-keys.test.ts. A stack key not listed here fails the run (a misspelt key is never
+ * silently ignored); reading a key not listed here is a programming error.
+ */
+export const CONFIG_KEYS = [
+    "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
+    "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
+    "messaging", "discovery", "logging", "tracing", "ci",
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
 /** Raw config by key, as Pulumi gives it: a string, or undefined when unset. */
 export type ConfigSource = (key: string) => string | undefined;
 
@@ -92,10 +104,51 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
+/** Levenshtein distance, case-insensitive: how far a misspelt key is from a known one. */
+export function editDistance(a: string, b: string): number {
+    const x = a.toLowerCase(), y = b.toLowerCase();
+    let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= x.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= y.length; j++) {
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+        }
+        prev = cur;
+    }
+    return prev[y.length];
+}
+
+export function closest(word: string, candidates: readonly string[]): string {
+    return candidates.reduce((best, c) => (editDistance(word, c) < editDistance(word, best) ? c : best), candidates[0]);
+}
+
+/**
+ * An IANA time zone as containers read it (TZ resolves /usr/share/zoneinfo/<name>, case-sensitive):
+ * the IANA spelling (segments start upper-case; no UTC offsets like +09:00) and known to Node's ICU,
+ * which accepts links such as Etc/UTC or US/Pacific that Intl.supportedValuesOf omits.
+ */
+export function isTimeZone(tz: string): boolean {
+    if (!/^[A-Z][A-Za-z0-9_+-]*(\/[A-Z][A-Za-z0-9_+-]*)*$/.test(tz)) return false;
+    try {
+        new Intl.DateTimeFormat("en", { timeZone: tz });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 /** Collects every problem, so one run reports all bad keys at once. */
 class Reader {
     readonly problems: string[] = [];
-    constructor(private readonly source: ConfigSource) {}
+    private readonly source: ConfigSource;
+    constructor(source: ConfigSource) {
+        this.source = (key) => {
+            if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+                throw new Error(`config key ${key} is read but not in CONFIG_KEYS (config/index.ts) and Pulumi.yaml`);
+            }
+            return source(key);
+        };
+    }
 
     reject(key: string, value: unknown, allowed: string): undefined {
         this.problems.push(`${PROJECT}:${key}: ${JSON.stringify(value)} is not allowed; expected ${allowed}`);
@@ -228,9 +281,18 @@ function readInitScripts(r: Reader, key: string, value: Json | undefined): Recor
     return scripts;
 }
 
-/** Reads and validates the whole stack config; throws ConfigError listing every bad key. */
-export function loadConfig(source: ConfigSource, stackName = "dev"): PlatformConfig {
+/**
+ * Reads and validates the whole stack config; throws ConfigError listing every bad key.
+ * setKeys: the `egov-platform:` keys the stack sets (without the prefix); any not in CONFIG_KEYS is refused.
+ */
+export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Iterable<string> = []): PlatformConfig {
     const r = new Reader(source);
+    for (const key of setKeys) {
+        if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+            r.problems.push(`${PROJECT}:${key}: not a key of this program (a typo?); the closest known key is ` +
+                `${PROJECT}:${closest(key, CONFIG_KEYS)} (all keys are declared in Pulumi.yaml)`);
+        }
+    }
 
     const defaultEnv = (environments as readonly string[]).includes(stackName) ? (stackName as Environment) : "dev";
     const environment = r.oneOf("environment", r.scalar("environment"), defaultEnv, environments);
@@ -312,8 +374,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev"): PlatformCon
         frontend: readResources(r, "resources.frontend", res.frontend, defaultFrontendResources),
     };
 
-    const timezone = r.string("timezone", r.scalar("timezone"), "Asia/Seoul", /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/,
-        "an IANA time zone such as Asia/Seoul");
+    const timezone = r.string("timezone", r.scalar("timezone"), "Asia/Seoul", /^.+$/, "an IANA time zone such as Asia/Seoul");
+    if (!isTimeZone(timezone)) {
+        r.reject("timezone", timezone, `an IANA time zone such as Asia/Seoul or UTC (closest: ${closest(timezone, Intl.supportedValuesOf("timeZone"))})`);
+    }
 
     const st = r.object("storage", ["backend", "protect", "sizes", "nfs", "cinder"]);
     const backend = r.oneOf("storage.backend", st.backend, isProd ? "cinder" : "nfs", storageBackends);
@@ -412,5 +476,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev"): PlatformCon
 /** Reads the current stack's config through the Pulumi SDK. */
 export function loadStackConfig(): PlatformConfig {
     const cfg = new pulumi.Config(PROJECT);
-    return loadConfig((key) => cfg.get(key), pulumi.getStack());
+    const prefix = `${PROJECT}:`;
+    const setKeys = Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    return loadConfig((key) => cfg.get(key), pulumi.getStack(), setKeys);
 }

@@ -18,12 +18,14 @@ set -euo pipefail
 : "${KUBERNETES_VERSION:?KUBERNETES_VERSION missing from toolchain/versions.env}"
 : "${ETCD_VERSION:?ETCD_VERSION missing from toolchain/versions.env}"
 : "${KWOK_VERSION:?KWOK_VERSION missing from toolchain/versions.env}"
+: "${METRICS_SERVER_VERSION:?METRICS_SERVER_VERSION missing from toolchain/versions.env}"
 
 command -v go >/dev/null || die "go is required (Go >= 1.26) to build the control plane"
 
 K8S_V=v${KUBERNETES_VERSION#v}
 ETCD_V=v${ETCD_VERSION#v}
 KWOK_V=v${KWOK_VERSION#v}
+METRICS_SERVER_V=v${METRICS_SERVER_VERSION#v}
 K8S_STAGING_V=v0.${K8S_V#v1.}          # v1.33.13 -> k8s.io/api etc. v0.33.13
 
 TOOLCHAIN_DIR=$EGOV_CACHE/toolchain
@@ -143,9 +145,21 @@ build_etcd() {
 }
 
 # --- kwok ------------------------------------------------------------------------------------------
+KWOK_LDFLAGS="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_V -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_V"
 build_kwok() {
-  build_from_module kwok "$1" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_V" sigs.k8s.io/kwok/cmd/kwok \
-    "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_V -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_V"
+  build_from_module kwok "$1" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_V" sigs.k8s.io/kwok/cmd/kwok "$KWOK_LDFLAGS"
+}
+# kwokctl (same module) runs the local cluster from cluster/kwokctl.yaml with the binaries above.
+build_kwokctl() {
+  build_from_module kwokctl "$1" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_V" sigs.k8s.io/kwok/cmd/kwokctl "$KWOK_LDFLAGS"
+}
+
+# --- metrics-server ----------------------------------------------------------------------------------
+# Serves metrics.k8s.io from kwok's simulated usage, so HorizontalPodAutoscalers read CPU.
+build_metrics_server() {
+  build_from_module metrics-server "$1" "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_V" \
+    sigs.k8s.io/metrics-server/cmd/metrics-server \
+    "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_V -X k8s.io/client-go/pkg/version.gitTreeState=archive"
 }
 
 # run FN ARGS...: FN in a fresh bash process, so `set -e` holds inside it (step runs its command
