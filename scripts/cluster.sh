@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# A local Kubernetes control plane on loopback, for deploying and testing the stack.
+# The local Kubernetes cluster (loopback only) for deploying and testing the stack: upstream kwokctl
+# (binary runtime) runs the toolchain's etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+# kwok (fake nodes: pods become Running/Ready without containers) and metrics-server from
+# cluster/kwokctl.yaml. This script adds only what kwokctl does not do.
 #
 #   bash scripts/cluster.sh up       start (builds the binaries first if missing); prints KUBECONFIG=<path>
-#   bash scripts/cluster.sh down     stop every process (data kept); --purge also wipes etcd data and PKI
-#   bash scripts/cluster.sh status   show processes, health and nodes; exit 0 only when fully up
+#   bash scripts/cluster.sh down     stop every process (data kept); --purge also deletes the cluster
+#   bash scripts/cluster.sh status   show components, health and nodes; exit 0 only when fully up
 #   bash scripts/cluster.sh env      print KUBECONFIG=<path>
 #
-# Components (all bound to 127.0.0.1): etcd, kube-apiserver (client-certificate auth, Node,RBAC),
-# kube-controller-manager (all default controllers, service-account credentials, hostPath dynamic
-# provisioner for StorageClass provisioner "kubernetes.io/host-path"), kube-scheduler, and kwok, which
-# plays the kubelet for $EGOV_KWOK_NODES fake nodes (pods become Running/Ready without containers).
+# What is ours, not kwokctl's: ports from EGOV_*_PORT and a check that they are free (kwokctl exits 0
+# when a port is taken); readiness checked here (kwokctl exits 0 when --wait fails); a graceful stop
+# (kwokctl sends SIGKILL); logs kept across restarts in $EGOV_CLUSTER_DIR/logs (kwokctl truncates
+# them on every start and deletes them with the cluster); the default stages plus ours (custom stages
+# replace kwokctl's defaults); $EGOV_KWOK_NODES labelled nodes in alternating zones.
 #
-# State, PKI, kubeconfigs, pids and logs: $EGOV_CLUSTER_DIR (default $EGOV_CACHE/cluster), logs in
-# $EGOV_CLUSTER_DIR/logs. Dynamically provisioned hostPath volumes: /tmp/hostpath_pv/<uid>
-# (fixed by kube-controller-manager).
+# State: $EGOV_CLUSTER_DIR (default $EGOV_CACHE/cluster): kubeconfig, logs/, kwokctl/ (kwokctl's work
+# directory: clusters/egov/{etcd,pki,pids,logs,kwok.yaml}). Host-path volumes: /tmp/hostpath_pv/<uid>.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -26,132 +29,90 @@ APISERVER_PORT=${EGOV_APISERVER_PORT:-16443}
 KCM_PORT=${EGOV_KCM_PORT:-20257}
 SCHEDULER_PORT=${EGOV_SCHEDULER_PORT:-20259}
 KWOK_PORT=${EGOV_KWOK_PORT:-20247}
+METRICS_SERVER_PORT=${EGOV_METRICS_SERVER_PORT:-0}             # 0: kwokctl picks a free one
 NODES=${EGOV_KWOK_NODES:-2}
 NODE_CPU=${EGOV_KWOK_NODE_CPU:-32}
 NODE_MEMORY=${EGOV_KWOK_NODE_MEMORY:-128Gi}
 NODE_PODS=${EGOV_KWOK_NODE_PODS:-110}
-# kwok also plays the ingress controller / cloud load balancer: it sets status.loadBalancer on
-# Ingresses and type=LoadBalancer Services (to 127.0.0.1), so tools that wait for it can proceed.
+read -ra ZONES <<<"${EGOV_KWOK_ZONES:-zone-a zone-b}"                  # topology.kubernetes.io/zone, alternating
 FAKE_LB=${EGOV_CLUSTER_FAKE_LOADBALANCER:-1}
-SERVICE_CIDR=${EGOV_SERVICE_CIDR:-10.96.0.0/16}
-SERVICE_APISERVER_IP=${EGOV_SERVICE_APISERVER_IP:-10.96.0.1}   # first IP of SERVICE_CIDR
-TIMEOUT=${EGOV_CLUSTER_TIMEOUT:-120}                          # seconds per wait
+HPA_DOWNSCALE_STABILIZATION=${EGOV_HPA_DOWNSCALE_STABILIZATION:-30s}
+TIMEOUT=${EGOV_CLUSTER_TIMEOUT:-120}                            # seconds per wait
 
-PKI=$CLUSTER_DIR/pki
-RUN=$CLUSTER_DIR/run
+NAME=egov
+export KWOK_WORKDIR=$CLUSTER_DIR/kwokctl
+WORK=$KWOK_WORKDIR/clusters/$NAME
 LOGS=$CLUSTER_DIR/logs
-ETCD_DATA=$CLUSTER_DIR/etcd
 KUBECONFIG_PATH=$CLUSTER_DIR/kubeconfig
 SERVER=https://127.0.0.1:$APISERVER_PORT
 
 K8S_V=v${KUBERNETES_VERSION#v}
 ETCD_V=v${ETCD_VERSION#v}
 KWOK_V=v${KWOK_VERSION#v}
+MS_V=v${METRICS_SERVER_VERSION#v}
 K8S_BIN=$EGOV_CACHE/toolchain/kubernetes-$K8S_V/bin
 ETCD_BIN=$EGOV_CACHE/toolchain/etcd-$ETCD_V/bin
 KWOK_HOME=$EGOV_CACHE/toolchain/kwok-$KWOK_V
+MS_HOME=$EGOV_CACHE/toolchain/metrics-server-$MS_V
+KWOKCTL=$KWOK_HOME/bin/kwokctl
 
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+# kwokctl's component names, in start order, and the ports each listens on.
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok-controller metrics-server)
+declare -A PORTS=([etcd]="$ETCD_PORT $ETCD_PEER_PORT" [kube-apiserver]=$APISERVER_PORT
+  [kube-controller-manager]=$KCM_PORT [kube-scheduler]=$SCHEDULER_PORT [kwok-controller]=$KWOK_PORT
+  [metrics-server]=$METRICS_SERVER_PORT)
 
+# kwokctl merges a context into $KUBECONFIG: keep it away from the user's kubeconfig.
+kwokctl() { KUBECONFIG=$CLUSTER_DIR/kwokctl.kubeconfig "$KWOKCTL" --name "$NAME" "$@"; }
 kc() { kubectl --kubeconfig="$KUBECONFIG_PATH" --request-timeout=10s "$@"; }
 
 # --- processes ---------------------------------------------------------------------------------------
 
-# pid_of NAME: prints the pid of the running component (its command line names $CLUSTER_DIR, which
-# guards against a recycled pid), or fails.
+# pid_of COMPONENT: the pid of the running component (its command line names our work directory,
+# which guards against a recycled pid), or fails.
 pid_of() {
   local pid
-  pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 1
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$CLUSTER_DIR" || return 1
+  pid=$(cat "$WORK/pids/$1.pid" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$WORK/" || return 1
   echo "$pid"
 }
 
-# start NAME CMD...: runs CMD detached (own session), output appended to $LOGS/NAME.log.
-start() {
-  local name=$1; shift
-  rm -f "$RUN/$name.pid"
-  # Keep one previous log once it passes 20 MB.
-  if [[ -f $LOGS/$name.log && $(stat -c %s "$LOGS/$name.log") -gt 20000000 ]]; then
-    mv -f "$LOGS/$name.log" "$LOGS/$name.log.1"
-  fi
-  printf '\n=== %s start %s\n' "$(date -u +%FT%TZ)" "$name" >>"$LOGS/$name.log"
-  # shellcheck disable=SC2016
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
-  local i
-  for i in $(seq 50); do [[ -s $RUN/$name.pid ]] && return 0; sleep 0.1; done
-  die "$name did not start; see $LOGS/$name.log"
-}
-
-# alive PID: the process exists and is not a zombie (an exited child waits for init to reap it).
+# alive PID: the process exists and is not a zombie.
 alive() {
   local state
   state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
   [[ -n $state && $state != Z ]]
 }
 
-# stop NAME: SIGTERM, then SIGKILL after 20s.
-stop() {
-  local name=$1 pid i
-  pid=$(pid_of "$name") || { rm -f "$RUN/$name.pid"; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 200); do alive "$pid" || break; sleep 0.1; done
-  if alive "$pid"; then
-    warn "$name (pid $pid) ignored SIGTERM; killing"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.2
-  fi
-  rm -f "$RUN/$name.pid"
-  log "stopped $name (pid $pid)"
+# save_log COMPONENT: appends kwokctl's log of a component that is not running to $LOGS (kwokctl
+# truncates it when the component starts again), then empties it.
+save_log() {
+  local src=$WORK/logs/$1.log dst=$LOGS/$1.log
+  [[ -s $src ]] || return 0
+  mkdir -p "$LOGS"
+  # Keep one previous archive once it passes 20 MB.
+  if [[ -f $dst && $(stat -c %s "$dst") -gt 20000000 ]]; then mv -f "$dst" "$dst.1"; fi
+  { printf '\n=== %s: log of the run that ended before %s\n' "$1" "$(date -u +%FT%TZ)"; cat "$src"; } >>"$dst"
+  : >"$src"
 }
 
-# leftovers: pids of control-plane processes (etcd, kube-*, kwok) whose arguments name $CLUSTER_DIR,
-# whichever build they run (a pid file may be lost, or the pinned versions changed while running).
-leftovers() {
-  local dir_re
-  dir_re=$(printf '%s' "$CLUSTER_DIR/" | sed 's/[][\.*^$+?(){}|]/\\&/g')
-  pgrep -f -- "^[^ ]*/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok) .*$dir_re" || true
-}
+save_stopped_logs() { local c; for c in "${COMPONENTS[@]}"; do pid_of "$c" >/dev/null || save_log "$c"; done; }
 
+# stop_all: SIGTERM in reverse start order (etcd last, so it can sync), SIGKILL after 20 s; then
+# kwokctl marks the cluster stopped.
 stop_all() {
-  local i name pids
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop "${COMPONENTS[i]}"; done
-  pids=$(leftovers)
-  if [[ -n $pids ]]; then
-    warn "stray cluster processes: $(echo "$pids" | tr '\n' ' ')- killing them"
-    # shellcheck disable=SC2086
-    kill -KILL $pids 2>/dev/null || true
-    sleep 0.5
-  fi
-  pids=$(leftovers)
-  [[ -z $pids ]] || die "processes still running: $pids"
-  for name in "${COMPONENTS[@]}"; do rm -f "$RUN/$name.pid"; done
-}
-
-# wait_for WHAT NAME CMD...: retries CMD until it succeeds; on timeout shows NAME's log and fails.
-wait_for() {
-  local what=$1 name=$2; shift 2
-  local deadline=$((SECONDS + TIMEOUT))
-  until "$@" >/dev/null 2>&1; do
-    if ! pid_of "$name" >/dev/null; then
-      tail -n 30 "$LOGS/$name.log" >&2 || true
-      fail "$name exited while waiting for $what; log: $LOGS/$name.log"
-    fi
-    if ((SECONDS >= deadline)); then
-      tail -n 30 "$LOGS/$name.log" >&2 || true
-      fail "timed out after ${TIMEOUT}s waiting for $what; log: $LOGS/$name.log"
-    fi
-    sleep 0.3
+  local i c pid n
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
+    c=${COMPONENTS[i]}
+    pid=$(pid_of "$c") || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    for n in $(seq 200); do alive "$pid" || break; sleep 0.1; done
+    if alive "$pid"; then warn "$c (pid $pid) ignored SIGTERM; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    log "stopped $c (pid $pid)"
   done
-}
-
-fail() {
-  if [[ ${EGOV_CLUSTER_KEEP_ON_FAILURE:-0} != 1 ]]; then
-    warn "$1"
-    warn "stopping the partly started cluster (EGOV_CLUSTER_KEEP_ON_FAILURE=1 keeps it)"
-    stop_all
-  fi
-  die "$1"
+  [[ -d $WORK ]] && kwokctl stop cluster >/dev/null 2>&1 || true
+  save_stopped_logs
 }
 
 port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
@@ -161,7 +122,8 @@ port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 ensure_binaries() {
   local f
   for f in "$K8S_BIN/kube-apiserver" "$K8S_BIN/kube-controller-manager" "$K8S_BIN/kube-scheduler" \
-           "$ETCD_BIN/etcd" "$KWOK_HOME/bin/kwok" "$KWOK_HOME/stages/pod-ready.yaml"; do
+           "$ETCD_BIN/etcd" "$KWOK_HOME/bin/kwok" "$KWOKCTL" "$KWOK_HOME/stages/pod-ready.yaml" \
+           "$MS_HOME/bin/metrics-server" "$MS_HOME/manifests/kustomization.yaml"; do
     if [[ ! -e $f ]]; then
       log "control plane binaries missing ($f); building them"
       bash "$EGOV_ROOT/scripts/toolchain/kube.sh"
@@ -170,278 +132,115 @@ ensure_binaries() {
   done
 }
 
-# ca NAME CN: a self-signed CA.
-ca() {
-  [[ -s $PKI/$1.crt && -s $PKI/$1.key ]] && return 0
-  openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-    -keyout "$PKI/$1.key" -out "$PKI/$1.crt" -days 3650 -sha256 -subj "/CN=$2" \
-    -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature' 2>/dev/null
+# render FILE VAR...: FILE with each ${VAR} replaced by that shell variable's value.
+render() {
+  local file=$1 v text; shift
+  text=$(<"$file")
+  for v in "$@"; do text=${text//"\${$v}"/${!v}}; done
+  printf '%s\n' "$text"
 }
 
-# cert NAME SUBJECT EXTENSIONS [CA]: a key and a certificate signed by CA (default: the cluster CA).
-cert() {
-  local name=$1 subj=$2 ext=$3 ca=${4:-ca}
-  [[ -s $PKI/$name.crt && -s $PKI/$name.key ]] && return 0
-  openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-    -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj" 2>/dev/null
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" \
-    -CAserial "$PKI/$ca.srl" -CAcreateserial -days 3650 -sha256 -out "$PKI/$name.crt" \
-    -extfile <(printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n%s\n' "$ext") 2>/dev/null
-  rm -f "$PKI/$name.csr"
-}
-
-ensure_pki() {
-  mkdir -p "$PKI" && chmod 700 "$PKI"
-  if [[ ! -s $PKI/ca.crt || ! -s $PKI/ca.key ]]; then
-    log "generating cluster PKI in $PKI"
-    rm -f "$PKI"/*
-    ca ca egov-local-ca
-  fi
-  # Request-header (front proxy) CA: lets kube-controller-manager/-scheduler (and any aggregated
-  # API server) authenticate requests the apiserver proxies to them.
-  ca front-proxy-ca egov-local-front-proxy-ca
-  cert front-proxy-client "/CN=front-proxy-client" "extendedKeyUsage=clientAuth" front-proxy-ca
-  if [[ ! -s $PKI/sa.key ]]; then
-    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/sa.key" 2>/dev/null
-    openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
-  fi
-  cert apiserver "/CN=kube-apiserver" "extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,IP:$SERVICE_APISERVER_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
-  cert admin "/O=system:masters/CN=kubernetes-admin" "extendedKeyUsage=clientAuth"
-  cert kube-controller-manager "/CN=system:kube-controller-manager" "extendedKeyUsage=clientAuth"
-  cert kube-scheduler "/CN=system:kube-scheduler" "extendedKeyUsage=clientAuth"
-  # kwok acts for every fake node (status, leases, pod status): give it cluster-admin.
-  cert kwok "/O=system:masters/CN=system:kwok-controller" "extendedKeyUsage=clientAuth"
-  chmod 600 "$PKI"/*.key
-}
-
-# kubeconfig FILE USER: a kubeconfig for SERVER with USER's client certificate embedded.
-kubeconfig() {
-  local file=$1 user=$2 tmp
-  tmp=$(mktemp "$file.XXXXXX")
-  cat >"$tmp" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: egov-local
-  cluster:
-    server: $SERVER
-    certificate-authority-data: $(base64 -w0 <"$PKI/ca.crt")
-users:
-- name: $user
-  user:
-    client-certificate-data: $(base64 -w0 <"$PKI/$user.crt")
-    client-key-data: $(base64 -w0 <"$PKI/$user.key")
-contexts:
-- name: egov-local
-  context:
-    cluster: egov-local
-    user: $user
-current-context: egov-local
-EOF
-  chmod 600 "$tmp"
-  mv -f "$tmp" "$file"
-}
-
-ensure_kubeconfigs() {
-  kubeconfig "$KUBECONFIG_PATH" admin
-  kubeconfig "$RUN/kube-controller-manager.kubeconfig" kube-controller-manager
-  kubeconfig "$RUN/kube-scheduler.kubeconfig" kube-scheduler
-  kubeconfig "$RUN/kwok.kubeconfig" kwok
-}
-
-# kwok has no built-in behaviour: its stages (copied from the kwok module by kube.sh) are the config.
-write_kwok_config() {
-  local f
+# The kwokctl configuration: cluster/kwokctl.yaml, then kwok's default stages (copied from the kwok
+# module by kube.sh) and ours; a Stage in the file replaces all of kwokctl's defaults.
+write_config() {
+  local KUBE_VERSION=$K8S_V ETCD_VERSION=${ETCD_V#v} CACHE_DIR=$CLUSTER_DIR/kwokctl-cache \
+    ETCD_BIN=$ETCD_BIN/etcd KUBE_APISERVER_BIN=$K8S_BIN/kube-apiserver \
+    KUBE_CONTROLLER_MANAGER_BIN=$K8S_BIN/kube-controller-manager KUBE_SCHEDULER_BIN=$K8S_BIN/kube-scheduler \
+    KWOK_BIN=$KWOK_HOME/bin/kwok METRICS_SERVER_BIN=$MS_HOME/bin/metrics-server \
+    METRICS_SERVER_MANIFESTS=$MS_HOME/manifests KUBECTL_BIN f
+  KUBECTL_BIN=$(readlink -f "$(command -v kubectl)")
   {
-    # No KwokConfiguration document: with one, kwok skips its defaults (e.g. lease parallelism).
+    render "$EGOV_ROOT/cluster/kwokctl.yaml" KUBE_VERSION ETCD_VERSION APISERVER_PORT ETCD_PORT ETCD_PEER_PORT \
+      KCM_PORT SCHEDULER_PORT KWOK_PORT METRICS_SERVER_PORT ETCD_BIN KUBE_APISERVER_BIN KUBE_CONTROLLER_MANAGER_BIN \
+      KUBE_SCHEDULER_BIN KWOK_BIN KUBECTL_BIN METRICS_SERVER_BIN METRICS_SERVER_MANIFESTS CACHE_DIR HPA_DOWNSCALE_STABILIZATION
     for f in node-initialize node-heartbeat-with-lease pod-ready pod-complete pod-delete; do
       printf -- '---\n'; cat "$KWOK_HOME/stages/$f.yaml"
     done
-    if [[ $FAKE_LB == 1 ]]; then
-      cat <<'EOF'
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: egov-ingress-load-balancer
-spec:
-  resourceRef:
-    apiGroup: networking.k8s.io/v1
-    kind: Ingress
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.status.loadBalancer.ingress'
-      operator: 'DoesNotExist'
-  next:
-    statusTemplate: |
-      loadBalancer:
-        ingress:
-        - ip: 127.0.0.1
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: egov-service-load-balancer
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Service
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-    - key: '.spec.type'
-      operator: 'In'
-      values:
-      - 'LoadBalancer'
-    - key: '.status.loadBalancer.ingress'
-      operator: 'DoesNotExist'
-  next:
-    statusTemplate: |
-      loadBalancer:
-        ingress:
-        - ip: 127.0.0.1
-          ipMode: VIP
-EOF
-    fi
-  } >"$RUN/kwok.yaml"
+    if [[ $FAKE_LB == 1 ]]; then printf -- '---\n'; cat "$EGOV_ROOT/cluster/stages/load-balancer.yaml"; fi
+  } >"$CLUSTER_DIR/kwokctl.yaml"
 }
 
 nodes_manifest() {
-  local i
-  for ((i = 0; i < NODES; i++)); do
-    cat <<EOF
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: kwok-node-$i
-  annotations:
-    kwok.x-k8s.io/node: fake
-    node.alpha.kubernetes.io/ttl: "0"
-  labels:
-    type: kwok
-    kubernetes.io/arch: amd64
-    kubernetes.io/os: linux
-    kubernetes.io/hostname: kwok-node-$i
-    node-role.kubernetes.io/agent: ""
-spec:
-  podCIDR: 10.244.$i.0/24
-  podCIDRs: [10.244.$i.0/24]
-status:
-  allocatable: {cpu: "$NODE_CPU", memory: $NODE_MEMORY, pods: "$NODE_PODS", ephemeral-storage: 1Ti}
-  capacity: {cpu: "$NODE_CPU", memory: $NODE_MEMORY, pods: "$NODE_PODS", ephemeral-storage: 1Ti}
-EOF
+  local I ZONE
+  for ((I = 0; I < NODES; I++)); do
+    ZONE=${ZONES[I % ${#ZONES[@]}]}
+    printf -- '---\n'
+    render "$EGOV_ROOT/cluster/nodes.yaml" I ZONE NODE_CPU NODE_MEMORY NODE_PODS
   done
 }
 
 # --- health ------------------------------------------------------------------------------------------
 
-etcd_healthy() { curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
-apiserver_ready() { curl -sf --max-time 3 --cacert "$PKI/ca.crt" "$SERVER/readyz" | grep -qx ok; }
-healthz() { curl -skf --max-time 2 "https://127.0.0.1:$1/healthz" | grep -qx ok; }
-kwok_healthy() { curl -sf --max-time 2 "http://127.0.0.1:$KWOK_PORT/healthz" >/dev/null; }
+apiserver_ready() { [[ -s $KUBECONFIG_PATH ]] && kc get --raw /readyz 2>/dev/null | grep -qx ok; }
 
 nodes_ready() {
   local out
   out=$(kc get nodes -l type=kwok -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status},{.spec.taints}{"\n"}{end}') || return 1
   [[ $(grep -c '=True,$' <<<"$out") -ge $NODES ]]
 }
-
 default_sa() { kc -n default get serviceaccount default; }
-
+# metrics-server answers for metrics.k8s.io (its first scrape of kwok follows within 15 s).
+metrics_ready() {
+  [[ $(kc get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}') == True ]]
+}
 all_running() { local c; for c in "${COMPONENTS[@]}"; do pid_of "$c" >/dev/null || return 1; done; }
+
+# wait_for WHAT CMD...: retries CMD; on timeout shows the component logs' tails and fails.
+wait_for() {
+  local what=$1; shift
+  local deadline=$((SECONDS + TIMEOUT)) c
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      for c in "${COMPONENTS[@]}"; do
+        pid_of "$c" >/dev/null || { warn "$c is not running; its log:"; tail -n 15 "$WORK/logs/$c.log" >&2 2>/dev/null || true; }
+      done
+      die "timed out after ${TIMEOUT}s waiting for $what (logs: $WORK/logs, earlier runs: $LOGS)"
+    fi
+    sleep 0.5
+  done
+}
 
 # --- commands ----------------------------------------------------------------------------------------
 
 cmd_up() {
-  local start_time=$SECONDS c
-  mkdir -p "$CLUSTER_DIR" "$RUN" "$LOGS"
+  local start_time=$SECONDS c p busy=()
+  mkdir -p "$CLUSTER_DIR" "$LOGS"
   if all_running && apiserver_ready; then
     log "cluster already up ($CLUSTER_DIR)"
     echo "KUBECONFIG=$KUBECONFIG_PATH"
     return 0
   fi
-  for c in "${COMPONENTS[@]}"; do
-    if pid_of "$c" >/dev/null; then
-      warn "cluster only partly running; restarting it"
-      stop_all
-      break
-    fi
-  done
-  [[ -z $(leftovers) ]] || { warn "stray processes use $CLUSTER_DIR; stopping them"; stop_all; }
-
   command -v kubectl >/dev/null || die "kubectl is required (Debian: apt-get install kubernetes-client)"
-  command -v openssl >/dev/null || die "openssl is required"
   ensure_binaries
-  local p
-  for p in "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHEDULER_PORT" "$KWOK_PORT"; do
-    port_free "$p" || die "port $p is in use (override with EGOV_*_PORT; see the top of $0)"
+  # Ports of the components about to start must be free: kwokctl would exit 0 and leave them dead.
+  for c in "${COMPONENTS[@]}"; do
+    pid_of "$c" >/dev/null && continue
+    for p in ${PORTS[$c]}; do
+      [[ $p == 0 ]] || port_free "$p" || busy+=("$p ($c)")
+    done
   done
-  ensure_pki
-  ensure_kubeconfigs
-  write_kwok_config
-  start_time=$SECONDS
-
-  start etcd "$ETCD_BIN/etcd" \
-    --name=egov --data-dir="$ETCD_DATA" \
-    --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
-    --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
-    --initial-cluster="egov=http://127.0.0.1:$ETCD_PEER_PORT" \
-    --unsafe-no-fsync=true --log-level=warn
-  wait_for "etcd" etcd etcd_healthy
-
-  start kube-apiserver "$K8S_BIN/kube-apiserver" \
-    --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
-    --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
-    --client-ca-file="$PKI/ca.crt" \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --service-account-signing-key-file="$PKI/sa.key" --service-account-key-file="$PKI/sa.pub" \
-    --service-cluster-ip-range="$SERVICE_CIDR" \
-    --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
-    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
-    --requestheader-extra-headers-prefix=X-Remote-Extra- \
-    --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
-    --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
-    --allow-privileged=true --profiling=false \
-    --endpoint-reconciler-type=none
-  wait_for "kube-apiserver /readyz" kube-apiserver apiserver_ready
-
-  start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
-    --kubeconfig="$RUN/kube-controller-manager.kubeconfig" \
-    --authentication-kubeconfig="$RUN/kube-controller-manager.kubeconfig" \
-    --authorization-kubeconfig="$RUN/kube-controller-manager.kubeconfig" \
-    --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --leader-elect=false \
-    --controllers='*' --use-service-account-credentials=true \
-    --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
-    --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
-    --service-cluster-ip-range="$SERVICE_CIDR" --cluster-name=egov-local \
-    --enable-hostpath-provisioner=true --pvclaimbinder-sync-period=5s \
-    --kube-api-qps=200 --kube-api-burst=400 --profiling=false
-  start kube-scheduler "$K8S_BIN/kube-scheduler" \
-    --kubeconfig="$RUN/kube-scheduler.kubeconfig" \
-    --authentication-kubeconfig="$RUN/kube-scheduler.kubeconfig" \
-    --authorization-kubeconfig="$RUN/kube-scheduler.kubeconfig" \
-    --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false \
-    --kube-api-qps=200 --kube-api-burst=400 --profiling=false
-  start kwok "$KWOK_HOME/bin/kwok" \
-    --kubeconfig="$RUN/kwok.kubeconfig" --config="$RUN/kwok.yaml" \
-    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --node-ip=127.0.0.1 --node-port="$KWOK_PORT" --server-address="127.0.0.1:$KWOK_PORT" \
-    --cidr=10.244.255.0/24 --node-lease-duration-seconds=40
-
-  nodes_manifest | kc apply -f - >/dev/null || fail "could not create the kwok nodes"
-  wait_for "kube-controller-manager /healthz" kube-controller-manager healthz "$KCM_PORT"
-  wait_for "kube-scheduler /healthz" kube-scheduler healthz "$SCHEDULER_PORT"
-  wait_for "kwok /healthz" kwok kwok_healthy
-  wait_for "$NODES Ready untainted nodes" kwok nodes_ready
-  wait_for "the default ServiceAccount" kube-controller-manager default_sa
-
-  log "cluster up in $((SECONDS - start_time))s: $NODES kwok nodes, apiserver $SERVER, logs $LOGS"
+  ((${#busy[@]} == 0)) || die "port(s) in use: ${busy[*]}; stop what holds them or choose others with EGOV_*_PORT (top of $0)"
+  save_stopped_logs
+  write_config
+  # create: a new cluster, or (re)starts the components of an existing one that are not running.
+  # Its exit status says nothing about readiness: checked below.
+  if ! kwokctl --config "$CLUSTER_DIR/kwokctl.yaml" create cluster >"$LOGS/kwokctl.log" 2>&1; then
+    tail -n 30 "$LOGS/kwokctl.log" >&2
+    die "kwokctl create cluster failed; log: $LOGS/kwokctl.log"
+  fi
+  if ! all_running; then
+    kwokctl start cluster >>"$LOGS/kwokctl.log" 2>&1 || { tail -n 30 "$LOGS/kwokctl.log" >&2; die "kwokctl start cluster failed; log: $LOGS/kwokctl.log"; }
+  fi
+  # Our kubeconfig path stays what stacks point at (Pulumi.dev.yaml); kwokctl's names absolute cert paths.
+  install -m 600 "$WORK/kubeconfig.yaml" "$KUBECONFIG_PATH"
+  wait_for "kube-apiserver /readyz" apiserver_ready
+  nodes_manifest | kc apply -f - >/dev/null || die "could not create the kwok nodes"
+  kc apply -f "$EGOV_ROOT/cluster/resource-usage.yaml" >/dev/null || die "could not create the simulated resource usage"
+  wait_for "$NODES Ready untainted nodes" nodes_ready
+  wait_for "the default ServiceAccount" default_sa
+  wait_for "the metrics API (metrics-server)" metrics_ready
+  for c in "${COMPONENTS[@]}"; do pid_of "$c" >/dev/null || die "$c is not running; log: $WORK/logs/$c.log"; done
+  log "cluster up in $((SECONDS - start_time))s: $NODES kwok nodes, apiserver $SERVER, logs $WORK/logs (earlier runs: $LOGS)"
   echo "KUBECONFIG=$KUBECONFIG_PATH"
 }
 
@@ -450,8 +249,9 @@ cmd_down() {
   case ${1:-} in --purge) purge=1 ;; "") ;; *) die "usage: $0 down [--purge]" ;; esac
   stop_all
   if ((purge)); then
-    rm -rf "$ETCD_DATA" "$PKI" "$RUN" "$KUBECONFIG_PATH"
-    log "cluster data wiped (etcd, PKI, kubeconfigs; logs kept in $LOGS)"
+    [[ -d $WORK ]] && { kwokctl delete cluster >>"$LOGS/kwokctl.log" 2>&1 || warn "kwokctl delete cluster failed; removing $WORK"; }
+    rm -rf "$KWOK_WORKDIR" "$CLUSTER_DIR/kwokctl-cache" "$CLUSTER_DIR/kwokctl.yaml" "$CLUSTER_DIR/kwokctl.kubeconfig" "$KUBECONFIG_PATH"
+    log "cluster deleted (etcd data, PKI, kubeconfig; logs kept in $LOGS)"
   fi
   log "cluster down"
 }
@@ -467,7 +267,8 @@ cmd_status() {
   done
   if apiserver_ready; then
     printf '%-24s %s\n' apiserver "$SERVER ready"
-    kc get nodes -o wide || ok=1
+    kc get nodes -L topology.kubernetes.io/zone || ok=1
+    metrics_ready || { printf '%-24s %s\n' metrics "metrics.k8s.io not available"; ok=1; }
     echo "KUBECONFIG=$KUBECONFIG_PATH"
   else
     printf '%-24s %s\n' apiserver "$SERVER not ready"; ok=1

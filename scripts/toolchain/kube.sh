@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the local control plane from Go modules: etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler and kwok (fake nodes). Versions come from toolchain/versions.env.
+# kube-scheduler, kwok (fake nodes), kwokctl (runs them) and metrics-server. Versions come from toolchain/versions.env.
 #
 #   $EGOV_CACHE/toolchain/kubernetes-v<K>/bin/{kube-apiserver,kube-controller-manager,kube-scheduler}
 #   $EGOV_CACHE/toolchain/etcd-v<E>/bin/etcd
-#   $EGOV_CACHE/toolchain/kwok-v<W>/bin/kwok
+#   $EGOV_CACHE/toolchain/kwok-v<W>/bin/{kwok,kwokctl}, stages/ (kwok's default stages)
+#   $EGOV_CACHE/toolchain/metrics-server-v<M>/bin/metrics-server, manifests/ (its APIService, RBAC)
 #   $EGOV_CACHE/bin/<name> -> the above (what scripts/cluster.sh runs)
 #
 # Idempotent: a binary already in its versioned directory is kept; a binary of the right version
@@ -42,7 +43,7 @@ version_of() {
   local out
   case $1 in
     etcd) out=$("$2" --version 2>/dev/null | sed -n 's/^etcd Version: *//p') ;;
-    kwok) out=$("$2" --version 2>/dev/null | sed -n 's/^kwok version \(v\{0,1\}[0-9][^ ]*\).*/\1/p') ;;
+    kwok|kwokctl) out=$("$2" --version 2>/dev/null | sed -n "s/^$1 version \(v\{0,1\}[0-9][^ ]*\).*/\1/p") ;;
     kubectl) out=$("$2" version --client 2>/dev/null | sed -n 's/^Client Version: \(v[0-9][^ ]*\).*/\1/p') ;;
     *)    out=$("$2" --version 2>/dev/null | sed -n 's/^Kubernetes \(v[0-9][^ ]*\).*/\1/p') ;;
   esac
@@ -162,6 +163,16 @@ build_metrics_server() {
     "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_V -X k8s.io/client-go/pkg/version.gitTreeState=archive"
 }
 
+# kwokctl applies these (APIService v1beta1.metrics.k8s.io, Service, RBAC; it drops the Deployment).
+copy_metrics_server_manifests() {
+  local keydir=$1 dir
+  dir=$(cd "$BUILD_DIR" && go mod download -json "sigs.k8s.io/metrics-server@$METRICS_SERVER_V" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  [[ -d $dir ]] || { echo "cannot download sigs.k8s.io/metrics-server@$METRICS_SERVER_V"; return 1; }
+  rm -rf "$keydir/manifests" && mkdir -p "$keydir/manifests"
+  install -m 644 "$dir"/manifests/base/*.yaml "$keydir/manifests/"
+  ls -l "$keydir/manifests"
+}
+
 # run FN ARGS...: FN in a fresh bash process, so `set -e` holds inside it (step runs its command
 # in an `if`, where errexit would otherwise be ignored).
 run() { step "$1" "$2" "$BASH" "${BASH_SOURCE[0]}" --run "${@:3}"; }
@@ -213,6 +224,19 @@ main() {
     run "build kwok $KWOK_V" "$LOG_DIR/kube-kwok.log" build_kwok "$wdir"
   fi
   link kwok "$wdir"
+  if ! have kwokctl "$wdir" "$KWOK_V"; then
+    run "build kwokctl $KWOK_V" "$LOG_DIR/kube-kwokctl.log" build_kwokctl "$wdir"
+  fi
+  link kwokctl "$wdir"
+
+  local mdir=$TOOLCHAIN_DIR/metrics-server-$METRICS_SERVER_V
+  if ! have metrics-server "$mdir" "$METRICS_SERVER_V"; then
+    run "build metrics-server $METRICS_SERVER_V" "$LOG_DIR/kube-metrics-server.log" build_metrics_server "$mdir"
+  fi
+  link metrics-server "$mdir"
+  if [[ ! -s $mdir/manifests/kustomization.yaml ]]; then
+    run "metrics-server $METRICS_SERVER_V manifests" "$LOG_DIR/kube-metrics-server-manifests.log" copy_metrics_server_manifests "$mdir"
+  fi
   local s
   for s in "${KWOK_STAGES[@]}"; do
     if [[ ! -s $wdir/stages/${s##*/}.yaml ]]; then
@@ -223,12 +247,12 @@ main() {
 
   # Final check: every linked binary runs and reports the pinned version.
   local want
-  for name in "${names[@]}" etcd kwok; do
-    case $name in etcd) want=$ETCD_V ;; kwok) want=$KWOK_V ;; *) want=$K8S_V ;; esac
+  for name in "${names[@]}" etcd kwok kwokctl metrics-server; do
+    case $name in etcd) want=$ETCD_V ;; kwok|kwokctl) want=$KWOK_V ;; metrics-server) want=$METRICS_SERVER_V ;; *) want=$K8S_V ;; esac
     [[ $(version_of "$name" "$BIN_DIR/$name") == "$want" ]] \
       || die "$BIN_DIR/$name does not report version $want"
   done
-  log "control plane binaries ready in $BIN_DIR (kubernetes $K8S_V, etcd $ETCD_V, kwok $KWOK_V)"
+  log "control plane binaries ready in $BIN_DIR (kubernetes $K8S_V, etcd $ETCD_V, kwok $KWOK_V, metrics-server $METRICS_SERVER_V)"
 }
 
 if [[ ${1:-} == --run ]]; then

@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { EngineEvent, LocalWorkspace, OpType, Stack } from "@pulumi/pulumi/automation";
 import { deploy, Obj, stackConfig } from "../harness";
+import { liveClusterTests } from "./cluster.e2e";
 
 const ROOT = path.resolve(__dirname, "../..");
 const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
@@ -157,6 +158,9 @@ describe("end to end on the local cluster", function () {
         const res = await timed("up dev (no-op)", () => dev.up(rec.opts()));
         assert.deepStrictEqual(Object.keys(res.summary.resourceChanges ?? {}), ["same"]);
     });
+
+    // Autoscaling, self-healing and an API server crash mid-up, on the dev stack deployed above.
+    liveClusterTests(() => ({ dev }));
 
     it("a changed replica count updates only that object, in place, and the autoscaler keeps the scale", async () => {
         await dev.setConfig('serviceReplicas["board-service"]', { value: "2" }, true);
