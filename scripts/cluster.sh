@@ -220,6 +220,10 @@ cmd_up() {
     done
   done
   ((${#busy[@]} == 0)) || die "port(s) in use: ${busy[*]}; stop what holds them or choose others with EGOV_*_PORT (top of $0)"
+  # kwokctl keeps the ports a cluster was created with.
+  if [[ -f $WORK/kwok.yaml ]] && ! grep -q "^ *kubeApiserverPort: $APISERVER_PORT\$" "$WORK/kwok.yaml"; then
+    die "the cluster in $CLUSTER_DIR was created with other ports (see $WORK/kwok.yaml); run '$0 down --purge' first, or use its ports"
+  fi
   save_stopped_logs
   write_config
   # create: a new cluster, or (re)starts the components of an existing one that are not running.

@@ -44,6 +44,7 @@ version_of() {
   case $1 in
     etcd) out=$("$2" --version 2>/dev/null | sed -n 's/^etcd Version: *//p') ;;
     kwok|kwokctl) out=$("$2" --version 2>/dev/null | sed -n "s/^$1 version \(v\{0,1\}[0-9][^ ]*\).*/\1/p") ;;
+    metrics-server) out=$("$2" --version 2>/dev/null | sed -n 's/^\(v[0-9][^ ]*\)$/\1/p') ;;
     kubectl) out=$("$2" version --client 2>/dev/null | sed -n 's/^Client Version: \(v[0-9][^ ]*\).*/\1/p') ;;
     *)    out=$("$2" --version 2>/dev/null | sed -n 's/^Kubernetes \(v[0-9][^ ]*\).*/\1/p') ;;
   esac
@@ -169,7 +170,21 @@ copy_metrics_server_manifests() {
   dir=$(cd "$BUILD_DIR" && go mod download -json "sigs.k8s.io/metrics-server@$METRICS_SERVER_V" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
   [[ -d $dir ]] || { echo "cannot download sigs.k8s.io/metrics-server@$METRICS_SERVER_V"; return 1; }
   rm -rf "$keydir/manifests" && mkdir -p "$keydir/manifests"
-  install -m 644 "$dir"/manifests/base/*.yaml "$keydir/manifests/"
+  install -m 644 "$dir"/manifests/base/{apiservice,rbac,service}.yaml "$keydir/manifests/"
+  # Our own kustomization: upstream's uses deprecated commonLabels, whose warning kwokctl would read
+  # into the manifest (it captures kubectl's stderr too); the Deployment is not needed (the binary runs).
+  cat >"$keydir/manifests/kustomization.yaml" <<'EOF'
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+labels:
+- pairs:
+    k8s-app: metrics-server
+  includeSelectors: true
+resources:
+- apiservice.yaml
+- rbac.yaml
+- service.yaml
+EOF
   ls -l "$keydir/manifests"
 }
 
