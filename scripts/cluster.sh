@@ -226,18 +226,30 @@ cmd_up() {
   fi
   save_stopped_logs
   write_config
-  # create: a new cluster, or (re)starts the components of an existing one that are not running.
-  # Its exit status says nothing about readiness: checked below.
-  if ! kwokctl --config "$CLUSTER_DIR/kwokctl.yaml" create cluster >"$LOGS/kwokctl.log" 2>&1; then
+  # A new cluster is created; an existing one is started, which starts only the components that are
+  # not running (create would too, but then fails re-creating its CRDs). Exit status 0 says nothing
+  # about readiness: checked below.
+  local verb=create
+  [[ -f $WORK/kwok.yaml ]] && verb=start
+  printf '\n=== %s kwokctl %s cluster\n' "$(date -u +%FT%TZ)" "$verb" >>"$LOGS/kwokctl.log"
+  if ! kwokctl --config "$CLUSTER_DIR/kwokctl.yaml" "$verb" cluster >>"$LOGS/kwokctl.log" 2>&1; then
     tail -n 30 "$LOGS/kwokctl.log" >&2
-    die "kwokctl create cluster failed; log: $LOGS/kwokctl.log"
-  fi
-  if ! all_running; then
-    kwokctl start cluster >>"$LOGS/kwokctl.log" 2>&1 || { tail -n 30 "$LOGS/kwokctl.log" >&2; die "kwokctl start cluster failed; log: $LOGS/kwokctl.log"; }
+    die "kwokctl $verb cluster failed; log: $LOGS/kwokctl.log"
   fi
   # Our kubeconfig path stays what stacks point at (Pulumi.dev.yaml); kwokctl's names absolute cert paths.
   install -m 600 "$WORK/kubeconfig.yaml" "$KUBECONFIG_PATH"
   wait_for "kube-apiserver /readyz" apiserver_ready
+  # kwokctl starts everything at once and does not restart what exits: a component that gave up
+  # before the API server was ready (metrics-server does) is started again now.
+  local attempt
+  for attempt in 1 2 3; do
+    all_running && break
+    sleep 2
+    all_running && break
+    warn "restarting components that exited during start-up (attempt $attempt)"
+    save_stopped_logs
+    kwokctl start cluster >>"$LOGS/kwokctl.log" 2>&1 || true
+  done
   nodes_manifest | kc apply -f - >/dev/null || die "could not create the kwok nodes"
   kc apply -f "$EGOV_ROOT/cluster/resource-usage.yaml" >/dev/null || die "could not create the simulated resource usage"
   wait_for "$NODES Ready untainted nodes" nodes_ready
