@@ -44,8 +44,8 @@ describe("end to end: a workload that never becomes ready", function () {
             readinessTimeout: { value: "20" },
         });
         // The config server's pods ask for more CPU than any node has: they stay Pending.
-        await stack.setConfig("resources.backend.requests.cpu", { value: "64" }, true);
-        await stack.setConfig("resources.backend.limits.cpu", { value: "64" }, true);
+        await stack.setConfig("resources.backend.requests.cpu", { value: "1000" }, true);
+        await stack.setConfig("resources.backend.limits.cpu", { value: "1000" }, true);
         for (const part of ["logging", "tracing", "ci"]) await stack.setConfig(`${part}.enabled`, { value: "false" }, true);
     });
 
