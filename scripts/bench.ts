@@ -230,9 +230,8 @@ function pulumiSequence(prefix: string, stack: string, full: boolean): void {
 }
 
 /** Floors: what any run pays before it touches our program's resources. */
-function floors(): void {
+function floors(kubeconfig: string): void {
     record("floor: pulumi version", run("floor-version", "pulumi", ["version"]));
-    const kubeconfig = freshCluster();
     record("floor: kubectl get namespaces", kubectl("floor-kubectl", kubeconfig, ["get", "namespaces"]));
     // A program with the same runtime, SDK and provider, declaring only one ConfigMap.
     const tiny = path.join(work, "floor");
@@ -268,7 +267,8 @@ if (opts.unit) {
 }
 
 // Render once (the objects do not change between runs); render needs the stacks' config.
-let kubeconfig = freshCluster();
+const kubeconfig = freshCluster();
+floors(kubeconfig);
 freshStack("dev", kubeconfig);
 const devDir = render("dev");
 let scaleDir: string | undefined;
@@ -288,8 +288,6 @@ for (let i = 1; i <= opts.runs; i++) {
         pulumiSequence("10x: ", "scale", false);
     }
 }
-floors();
-kubeconfig = "";
 
 // --- report ------------------------------------------------------------------------------------------
 
