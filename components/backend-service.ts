@@ -66,6 +66,8 @@ export class BackendService extends pulumi.ComponentResource {
         const { spec, config: cfg } = args;
         this.workload = new Workload(spec.name, {
             ...applicationWorkload(args, spec.name, "backend", `egovframe-msa-edu-backend-${spec.name}`, spec.port, spec.nodePort),
+            // A service added through stack config brings its own image.
+            ...(spec.image ? { image: spec.image } : {}),
             env: backendEnv(args),
             ...httpProbes("/actuator/health", spec.port),
             podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config";
-import { backendServices, frontends } from "../config/catalog";
+import { frontends } from "../config/catalog";
 import { serviceGraph } from "../config/graph";
 import { APP_HOME, BackendConfigKey, BackendService } from "./backend-service";
 import { Ci } from "./ci";
@@ -12,7 +12,7 @@ import { Logging, LOGSTASH_PORT } from "./logging";
 import { Messaging } from "./messaging";
 import { Storage } from "./storage";
 import { Tracing } from "./tracing";
-import { EnvVar, PartArgs, publicUrl } from "./workload";
+import { EnvVar, PartArgs, publicUrl, Workload } from "./workload";
 
 export interface PlatformArgs {
     readonly config: PlatformConfig;
@@ -97,13 +97,17 @@ export class Platform extends pulumi.ComponentResource {
         if (cfg.ci.enabled) new Ci("ci", { ...part, claimName: storage.claims.jenkins.metadata.name }, parent);
 
         // Deploy order from the service graph: a service waits only for the servers it needs ready first
-        // (the reference applied everything in one fixed order instead).
-        const graph = serviceGraph(cfg, backendServices);
-        const parts: Record<string, pulumi.Resource> = { mysql: database, rabbitmq: messaging };
-        const inOrder = [...backendServices].sort((a, b) => graph.deployOrder.indexOf(a.name) - graph.deployOrder.indexOf(b.name));
+        // (the reference applied everything in one fixed order instead), and only for what "ready" means
+        // there (pods ready, Service created), not for the server's autoscaler or ingress.
+        const graph = serviceGraph(cfg);
+        const servers: Record<string, Workload> = { mysql: database.workload, rabbitmq: messaging.workload };
+        const inOrder = [...cfg.services].sort((a, b) => graph.deployOrder.indexOf(a.name) - graph.deployOrder.indexOf(b.name));
         for (const spec of inOrder) {
-            const dependsOn = graph.dependenciesOf(spec.name).filter((e) => e.readyBefore).map((e) => parts[e.to])
-                .filter((r): r is pulumi.Resource => r !== undefined);
+            const dependsOn = graph.dependenciesOf(spec.name).filter((e) => e.readyBefore).flatMap((e) => {
+                const server = servers[e.to];
+                if (!server) throw new Error(`deploy order: ${spec.name} needs ${e.to} ready first, but no workload ${e.to} was built before it`);
+                return server.ready;
+            });
             const svc = new BackendService(spec.name, {
                 ...part,
                 spec,
@@ -113,14 +117,14 @@ export class Platform extends pulumi.ComponentResource {
                 sharedClaimName: storage.claims.backend.metadata.name,
             }, { ...parent, dependsOn });
             this.backends[spec.name] = svc;
-            parts[spec.name] = svc;
+            servers[spec.name] = svc.workload;
         }
         for (const spec of frontends) {
             this.frontends[spec.name] = new Frontend(`frontend-${spec.name}`, { ...part, spec }, parent);
         }
 
         const urls: Record<string, string> = {};
-        for (const s of [...backendServices, ...frontends]) if (s.ingressHost) urls[s.name] = publicUrl(cfg, s.ingressHost);
+        for (const s of [...cfg.services, ...frontends]) if (s.ingressHost) urls[s.name] = publicUrl(cfg, s.ingressHost);
         urls.rabbitmq = publicUrl(cfg, "rabbitmq");
         if (tracing) urls.zipkin = publicUrl(cfg, "zipkin");
         if (logging) urls.kibana = publicUrl(cfg, "kibana");

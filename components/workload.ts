@@ -61,6 +61,8 @@ export interface WorkloadArgs {
     readonly volumeMounts?: Input<k8s.types.input.core.v1.VolumeMount>[];
     readonly recreateOnUpdate?: boolean;
     readonly ingress?: WorkloadIngress;
+    /** How long `pulumi up` waits for the pods to become ready before failing (the provider's default: 10 minutes). */
+    readonly readinessTimeoutSeconds?: number;
 }
 
 /** Hardening applied to every application container unless a component says otherwise. */
@@ -80,7 +82,8 @@ export function httpProbes(path: string, port: number, readinessDelay = 10): Pic
 
 /**
  * One workload: a Deployment or StatefulSet, its Service(s), and optionally an Ingress and an autoscaler.
- * The Service selector is the pod template's own labels, so the two cannot drift apart.
+ * The workload's selector, its pod labels and its Services' selectors are one object, so they cannot
+ * drift apart, and a Service never waits for its workload to exist before it is sent.
  */
 export class Workload extends pulumi.ComponentResource {
     public readonly workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet;
@@ -90,6 +93,8 @@ export class Workload extends pulumi.ComponentResource {
     public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
     /** Host name of the Service inside the cluster. */
     public readonly host: pulumi.Output<string>;
+    /** What a client that needs this workload ready first depends on: its pods ready and its Services there. */
+    public readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Workload", name, {}, opts);
@@ -123,12 +128,14 @@ export class Workload extends pulumi.ComponentResource {
         const template = { metadata: { labels }, spec: podSpec };
         // An autoscaler owns spec.replicas: leaving it out keeps `pulumi up` from resetting the scale.
         const replicas = args.autoscaling ? undefined : args.replicas;
+        const timeout = args.readinessTimeoutSeconds ? `${args.readinessTimeoutSeconds}s` : undefined;
+        const workloadOpts = { ...parent, customTimeouts: timeout ? { create: timeout, update: timeout } : undefined };
 
         if (kind === "StatefulSet") {
             this.workload = new k8s.apps.v1.StatefulSet(args.name, {
                 metadata: metadata("-statefulset"),
                 spec: { serviceName: args.name, replicas, selector: { matchLabels: selector }, template },
-            }, parent);
+            }, workloadOpts);
         } else {
             this.workload = new k8s.apps.v1.Deployment(args.name, {
                 metadata: metadata("-deployment"),
@@ -138,16 +145,21 @@ export class Workload extends pulumi.ComponentResource {
                     strategy: args.recreateOnUpdate ? { type: "Recreate" } : undefined,
                     template,
                 },
-            }, parent);
+            }, workloadOpts);
         }
 
-        const podLabels = this.workload.spec.template.metadata.labels;
+        // The provider's Service check waits until the endpoints list ready pods, then sleeps a fixed 10 s
+        // for them to settle. Pod readiness is already awaited on the workload above, which clients depend
+        // on, and the selector is checked against the pod labels by the unit invariants; so the Service is
+        // only created, never awaited (a LoadBalancer, whose address is worth waiting for, would be).
+        const serviceAnnotations = args.serviceType === "ClusterIP" || args.serviceType === "NodePort"
+            ? { "pulumi.com/skipAwait": "true" } : undefined;
         const makeService = (svcName: string, ports: readonly WorkloadPort[]) =>
             new k8s.core.v1.Service(svcName, {
-                metadata: { name: svcName, namespace: args.namespace, labels },
+                metadata: { name: svcName, namespace: args.namespace, labels, annotations: serviceAnnotations },
                 spec: {
                     type: args.serviceType,
-                    selector: podLabels.apply((l) => Object.fromEntries(Object.keys(selector).map((k) => [k, l[k]]))),
+                    selector,
                     ports: ports.map((p) => ({
                         name: p.name,
                         port: p.port,
@@ -162,6 +174,7 @@ export class Workload extends pulumi.ComponentResource {
             this.extraServices.push(makeService(`${args.name}-${suffix}`, ports));
         }
         this.host = pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local`;
+        this.ready = [this.workload, this.service, ...this.extraServices];
 
         if (args.autoscaling) {
             this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(args.name, {
@@ -226,6 +239,7 @@ export function applicationWorkload(part: PartArgs, name: string, tier: "backend
         autoscaling: cfg.autoscaling.enabled ? cfg.autoscaling : undefined,
         resources: cfg.resources[tier],
         securityContext: restrictedContainer,
+        readinessTimeoutSeconds: cfg.readinessTimeout,
     } satisfies Partial<WorkloadArgs>;
 }
 

@@ -1,9 +1,12 @@
-// The workload catalog: what the platform deploys, as data. A new backend service is one entry here.
+// The workload catalog: what the platform deploys, as data. A new built-in backend service is one entry
+// here; an agency adds its own through the `services` stack config key (config/services.ts).
 
 /** Which shared settings a backend service reads from the backend ConfigMap and which secrets it needs. */
 export interface BackendServiceSpec {
     /** Service name: the in-cluster DNS name, the Eureka id and the image suffix. */
     readonly name: string;
+    /** Full image reference; unset for built-ins, whose image is <image.registry>/egovframe-msa-edu-backend-<name>:<image.tag>. */
+    readonly image?: string;
     readonly port: number;
     /** Reads MySQL (DB_USERNAME / DB_PASSWORD and MYSQL_HOSTNAME). */
     readonly needsDatabase: boolean;
@@ -94,11 +97,19 @@ export const frontends: readonly FrontendSpec[] = [
     { name: "portal", port: 3000, ingressHost: "portal", nodePort: 30012 },
 ];
 
-/** Names a user can give per-service replica counts for. */
+/** Names of the built-in workloads a user can give per-service replica counts for (config adds its own services). */
 export const scalableNames: readonly string[] = [
     ...backendServices.map((s) => s.name),
     ...frontends.map((f) => `frontend-${f.name}`),
 ];
+
+/** Workload and Service names the platform's other parts use, whether or not the stack turns them on. */
+export const infraWorkloadNames: readonly string[] = [
+    "mysql", "rabbitmq", "zipkin", "elasticsearch", "logstash", "kibana", "jenkins", "jenkins-jnlp", "nfs-provisioner",
+];
+
+/** Public host prefixes of the infrastructure UIs (<prefix>.<domain>). */
+export const infraIngressHosts: readonly string[] = ["rabbitmq", "zipkin", "kibana", "jenkins"];
 
 /** Third-party images, overridable per stack through the `images` config key (for mirrors). */
 export const defaultImages = {

@@ -2,7 +2,7 @@
 // parts the stack config turns on. Env wiring, deploy order, network policy and the config-server contract
 // all read it; nothing else decides who talks to whom.
 import type { PlatformConfig } from ".";
-import { BackendServiceSpec, backendServices, frontends, infraPorts } from "./catalog";
+import { BackendServiceSpec, frontends, infraPorts } from "./catalog";
 
 export type NodeKind = "backend" | "frontend" | "infra";
 
@@ -46,9 +46,9 @@ export const frontendName = (name: string) => `frontend-${name}`;
 
 /**
  * Builds the graph for a stack config. `services` is the backend catalog in force (built-in entries plus
- * any the stack config adds).
+ * any the stack config adds); tests pass their own.
  */
-export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServiceSpec[] = backendServices): ServiceGraph {
+export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServiceSpec[] = cfg.services): ServiceGraph {
     const nodes = new Map<string, GraphNode>();
     const edges: GraphEdge[] = [];
     const node = (n: GraphNode) => nodes.set(n.name, n);

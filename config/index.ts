@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { defaultImages, ImageKey, scalableNames } from "./catalog";
+import { BackendServiceSpec, backendServices, defaultImages, frontends, ImageKey } from "./catalog";
+import { readServices } from "./services";
 
 export const PROJECT = "egov-platform";
 
@@ -37,8 +38,12 @@ export interface PlatformConfig {
     readonly image: { readonly registry: string; readonly tag: string; readonly pullPolicy: PullPolicy };
     readonly images: Readonly<Record<ImageKey, string>>;
     readonly serviceType: ServiceType;
+    /** The backend catalog in force: the built-in services, then those the `services` key adds. */
+    readonly services: readonly BackendServiceSpec[];
     /** Replica count per scalable workload (backend service name or frontend-<name>). */
     readonly replicas: Readonly<Record<string, number>>;
+    /** Seconds `pulumi up` waits for an application workload's pods to become ready before failing. */
+    readonly readinessTimeout: number;
     readonly autoscaling: {
         readonly enabled: boolean;
         readonly maxReplicas: number;
@@ -102,7 +107,7 @@ const MYSQL_IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
 const USERNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
-type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
 /** Levenshtein distance, case-insensitive: how far a misspelt key is from a known one. */
 export function editDistance(a: string, b: string): number {
@@ -138,7 +143,7 @@ export function isTimeZone(tz: string): boolean {
 }
 
 /** Collects every problem, so one run reports all bad keys at once. */
-class Reader {
+export class Reader {
     readonly problems: string[] = [];
     private readonly source: ConfigSource;
     constructor(source: ConfigSource) {
@@ -174,6 +179,19 @@ class Reader {
             if (!knownFields.includes(field)) {
                 this.reject(`${key}.${field}`, parsed[field], `a known field of ${key}: ${knownFields.join(", ")}`);
             }
+        }
+        return parsed;
+    }
+
+    /** A list-valued key (structured config), or undefined when unset. */
+    list(key: string): Json[] | undefined {
+        const raw = this.source(key);
+        if (raw === undefined || raw === "") return undefined;
+        let parsed: Json = raw;
+        try { parsed = JSON.parse(raw) as Json; } catch { /* reported below */ }
+        if (!Array.isArray(parsed)) {
+            this.reject(key, parsed, "a list (structured config)");
+            return undefined;
         }
         return parsed;
     }
@@ -345,12 +363,21 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
 
     const serviceType = r.oneOf("serviceType", r.scalar("serviceType"), "ClusterIP", serviceTypes);
 
+    const added = readServices(r, r.list("services"), IMAGE_REF);
+    const services = [...backendServices, ...added.specs];
+    const scalableNames = [...services.map((s) => s.name), ...frontends.map((f) => `frontend-${f.name}`)];
     const replicasDefault = r.int("replicas", r.scalar("replicas"), 1, 1, 50);
     const perService = r.object("serviceReplicas", scalableNames);
     const replicas: Record<string, number> = {};
     for (const name of scalableNames) {
-        replicas[name] = r.int(`serviceReplicas.${name}`, perService[name], replicasDefault, 1, 50);
+        if (perService[name] !== undefined && added.replicas[name] !== undefined) {
+            r.problems.push(`${PROJECT}:serviceReplicas.${name}: ${JSON.stringify(perService[name])} is not allowed; ` +
+                "expected the replica count in one place: the service's entry in services already sets replicas");
+        }
+        replicas[name] = r.int(`serviceReplicas.${name}`, perService[name], added.replicas[name] ?? replicasDefault, 1, 50);
     }
+
+    const readinessTimeout = r.int("readinessTimeout", r.scalar("readinessTimeout"), 600, 10, 7200);
 
     const as = r.object("autoscaling", ["enabled", "maxReplicas", "targetCPUUtilizationPercentage"]);
     const autoscaling = {
@@ -457,7 +484,9 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         image,
         images,
         serviceType,
+        services,
         replicas,
+        readinessTimeout,
         autoscaling,
         resources,
         timezone,

@@ -1,0 +1,81 @@
+// The `services` stack config key: backend services an agency adds to the built-in catalog. Each entry
+// becomes a catalog entry like the built-ins, so it gets everything they get (Deployment, Service,
+// autoscaler, ingress, credentials from its flags, graph edges and what follows from them).
+import type { Json, Reader } from ".";
+import { BackendServiceSpec, backendServices, frontends, infraIngressHosts, infraWorkloadNames } from "./catalog";
+import { frontendName } from "./graph";
+
+/** Flags an added service may set; the gateway and the discovery server stay built-in. */
+export const serviceFlags = [
+    "needsDatabase", "needsSharedVolume", "usesDiscovery", "usesConfigServer", "usesMessaging", "routedByGateway",
+    "shipsLogs", "usesTracing", "usesToken", "setsServerPort",
+] as const;
+type Flag = (typeof serviceFlags)[number];
+
+export const serviceFields = ["name", "image", "port", "replicas", "ingressHost", ...serviceFlags] as const;
+
+// A Service name is an RFC 1035 label: it must start with a letter.
+const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const HOST_PREFIX = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const MAX_ADDED_SERVICES = 200;
+const absent = (v: Json | undefined) => v === undefined || v === null || v === "";
+
+export interface AddedServices {
+    readonly specs: readonly BackendServiceSpec[];
+    /** Replica counts set in the entries, by service name. */
+    readonly replicas: Readonly<Record<string, number>>;
+}
+
+/**
+ * Reads the `services` list. Flags default to false (a service is granted only what it asks for) except
+ * setsServerPort, so the Service's port is the one the application listens on.
+ */
+export function readServices(r: Reader, value: Json[] | undefined, imageRef: RegExp): AddedServices {
+    const specs: BackendServiceSpec[] = [];
+    const replicas: Record<string, number> = {};
+    if (value === undefined) return { specs, replicas };
+    if (value.length > MAX_ADDED_SERVICES) r.reject("services", `${value.length} entries`, `at most ${MAX_ADDED_SERVICES} services`);
+
+    const taken = new Set([...backendServices.map((s) => s.name), ...frontends.map((f) => frontendName(f.name)), ...infraWorkloadNames]);
+    const hostsTaken = new Set([...backendServices.flatMap((s) => (s.ingressHost ? [s.ingressHost] : [])),
+        ...frontends.map((f) => f.ingressHost), ...infraIngressHosts]);
+    const seen = new Set<string>();
+    const seenHosts = new Set<string>();
+
+    value.forEach((entry, i) => {
+        const at = `services[${i}]`;
+        if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+            r.reject(at, entry, "an object with name, image, port and optional replicas, ingressHost and flags");
+            return;
+        }
+        for (const field of Object.keys(entry)) {
+            if (!(serviceFields as readonly string[]).includes(field)) {
+                r.reject(`${at}.${field}`, entry[field], `a known field of a service: ${serviceFields.join(", ")}`);
+            }
+        }
+        const name = r.string(`${at}.name`, entry.name, undefined, SERVICE_NAME,
+            "a DNS label starting with a letter: lower-case letters, digits and '-', at most 63 characters");
+        if (absent(entry.name)) r.reject(`${at}.name`, null, "a service name (required)");
+        if (name !== undefined) {
+            if (taken.has(name)) r.reject(`${at}.name`, name, "a name no built-in workload uses");
+            else if (seen.has(name)) r.reject(`${at}.name`, name, "a name unique among services");
+            seen.add(name);
+        }
+        const image = r.string(`${at}.image`, entry.image, undefined, imageRef, "an image reference such as registry.example.go.kr/egov/notice-service:1.0.0");
+        if (absent(entry.image)) r.reject(`${at}.image`, null, "an image reference (required)");
+        const port = r.int(`${at}.port`, entry.port, 0, 1, 65535);
+        if (absent(entry.port)) r.reject(`${at}.port`, null, "the port the service listens on, 1 to 65535 (required)");
+        if (entry.replicas !== undefined && name !== undefined) replicas[name] = r.int(`${at}.replicas`, entry.replicas, 1, 1, 50);
+        const ingressHost = r.string(`${at}.ingressHost`, entry.ingressHost, undefined, HOST_PREFIX,
+            "a host prefix (a DNS label): the service is then public at <prefix>.<domain>");
+        if (ingressHost !== undefined) {
+            if (hostsTaken.has(ingressHost)) r.reject(`${at}.ingressHost`, ingressHost, "a host prefix no built-in part uses");
+            else if (seenHosts.has(ingressHost)) r.reject(`${at}.ingressHost`, ingressHost, "a host prefix unique among services");
+            seenHosts.add(ingressHost);
+        }
+        const flags = Object.fromEntries(serviceFlags.map((f) => [f, r.bool(`${at}.${f}`, entry[f], f === "setsServerPort")])) as Record<Flag, boolean>;
+        if (name === undefined || image === undefined || port === 0) return;
+        specs.push({ name, image, port, ingressHost, ...flags, isDiscoveryServer: false, isGateway: false });
+    });
+    return { specs, replicas };
+}
