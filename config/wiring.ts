@@ -142,11 +142,16 @@ export const envSettings: readonly EnvSetting[] = [
         applies: (w) => w.spec?.isDiscoveryServer === true,
     })),
     {
-        env: "RABBITMQ_HOSTNAME", source: { from: "configMap", configMap: "backend" },
-        feeds: "the spring.rabbitmq.host override; on the config server rabbitmq.hostname", via: "override",
-        upstream: "config/application.yml and backend/config/src/main/resources/application.yml: spring.rabbitmq.host: ${rabbitmq.hostname:localhost}",
-        overriddenBy: REMOTE_WINS, who: "graph edge to rabbitmq",
-        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "rabbitmq", ctx), value: (ctx) => host(ctx, "rabbitmq"),
+        env: "RABBITMQ_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the spring.rabbitmq.host override", via: "override",
+        upstream: "config/application.yml: spring.rabbitmq.host: ${rabbitmq.hostname:localhost}",
+        overriddenBy: REMOTE_WINS, who: "graph edges to rabbitmq and to config",
+        applies: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx), value: (ctx) => host(ctx, "rabbitmq"),
+    },
+    {
+        env: "SPRING_RABBITMQ_HOST", source: { from: "configMap", configMap: "backend" }, feeds: "spring.rabbitmq.host", via: "env",
+        upstream: "backend/config/src/main/resources/application.yml: spring.rabbitmq.host: ${rabbitmq.hostname:localhost}",
+        overriddenBy: "nothing: the config server reads no remote config", who: "graph edge to rabbitmq, not a config client (the config server)",
+        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "rabbitmq", ctx) && !isConfigClient(w, ctx), value: (ctx) => host(ctx, "rabbitmq"),
     },
     ...(["username", "password"] as const).map((key): EnvSetting => ({
         env: `RABBITMQ_${key.toUpperCase()}`, source: { from: "secret", secret: "rabbitmq", key }, feeds: `the spring.rabbitmq.${key} override`, via: "override",
