@@ -287,6 +287,11 @@ export const servedOverrides: readonly ServedOverride[] = [
         replaces: "http://${EUREKA_USERNAME:admin}:${EUREKA_PASSWORD:admin}@${eureka.instance.hostname:localhost}:8761/eureka",
         who: "graph edge to discovery", readers: readsEureka,
     },
+    {
+        // Pod host names do not resolve across the cluster: instances must register their pod IP.
+        property: "eureka.instance.prefer-ip-address", template: () => "true", replaces: "preferIpAddress: true (only if the served files say so)",
+        who: "graph edge to discovery", readers: readsEureka,
+    },
     { property: "spring.rabbitmq.host", template: () => "${RABBITMQ_HOSTNAME}", replaces: "${rabbitmq.hostname:localhost}", who: "graph edge to rabbitmq", readers: readsRabbit },
     { property: "spring.rabbitmq.port", template: () => String(infraPorts.rabbitmqAmqp), replaces: "5672", who: "graph edge to rabbitmq", readers: readsRabbit },
     { property: "spring.rabbitmq.username", template: () => "${RABBITMQ_USERNAME}", replaces: "guest", who: "graph edge to rabbitmq", readers: readsRabbit },
