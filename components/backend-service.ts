@@ -1,19 +1,9 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackendServiceSpec } from "../config/catalog";
-import { Credentials, secretEnv } from "./credentials";
+import { SecretName, settingsFor, WiredWorkload, WiringContext } from "../config/wiring";
+import { Credentials, SecretRef, secretEnv } from "./credentials";
 import { applicationWorkload, EnvVar, httpProbes, ingressFor, PartArgs, Workload } from "./workload";
-
-/** Keys of the backend ConfigMap: in-cluster host names derived from the namespace deployed to. */
-export const backendConfigKeys = [
-    "EUREKA_INSTANCE_HOSTNAME",
-    "APIGATEWAY_HOSTNAME",
-    "SPRING_CLOUD_CONFIG_URI",
-    "MYSQL_HOSTNAME",
-    "RABBITMQ_HOSTNAME",
-    "ZIPKIN_HOSTNAME",
-    "LOGSTASH_HOSTNAME",
-] as const;
-export type BackendConfigKey = (typeof backendConfigKeys)[number];
 
 export interface BackendServiceArgs extends PartArgs {
     readonly spec: BackendServiceSpec;
@@ -22,38 +12,42 @@ export interface BackendServiceArgs extends PartArgs {
     readonly backendConfigMap: pulumi.Input<string>;
     readonly commonConfigMap: pulumi.Input<string>;
     readonly sharedClaimName: pulumi.Input<string>;
+    /** The wiring contract's inputs: stack config, service graph and catalog. */
+    readonly wiring: WiringContext;
+    /** Extra volumes, e.g. the config server's files. */
+    readonly volumes?: k8s.types.input.core.v1.Volume[];
+    readonly volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
 }
 
 const APP_HOME = "/srv/nfs";
 
-/** The env vars a catalog entry needs, from its flags: plain settings by ConfigMap, credentials by Secret. */
+/** The Secret holding each credential the contract names. */
+function secretRef(c: Credentials, name: SecretName): SecretRef<string> {
+    return { mysql: c.mysql, rabbitmq: c.rabbitmq, eureka: c.eureka, token: c.token }[name] as SecretRef<string>;
+}
+
+/** Env vars of a workload from the wiring contract (config/wiring.ts): ConfigMap, Secret or literal. */
+export function wiredEnv(w: WiredWorkload, ctx: WiringContext, refs: {
+    credentials: Credentials; backendConfigMap: pulumi.Input<string>; commonConfigMap: pulumi.Input<string>;
+}): EnvVar[] {
+    return settingsFor(w, ctx).map((s): EnvVar => {
+        switch (s.source.from) {
+            case "configMap": {
+                const name = s.source.configMap === "backend" ? refs.backendConfigMap : refs.commonConfigMap;
+                return { name: s.env, valueFrom: { configMapKeyRef: { name, key: s.env } } };
+            }
+            case "secret":
+                return secretEnv(s.env, secretRef(refs.credentials, s.source.secret), s.source.key);
+            case "literal":
+                return { name: s.env, value: s.value?.(ctx, w) ?? "" };
+        }
+    });
+}
+
+/** The env vars a catalog entry gets: the wiring contract's settings, then the entry's own plain extras. */
 export function backendEnv(args: BackendServiceArgs): EnvVar[] {
-    const { spec, credentials: c, config: cfg } = args;
-    const fromBackend = (key: BackendConfigKey): EnvVar => ({ name: key, valueFrom: { configMapKeyRef: { name: args.backendConfigMap, key } } });
-    const env: EnvVar[] = [args.timezoneEnv];
-    if (spec.setsServerPort) env.push({ name: "SERVER_PORT", value: String(spec.port) });
-    if (spec.needsDatabase) {
-        env.push({ name: "APP_HOME", valueFrom: { configMapKeyRef: { name: args.commonConfigMap, key: "APP_HOME" } } });
-        env.push(fromBackend("MYSQL_HOSTNAME"), secretEnv("DB_USERNAME", c.mysql, "username"), secretEnv("DB_PASSWORD", c.mysql, "password"));
-    }
-    if (spec.usesDiscovery) {
-        env.push(fromBackend("EUREKA_INSTANCE_HOSTNAME"), fromBackend("APIGATEWAY_HOSTNAME"),
-            secretEnv("EUREKA_USERNAME", c.eureka, "username"), secretEnv("EUREKA_PASSWORD", c.eureka, "password"));
-    }
-    if (spec.isDiscoveryServer) {
-        env.push(secretEnv("SPRING_SECURITY_USER_NAME", c.eureka, "username"),
-            secretEnv("SPRING_SECURITY_USER_PASSWORD", c.eureka, "password"));
-    }
-    if (spec.usesConfigServer) env.push(fromBackend("SPRING_CLOUD_CONFIG_URI"));
-    if (spec.usesMessaging) {
-        env.push(fromBackend("RABBITMQ_HOSTNAME"), secretEnv("SPRING_RABBITMQ_USERNAME", c.rabbitmq, "username"),
-            secretEnv("SPRING_RABBITMQ_PASSWORD", c.rabbitmq, "password"));
-    }
-    if (spec.usesTracing) {
-        env.push(cfg.tracing.enabled ? fromBackend("ZIPKIN_HOSTNAME") : { name: "SPRING_ZIPKIN_ENABLED", value: "false" });
-    }
-    if (spec.usesToken) env.push(secretEnv("TOKEN_SECRET", c.token, "token-secret"));
-    for (const [name, value] of Object.entries(spec.env ?? {})) env.push({ name, value });
+    const env = wiredEnv({ name: args.spec.name, spec: args.spec }, args.wiring, args);
+    for (const [name, value] of Object.entries(args.spec.env ?? {})) env.push({ name, value });
     return env;
 }
 
@@ -71,12 +65,20 @@ export class BackendService extends pulumi.ComponentResource {
             env: backendEnv(args),
             ...httpProbes("/actuator/health", spec.port),
             podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
-            volumeMounts: spec.needsSharedVolume ? [{ name: "backend-volume", mountPath: APP_HOME }] : undefined,
-            volumes: spec.needsSharedVolume ? [{ name: "backend-volume", persistentVolumeClaim: { claimName: args.sharedClaimName } }] : undefined,
+            volumeMounts: orUndefined([
+                ...(spec.needsSharedVolume ? [{ name: "backend-volume", mountPath: APP_HOME }] : []),
+                ...(args.volumeMounts ?? []),
+            ]),
+            volumes: orUndefined([
+                ...(spec.needsSharedVolume ? [{ name: "backend-volume", persistentVolumeClaim: { claimName: args.sharedClaimName } }] : []),
+                ...(args.volumes ?? []),
+            ]),
             ingress: spec.ingressHost ? ingressFor(cfg, spec.ingressHost, spec.port) : undefined,
         }, { parent: this });
         this.registerOutputs({ host: this.workload.host });
     }
 }
+
+const orUndefined = <T>(xs: T[]): T[] | undefined => (xs.length > 0 ? xs : undefined);
 
 export { APP_HOME };

@@ -1,9 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { FrontendSpec } from "../config/catalog";
+import { frontendName } from "../config/graph";
+import { WiringContext } from "../config/wiring";
+import { wiredEnv } from "./backend-service";
+import { Credentials } from "./credentials";
 import { applicationWorkload, httpProbes, ingressFor, PartArgs, Workload } from "./workload";
 
 export interface FrontendArgs extends PartArgs {
     readonly spec: FrontendSpec;
+    /** The wiring contract's inputs and what its settings refer to. */
+    readonly wiring: WiringContext;
+    readonly credentials: Credentials;
+    readonly backendConfigMap: pulumi.Input<string>;
+    readonly commonConfigMap: pulumi.Input<string>;
 }
 
 /** A Next.js frontend (admin or portal): Deployment, Service, autoscaler and Ingress. */
@@ -13,10 +22,10 @@ export class Frontend extends pulumi.ComponentResource {
     constructor(name: string, args: FrontendArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Frontend", name, {}, opts);
         const { spec, config: cfg } = args;
-        const workloadName = `frontend-${spec.name}`;
+        const workloadName = frontendName(spec.name);
         this.workload = new Workload(workloadName, {
             ...applicationWorkload(args, workloadName, "frontend", `egovframe-msa-edu-frontend-${spec.name}`, spec.port, spec.nodePort),
-            env: [args.timezoneEnv],
+            env: wiredEnv({ name: workloadName }, args.wiring, args),
             ...httpProbes("/", spec.port),
             ingress: ingressFor(cfg, spec.ingressHost, spec.port),
         }, { parent: this });

@@ -1,10 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { infraNodePorts } from "../config/catalog";
+import { infraNodePorts, infraPorts } from "../config/catalog";
 import { ingressFor, PartArgs, Workload } from "./workload";
 
-/** Logstash listens here for the services' LogstashTcpSocketAppender (json_lines). */
-export const LOGSTASH_PORT = 8088;
+/**
+ * Logstash listens here for the services' LogstashTcpSocketAppender (newline-delimited JSON, hence json_lines);
+ * the services get this port in logstash_hostname (config/wiring.ts).
+ */
+export const LOGSTASH_PORT = infraPorts.logstash;
 
 /** Elasticsearch, Logstash (TCP json_lines -> Elasticsearch) and Kibana behind an Ingress. */
 export class Logging extends pulumi.ComponentResource {

@@ -2,8 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config";
 import { frontends } from "../config/catalog";
-import { serviceGraph } from "../config/graph";
-import { APP_HOME, BackendConfigKey, BackendService } from "./backend-service";
+import { frontendName, serviceGraph } from "../config/graph";
+import { backendConfigMapData, CONFIG_SERVER, configServerSettingsYaml, WiredWorkload, WiringContext } from "../config/wiring";
+import { APP_HOME, BackendService } from "./backend-service";
+import { ConfigServerFiles } from "./config-server";
 import { Ci } from "./ci";
 import { Credentials } from "./credentials";
 import { Database } from "./database";
@@ -49,24 +51,21 @@ export class Platform extends pulumi.ComponentResource {
             ? new k8s.core.v1.Namespace("namespace", { metadata: { name: cfg.namespace, labels: commonLabels } },
                 { ...parent, protect: cfg.storage.protect }).metadata.name
             : pulumi.output(cfg.namespace);
-        const svcHost = (svc: string) => pulumi.interpolate`${svc}.${namespace}.svc.cluster.local`;
 
         const commonConfig = new k8s.core.v1.ConfigMap("common-configmap", {
             metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },
             data: { APP_HOME, TZ: cfg.timezone },
         }, parent);
-        const backendData: Partial<Record<BackendConfigKey, pulumi.Output<string>>> = {
-            EUREKA_INSTANCE_HOSTNAME: svcHost("discovery"),
-            APIGATEWAY_HOSTNAME: svcHost("apigateway"),
-            SPRING_CLOUD_CONFIG_URI: pulumi.interpolate`http://${svcHost("config")}:8888`,
-            MYSQL_HOSTNAME: svcHost("mysql"),
-            RABBITMQ_HOSTNAME: svcHost("rabbitmq"),
-        };
-        if (cfg.tracing.enabled) backendData.ZIPKIN_HOSTNAME = svcHost("zipkin");
-        if (cfg.logging.enabled) backendData.LOGSTASH_HOSTNAME = svcHost("logstash");
+        // Everything the services are given comes from the wiring contract, which reads the service graph.
+        const graph = serviceGraph(cfg);
+        const wiring: WiringContext = { cfg, graph, services: cfg.services };
+        const wired: WiredWorkload[] = [
+            ...cfg.services.map((spec) => ({ name: spec.name, spec })),
+            ...frontends.map((f) => ({ name: frontendName(f.name) })),
+        ];
         const backendConfig = new k8s.core.v1.ConfigMap("backend-configmap", {
             metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },
-            data: backendData,
+            data: backendConfigMapData(wired, wiring),
         }, parent);
 
         const timezoneEnv: EnvVar = { name: "TZ", valueFrom: { configMapKeyRef: { name: commonConfig.metadata.name, key: "TZ" } } };
@@ -96,10 +95,16 @@ export class Platform extends pulumi.ComponentResource {
         const logging = cfg.logging.enabled ? new Logging("logging", part, parent) : undefined;
         if (cfg.ci.enabled) new Ci("ci", { ...part, claimName: storage.claims.jenkins.metadata.name }, parent);
 
+        const serverFiles = new ConfigServerFiles("config-server", {
+            namespace,
+            commonLabels,
+            settingsYaml: configServerSettingsYaml(wired, wiring),
+            repoFiles: cfg.configServer.source === "directory" ? cfg.configServer.files : undefined,
+        }, parent);
+
         // Deploy order from the service graph: a service waits only for the servers it needs ready first
         // (the reference applied everything in one fixed order instead), and only for what "ready" means
         // there (pods ready, Service created), not for the server's autoscaler or ingress.
-        const graph = serviceGraph(cfg);
         const servers: Record<string, Workload> = { mysql: database.workload, rabbitmq: messaging.workload };
         const inOrder = [...cfg.services].sort((a, b) => graph.deployOrder.indexOf(a.name) - graph.deployOrder.indexOf(b.name));
         for (const spec of inOrder) {
@@ -115,12 +120,16 @@ export class Platform extends pulumi.ComponentResource {
                 backendConfigMap: backendConfig.metadata.name,
                 commonConfigMap: commonConfig.metadata.name,
                 sharedClaimName: storage.claims.backend.metadata.name,
+                wiring,
+                ...(spec.name === CONFIG_SERVER ? { volumes: serverFiles.volumes, volumeMounts: serverFiles.volumeMounts } : {}),
             }, { ...parent, dependsOn });
             this.backends[spec.name] = svc;
             servers[spec.name] = svc.workload;
         }
         for (const spec of frontends) {
-            this.frontends[spec.name] = new Frontend(`frontend-${spec.name}`, { ...part, spec }, parent);
+            this.frontends[spec.name] = new Frontend(`frontend-${spec.name}`, {
+                ...part, spec, wiring, credentials, backendConfigMap: backendConfig.metadata.name, commonConfigMap: commonConfig.metadata.name,
+            }, parent);
         }
 
         const urls: Record<string, string> = {};
@@ -133,7 +142,7 @@ export class Platform extends pulumi.ComponentResource {
         const endpoints: Record<string, pulumi.Output<string>> = {
             mysql: pulumi.interpolate`${database.host}:${database.port}`,
             rabbitmq: pulumi.interpolate`${messaging.host}:${messaging.port}`,
-            configServer: backendData.SPRING_CLOUD_CONFIG_URI as pulumi.Output<string>,
+            configServer: pulumi.interpolate`http://${this.backends[CONFIG_SERVER].workload.host}:8888`,
             discovery: pulumi.interpolate`http://${this.backends.discovery.workload.host}:8761/eureka`,
             apigateway: pulumi.interpolate`http://${this.backends.apigateway.workload.host}:8000`,
         };

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { infraNodePorts } from "../config/catalog";
+import { infraNodePorts, infraPorts } from "../config/catalog";
 import { PlatformConfig } from "../config";
 import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
 
@@ -7,7 +7,8 @@ import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
 export class Tracing extends pulumi.ComponentResource {
     public readonly workload: Workload;
     public readonly host: pulumi.Output<string>;
-    public readonly port = 9411;
+    /** The services send spans to <host>:<port>/api/v2/spans (management.zipkin.tracing.endpoint, config/wiring.ts). */
+    public readonly port = infraPorts.zipkin;
 
     constructor(name: string, args: PartArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Tracing", name, {}, opts);

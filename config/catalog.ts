@@ -36,6 +36,8 @@ export interface BackendServiceSpec {
     readonly ingressHost?: string;
     /** The reference's NodePort, used when serviceType is NodePort. */
     readonly nodePort?: number;
+    /** Other services it calls directly through Eureka (Feign / load-balanced clients in its source). */
+    readonly calls?: readonly string[];
     /** Extra plain env vars (never secrets). */
     readonly env?: Readonly<Record<string, string>>;
 }
@@ -61,12 +63,12 @@ export const backendServices: readonly BackendServiceSpec[] = [
         usesConfigServer: false, usesMessaging: true, isDiscoveryServer: false, isGateway: false, routedByGateway: false,
         shipsLogs: true, usesTracing: false,
         usesToken: false, setsServerPort: false,
-        env: { SEARCH_LOCATION: "classpath:/config" },
     },
     {
         name: "discovery", port: 8761, needsDatabase: false, needsSharedVolume: false, usesDiscovery: false,
         usesConfigServer: false, usesMessaging: false, isDiscoveryServer: true, isGateway: false, routedByGateway: false,
-        shipsLogs: true, usesTracing: false,
+        // Upstream discovery has no logback-spring.xml and no Logstash encoder: it logs to stdout only.
+        shipsLogs: false, usesTracing: false,
         usesToken: false, setsServerPort: false,
         ingressHost: "discovery", nodePort: 30002,
     },
@@ -77,11 +79,12 @@ export const backendServices: readonly BackendServiceSpec[] = [
         usesToken: true, setsServerPort: false,
         ingressHost: "api", nodePort: 30001,
     },
+    // calls: upstream DelegatingAuthorizationService (http://user-service/...), @FeignClient and @ReactiveFeignClient.
     { name: "user-service", ...business, needsSharedVolume: false },
-    { name: "portal-service", ...business, needsSharedVolume: true },
-    { name: "board-service", ...business, needsSharedVolume: true },
+    { name: "portal-service", ...business, needsSharedVolume: true, calls: ["user-service", "board-service"] },
+    { name: "board-service", ...business, needsSharedVolume: true, calls: ["user-service"] },
     { name: "reserve-item-service", ...business, needsSharedVolume: false },
-    { name: "reserve-check-service", ...business, needsSharedVolume: false },
+    { name: "reserve-check-service", ...business, needsSharedVolume: false, calls: ["user-service", "reserve-item-service"] },
     { name: "reserve-request-service", ...business, needsSharedVolume: false },
 ];
 

@@ -94,8 +94,14 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         if (s.usesTracing && cfg.tracing.enabled) edge(s.name, "zipkin", infraPorts.zipkin, "sends trace spans");
         if (s.shipsLogs && cfg.logging.enabled) edge(s.name, "logstash", infraPorts.logstash, "ships log events");
         if (gateway && s.routedByGateway) edge(gateway.name, s.name, s.port, "routes API requests to the service");
+        for (const callee of s.calls ?? []) {
+            const target = services.find((t) => t.name === callee);
+            edge(s.name, callee, target?.port ?? 0, "calls the service directly (Eureka-resolved pod address)");
+        }
     }
     if (gateway) {
+        // ReactiveAuthorization checks each request through apigateway.host, i.e. the gateway's own Service.
+        edge(gateway.name, gateway.name, gateway.port, "checks authorizations through its own route (apigateway.host)");
         for (const f of frontends) edge(frontendName(f.name), gateway.name, gateway.port, "server-side rendering calls the API");
     }
 

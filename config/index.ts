@@ -70,7 +70,13 @@ export interface PlatformConfig {
     readonly messaging: { readonly username: string };
     readonly discovery: { readonly username: string };
     readonly logging: { readonly enabled: boolean };
-    readonly tracing: { readonly enabled: boolean };
+    readonly tracing: {
+        readonly enabled: boolean;
+        /** management.tracing.sampling.probability of every traced service (0 to 1). */
+        readonly samplingProbability: number;
+    };
+    /** What the config server serves besides the platform's overrides (see config/wiring.ts). */
+    readonly configServer: ConfigServerSource;
     readonly ci: { readonly enabled: boolean };
 }
 
@@ -82,9 +88,17 @@ export interface PlatformConfig {
 export const CONFIG_KEYS = [
     "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
-    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout",
+    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "configServer",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/**
+ * The application config repository: files from a local directory (shipped in a ConfigMap) or a git
+ * repository; with neither, the config server serves only the platform's overrides.
+ */
+export type ConfigServerSource =
+    | { readonly source: "directory"; readonly files: Readonly<Record<string, string>> }
+    | { readonly source: "git"; readonly uri: string; readonly label: string; readonly searchPaths?: string };
 
 /** Raw config by key, as Pulumi gives it: a string, or undefined when unset. */
 export type ConfigSource = (key: string) => string | undefined;
@@ -299,6 +313,71 @@ function readInitScripts(r: Reader, key: string, value: Json | undefined): Recor
     return scripts;
 }
 
+const CONFIG_FILE = /^[A-Za-z0-9][-._A-Za-z0-9]*\.(ya?ml|properties)$/;
+
+function readConfigFiles(r: Reader, key: string, value: Json | undefined): Record<string, string> {
+    if (value === undefined || value === null || value === "") return {};
+    const allowed = "a directory of Spring config files (*.yml, *.yaml, *.properties), e.g. the application's config/ directory";
+    if (typeof value !== "string") return r.reject(key, value, allowed) ?? {};
+    const dir = path.resolve(expandHome(value));
+    let names: string[];
+    try {
+        names = fs.readdirSync(dir).filter((f) => fs.statSync(path.join(dir, f)).isFile() && /\.(ya?ml|properties)$/.test(f)).sort();
+    } catch {
+        return r.reject(key, value, `${allowed} (the directory was not found)`) ?? {};
+    }
+    if (names.length === 0) return r.reject(key, value, `${allowed} (it holds none)`) ?? {};
+    const files: Record<string, string> = {};
+    for (const f of names) {
+        if (!CONFIG_FILE.test(f)) r.reject(key, value, `file names usable as ConfigMap keys (${f} is not)`);
+        else files[f] = fs.readFileSync(path.join(dir, f), "utf8");
+    }
+    const total = Object.values(files).reduce((n, s) => n + Buffer.byteLength(s), 0);
+    if (total > 900 * 1024) r.reject(key, value, `config files of at most 900 KiB in all (a ConfigMap's limit); found ${total} bytes`);
+    return files;
+}
+
+function readConfigServer(r: Reader): ConfigServerSource {
+    const cs = r.object("configServer", ["path", "git"]);
+    const files = readConfigFiles(r, "configServer.path", cs.path);
+    if (cs.git === undefined || cs.git === null) return { source: "directory", files };
+    if (typeof cs.git !== "object" || Array.isArray(cs.git)) {
+        r.reject("configServer.git", cs.git, "an object {uri, label, searchPaths}");
+        return { source: "directory", files };
+    }
+    const git = cs.git;
+    for (const f of Object.keys(git)) {
+        if (!["uri", "label", "searchPaths"].includes(f)) r.reject(`configServer.git.${f}`, git[f], "a known field of configServer.git: uri, label, searchPaths");
+    }
+    if (cs.path !== undefined && cs.path !== null && cs.path !== "") {
+        r.problems.push(`${PROJECT}:configServer.path / ${PROJECT}:configServer.git: both are set; expected one source for the config server`);
+    }
+    const uri = r.string("configServer.git.uri", git.uri, "", /^(https?|ssh|git|file):\/\/\S+$|^[\w.-]+@[\w.-]+:\S+$/,
+        "a git repository URL such as https://git.example.go.kr/egov/config.git");
+    if (uri === "") r.problems.push(`${PROJECT}:configServer.git.uri: not set; expected the repository URL when configServer.git is set`);
+    return {
+        source: "git",
+        uri,
+        label: r.string("configServer.git.label", git.label, "main", /^[\w./-]+$/, "a branch, tag or commit"),
+        searchPaths: r.string("configServer.git.searchPaths", git.searchPaths, undefined, /^[\w.{}/,*-]+$/,
+            "comma-separated folders of the repository, e.g. config"),
+    };
+}
+
+function readTracing(r: Reader): PlatformConfig["tracing"] {
+    const t = r.object("tracing", ["enabled", "samplingProbability"]);
+    const key = "tracing.samplingProbability";
+    let samplingProbability = 0.1;
+    const v = t.samplingProbability;
+    if (v !== undefined && v !== null && v !== "") {
+        const n = typeof v === "string" && /^[0-9.]+$/.test(v) ? Number(v) : v;
+        if (typeof n !== "number" || !Number.isFinite(n) || n < 0 || n > 1) r.reject(key, v, "a number from 0 to 1 (share of requests traced)");
+        else samplingProbability = n;
+    }
+    return { enabled: r.bool("tracing.enabled", t.enabled, true), samplingProbability };
+}
+
+
 /**
  * Reads and validates the whole stack config; throws ConfigError listing every bad key.
  * setKeys: the `egov-platform:` keys the stack sets (without the prefix); any not in CONFIG_KEYS is refused.
@@ -495,7 +574,8 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         messaging,
         discovery,
         logging: enabled("logging", true),
-        tracing: enabled("tracing", true),
+        tracing: readTracing(r),
+        configServer: readConfigServer(r),
         ci: enabled("ci", true),
     };
     if (r.problems.length > 0) throw new ConfigError(r.problems);

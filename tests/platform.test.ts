@@ -89,8 +89,8 @@ describe("the platform", function () {
                 const secretEnv = (dep: string) => Object.fromEntries(envOf(d, dep).filter((e) => e.valueFrom?.secretKeyRef)
                     .map((e) => [e.name, e.valueFrom.secretKeyRef.name]));
                 const user = secretEnv("user-service-deployment");
-                for (const k of ["DB_USERNAME", "DB_PASSWORD", "EUREKA_USERNAME", "EUREKA_PASSWORD", "SPRING_RABBITMQ_USERNAME",
-                    "SPRING_RABBITMQ_PASSWORD", "TOKEN_SECRET"]) assert.ok(user[k], `user-service lacks ${k}`);
+                for (const k of ["DB_USERNAME", "DB_PASSWORD", "EUREKA_USERNAME", "EUREKA_PASSWORD", "RABBITMQ_USERNAME",
+                    "RABBITMQ_PASSWORD", "TOKEN_SECRET"]) assert.ok(user[k], `user-service lacks ${k}`);
                 const disc = secretEnv("discovery-deployment");
                 assert.strictEqual(disc.SPRING_SECURITY_USER_NAME, "eureka-secret");
                 assert.strictEqual(disc.SPRING_SECURITY_USER_PASSWORD, "eureka-secret");
@@ -213,8 +213,8 @@ describe("the platform", function () {
             assert.strictEqual(d.of("Role").filter((r) => r.metadata.name.startsWith("jenkins")).length, 0);
             assert.ok(!d.of("PersistentVolumeClaim").some((c) => c.metadata.name.startsWith("jenkins-pvc")));
             const env = envOf(d, "board-service-deployment");
-            assert.ok(!env.some((e) => e.name === "ZIPKIN_HOSTNAME"));
-            assert.ok(env.some((e) => e.name === "SPRING_ZIPKIN_ENABLED" && e.value === "false"));
+            assert.ok(!env.some((e) => e.name === "MANAGEMENT_ZIPKIN_TRACING_ENDPOINT"));
+            assert.ok(env.some((e) => e.name === "MANAGEMENT_TRACING_ENABLED" && e.value === "false"));
             assert.strictEqual(d.exports.urls.kibana, undefined);
             assert.strictEqual(d.exports.endpoints.zipkin, undefined);
             assertAllInvariants(d, "egov-dev", (app) => replicasOf(raw, app, "dev"));

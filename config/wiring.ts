@@ -1,0 +1,362 @@
+// The wiring contract: every setting the platform gives the Spring services and the frontends, the property
+// the application really reads (file and key in the upstream source), how the platform sets it and what could
+// override it. Env vars (components/backend-service.ts, frontend.ts), the backend ConfigMap (platform.ts) and
+// the config server's overrides (components/config-server.ts) are all built from it, and README's "How the
+// services are configured" is generated from it (`npm run docs:wiring`). Who gets a setting is decided by the
+// service graph (config/graph.ts) and catalog flags, never by a list kept here.
+import type { PlatformConfig } from ".";
+import { BackendServiceSpec, infraPorts } from "./catalog";
+import { ServiceGraph } from "./graph";
+
+/** The application source every `upstream` reference below points into. */
+export const UPSTREAM = {
+    repo: "https://github.com/eGovFramework/egovframe-msa-edu",
+    commit: "d830e08efa9aa3b8d2eaa1c66dcb81c13fd19f47",
+} as const;
+
+/** The config server's workload name (the graph's `config` node). */
+export const CONFIG_SERVER = "config";
+/** Spring profile named as the default one when logs go to Logstash (see SPRING_PROFILES_DEFAULT). */
+export const LOG_PROFILE = "logstash";
+/** Where the config server finds its platform settings (the overrides) and the served files. */
+export const SERVER_SETTINGS_DIR = "/etc/egov/config-server";
+export const SERVER_SETTINGS_FILE = "overrides.yml";
+export const CONFIG_REPO_DIR = "/etc/egov/config-repo";
+/** Zipkin's span intake path (Zipkin v2 API). */
+export const ZIPKIN_SPANS_PATH = "/api/v2/spans";
+
+export type SecretName = "mysql" | "rabbitmq" | "eureka" | "token";
+
+/** Where an env var's value comes from. ConfigMap keys are the env var's own name. */
+export type ValueSource =
+    | { readonly from: "configMap"; readonly configMap: "backend" | "common" }
+    | { readonly from: "secret"; readonly secret: SecretName; readonly key: string }
+    | { readonly from: "literal" };
+
+/** How a value reaches the property the application reads. */
+export type Via =
+    /** Spring binds the env var to the property (relaxed binding): beats packaged application/bootstrap.yml. */
+    | "env"
+    /** A config server override names the env var as an escaped placeholder; each client resolves it. */
+    | "override"
+    /** A served or packaged file refers to the env var through a placeholder of its own. */
+    | "placeholder"
+    /** logback-spring.xml: a Spring profile or a logback variable (system property, then OS env). */
+    | "logback"
+    /** Read from the process environment by a non-Spring reader (the JVM, Node.js). */
+    | "process";
+
+/** A workload as the contract sees it: a backend service (with its catalog entry) or a frontend. */
+export interface WiredWorkload {
+    readonly name: string;
+    readonly spec?: BackendServiceSpec;
+}
+
+export interface WiringContext {
+    readonly cfg: PlatformConfig;
+    readonly graph: ServiceGraph;
+    /** The backend catalog in force (the graph was built from it). */
+    readonly services: readonly BackendServiceSpec[];
+}
+
+export interface EnvSetting {
+    readonly env: string;
+    readonly source: ValueSource;
+    /** The property or variable the application reads. */
+    readonly feeds: string;
+    readonly via: Via;
+    /** Upstream file and key that read it (paths relative to UPSTREAM at its commit). */
+    readonly upstream: string;
+    /** What could still override the platform's value. */
+    readonly overriddenBy: string;
+    /** Who gets it, in words; `applies` is the rule. */
+    readonly who: string;
+    applies(w: WiredWorkload, ctx: WiringContext): boolean;
+    /** The value, for ConfigMap and literal sources (a ConfigMap value must not depend on the workload). */
+    value?(ctx: WiringContext, w: WiredWorkload): string;
+}
+
+/** A property the config server serves to every config client above the served files. */
+export interface ServedOverride {
+    readonly property: string;
+    /** The value; `${NAME}` names an env var of the client and is written escaped, so the client resolves it. */
+    template(ctx: WiringContext): string;
+    /** The served value it replaces. */
+    readonly replaces: string;
+    readonly who: string;
+    /** Config clients that read the property: each must carry every env var the template names. */
+    readers(w: WiredWorkload, ctx: WiringContext): boolean;
+}
+
+const host = (ctx: WiringContext, svc: string) => `${svc}.${ctx.cfg.namespace}.svc.cluster.local`;
+const edgeTo = (w: WiredWorkload, to: string, ctx: WiringContext) => ctx.graph.dependenciesOf(w.name).some((e) => e.to === to);
+const isConfigClient = (w: WiredWorkload, ctx: WiringContext) => w.spec !== undefined && edgeTo(w, CONFIG_SERVER, ctx);
+const isConfigServer = (w: WiredWorkload) => w.spec !== undefined && w.name === CONFIG_SERVER;
+const gatewayOf = (ctx: WiringContext) => ctx.services.find((s) => s.isGateway);
+const serverSource = (ctx: WiringContext) => ctx.cfg.configServer;
+
+const REMOTE_WINS = "nothing local: served config outranks the environment, and the platform's override outranks every served file";
+const BOOT_ENV = "a served file setting the same property (bootstrap-phase remote sources outrank the environment); the upstream served files do not";
+
+export const envSettings: readonly EnvSetting[] = [
+    {
+        env: "TZ", source: { from: "configMap", configMap: "common" }, feeds: "TZ (default time zone of the JVM / Node.js)", via: "process",
+        upstream: "k8s/environments/configmaps/common-configmap.yaml: TZ", overriddenBy: "-Duser.timezone on the command line (the images set none)",
+        who: "every service and frontend", applies: () => true, value: (ctx) => ctx.cfg.timezone,
+    },
+    {
+        env: "SERVER_PORT", source: { from: "literal" }, feeds: "server.port", via: "env",
+        upstream: "backend/<service>/src/main/resources/application.yml: server.port (0, a random port)", overriddenBy: BOOT_ENV,
+        who: "catalog flag setsServerPort (the business services: their Service targets port 80)",
+        applies: (w) => w.spec?.setsServerPort === true, value: (_ctx, w) => String(w.spec?.port),
+    },
+    {
+        env: "APP_HOME", source: { from: "configMap", configMap: "common" }, feeds: "app.home in file.directory (messages.directory follows it)", via: "placeholder",
+        upstream: "config/application.yml: file.directory: ${app.home:${user.home}}/msa-attach-volume",
+        overriddenBy: "a served file with a fixed file.directory", who: "catalog flag needsDatabase (the reference's business services)",
+        applies: (w) => w.spec?.needsDatabase === true, value: () => "/srv/nfs",
+    },
+    {
+        env: "SPRING_CLOUD_CONFIG_URI", source: { from: "configMap", configMap: "backend" }, feeds: "spring.cloud.config.uri", via: "env",
+        upstream: "backend/<service>/src/main/resources/bootstrap.yml: spring.cloud.config.uri (http://localhost:8888)",
+        overriddenBy: "nothing served: it is read before the config server is contacted", who: "graph edge to config",
+        applies: isConfigClient, value: (ctx) => `http://${host(ctx, CONFIG_SERVER)}:${infraPorts.config}`,
+    },
+    {
+        env: "DISCOVERY_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the eureka.client.service-url.defaultZone override", via: "override",
+        upstream: "config/application.yml: eureka.client.service-url.defaultZone (host from ${eureka.instance.hostname:localhost})",
+        overriddenBy: REMOTE_WINS, who: "graph edge to discovery",
+        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "discovery", ctx), value: (ctx) => host(ctx, "discovery"),
+    },
+    ...(["username", "password"] as const).map((key): EnvSetting => ({
+        env: `EUREKA_${key.toUpperCase()}`, source: { from: "secret", secret: "eureka", key }, feeds: "the eureka.client.service-url.defaultZone override", via: "override",
+        upstream: `config/application.yml: eureka.client.service-url.defaultZone (\${EUREKA_${key.toUpperCase()}:admin})`,
+        overriddenBy: REMOTE_WINS, who: "graph edge to discovery",
+        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "discovery", ctx),
+    })),
+    ...(["username", "password"] as const).map((key): EnvSetting => ({
+        env: key === "username" ? "SPRING_SECURITY_USER_NAME" : "SPRING_SECURITY_USER_PASSWORD", source: { from: "secret", secret: "eureka", key },
+        feeds: `spring.security.user.${key === "username" ? "name" : "password"}`, via: "env",
+        upstream: `backend/discovery/src/main/resources/application.yml: spring.security.user.${key === "username" ? "name" : "password"} (admin)`,
+        overriddenBy: "nothing: the discovery server reads no remote config", who: "catalog flag isDiscoveryServer",
+        applies: (w) => w.spec?.isDiscoveryServer === true,
+    })),
+    {
+        env: "RABBITMQ_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the spring.rabbitmq.host override", via: "override",
+        upstream: "config/application.yml: spring.rabbitmq.host: ${rabbitmq.hostname:localhost}",
+        overriddenBy: REMOTE_WINS, who: "graph edges to rabbitmq and to config",
+        applies: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx), value: (ctx) => host(ctx, "rabbitmq"),
+    },
+    {
+        env: "SPRING_RABBITMQ_HOST", source: { from: "configMap", configMap: "backend" }, feeds: "spring.rabbitmq.host", via: "env",
+        upstream: "backend/config/src/main/resources/application.yml: spring.rabbitmq.host: ${rabbitmq.hostname:localhost}",
+        overriddenBy: "nothing: the config server reads no remote config", who: "graph edge to rabbitmq, not a config client (the config server)",
+        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "rabbitmq", ctx) && !isConfigClient(w, ctx), value: (ctx) => host(ctx, "rabbitmq"),
+    },
+    ...(["username", "password"] as const).map((key): EnvSetting => ({
+        env: `RABBITMQ_${key.toUpperCase()}`, source: { from: "secret", secret: "rabbitmq", key }, feeds: `the spring.rabbitmq.${key} override`, via: "override",
+        upstream: `config/application.yml: spring.rabbitmq.${key} (guest)`, overriddenBy: REMOTE_WINS,
+        who: "graph edges to rabbitmq and to config",
+        applies: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx),
+    })),
+    ...(["username", "password"] as const).map((key): EnvSetting => ({
+        env: `SPRING_RABBITMQ_${key.toUpperCase()}`, source: { from: "secret", secret: "rabbitmq", key }, feeds: `spring.rabbitmq.${key}`, via: "env",
+        upstream: `backend/config/src/main/resources/application.yml: spring.rabbitmq.${key} (guest)`,
+        overriddenBy: "nothing: the config server reads no remote config; these names are never override placeholders, so it cannot serve them",
+        who: "graph edge to rabbitmq, not a config client (the config server's own Spring Cloud Bus)",
+        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "rabbitmq", ctx) && !isConfigClient(w, ctx),
+    })),
+    {
+        env: "MYSQL_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "mysql.hostname in the served datasource URL", via: "placeholder",
+        upstream: "config/<service>.yml: spring.datasource.url / spring.r2dbc.url (jdbc|r2dbc:mysql://${mysql.hostname:localhost}:3306/...)",
+        overriddenBy: "a served file with a fixed host (the URL, with its database name, stays the served files' business)",
+        who: "graph edge to mysql", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "mysql", ctx), value: (ctx) => host(ctx, "mysql"),
+    },
+    ...(["username", "password"] as const).map((key): EnvSetting => ({
+        env: `DB_${key.toUpperCase()}`, source: { from: "secret", secret: "mysql", key },
+        feeds: `the spring.datasource.${key} and spring.r2dbc.${key} overrides`, via: "override",
+        upstream: `config/<service>.yml: spring.datasource.${key} / spring.r2dbc.${key} (\${DB_${key.toUpperCase()}:msaportal})`,
+        overriddenBy: REMOTE_WINS, who: "graph edge to mysql",
+        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "mysql", ctx),
+    })),
+    {
+        env: "TOKEN_SECRET", source: { from: "secret", secret: "token", key: "token-secret" }, feeds: "the token.secret override", via: "override",
+        upstream: "config/application.yml: token.secret (a fixed key); read by @Value(\"${token.secret}\") in apigateway ReactiveAuthorization, " +
+            "user-service TokenProvider, board/portal SecurityConfig, reserve-* AuthenticationConverter",
+        overriddenBy: REMOTE_WINS, who: "catalog flag usesToken", applies: (w) => w.spec?.usesToken === true,
+    },
+    {
+        env: "APIGATEWAY_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the apigateway.host override", via: "override",
+        upstream: "config/application.yml: apigateway.host: http://${apigateway.hostname:localhost}:${server.port}; " +
+            "read by backend/apigateway/.../ReactiveAuthorization.java @Value(\"${apigateway.host:...}\") to check authorizations through its own route",
+        overriddenBy: REMOTE_WINS, who: "catalog flag isGateway", applies: (w) => w.spec?.isGateway === true,
+        value: (ctx) => host(ctx, gatewayOf(ctx)?.name ?? "apigateway"),
+    },
+    {
+        env: "MANAGEMENT_ZIPKIN_TRACING_ENDPOINT", source: { from: "configMap", configMap: "backend" }, feeds: "management.zipkin.tracing.endpoint", via: "override",
+        upstream: "backend/<service>/build.gradle: micrometer-tracing-bridge-brave + zipkin-reporter-brave (Spring Boot 3.5.6); " +
+            "config/application.yml sets only Boot 2's spring.zipkin.base-url, which nothing reads",
+        overriddenBy: REMOTE_WINS, who: "graph edge to zipkin (tracing.enabled and catalog flag usesTracing)",
+        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "zipkin", ctx),
+        value: (ctx) => `http://${host(ctx, "zipkin")}:${infraPorts.zipkin}${ZIPKIN_SPANS_PATH}`,
+    },
+    {
+        env: "MANAGEMENT_TRACING_SAMPLING_PROBABILITY", source: { from: "literal" },
+        feeds: "management.tracing.sampling.probability (Boot's default 0.1)", via: "override",
+        upstream: "backend/<service>/build.gradle: micrometer-tracing-bridge-brave (Spring Boot 3.5.6)",
+        overriddenBy: REMOTE_WINS, who: "graph edge to zipkin", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "zipkin", ctx),
+        value: (ctx) => String(ctx.cfg.tracing.samplingProbability),
+    },
+    {
+        env: "MANAGEMENT_TRACING_ENABLED", source: { from: "literal" }, feeds: "management.tracing.enabled", via: "override",
+        upstream: "backend/<service>/build.gradle: micrometer-tracing-bridge-brave (Spring Boot 3.5.6)",
+        overriddenBy: REMOTE_WINS, who: "catalog flag usesTracing while tracing.enabled is false (no Zipkin to retry)",
+        applies: (w, ctx) => w.spec?.usesTracing === true && !ctx.cfg.tracing.enabled, value: () => "false",
+    },
+    {
+        env: "SPRING_PROFILES_DEFAULT", source: { from: "literal" },
+        feeds: "spring.profiles.default: turns on <springProfile name=\"!default\"> (the LOGSTASH appender)", via: "logback",
+        upstream: "backend/<service>/src/main/resources/logback-spring.xml: <springProfile name=\"!default\">; the default profile is renamed " +
+            "instead of a profile activated because egovframe-cloud-module-common MessageSourceConfig reads ${spring.profiles.active:default} " +
+            "and loads messages from a file: URL only when it is \"default\"",
+        overriddenBy: "SPRING_PROFILES_ACTIVE or a served spring.profiles.active (any active profile replaces the default one)",
+        who: "graph edge to logstash (logging.enabled and catalog flag shipsLogs), config clients",
+        applies: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "logstash", ctx), value: () => LOG_PROFILE,
+    },
+    {
+        env: "logstash_hostname", source: { from: "configMap", configMap: "backend" }, feeds: "logback variable logstash_hostname (host:port)", via: "logback",
+        upstream: "backend/<service>/src/main/resources/logback-spring.xml: <property name=\"destination\" value=\"${logstash_hostname:-localhost:5001}\"/>; " +
+            "the images' -Dlogstash.url (DockerfileK8s CMD) is read by nothing",
+        overriddenBy: "a -Dlogstash_hostname system property (logback looks up system properties before the OS environment); the images set none",
+        who: "graph edge to logstash", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "logstash", ctx),
+        value: (ctx) => `${host(ctx, "logstash")}:${infraPorts.logstash}`,
+    },
+    {
+        env: "SPRING_PROFILES_ACTIVE", source: { from: "literal" },
+        feeds: "spring.profiles.active: native or git repository; logstash, or default to keep logback's LOGSTASH appender off", via: "env",
+        upstream: "backend/config/src/main/resources/application.yml: spring.profiles.active: native,default; application-prod.yml: git settings; logback-spring.xml",
+        overriddenBy: "nothing: the config server reads no remote config", who: "the config server (target of config edges)",
+        applies: isConfigServer,
+        value: (ctx, w) => `${serverSource(ctx).source === "git" ? "git" : "native"},${edgeTo(w, "logstash", ctx) ? LOG_PROFILE : "default"}`,
+    },
+    {
+        env: "SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS", source: { from: "literal" }, feeds: "spring.cloud.config.server.native.search-locations", via: "env",
+        upstream: "backend/config/src/main/resources/application.yml: search-locations: file:./config (no such directory in the image; SEARCH_LOCATION is read by nothing)",
+        overriddenBy: "nothing", who: "the config server, configServer.git unset",
+        applies: (w, ctx) => isConfigServer(w) && serverSource(ctx).source === "directory", value: () => `file:${CONFIG_REPO_DIR}/`,
+    },
+    ...([["URI", "uri"], ["DEFAULT_LABEL", "label"], ["SEARCH_PATHS", "searchPaths"]] as const).map(([suffix, field]): EnvSetting => ({
+        env: `SPRING_CLOUD_CONFIG_SERVER_GIT_${suffix}`, source: { from: "literal" },
+        feeds: `spring.cloud.config.server.git.${suffix.toLowerCase().replace("_", "-")}`, via: "env",
+        upstream: `backend/config/src/main/resources/application-prod.yml: spring.cloud.config.server.git.${suffix.toLowerCase().replace("_", "-")}`,
+        overriddenBy: "nothing", who: `the config server, configServer.git${field === "uri" ? "" : `.${field}`} set`,
+        applies: (w, ctx) => {
+            const s = serverSource(ctx);
+            return isConfigServer(w) && s.source === "git" && s[field] !== undefined;
+        },
+        value: (ctx) => {
+            const s = serverSource(ctx);
+            return s.source === "git" ? s[field] ?? "" : "";
+        },
+    })),
+    {
+        env: "SPRING_CONFIG_ADDITIONAL_LOCATION", source: { from: "literal" }, feeds: "spring.cloud.config.server.overrides (from the mounted overrides file)", via: "env",
+        upstream: "spring-cloud-config-server EnvironmentEncryptorEnvironmentRepository: overrides served first to every client",
+        overriddenBy: "nothing", who: "the config server", applies: isConfigServer,
+        value: () => `file:${SERVER_SETTINGS_DIR}/${SERVER_SETTINGS_FILE}`,
+    },
+    {
+        env: "SERVER_API_URL", source: { from: "literal" }, feeds: "process.env.SERVER_API_URL (server-side API calls and the /server/* rewrite)", via: "process",
+        upstream: "frontend/<app>/next.config.js: serverApiUrl = process.env.SERVER_API_URL || 'http://localhost:8000'",
+        overriddenBy: "the image's .env.production-k8s-lg (env-cmd applies it over the pod's env) and values Next.js inlined at build time",
+        who: "graph edge from a frontend to the gateway",
+        applies: (w, ctx) => { const g = gatewayOf(ctx); return w.spec === undefined && g !== undefined && edgeTo(w, g.name, ctx); },
+        value: (ctx) => { const g = gatewayOf(ctx); return `http://${host(ctx, g?.name ?? "apigateway")}:${g?.port}`; },
+    },
+];
+
+const readsEureka = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "discovery", ctx);
+const readsRabbit = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx);
+const readsDb = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "mysql", ctx);
+const readsZipkin = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "zipkin", ctx);
+
+export const servedOverrides: readonly ServedOverride[] = [
+    {
+        property: "eureka.client.service-url.defaultZone",
+        template: () => `http://\${EUREKA_USERNAME}:\${EUREKA_PASSWORD}@\${DISCOVERY_HOSTNAME}:${infraPorts.discovery}/eureka`,
+        replaces: "http://${EUREKA_USERNAME:admin}:${EUREKA_PASSWORD:admin}@${eureka.instance.hostname:localhost}:8761/eureka",
+        who: "graph edge to discovery", readers: readsEureka,
+    },
+    {
+        // Pod host names do not resolve across the cluster: instances must register their pod IP.
+        property: "eureka.instance.prefer-ip-address", template: () => "true", replaces: "preferIpAddress: true (only if the served files say so)",
+        who: "graph edge to discovery", readers: readsEureka,
+    },
+    { property: "spring.rabbitmq.host", template: () => "${RABBITMQ_HOSTNAME}", replaces: "${rabbitmq.hostname:localhost}", who: "graph edge to rabbitmq", readers: readsRabbit },
+    { property: "spring.rabbitmq.port", template: () => String(infraPorts.rabbitmqAmqp), replaces: "5672", who: "graph edge to rabbitmq", readers: readsRabbit },
+    { property: "spring.rabbitmq.username", template: () => "${RABBITMQ_USERNAME}", replaces: "guest", who: "graph edge to rabbitmq", readers: readsRabbit },
+    { property: "spring.rabbitmq.password", template: () => "${RABBITMQ_PASSWORD}", replaces: "guest", who: "graph edge to rabbitmq", readers: readsRabbit },
+    ...(["datasource", "r2dbc"] as const).flatMap((kind) => (["username", "password"] as const).map((key): ServedOverride => ({
+        property: `spring.${kind}.${key}`, template: () => `\${DB_${key.toUpperCase()}}`, replaces: `\${DB_${key.toUpperCase()}:msaportal}`,
+        who: "graph edge to mysql", readers: readsDb,
+    }))),
+    {
+        property: "token.secret", template: () => "${TOKEN_SECRET}", replaces: "a fixed key in config/application.yml", who: "catalog flag usesToken",
+        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.usesToken === true,
+    },
+    {
+        property: "apigateway.host", template: (ctx) => `http://\${APIGATEWAY_HOSTNAME}:${gatewayOf(ctx)?.port}`,
+        replaces: "http://${apigateway.hostname:localhost}:${server.port}", who: "catalog flag isGateway",
+        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.isGateway === true,
+    },
+    { property: "management.zipkin.tracing.endpoint", template: () => "${MANAGEMENT_ZIPKIN_TRACING_ENDPOINT}", replaces: "(unset)", who: "graph edge to zipkin", readers: readsZipkin },
+    {
+        property: "management.tracing.sampling.probability", template: () => "${MANAGEMENT_TRACING_SAMPLING_PROBABILITY}", replaces: "(unset: 0.1)",
+        who: "graph edge to zipkin", readers: readsZipkin,
+    },
+    {
+        property: "management.tracing.enabled", template: () => "${MANAGEMENT_TRACING_ENABLED}", replaces: "(unset: true)",
+        who: "catalog flag usesTracing while tracing.enabled is false",
+        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.usesTracing === true && !ctx.cfg.tracing.enabled,
+    },
+];
+
+/** Env var names a template refers to. */
+export function placeholdersOf(template: string): string[] {
+    return [...template.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
+}
+
+/** The settings a workload gets, in contract order. */
+export function settingsFor(w: WiredWorkload, ctx: WiringContext): EnvSetting[] {
+    return envSettings.filter((s) => s.applies(w, ctx));
+}
+
+/** The overrides this stack serves: those read by at least one of its config clients. */
+export function overridesFor(workloads: readonly WiredWorkload[], ctx: WiringContext): { property: string; value: string }[] {
+    return servedOverrides.filter((o) => workloads.some((w) => o.readers(w, ctx))).map((o) => ({ property: o.property, value: o.template(ctx) }));
+}
+
+/** Data of the backend ConfigMap: every backend-ConfigMap setting some workload of this stack gets. */
+export function backendConfigMapData(workloads: readonly WiredWorkload[], ctx: WiringContext): Record<string, string> {
+    const data: Record<string, string> = {};
+    for (const s of envSettings) {
+        if (s.source.from !== "configMap" || s.source.configMap !== "backend" || !s.value) continue;
+        const user = workloads.find((w) => s.applies(w, ctx));
+        if (user) data[s.env] = s.value(ctx, user);
+    }
+    return data;
+}
+
+/**
+ * The config server's own settings file: the overrides map. `${` is escaped as `\${` so the server keeps the
+ * placeholder and each client resolves it from its own environment
+ * (https://docs.spring.io/spring-cloud-config/reference/server/environment-repository/property-overrides.html).
+ */
+export function configServerSettingsYaml(workloads: readonly WiredWorkload[], ctx: WiringContext): string {
+    const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+    const lines = overridesFor(workloads, ctx).map((o) => `          ${quote(`[${o.property}]`)}: ${quote(o.value.replace(/\$\{/g, "\\${"))}`);
+    return [
+        "# Generated by egov-platform from config/wiring.ts: served to every config client above its own files.",
+        "spring:", "  cloud:", "    config:", "      server:", `        overrides:${lines.length ? "" : " {}"}`, ...lines, "",
+    ].join("\n");
+}

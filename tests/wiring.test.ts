@@ -1,0 +1,299 @@
+// The wiring contract (config/wiring.ts) holds on the rendered objects: who gets which setting from where, what the
+// config server serves, and how logging and tracing switches reach the services.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { ConfigError, loadConfig } from "../config";
+import { backendServices, frontends, infraPorts } from "../config/catalog";
+import { frontendName, serviceGraph } from "../config/graph";
+import { renderWiringSection, sectionOf } from "../config/wiring-docs";
+import {
+    CONFIG_REPO_DIR, CONFIG_SERVER, envSettings, placeholdersOf, SERVER_SETTINGS_DIR, SERVER_SETTINGS_FILE, servedOverrides, settingsFor,
+    WiredWorkload, WiringContext,
+} from "../config/wiring";
+import { deploy, Deployed, GENERATED, Obj, ROOT, sourceOf, stackConfig, withObject } from "./harness";
+
+const wired: WiredWorkload[] = [
+    ...backendServices.map((spec) => ({ name: spec.name, spec })),
+    ...frontends.map((f) => ({ name: frontendName(f.name) })),
+];
+const contextOf = (raw: Record<string, string>): WiringContext => {
+    const cfg = loadConfig(sourceOf(raw), "dev");
+    return { cfg, graph: serviceGraph(cfg, backendServices), services: backendServices };
+};
+const deploymentOf = (d: Deployed, name: string) => {
+    const dep = d.find("Deployment", `${name}-deployment`);
+    assert.ok(dep, `no Deployment for ${name}`);
+    return dep;
+};
+const envOf = (d: Deployed, name: string): Obj[] => deploymentOf(d, name).spec.template.spec.containers[0].env ?? [];
+const envMap = (d: Deployed, name: string) => Object.fromEntries(envOf(d, name).map((e) => [e.name, e]));
+const configMap = (d: Deployed, prefix: string) => d.of("ConfigMap").find((c) => c.metadata.name.startsWith(prefix));
+const secretName = (d: Deployed, secret: string) => d.exports.secretNames[secret] as string;
+/** The overrides the config server serves, as Spring would bind them from its mounted settings file. */
+const overridesOf = (d: Deployed): Record<string, string> => {
+    const yml = configMap(d, "config-server-configmap")?.data?.[SERVER_SETTINGS_FILE];
+    assert.ok(yml, "the config server's settings file is rendered");
+    const doc = parse(yml) as Obj;
+    const raw = doc.spring.cloud.config.server.overrides as Record<string, string>;
+    // Keys are in bracket notation so Spring keeps them verbatim (e.g. defaultZone's case).
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.replace(/^\[(.*)\]$/, "$1"), v]));
+};
+/** Escaped placeholders as the server keeps them after binding: `\${X}` -> `${X}`. */
+const unescape = (v: string) => v.replace(/\\\$\{/g, "${");
+
+describe("the wiring contract", function () {
+    this.timeout(60000);
+    const devRaw = stackConfig("dev");
+    let dev: Deployed;
+    before(async () => {
+        dev = await deploy(devRaw);
+    });
+
+    describe("env vars", () => {
+        it("gives every workload exactly the contract's settings, each from its source", () => {
+            const ctx = contextOf(devRaw);
+            const backendCm = configMap(dev, "backend-configmap")!;
+            const commonCm = configMap(dev, "common-configmap")!;
+            for (const w of wired) {
+                const env = envMap(dev, w.name);
+                const expected = settingsFor(w, ctx);
+                assert.deepStrictEqual(Object.keys(env).sort(), expected.map((s) => s.env).sort(), w.name);
+                for (const s of expected) {
+                    const e = env[s.env];
+                    if (s.source.from === "configMap") {
+                        const cm = s.source.configMap === "backend" ? backendCm : commonCm;
+                        assert.strictEqual(e.valueFrom?.configMapKeyRef?.name, cm.metadata.name, `${w.name} ${s.env}`);
+                        assert.ok(cm.data[s.env] !== undefined, `${cm.metadata.name} lacks ${s.env}`);
+                        assert.strictEqual(cm.data[s.env], s.value!(ctx, w), `${w.name} ${s.env}`);
+                    } else if (s.source.from === "secret") {
+                        assert.strictEqual(e.valueFrom?.secretKeyRef?.name, secretName(dev, s.source.secret), `${w.name} ${s.env}`);
+                        assert.strictEqual(e.valueFrom.secretKeyRef.key, s.source.key, `${w.name} ${s.env}`);
+                    } else {
+                        assert.strictEqual(e.value, s.value!(ctx, w), `${w.name} ${s.env}`);
+                    }
+                }
+            }
+        });
+
+        it("gives credentials only to the workloads that use them, always from their Secret", () => {
+            const secretOf = (name: string, env: string) => envMap(dev, name)[env]?.valueFrom?.secretKeyRef?.name;
+            for (const s of ["user-service", "board-service", "reserve-request-service"]) {
+                assert.strictEqual(secretOf(s, "DB_PASSWORD"), "mysql-secret", s);
+                assert.strictEqual(secretOf(s, "RABBITMQ_PASSWORD"), "rabbitmq-secret", s);
+                assert.strictEqual(secretOf(s, "EUREKA_PASSWORD"), "eureka-secret", s);
+                assert.strictEqual(secretOf(s, "TOKEN_SECRET"), "token-secret", s);
+            }
+            assert.strictEqual(secretOf("apigateway", "TOKEN_SECRET"), "token-secret", "the gateway verifies tokens");
+            assert.strictEqual(secretOf("apigateway", "DB_PASSWORD"), undefined, "the gateway has no database");
+            assert.strictEqual(secretOf("discovery", "SPRING_SECURITY_USER_PASSWORD"), "eureka-secret");
+            for (const env of ["SPRING_CLOUD_CONFIG_URI", "RABBITMQ_PASSWORD", "TOKEN_SECRET", "DB_PASSWORD"]) {
+                assert.strictEqual(envMap(dev, "discovery")[env], undefined, `discovery gets no ${env}`);
+            }
+            // The config server connects to RabbitMQ itself (Spring Cloud Bus), under names no override uses.
+            assert.strictEqual(secretOf(CONFIG_SERVER, "SPRING_RABBITMQ_PASSWORD"), "rabbitmq-secret");
+            for (const f of frontends) assert.deepStrictEqual(Object.keys(envMap(dev, frontendName(f.name))).sort(), ["SERVER_API_URL", "TZ"]);
+        });
+
+        it("points the frontends' server side at the gateway inside the cluster", () => {
+            const gw = backendServices.find((s) => s.isGateway)!;
+            for (const f of frontends) {
+                assert.strictEqual(envMap(dev, frontendName(f.name)).SERVER_API_URL.value, `http://${gw.name}.egov-dev.svc.cluster.local:${gw.port}`);
+            }
+        });
+
+        it("sets nothing that nothing reads", () => {
+            const stale = ["SEARCH_LOCATION", "ZIPKIN_HOSTNAME", "SPRING_ZIPKIN_ENABLED", "LOGSTASH_HOSTNAME", "EUREKA_INSTANCE_HOSTNAME"];
+            for (const w of wired) for (const e of envOf(dev, w.name)) assert.ok(!stale.includes(e.name), `${w.name} ${e.name}`);
+            for (const e of envSettings) assert.ok(e.upstream.length > 0 && e.feeds.length > 0, `${e.env} names its reader`);
+        });
+    });
+
+    describe("the config server", () => {
+        it("serves the platform's overrides, and credentials only as placeholders each client resolves", () => {
+            const overrides = overridesOf(dev);
+            // Properties the upstream served config fixes (config/application.yml and config/<service>.yml at
+            // d830e08): bound here, they outrank every served file. Bootstrap-phase remote sources outrank the
+            // pod's env (https://docs.spring.io/spring-cloud-commons/reference/spring-cloud-commons/application-context-services.html)
+            // and the server puts overrides first among them
+            // (https://docs.spring.io/spring-cloud-config/reference/server/environment-repository/property-overrides.html).
+            const bound: Record<string, string[]> = {
+                "spring.rabbitmq.username": ["RABBITMQ_USERNAME"],
+                "spring.rabbitmq.password": ["RABBITMQ_PASSWORD"],
+                "token.secret": ["TOKEN_SECRET"],
+                "spring.datasource.username": ["DB_USERNAME"],
+                "spring.datasource.password": ["DB_PASSWORD"],
+                "spring.r2dbc.username": ["DB_USERNAME"],
+                "spring.r2dbc.password": ["DB_PASSWORD"],
+                "eureka.client.service-url.defaultZone": ["EUREKA_USERNAME", "EUREKA_PASSWORD", "DISCOVERY_HOSTNAME"],
+            };
+            for (const [prop, vars] of Object.entries(bound)) {
+                assert.ok(overrides[prop] !== undefined, `${prop} is not overridden`);
+                assert.deepStrictEqual(placeholdersOf(unescape(overrides[prop])), vars, prop);
+            }
+            for (const [prop, v] of Object.entries(overrides)) {
+                // Unescaped, the server itself would resolve the placeholder (the same docs page).
+                assert.ok(!/(^|[^\\])\$\{/.test(v), `${prop}: placeholder not escaped: ${v}`);
+                assert.ok(!v.includes(GENERATED), `${prop} carries a generated secret`);
+            }
+            for (const cm of dev.of("ConfigMap")) assert.ok(!JSON.stringify(cm.data ?? {}).includes(GENERATED), cm.metadata.name);
+        });
+
+        it("cannot resolve a client's placeholder: it has none of their variables", () => {
+            const serverEnv = Object.keys(envMap(dev, CONFIG_SERVER));
+            const used = new Set(Object.values(overridesOf(dev)).flatMap((v) => placeholdersOf(unescape(v))));
+            for (const v of used) assert.ok(!serverEnv.includes(v), `the config server has ${v}`);
+        });
+
+        it("gives every client that reads an override each variable it names", () => {
+            const ctx = contextOf(devRaw);
+            const overrides = overridesOf(dev);
+            for (const o of servedOverrides) {
+                for (const w of wired.filter((x) => o.readers(x, ctx))) {
+                    const env = envMap(dev, w.name);
+                    for (const v of placeholdersOf(unescape(overrides[o.property]))) assert.ok(env[v], `${w.name} reads ${o.property} but lacks ${v}`);
+                }
+            }
+            // Every config client reads the credentials the served config would otherwise fix.
+            for (const s of backendServices.filter((x) => x.usesConfigServer && x.needsDatabase)) {
+                for (const v of ["DB_USERNAME", "DB_PASSWORD", "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD", "TOKEN_SECRET"]) assert.ok(envMap(dev, s.name)[v], `${s.name} ${v}`);
+            }
+        });
+
+        it("reads its overrides and the served files from what it mounts, under the properties it reads", () => {
+            const dep = deploymentOf(dev, CONFIG_SERVER);
+            const pod = dep.spec.template.spec;
+            const env = envMap(dev, CONFIG_SERVER);
+            const mountOf = (dir: string) => {
+                const m = pod.containers[0].volumeMounts.find((x: Obj) => x.mountPath === dir);
+                assert.ok(m, `nothing mounted at ${dir}`);
+                return pod.volumes.find((v: Obj) => v.name === m.name).configMap.name as string;
+            };
+            assert.strictEqual(env.SPRING_CONFIG_ADDITIONAL_LOCATION.value, `file:${SERVER_SETTINGS_DIR}/${SERVER_SETTINGS_FILE}`);
+            assert.strictEqual(mountOf(SERVER_SETTINGS_DIR), configMap(dev, "config-server-configmap")!.metadata.name);
+            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${CONFIG_REPO_DIR}/`);
+            assert.strictEqual(mountOf(CONFIG_REPO_DIR), configMap(dev, "config-repo-configmap")!.metadata.name);
+            assert.deepStrictEqual(configMap(dev, "config-repo-configmap")!.data, {}, "no configServer.path: only the overrides are served");
+            assert.strictEqual(env.SPRING_PROFILES_ACTIVE.value, "native,logstash");
+        });
+
+        it("serves a directory given as configServer.path", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-config-repo-"));
+            try {
+                fs.writeFileSync(path.join(dir, "application.yml"), "egov:\n  message: hello\n");
+                fs.writeFileSync(path.join(dir, "user-service.yml"), "token:\n  expiration_time: 7200000\n");
+                fs.writeFileSync(path.join(dir, "notes.txt"), "not served");
+                const d = await deploy(withObject(devRaw, "configServer", { path: dir }));
+                assert.deepStrictEqual(configMap(d, "config-repo-configmap")!.data, {
+                    "application.yml": "egov:\n  message: hello\n",
+                    "user-service.yml": "token:\n  expiration_time: 7200000\n",
+                });
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+
+        it("serves a git repository given as configServer.git, with the git profile", async () => {
+            const d = await deploy(withObject(devRaw, "configServer", { git: { uri: "https://git.example.go.kr/egov/config.git", searchPaths: "config" } }));
+            const env = envMap(d, CONFIG_SERVER);
+            assert.strictEqual(env.SPRING_PROFILES_ACTIVE.value, "git,logstash");
+            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_GIT_URI.value, "https://git.example.go.kr/egov/config.git");
+            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_GIT_DEFAULT_LABEL.value, "main");
+            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_GIT_SEARCH_PATHS.value, "config");
+            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS, undefined);
+            assert.strictEqual(configMap(d, "config-repo-configmap"), undefined);
+            assert.ok(overridesOf(d)["token.secret"], "the overrides hold whatever the repository says");
+        });
+
+        it("refuses a config server source it cannot serve, naming every bad key", () => {
+            const raw = withObject(withObject(devRaw, "configServer", { path: "/nonexistent/egov-config", git: { label: "main" } }),
+                "tracing", { samplingProbability: 1.5 });
+            try {
+                loadConfig(sourceOf(raw), "dev");
+                assert.fail("accepted");
+            } catch (e) {
+                assert.ok(e instanceof ConfigError, String(e));
+                const msg = e.message;
+                assert.match(msg, /configServer\.path: "\/nonexistent\/egov-config" is not allowed/);
+                assert.match(msg, /configServer\.path \/ egov-platform:configServer\.git: both are set/);
+                assert.match(msg, /configServer\.git\.uri: not set/);
+                assert.match(msg, /tracing\.samplingProbability: 1\.5 is not allowed; expected a number from 0 to 1/);
+            }
+        });
+    });
+
+    describe("logs and traces", () => {
+        it("ships logs to our Logstash's port under the profile logback needs, from every service that can", () => {
+            const logstashSvc = dev.find("Service", "logstash")!;
+            const port = logstashSvc.spec.ports[0].port;
+            assert.strictEqual(port, infraPorts.logstash);
+            assert.match(configMap(dev, "logstash-configmap")!.data["logstash.conf"], new RegExp(`port => ${port}\\b`));
+            for (const s of backendServices) {
+                const env = envMap(dev, s.name);
+                if (!s.shipsLogs) {
+                    assert.strictEqual(env.logstash_hostname, undefined, s.name);
+                    continue;
+                }
+                assert.strictEqual(configMap(dev, "backend-configmap")!.data[env.logstash_hostname.valueFrom.configMapKeyRef.key],
+                    `logstash.egov-dev.svc.cluster.local:${port}`, s.name);
+                // The "default" profile keeps logback's LOGSTASH appender off; MessageSourceConfig needs
+                // spring.profiles.active unset, so the clients rename the default profile instead.
+                if (s.usesConfigServer) {
+                    assert.strictEqual(env.SPRING_PROFILES_DEFAULT?.value, "logstash", s.name);
+                    assert.strictEqual(env.SPRING_PROFILES_ACTIVE, undefined, s.name);
+                }
+            }
+        });
+
+        it("sends traces to our Zipkin's span endpoint at the configured sampling rate", async () => {
+            const d = await deploy(withObject(devRaw, "tracing", { samplingProbability: 0.5 }));
+            const zipkinPort = d.find("Service", "zipkin")!.spec.ports[0].port;
+            const traced = backendServices.filter((s) => s.usesTracing);
+            assert.ok(traced.length > 0);
+            for (const s of traced) {
+                const env = envMap(d, s.name);
+                const key = env.MANAGEMENT_ZIPKIN_TRACING_ENDPOINT.valueFrom.configMapKeyRef.key;
+                assert.strictEqual(configMap(d, "backend-configmap")!.data[key], `http://zipkin.egov-dev.svc.cluster.local:${zipkinPort}/api/v2/spans`);
+                assert.strictEqual(env.MANAGEMENT_TRACING_SAMPLING_PROBABILITY.value, "0.5");
+            }
+            for (const s of backendServices.filter((x) => !x.usesTracing)) assert.strictEqual(envMap(d, s.name).MANAGEMENT_ZIPKIN_TRACING_ENDPOINT, undefined, s.name);
+            assert.strictEqual(overridesOf(d)["management.tracing.sampling.probability"], "\\${MANAGEMENT_TRACING_SAMPLING_PROBABILITY}");
+        });
+
+        it("with logging and tracing off, tells the services instead of leaving them to retry a missing host", async () => {
+            const d = await deploy(stackConfig("dev", { logging: { enabled: false }, tracing: { enabled: false } }));
+            const data = configMap(d, "backend-configmap")!.data;
+            assert.strictEqual(data.logstash_hostname, undefined);
+            assert.strictEqual(data.MANAGEMENT_ZIPKIN_TRACING_ENDPOINT, undefined);
+            for (const w of wired) {
+                const env = envMap(d, w.name);
+                for (const gone of ["logstash_hostname", "SPRING_PROFILES_DEFAULT", "MANAGEMENT_ZIPKIN_TRACING_ENDPOINT", "MANAGEMENT_TRACING_SAMPLING_PROBABILITY"]) {
+                    assert.strictEqual(env[gone], undefined, `${w.name} ${gone}`);
+                }
+                assert.strictEqual(env.MANAGEMENT_TRACING_ENABLED?.value, w.spec?.usesTracing ? "false" : undefined, w.name);
+            }
+            // The config server's own application.yml activates "default" too; keeping it keeps the appender off.
+            assert.strictEqual(envMap(d, CONFIG_SERVER).SPRING_PROFILES_ACTIVE.value, "native,default");
+            const overrides = overridesOf(d);
+            assert.strictEqual(overrides["management.tracing.enabled"], "\\${MANAGEMENT_TRACING_ENABLED}");
+            assert.strictEqual(overrides["management.zipkin.tracing.endpoint"], undefined);
+        });
+    });
+
+    it("derives service-to-service edges from the calls in the upstream source", () => {
+        const g = contextOf(devRaw).graph;
+        assert.ok(g.allows("portal-service", "board-service", 80), "portal-service BoardServiceClient (@FeignClient)");
+        assert.ok(g.allows("board-service", "user-service", 80), "board-service DelegatingAuthorizationService");
+        assert.ok(g.allows("reserve-check-service", "reserve-item-service", 80), "reserve-check-service ReserveItemServiceClient");
+        assert.ok(g.allows("apigateway", "apigateway", 8000), "ReactiveAuthorization goes through apigateway.host");
+        assert.ok(!g.allows("user-service", "board-service", 80), "user-service calls no other service");
+        assert.ok(!g.dependenciesOf("discovery").some((e) => e.to === "logstash"), "discovery has no Logstash appender");
+    });
+
+    it("README's section is the one the contract generates (npm run docs:wiring)", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        assert.strictEqual(sectionOf(readme), renderWiringSection().trim());
+    });
+});
