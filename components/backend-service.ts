@@ -65,7 +65,7 @@ export class BackendService extends pulumi.ComponentResource {
         super("egov:platform:BackendService", name, {}, opts);
         const { spec, config: cfg } = args;
         this.workload = new Workload(spec.name, {
-            ...applicationWorkload(args, spec.name, "backend", `egovframe-msa-edu-backend-${spec.name}`, spec.port, spec.nodePort),
+            ...applicationWorkload(args, spec.name, "backend", spec.name, spec.port, spec.nodePort),
             env: backendEnv(args),
             ...httpProbes("/actuator/health", spec.port),
             podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },

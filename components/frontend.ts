@@ -15,7 +15,7 @@ export class Frontend extends pulumi.ComponentResource {
         const { spec, config: cfg } = args;
         const workloadName = `frontend-${spec.name}`;
         this.workload = new Workload(workloadName, {
-            ...applicationWorkload(args, workloadName, "frontend", `egovframe-msa-edu-frontend-${spec.name}`, spec.port, spec.nodePort),
+            ...applicationWorkload(args, workloadName, "frontend", spec.name, spec.port, spec.nodePort),
             env: [args.timezoneEnv],
             ...httpProbes("/", spec.port),
             ingress: ingressFor(cfg, spec.ingressHost, spec.port),

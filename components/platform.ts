@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config";
+import { resolveImage } from "../config/images";
 import { backendServices, frontends } from "../config/catalog";
 import { serviceGraph } from "../config/graph";
 import { APP_HOME, BackendConfigKey, BackendService } from "./backend-service";
@@ -85,7 +86,7 @@ export class Platform extends pulumi.ComponentResource {
         const storage = new Storage("storage", {
             namespace,
             storage: cfg.storage,
-            provisionerImage: cfg.images.nfsProvisioner,
+            provisionerImage: resolveImage(cfg, "nfsProvisioner"),
             commonLabels,
             claims,
         }, parent);

@@ -11,7 +11,7 @@ import { deploy, Obj, stackConfig } from "../harness";
 
 const ROOT = path.resolve(__dirname, "../..");
 const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json"];
 
 function kubectl(...args: string[]): string {
     return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "--request-timeout=20s", ...args], { encoding: "utf8", maxBuffer: 64 << 20, stdio: "pipe" });
