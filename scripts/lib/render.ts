@@ -64,7 +64,7 @@ export function writeTree(dir: string, files: Map<string, string>, stack: string
         fs.rmSync(dir, { recursive: true });
     }
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, STAMP), `rendered objects of stack ${stack}; apply with kubectl apply --server-side -R -f ${dir}\n`);
+    fs.writeFileSync(path.join(dir, STAMP), `rendered objects of stack ${stack} (npm run render); kubectl apply --server-side -R -f <this directory>\n`);
     for (const [file, text] of files) {
         fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
         fs.writeFileSync(path.join(dir, file), text);
