@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineEvent, LocalWorkspace, OpType, Stack } from "@pulumi/pulumi/automation";
+import { detectDrift, DriftItem } from "../../scripts/lib/drift";
 import { deploy, Obj, stackConfig } from "../harness";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -230,6 +231,52 @@ describe("end to end on the local cluster", function () {
         // Sanity: the cluster's Secret does hold it, so the search above looks for the right strings.
         const secret = kubectlJson("-n", "egov-dev", "get", "secret", "mysql-secret");
         assert.strictEqual(Buffer.from(secret.data.password, "base64").toString(), credentials.mysql.password);
+    });
+
+    describe("drift (npm run drift)", () => {
+        const ns = "egov-dev";
+        const driftCli = () => {
+            try {
+                return { code: 0, out: execFileSync("ts-node", ["--transpile-only", path.join(ROOT, "scripts/drift.ts"), "--stack", "dev", "--dir", work],
+                    { encoding: "utf8", env: { ...process.env, ...envVars }, stdio: "pipe" }) };
+            } catch (e) {
+                const err = e as { status: number; stdout: string; stderr: string };
+                return { code: err.status, out: `${err.stdout}${err.stderr}` };
+            }
+        };
+        const describeDrift = (items: DriftItem[]) => items.map((i) => `${i.op} ${i.object ?? i.resource} [${i.paths.join(", ")}]`);
+
+        it("a deployed stack has none, and a replica count changed for the autoscaler is not drift", async () => {
+            kubectl("-n", ns, "scale", "deployment", "board-service-deployment", "--replicas=3");
+            const items = await timed("drift check (clean)", () => detectDrift(dev));
+            assert.deepStrictEqual(describeDrift(items), []);
+            assert.strictEqual(kubectlJson("-n", ns, "get", "deployment", "board-service-deployment").spec.replicas, 3);
+        });
+
+        it("an object edited by hand is reported by name; pulumi up puts it back; then there is none", async () => {
+            const cm = (kubectlJson("-n", ns, "get", "configmaps").items as Obj[]).find((c) => c.metadata.name.startsWith("common-configmap-"))!;
+            kubectl("-n", ns, "patch", "configmap", cm.metadata.name, "--type", "merge", "-p", JSON.stringify({ data: { TZ: "UTC" } }));
+            kubectl("-n", ns, "set", "env", "deployment/config-deployment", "SEARCH_LOCATION=file:/tmp/elsewhere");
+            const items = await detectDrift(dev);
+            const lines = describeDrift(items);
+            assert.strictEqual(items.length, 2, lines.join("\n"));
+            assert.ok(lines.some((l) => l.startsWith(`update ConfigMap ${ns}/${cm.metadata.name}`) && l.includes("data.TZ")), lines.join("\n"));
+            assert.ok(lines.some((l) => l.startsWith(`update Deployment ${ns}/config-deployment`) && l.includes("spec.template.spec.containers")), lines.join("\n"));
+            const cli = driftCli();
+            assert.strictEqual(cli.code, 1, cli.out);
+            assert.match(cli.out, new RegExp(`ConfigMap ${ns}/${cm.metadata.name}`));
+            assert.match(cli.out, new RegExp(`Deployment ${ns}/config-deployment`));
+
+            const res = await dev.up({ ...new Recorder().opts(), refresh: true });
+            assert.strictEqual(res.summary.result, "succeeded");
+            assert.strictEqual(kubectlJson("-n", ns, "get", "configmap", cm.metadata.name).data.TZ, "Asia/Seoul");
+            const env = kubectlJson("-n", ns, "get", "deployment", "config-deployment").spec.template.spec.containers[0].env as Obj[];
+            assert.strictEqual(env.find((e) => e.name === "SEARCH_LOCATION")?.value, "classpath:/config");
+            assert.deepStrictEqual(describeDrift(await detectDrift(dev)), []);
+            const clean = driftCli();
+            assert.strictEqual(clean.code, 0, clean.out);
+            assert.match(clean.out, /no drift/);
+        });
     });
 
     it("destroy leaves no object of ours in the cluster", async () => {
