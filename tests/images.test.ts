@@ -63,6 +63,17 @@ describe("image references", () => {
     });
 });
 
+describe("containers of an object", () => {
+    it("include init containers, and the job template of a CronJob and a Job, so their images are rewritten and listed too", () => {
+        const pod = { initContainers: [{ name: "i", image: "a" }], containers: [{ name: "c", image: "b" }] };
+        const names = (o: Obj) => containersOf(o).map((c) => c.name);
+        assert.deepStrictEqual(names({ kind: "CronJob", spec: { jobTemplate: { spec: { template: { spec: pod } } } } }), ["i", "c"]);
+        assert.deepStrictEqual(names({ kind: "Job", spec: { template: { spec: pod } } }), ["i", "c"]);
+        assert.deepStrictEqual(names({ kind: "Pod", spec: pod }), ["i", "c"]);
+        assert.deepStrictEqual(names({ kind: "ConfigMap", data: {} }), []);
+    });
+});
+
 describe("the image mirror", function () {
     let plain: Deployed;
     let mirrored: Deployed;
