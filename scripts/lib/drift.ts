@@ -30,8 +30,27 @@ export async function detectDrift(stack: Stack, onOutput?: (s: string) => void):
             paths: Object.keys(m.detailedDiff ?? {}).length > 0 ? Object.keys(m.detailedDiff ?? {}).sort() : [...(m.diffs ?? [])].sort(),
         });
     };
-    await stack.preview({ refresh: true, diff: true, color: "never", onEvent, onOutput });
+    try {
+        await stack.preview({ refresh: true, diff: true, color: "never", onEvent, onOutput });
+    } catch (e) {
+        // A field Pulumi applies that someone else changed by hand fails the dry-run apply with a server-side
+        // apply conflict: that is drift too, and the message names the object, the field and who changed it.
+        const conflicts = fieldConflicts(String((e as Error).message));
+        if (conflicts.length === 0) throw e;
+        items.push(...conflicts);
+    }
     return items;
+}
+
+/** Server-side apply conflicts in a failed preview's output. */
+export function fieldConflicts(output: string): DriftItem[] {
+    const found: DriftItem[] = [];
+    const re = /reported that "([^"]+)" failed[^\n]*Server-Side Apply field conflict[^\n]*\n[^\n]*?Apply failed with \d+ conflicts?: ([^\n]+)/g;
+    for (const m of output.matchAll(re)) {
+        const paths = [...m[2].matchAll(/conflict with "([^"]+)"[^:]*: (\S+)/g)].map((c) => `${c[2]} (changed by ${c[1]})`);
+        if (!found.some((f) => f.object === m[1] && f.paths.join() === paths.join())) found.push({ op: "update", resource: m[1], object: m[1], paths });
+    }
+    return found;
 }
 
 export function formatDrift(items: readonly DriftItem[]): string {
