@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackendServiceSpec } from "../config/catalog";
+import { resolveImage } from "../config/images";
 import { SecretName, settingsFor, WiredWorkload, WiringContext } from "../config/wiring";
 import { Credentials, SecretRef, secretEnv } from "./credentials";
 import { applicationWorkload, EnvVar, httpProbes, ingressFor, PartArgs, Workload } from "./workload";
@@ -59,9 +60,9 @@ export class BackendService extends pulumi.ComponentResource {
         super("egov:platform:BackendService", name, {}, opts);
         const { spec, config: cfg } = args;
         this.workload = new Workload(spec.name, {
-            ...applicationWorkload(args, spec.name, "backend", `egovframe-msa-edu-backend-${spec.name}`, spec.port, spec.nodePort),
-            // A service added through stack config brings its own image.
-            ...(spec.image ? { image: spec.image } : {}),
+            ...applicationWorkload(args, spec.name, "backend", spec.name, spec.port, spec.nodePort),
+            // A service added through stack config brings its own image; it moves below the mirror like every other.
+            ...(spec.image ? { image: resolveImage(args.config, { ref: spec.image }) } : {}),
             env: backendEnv(args),
             ...httpProbes("/actuator/health", spec.port),
             podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },

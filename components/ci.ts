@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { infraNodePorts } from "../config/catalog";
+import { resolveImage } from "../config/images";
 import { ingressFor, PartArgs, Workload } from "./workload";
 
 export interface CiArgs extends PartArgs {
@@ -53,7 +54,7 @@ export class Ci extends pulumi.ComponentResource {
             tier: "cicd",
             commonLabels: args.commonLabels,
             kind: "StatefulSet",
-            image: cfg.images.jenkins,
+            image: resolveImage(cfg, "jenkins"),
             ports: [{ name: "http", port: 8080, nodePort: infraNodePorts.jenkinsHttp }],
             extraServices: { jnlp: [{ name: "jnlp", port: 50000, nodePort: infraNodePorts.jenkinsAgent }] },
             serviceType: cfg.serviceType,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config";
+import { resolveImage } from "../config/images";
 import { Credentials, secretEnv } from "./credentials";
 import { PartArgs, Workload } from "./workload";
 
@@ -84,7 +85,7 @@ export class Database extends pulumi.ComponentResource {
             tier: "database",
             commonLabels: args.commonLabels,
             kind: "StatefulSet",
-            image: cfg.images.mysql,
+            image: resolveImage(cfg, "mysql"),
             ports: [{ name: "mysql", port: this.port }],
             serviceType: "ClusterIP",
             replicas: 1,
@@ -101,7 +102,7 @@ export class Database extends pulumi.ComponentResource {
             readinessProbe: { exec: { command: sqlProbe }, initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 2 },
             initContainers: [{
                 name: "init-mysql",
-                image: cfg.images.mysql,
+                image: resolveImage(cfg, "mysql"),
                 command: ["bash", "-c", initScript],
                 volumeMounts: [
                     { name: "mysql-conf", mountPath: "/mnt/conf.d" },

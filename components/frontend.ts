@@ -24,7 +24,7 @@ export class Frontend extends pulumi.ComponentResource {
         const { spec, config: cfg } = args;
         const workloadName = frontendName(spec.name);
         this.workload = new Workload(workloadName, {
-            ...applicationWorkload(args, workloadName, "frontend", `egovframe-msa-edu-frontend-${spec.name}`, spec.port, spec.nodePort),
+            ...applicationWorkload(args, workloadName, "frontend", spec.name, spec.port, spec.nodePort),
             env: wiredEnv({ name: workloadName }, args.wiring, args),
             ...httpProbes("/", spec.port),
             ingress: ingressFor(cfg, spec.ingressHost, spec.port),

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { infraNodePorts, infraPorts } from "../config/catalog";
+import { resolveImage } from "../config/images";
 import { ingressFor, PartArgs, Workload } from "./workload";
 
 /**
@@ -26,7 +27,7 @@ export class Logging extends pulumi.ComponentResource {
         this.elasticsearch = new Workload("elasticsearch", {
             ...base,
             name: "elasticsearch",
-            image: cfg.images.elasticsearch,
+            image: resolveImage(cfg, "elasticsearch"),
             ports: [{ name: "http", port: 9200 }, { name: "transport", port: 9300 }],
             serviceType: "ClusterIP",
             env: [
@@ -62,7 +63,7 @@ output {
         this.logstash = new Workload("logstash", {
             ...base,
             name: "logstash",
-            image: cfg.images.logstash,
+            image: resolveImage(cfg, "logstash"),
             ports: [{ name: "tcp-json", port: LOGSTASH_PORT }],
             serviceType: "ClusterIP",
             env: [args.timezoneEnv],
@@ -90,7 +91,7 @@ elasticsearch.hosts: ["${this.elasticsearchUrl}"]
         this.kibana = new Workload("kibana", {
             ...base,
             name: "kibana",
-            image: cfg.images.kibana,
+            image: resolveImage(cfg, "kibana"),
             ports: [{ name: "http", port: 5601, nodePort: infraNodePorts.kibana }],
             serviceType: cfg.serviceType,
             env: [args.timezoneEnv],

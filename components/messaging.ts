@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { infraNodePorts } from "../config/catalog";
+import { resolveImage } from "../config/images";
 import { Credentials, secretEnv } from "./credentials";
 import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
 
@@ -22,7 +23,7 @@ export class Messaging extends pulumi.ComponentResource {
             name: "rabbitmq",
             tier: "backend",
             commonLabels: args.commonLabels,
-            image: cfg.images.rabbitmq,
+            image: resolveImage(cfg, "rabbitmq"),
             ports: [
                 { name: "amqp", port: this.port, nodePort: infraNodePorts.rabbitmqAmqp },
                 { name: "management", port: this.managementPort, nodePort: infraNodePorts.rabbitmqManagement },

@@ -6,6 +6,7 @@ import { frontendName, serviceGraph } from "../config/graph";
 import { backendConfigMapData, CONFIG_SERVER, configServerSettingsYaml, WiredWorkload, WiringContext } from "../config/wiring";
 import { APP_HOME, BackendService } from "./backend-service";
 import { ConfigServerFiles } from "./config-server";
+import { resolveImage } from "../config/images";
 import { Ci } from "./ci";
 import { Credentials } from "./credentials";
 import { Database } from "./database";
@@ -84,7 +85,7 @@ export class Platform extends pulumi.ComponentResource {
         const storage = new Storage("storage", {
             namespace,
             storage: cfg.storage,
-            provisionerImage: cfg.images.nfsProvisioner,
+            provisionerImage: resolveImage(cfg, "nfsProvisioner"),
             commonLabels,
             claims,
         }, parent);

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { infraNodePorts, infraPorts } from "../config/catalog";
+import { resolveImage } from "../config/images";
 import { PlatformConfig } from "../config";
 import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
 
@@ -19,7 +20,7 @@ export class Tracing extends pulumi.ComponentResource {
             name: "zipkin",
             tier: "backend",
             commonLabels: args.commonLabels,
-            image: cfg.images.zipkin,
+            image: resolveImage(cfg, "zipkin"),
             ports: [{ name: "http", port: this.port, nodePort: infraNodePorts.zipkin }],
             serviceType: cfg.serviceType,
             replicas: 1,

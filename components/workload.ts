@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig, ResourceQuantities, ServiceType } from "../config";
+import { platformImageName, resolveImage } from "../config/images";
 
 type Input<T> = pulumi.Input<T>;
 export type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -224,14 +225,14 @@ export class Workload extends pulumi.ComponentResource {
 }
 
 /** What every workload built from the platform's own images shares: image, scaling, exposure, hardening. */
-export function applicationWorkload(part: PartArgs, name: string, tier: "backend" | "frontend", image: string, port: number, nodePort?: number) {
+export function applicationWorkload(part: PartArgs, name: string, tier: "backend" | "frontend", imageOf: string, port: number, nodePort?: number) {
     const cfg = part.config;
     return {
         namespace: part.namespace,
         name,
         tier,
         commonLabels: part.commonLabels,
-        image: `${cfg.image.registry}/${image}:${cfg.image.tag}`,
+        image: resolveImage(cfg, { platform: platformImageName(tier, imageOf) }),
         imagePullPolicy: cfg.image.pullPolicy,
         ports: [{ name: "http", port, nodePort }],
         serviceType: cfg.serviceType,

@@ -5,6 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { BackendServiceSpec, backendServices, defaultImages, frontends, ImageKey } from "./catalog";
 import { readServices } from "./services";
+import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
 
 export const PROJECT = "egov-platform";
 
@@ -35,8 +36,19 @@ export interface PlatformConfig {
         readonly waitForAddress: boolean;
         readonly tlsSecretName?: string;
     };
-    readonly image: { readonly registry: string; readonly tag: string; readonly pullPolicy: PullPolicy };
+    readonly image: {
+        readonly registry: string;
+        readonly tag: string;
+        readonly pullPolicy: PullPolicy;
+        /** Every image the stack runs must be pinned by digest. */
+        readonly requireDigests: boolean;
+    };
+    /** Source references of the third-party images; config/images.ts resolves what containers run. */
     readonly images: Readonly<Record<ImageKey, string>>;
+    /** Registry prefix every image is pulled through, e.g. harbor.agency.go.kr/egov. */
+    readonly imageMirror?: string;
+    /** Pinned digests by fully qualified source reference (images.lock.json, then the imageDigests key). */
+    readonly imageDigests: Readonly<Record<string, string>>;
     readonly serviceType: ServiceType;
     /** The backend catalog in force: the built-in services, then those the `services` key adds. */
     readonly services: readonly BackendServiceSpec[];
@@ -88,7 +100,7 @@ export interface PlatformConfig {
 export const CONFIG_KEYS = [
     "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
-    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "configServer",
+    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "configServer", "imageMirror", "imageDigests",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -115,7 +127,7 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const STORAGE_SIZE = /^[0-9]+(Ki|Mi|Gi|Ti|Pi|Ei)$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const IMAGE_REF = /^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*$/;
+const MIRROR = /^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+|[a-z0-9.-]+:[0-9]+)(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 const REGISTRY = /^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/;
 const MYSQL_IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
 const USERNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
@@ -159,7 +171,7 @@ export function isTimeZone(tz: string): boolean {
 /** Collects every problem, so one run reports all bad keys at once. */
 export class Reader {
     readonly problems: string[] = [];
-    private readonly source: ConfigSource;
+    readonly source: ConfigSource;
     constructor(source: ConfigSource) {
         this.source = (key) => {
             if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
@@ -425,11 +437,12 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         tlsSecretName: r.string("ingress.tlsSecretName", ing.tlsSecretName, undefined, DNS_SUBDOMAIN, "a Secret name"),
     };
 
-    const img = r.object("image", ["registry", "tag", "pullPolicy"]);
+    const img = r.object("image", ["registry", "tag", "pullPolicy", "requireDigests"]);
     const image = {
         registry: r.string("image.registry", img.registry, "egovframe", REGISTRY, "a registry/repository prefix such as egovframe or registry.example.go.kr/egov"),
         tag: r.string("image.tag", img.tag, "latest", IMAGE_TAG, "an image tag"),
         pullPolicy: r.oneOf("image.pullPolicy", img.pullPolicy, "IfNotPresent", pullPolicies),
+        requireDigests: r.bool("image.requireDigests", img.requireDigests, false),
     };
     if (isProd && image.tag === "latest") {
         r.problems.push(`${PROJECT}:image.tag: "latest" is not allowed when environment is prod; expected a fixed release tag`);
@@ -437,12 +450,55 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const imgOverrides = r.object("images", Object.keys(defaultImages));
     const images = { ...defaultImages } as Record<ImageKey, string>;
     for (const k of Object.keys(defaultImages) as ImageKey[]) {
-        images[k] = r.string(`images.${k}`, imgOverrides[k], defaultImages[k], IMAGE_REF, "an image reference");
+        const v = imgOverrides[k];
+        if (v === undefined || v === null || v === "") continue;
+        const parsed = typeof v === "string" ? parseImageRef(v) : "not a string";
+        if (typeof parsed === "string") r.reject(`images.${k}`, v, `an image reference such as mysql:5.7 (${parsed})`);
+        else images[k] = v as string;
+    }
+    const platformRef = parseImageRef(`${image.registry}/x:${image.tag}`);
+    if (typeof platformRef === "string") r.reject("image.registry", image.registry, `a registry/repository prefix (${platformRef})`);
+    const imageMirror = r.string("imageMirror", r.scalar("imageMirror"), undefined, MIRROR,
+        "a registry host with an optional path, e.g. harbor.agency.go.kr/egov (the host needs a dot, a port or to be localhost)");
+    // Digests: the checked-in lock file, then the stack's imageDigests key; keys are normalised source references.
+    const imageDigests: Record<string, string> = {};
+    const readDigests = (where: string, table: unknown) => {
+        const bad = (key: string, value: unknown, allowed: string) =>
+            r.problems.push(`${key}: ${JSON.stringify(value)} is not allowed; expected ${allowed}`);
+        if (table === null || typeof table !== "object" || Array.isArray(table)) {
+            bad(where, table, "an object of image reference -> sha256 digest");
+            return;
+        }
+        for (const [ref, digest] of Object.entries(table)) {
+            const parsed = parseImageRef(ref);
+            if (typeof parsed === "string" || parsed.digest) {
+                bad(`${where}[${JSON.stringify(ref)}]`, ref, "an image reference with a tag and no digest, e.g. mysql:5.7");
+            } else if (typeof digest !== "string" || !DIGEST.test(digest)) {
+                bad(`${where}[${JSON.stringify(ref)}]`, digest, "a digest sha256:<64 hex digits>");
+            } else {
+                imageDigests[lockKey(parsed)] = digest;
+            }
+        }
+    };
+    try {
+        readDigests("images.lock.json", readLockFile());
+    } catch (e) {
+        r.problems.push(`images.lock.json: ${(e as Error).message}; expected JSON of image reference -> sha256 digest`);
+    }
+    const digestsRaw = r.source("imageDigests");
+    if (digestsRaw !== undefined && digestsRaw !== "") {
+        let parsedDigests: unknown;
+        try {
+            parsedDigests = JSON.parse(digestsRaw);
+        } catch {
+            parsedDigests = digestsRaw;
+        }
+        readDigests(`${PROJECT}:imageDigests`, parsedDigests);
     }
 
     const serviceType = r.oneOf("serviceType", r.scalar("serviceType"), "ClusterIP", serviceTypes);
 
-    const added = readServices(r, r.list("services"), IMAGE_REF);
+    const added = readServices(r, r.list("services"), /^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*$/);
     const services = [...backendServices, ...added.specs];
     const scalableNames = [...services.map((s) => s.name), ...frontends.map((f) => `frontend-${f.name}`)];
     const replicasDefault = r.int("replicas", r.scalar("replicas"), 1, 1, 50);
@@ -562,6 +618,8 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         ingress,
         image,
         images,
+        imageMirror,
+        imageDigests,
         serviceType,
         services,
         replicas,
@@ -578,6 +636,20 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         configServer: readConfigServer(r),
         ci: enabled("ci", true),
     };
+    if (image.requireDigests) {
+        for (const id of imagesInUse(cfg)) {
+            let src;
+            try {
+                src = sourceImage(cfg, id);
+            } catch {
+                continue; // a malformed reference, already reported above
+            }
+            if (!src.digest) {
+                r.problems.push(`${PROJECT}:image.requireDigests: image ${formatImageRef(src)} has no digest; expected it pinned in ` +
+                    `images.lock.json or imageDigests (e.g. "${lockKey(src)}": "sha256:...")`);
+            }
+        }
+    }
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return cfg;
 }

@@ -39,18 +39,7 @@ parallel=${EGOV_PULUMI_PARALLEL:-64}
 bash scripts/toolchain.sh
 . scripts/env.sh
 
-if [[ -z ${PULUMI_BACKEND_URL:-} ]] && ! pulumi whoami >/dev/null 2>&1; then
-  mkdir -p "$EGOV_CACHE/state"
-  export PULUMI_BACKEND_URL="file://$EGOV_CACHE/state"
-fi
-if [[ -z ${PULUMI_CONFIG_PASSPHRASE:-} && -z ${PULUMI_CONFIG_PASSPHRASE_FILE:-} ]]; then
-  if [[ ! -s $EGOV_CACHE/passphrase ]]; then
-    (umask 077; head -c 32 /dev/urandom | base64 > "$EGOV_CACHE/passphrase")
-    log "generated a passphrase for the local secrets provider: $EGOV_CACHE/passphrase (keep it: it decrypts the state)"
-  fi
-  export PULUMI_CONFIG_PASSPHRASE_FILE="$EGOV_CACHE/passphrase"
-fi
-log "state backend: ${PULUMI_BACKEND_URL:-$(pulumi whoami --verbose 2>/dev/null | sed -n 's/^Backend URL: //p')}"
+use_state_backend
 
 pulumi stack select --create --secrets-provider passphrase "$stack" >/dev/null
 

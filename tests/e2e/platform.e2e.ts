@@ -7,12 +7,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineEvent, LocalWorkspace, OpType, Stack } from "@pulumi/pulumi/automation";
+import { detectDrift, DriftItem } from "../../scripts/lib/drift";
 import { deploy, Obj, stackConfig } from "../harness";
 import { liveClusterTests } from "./cluster.e2e";
 
 const ROOT = path.resolve(__dirname, "../..");
 const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json"];
 
 function kubectl(...args: string[]): string {
     return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "--request-timeout=20s", ...args], { encoding: "utf8", maxBuffer: 64 << 20, stdio: "pipe" });
@@ -238,6 +239,67 @@ describe("end to end on the local cluster", function () {
         const secret = kubectlJson("-n", "egov-dev", "get", "secret", "mysql-secret");
         assert.strictEqual(Buffer.from(secret.data.password, "base64").toString(), credentials.mysql.password);
     });
+
+    // Drift steps run on the deployed dev stack, before the destroy step (plain steps: a nested describe would run last).
+    {
+        const ns = "egov-dev";
+        const driftCli = () => {
+            try {
+                return { code: 0, out: execFileSync("ts-node", ["--transpile-only", path.join(ROOT, "scripts/drift.ts"), "--stack", "dev", "--dir", work],
+                    { encoding: "utf8", env: { ...process.env, ...envVars }, stdio: "pipe" }) };
+            } catch (e) {
+                const err = e as { status: number; stdout: string; stderr: string };
+                return { code: err.status, out: `${err.stdout}${err.stderr}` };
+            }
+        };
+        const describeDrift = (items: DriftItem[]) => items.map((i) => `${i.op} ${i.object ?? i.resource} [${i.paths.join(", ")}]`);
+
+        it("drift: a deployed stack has none, and a replica count changed for the autoscaler is not drift", async () => {
+            kubectl("-n", ns, "scale", "deployment", "board-service-deployment", "--replicas=3");
+            const items = await timed("drift check (clean)", () => detectDrift(dev));
+            assert.deepStrictEqual(describeDrift(items), []);
+            assert.strictEqual(kubectlJson("-n", ns, "get", "deployment", "board-service-deployment").spec.replicas, 3);
+        });
+
+        it("drift: an object edited by hand is reported by name; pulumi up --refresh puts it back; then there is none", async () => {
+            const cm = (kubectlJson("-n", ns, "get", "configmaps").items as Obj[]).find((c) => c.metadata.name.startsWith("common-configmap-"))!;
+            kubectl("-n", ns, "patch", "configmap", cm.metadata.name, "--type", "merge", "-p", JSON.stringify({ data: { TZ: "UTC" } }));
+            let lines = describeDrift(await detectDrift(dev));
+            // The ConfigMap is replaced on change, so every workload reading it shows too; the edited object leads.
+            assert.ok(lines.some((l) => l.startsWith(`replace ConfigMap ${ns}/${cm.metadata.name} [data.TZ]`)), lines.join("\n"));
+            const cli = driftCli();
+            assert.strictEqual(cli.code, 1, cli.out);
+            assert.match(cli.out, new RegExp(`ConfigMap ${ns}/${cm.metadata.name}`));
+
+            kubectl("-n", ns, "set", "env", "deployment/config-deployment", "SEARCH_LOCATION=file:/tmp/elsewhere");
+            lines = describeDrift(await detectDrift(dev));
+            assert.ok(lines.some((l) => l.includes(`${ns}/config-deployment`) && l.includes("SEARCH_LOCATION") && l.includes("kubectl-set")), lines.join("\n"));
+
+            // A field Pulumi applies, changed by another field manager, is an apply conflict: undo the hand edit of
+            // the Deployment; the ConfigMap (replaced on change) is put back by pulumi up --refresh.
+            kubectl("-n", ns, "set", "env", "deployment/config-deployment", "SEARCH_LOCATION=classpath:/config");
+            const res = await dev.up({ ...new Recorder().opts(), refresh: true });
+            assert.strictEqual(res.summary.result, "succeeded");
+            // ConfigMaps are replaced on change (new auto-name), so look the current one up again.
+            const current = (kubectlJson("-n", ns, "get", "configmaps").items as Obj[]).filter((c) => c.metadata.name.startsWith("common-configmap-"));
+            assert.deepStrictEqual(current.map((c) => c.data.TZ), ["Asia/Seoul"]);
+            const env = kubectlJson("-n", ns, "get", "deployment", "config-deployment").spec.template.spec.containers[0].env as Obj[];
+            assert.strictEqual(env.find((e) => e.name === "SEARCH_LOCATION")?.value, "classpath:/config");
+            assert.deepStrictEqual(describeDrift(await detectDrift(dev)), []);
+            const clean = driftCli();
+            assert.strictEqual(clean.code, 0, clean.out);
+            assert.match(clean.out, /no drift/);
+        });
+
+        it("npm run render output applies server-side as is (secrets redacted)", () => {
+            const dir = path.join(work, "rendered");
+            execFileSync(path.join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(ROOT, "scripts/render.ts"), "--stack", "dev", "--out", dir],
+                { encoding: "utf8", env: { ...process.env, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` }, stdio: "pipe" });
+            const out = kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=e2e-render", "--dry-run=server", "-R", "-f", dir);
+            assert.match(out, /deployment.apps\/config-deployment serverside-applied \(server dry run\)/);
+            assert.match(out, /secret\/mysql-secret serverside-applied \(server dry run\)/);
+        });
+    }
 
     it("destroy leaves no object of ours in the cluster", async () => {
         const rec = new Recorder();

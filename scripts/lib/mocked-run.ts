@@ -1,0 +1,142 @@
+// Runs the Pulumi program under the SDK's runtime mocks and records every resource it registers: the object
+// source of the unit tests and of `npm run images` / `npm run render` (no engine, no cluster).
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT } from "../../config";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects are checked structurally. */
+export type Obj = Record<string, any>;
+
+export interface Recorded {
+    readonly type: string;
+    readonly name: string;
+    readonly provider?: string;
+    /** Inputs as registered, secrets still wrapped. */
+    readonly raw: Obj;
+    /** The object as the cluster would see it: secrets unwrapped, auto-names filled in. */
+    readonly obj: Obj;
+}
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+export function isWrappedSecret(v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as Obj)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Replaces every secret-wrapped value by `replace(value)` (default: the value itself). */
+export function unwrapSecrets(v: unknown, replace: (secret: unknown) => unknown = (s) => unwrapSecrets(s, replace)): unknown {
+    if (isWrappedSecret(v)) return replace((v as Obj).value);
+    if (Array.isArray(v)) return v.map((x) => unwrapSecrets(x, replace));
+    if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x, replace)]));
+    return v;
+}
+
+/** Marker in every generated password, so tests (and the render redaction check) can look for leaks. */
+export const GENERATED = "GeneratedSecret";
+
+/** Suffix the mocks give auto-named objects: fixed, so rendered names are stable from run to run. */
+export const AUTONAME_SUFFIX = "a1b2c3d4";
+
+export class RecordingMocks implements pulumi.runtime.Mocks {
+    readonly resources: Recorded[] = [];
+    private readonly states = new Map<Recorded, Obj>();
+
+    /** The state (outputs) the mocks gave a resource, e.g. a generated password's result. */
+    outputsOf(r: Recorded): Obj {
+        return this.states.get(r) ?? {};
+    }
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Obj } {
+        const obj = unwrapSecrets(args.inputs) as Obj;
+        const state: Obj = { ...args.inputs };
+        if (args.type.startsWith("kubernetes:") && args.type !== "pulumi:providers:kubernetes") {
+            // The provider auto-names objects that have no metadata.name.
+            const meta = { ...(obj.metadata ?? {}) };
+            if (!meta.name) meta.name = `${args.name}-${AUTONAME_SUFFIX}`;
+            obj.metadata = meta;
+            state.metadata = { ...(state.metadata ?? {}), name: meta.name };
+        }
+        if (args.type === "random:index/randomPassword:RandomPassword") {
+            state.result = `${GENERATED}${args.name.replace(/[^A-Za-z0-9]/g, "")}${"x".repeat(8)}`;
+        }
+        const rec: Recorded = { type: args.type, name: args.name, provider: args.provider, raw: args.inputs, obj };
+        this.resources.push(rec);
+        this.states.set(rec, state);
+        return { id: `${args.name}-id`, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Obj {
+        return args.inputs;
+    }
+}
+
+export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply(resolve));
+}
+
+/** Waits until no new resource has been registered for a few event-loop turns. */
+export async function settle(mocks: RecordingMocks): Promise<void> {
+    let last = -1;
+    let quiet = 0;
+    while (quiet < 5) {
+        await new Promise((r) => setTimeout(r, 5));
+        if (mocks.resources.length === last) quiet++;
+        else { quiet = 0; last = mocks.resources.length; }
+    }
+}
+
+/** Sets the mocks and the config the way `pulumi up` would pass them to the program. */
+export function setRuntime(raw: Record<string, string>, stack: string): RecordingMocks {
+    const mocks = new RecordingMocks();
+    pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
+    const all: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw)) all[`${PROJECT}:${k}`] = v;
+    pulumi.runtime.setAllConfig(all);
+    return mocks;
+}
+
+export interface Deployed {
+    readonly mocks: RecordingMocks;
+    readonly exports: Obj;
+    readonly all: Recorded[];
+    /** Kubernetes objects (no providers), in registration order. */
+    readonly k8s: Recorded[];
+    of(kind: string): Obj[];
+    find(kind: string, name: string): Obj | undefined;
+}
+
+export const kindOf = (r: Recorded) => r.type.split(":")[2];
+
+/** Runs index.ts (the real program) with the given raw config (key without project prefix -> string) under mocks. */
+export async function deploy(raw: Record<string, string>, stack = "dev"): Promise<Deployed> {
+    const mocks = setRuntime(raw, stack);
+    const entry = require.resolve("../../index");
+    delete require.cache[entry];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require(entry) as Obj;
+    // Not named `exports`: that would shadow the CommonJS binding the compiled module reads its own exports from.
+    const stackOutputs: Obj = {};
+    for (const [k, v] of Object.entries(program)) {
+        stackOutputs[k] = await promiseOf(pulumi.output(v as unknown));
+    }
+    stackOutputs.__outputs = program;
+    await settle(mocks);
+    const k8s = mocks.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
+    return {
+        mocks,
+        exports: stackOutputs,
+        all: mocks.resources,
+        k8s,
+        of: (kind) => k8s.filter((r) => kindOf(r) === kind).map((r) => r.obj),
+        find: (kind, name) => k8s.find((r) => kindOf(r) === kind && r.obj.metadata?.name === name)?.obj,
+    };
+}
+
+/** Every container of a pod-bearing object (Pod, workload, Job, CronJob), init containers included. */
+export function containersOf(obj: Obj): Obj[] {
+    let spec: Obj | undefined = obj.spec;
+    if (spec?.jobTemplate) spec = spec.jobTemplate.spec;
+    if (spec?.template) spec = spec.template.spec;
+    if (!spec) return [];
+    return [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
+}

@@ -1,0 +1,25 @@
+// npm run render -- --stack NAME --out DIR: the exact objects the stack would apply, one YAML file per object
+// (DIR/<namespace>/<Kind>/<name>.yaml, cluster-scoped under DIR/_cluster/), secret values replaced by markers.
+// Runs the program under mocks: no cluster, no Pulumi backend needed.
+import * as path from "path";
+import { deploy } from "./lib/mocked-run";
+import { renderFiles, writeTree } from "./lib/render";
+import { parseArgs, readStackConfig } from "./lib/stack-config";
+
+const USAGE = "usage: npm run render -- --stack NAME --out DIR";
+
+async function main(): Promise<void> {
+    const opts = parseArgs(process.argv.slice(2), { stack: "value", out: "value" }, USAGE);
+    if (!opts.stack || !opts.out) throw new Error(USAGE);
+    const { raw, source } = readStackConfig(opts.stack);
+    const files = renderFiles(await deploy(raw, opts.stack), opts.stack);
+    // npm runs scripts from the package root; INIT_CWD is where the user typed the command.
+    const out = path.resolve(process.env.INIT_CWD ?? process.cwd(), opts.out);
+    writeTree(out, files, opts.stack);
+    process.stderr.write(`rendered ${files.size} objects of stack ${opts.stack} (config from ${source}) to ${out}\n`);
+}
+
+main().catch((e: Error) => {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+});
