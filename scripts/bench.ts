@@ -202,7 +202,13 @@ function kubectlApplyAndWait(label: string, kubeconfig: string, dir: string, inv
 
 type Times = Record<string, number[]>;
 const times: Times = {};
-const record = (step: string, secs: number) => { (times[step] ??= []).push(secs); log(`${step}: ${secs.toFixed(1)} s`); };
+const record = (step: string, secs: number) => {
+    (times[step] ??= []).push(secs);
+    log(`${step}: ${secs.toFixed(1)} s`);
+    // Keep what was measured if a later step fails or the run is interrupted.
+    fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+    fs.writeFileSync(opts.out, JSON.stringify({ partial: true, date: new Date().toISOString(), times }, null, 2));
+};
 
 function kubectlSequence(prefix: string, dir: string, full: boolean): void {
     const kubeconfig = freshCluster();
