@@ -251,7 +251,9 @@ cmd_up() {
     kwokctl start cluster >>"$LOGS/kwokctl.log" 2>&1 || true
   done
   nodes_manifest | kc apply -f - >/dev/null || die "could not create the kwok nodes"
-  kc apply -f "$EGOV_ROOT/cluster/resource-usage.yaml" >/dev/null || die "could not create the simulated resource usage"
+  # Created once: a restart keeps whatever usage was set since.
+  kc get clusterresourceusage egov-usage >/dev/null 2>&1 ||
+    kc create -f "$EGOV_ROOT/cluster/resource-usage.yaml" >/dev/null || die "could not create the simulated resource usage"
   wait_for "$NODES Ready untainted nodes" nodes_ready
   wait_for "the default ServiceAccount" default_sa
   wait_for "the metrics API (metrics-server)" metrics_ready

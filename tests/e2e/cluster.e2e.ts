@@ -40,7 +40,8 @@ function setSimulatedCpu(workload: string, cpu: string | undefined): void {
 }
 
 function podCpuMillicores(labelSelector: string): number[] {
-    return (kubectlJson("get", "--raw", `/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(labelSelector)}`).items as Obj[])
+    const list = JSON.parse(kubectl("get", "--raw", `/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(labelSelector)}`)) as Obj;
+    return (list.items as Obj[])
         .map((p) => (p.containers as Obj[]).reduce((n, c) => n + cpuMilli(c.usage.cpu as string), 0));
 }
 function cpuMilli(q: string): number {
@@ -156,9 +157,11 @@ export function liveClusterTests(ctx: () => LiveStack): void {
         // The rerun refreshes first: objects the failed up changed before the crash are read back, not assumed.
         const rerun = await dev.up({ color: "never", refresh: true });
         assert.strictEqual(rerun.summary.result, "succeeded");
-        const backends = kubectlJson("-n", NS, "get", "deployments", "-l", "tier=backend").items as Obj[];
-        assert.ok(backends.length >= 9, `${backends.length} backend Deployments`);
-        for (const d of backends) {
+        // The nine backend services (resources.backend): the autoscaled Deployments other than the frontends.
+        const names = (kubectlJson("-n", NS, "get", "hpa").items as Obj[]).map((h) => h.spec.scaleTargetRef.name as string)
+            .filter((n) => !n.startsWith("frontend"));
+        assert.strictEqual(names.length, 9, names.join(", "));
+        for (const d of names.map((n) => kubectlJson("-n", NS, "get", "deployment", n))) {
             assert.strictEqual(d.spec.template.spec.containers[0].resources.requests.cpu, "300m", `${d.metadata.name} was not updated`);
             assert.strictEqual(d.status.updatedReplicas, d.spec.replicas, `${d.metadata.name} has not rolled out`);
         }
