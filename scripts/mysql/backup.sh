@@ -19,7 +19,7 @@ for db in "${dbs[@]}"; do [[ $db =~ $DB_RE ]] || die "'$db' is not a database na
 [[ -d $BACKUP_DIR && -w $BACKUP_DIR ]] || die "backup directory $BACKUP_DIR does not exist or is not writable"
 
 connect
-for db in "${dbs[@]}"; do database_exists "$db" || die "database $db does not exist on $MYSQL_HOST (databases: $(sql "SHOW DATABASES" | tr '\n' ' '))"; done
+for db in "${dbs[@]}"; do database_exists "$db" || die "database $db does not exist on $MYSQL_HOST (databases: $(databases))"; done
 
 name=$(stamp)
 partial=$BACKUP_DIR/.partial-$name

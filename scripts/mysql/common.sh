@@ -31,12 +31,16 @@ connect() {
 # sql QUERY: runs QUERY, prints rows tab-separated without a header.
 sql() { mysql --defaults-extra-file="$CNF" --connect-timeout=10 --batch --skip-column-names -e "$1"; }
 
-database_exists() { [[ -n $(sql "SHOW DATABASES LIKE '$1'") ]]; }
+# Names are checked against DB_RE before they get here.
+database_exists() { [[ -n $(sql "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '$1'") ]]; }
+databases() { sql "SHOW DATABASES" | words; }
+# Lines to one space-separated line.
+words() { tr '\n' ' ' | sed 's/ *$//'; }
 
 # dump_to DB FILE: a consistent dump of one database, gzip-compressed, verified complete.
 dump_to() {
   local db=$1 file=$2
-  mysqldump --defaults-extra-file="$CNF" --connect-timeout=10 --single-transaction --quick --routines --triggers \
+  mysqldump --defaults-extra-file="$CNF" --single-transaction --quick --routines --triggers \
     --events --hex-blob --no-tablespaces --default-character-set=utf8mb4 "$db" | gzip -c >"$file" \
     || die "dumping $db failed (see above)"
   verify_dump "$file" || die "the dump of $db in $file is incomplete"
@@ -53,7 +57,7 @@ backups() {
   [[ -d $BACKUP_DIR ]] || return 0
   for d in "$BACKUP_DIR"/*/; do
     d=${d%/}
-    [[ $(basename "$d") =~ $STAMP_RE ]] && printf '%s\n' "$d"
+    if [[ $(basename "$d") =~ $STAMP_RE ]]; then printf '%s\n' "$d"; fi
   done | sort
 }
 

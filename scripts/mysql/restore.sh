@@ -14,7 +14,7 @@ set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 target="" dump="" from="" create=0
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -38,11 +38,11 @@ if [[ -z $dump ]]; then
 fi
 if [[ -d $dump ]]; then
   file=$dump/$from.sql.gz
-  [[ -f $file ]] || die "backup $dump has no dump of database $from (it has: $(cd "$dump" && ls -- *.sql.gz 2>/dev/null | sed 's/\.sql\.gz$//' | tr '\n' ' ')); nothing was changed"
+  [[ -f $file ]] || die "backup $dump has no dump of database $from (it has: $(cd "$dump" && ls -- *.sql.gz 2>/dev/null | sed 's/\.sql\.gz$//' | words)); nothing was changed"
 elif [[ -f $dump ]]; then
   file=$dump
 else
-  die "no dump at $dump (backups in $BACKUP_DIR: $(backups | xargs -r -n1 basename | tr '\n' ' ')); nothing was changed"
+  die "no dump at $dump (backups in $BACKUP_DIR: $(backups | xargs -r -n1 basename | words)); nothing was changed"
 fi
 verify_dump "$file" || die "dump $file is damaged or incomplete (no completion marker); nothing was changed"
 
@@ -62,11 +62,11 @@ elif [[ $create == 1 ]]; then
   saved=""
   sql "CREATE DATABASE \`$target\`" || die "could not create database $target"
 else
-  die "database $target does not exist on $MYSQL_HOST (databases: $(sql "SHOW DATABASES" | tr '\n' ' ')); nothing was changed. Pass --create to restore into a new database"
+  die "database $target does not exist on $MYSQL_HOST (databases: $(databases)); nothing was changed. Pass --create to restore into a new database"
 fi
 
 # 4. Load.
 if ! gzip -dc "$file" | mysql --defaults-extra-file="$CNF" --default-character-set=utf8mb4 "$target"; then
   die "loading $file into $target failed${saved:+; its previous contents are in $saved/$target.sql.gz (restore them with --dump $saved --database $target)}"
 fi
-log "restored $target from $file: $(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$target'") tables"
+log "restored $target from $file (tables and views: $(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$target'"))"
