@@ -41,8 +41,9 @@ ident='^[A-Za-z_][A-Za-z0-9_]{0,63}$'
 for v in "$database" "$from"; do [[ -z $v || $v =~ $ident ]] || die "'$v' is not a database name"; done
 [[ -z $dump || $dump =~ ^[0-9]{8}T[0-9]{6}(\.[0-9]+)?Z$ ]] || die "--dump takes a backup name as --list shows it, such as 20250301T023000.123Z, not '$dump'"
 
-cd "$EGOV_ROOT"
-. scripts/env.sh
+# The project directory whose Pulumi.<stack>.yaml names the cluster (the e2e tests use a copy).
+cd "${EGOV_PROJECT_DIR:-$EGOV_ROOT}"
+. "$EGOV_ROOT/scripts/env.sh"
 # The same state backend and passphrase as `npm run deploy`.
 if [[ -z ${PULUMI_BACKEND_URL:-} ]] && ! pulumi whoami >/dev/null 2>&1; then export PULUMI_BACKEND_URL="file://$EGOV_CACHE/state"; fi
 if [[ -z ${PULUMI_CONFIG_PASSPHRASE:-} && -z ${PULUMI_CONFIG_PASSPHRASE_FILE:-} && -s $EGOV_CACHE/passphrase ]]; then
