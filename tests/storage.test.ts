@@ -4,6 +4,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, loadConfig } from "../config";
+import { serviceGraph } from "../config/graph";
 import { BACKUP_SCRIPTS_DIR, backupScriptFiles } from "../components/backup";
 import { deploy, Deployed, GENERATED, Obj, sourceOf, stackConfig, withObject } from "./harness";
 import {
@@ -195,6 +196,17 @@ describe("prod as rendered", function () {
             const services = d.of("Service").map((s) => (s.metadata.name === "mysql-headless" ? { ...s, spec: { ...s.spec, clusterIP: undefined } } : s));
             assert.throws(() => assertHeadlessGoverning(tampered(d, "Service", services)), /mysql-headless is not headless/);
         });
+    });
+});
+
+describe("the backup job in the service graph", () => {
+    it("reaches MySQL only when backups are on", () => {
+        const on = serviceGraph(loadConfig(sourceOf(withObject(stackConfig("dev"), "backup", { enabled: true })), "dev"));
+        assert.ok(on.allows("mysql-backup", "mysql", 3306));
+        assert.deepStrictEqual(on.dependenciesOf("mysql-backup").map((e) => e.to), ["mysql"]);
+        assert.deepStrictEqual(on.clientsOf("mysql-backup"), [], "nothing connects to the backup job");
+        const off = serviceGraph(loadConfig(sourceOf(stackConfig("dev")), "dev"));
+        assert.ok(!off.nodes.has("mysql-backup"));
     });
 });
 
