@@ -75,7 +75,7 @@ manifest=$(node -e '
   const spec = cronJob.spec.jobTemplate.spec.template.spec;
   spec.containers[0].command = command;
   spec.restartPolicy = "Never";
-  // The backup pods' labels, so the same network policy lets it reach MySQL.
+  // The labels of the backup pods, so the same network policy lets it reach MySQL.
   const labels = { ...cronJob.spec.jobTemplate.spec.template.metadata.labels, "egov-platform/restore": "true" };
   console.log(JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: pod, labels }, spec }));
 ' "$cronjob" "$pod" "$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' "${command[@]}")")
