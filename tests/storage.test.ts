@@ -77,6 +77,7 @@ describe("volume roles in stack config", () => {
 });
 
 describe("prod as rendered", function () {
+    this.timeout(120_000);
     let d: Deployed;
     before(async () => { d = await deploy(stackConfig("prod"), "prod"); });
 
@@ -210,7 +211,9 @@ describe("the backup job in the service graph", () => {
     });
 });
 
-describe("dev as rendered", () => {
+describe("dev as rendered", function () {
+    // Two runs of the program each; a loaded machine needs more than mocha's default.
+    this.timeout(120_000);
     it("no backup unless switched on; then a CronJob and its claim on the data class", async () => {
         const off = await deploy(stackConfig("dev"));
         assert.strictEqual(off.of("CronJob").length, 0);
