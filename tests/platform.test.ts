@@ -33,6 +33,8 @@ const cases: Array<{ title: string; stack: "dev" | "prod"; raw: () => Record<str
 ];
 
 describe("the platform", function () {
+    // Several tests run the program two or three times; on a loaded machine that passes mocha's default.
+    this.timeout(120_000);
     for (const c of cases) {
         describe(`${c.title} stack`, () => {
             let d: Deployed;
