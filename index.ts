@@ -20,6 +20,7 @@ const platform = new Platform("egov", { config }, { providers: [cluster] });
 export const environment = config.environment;
 export const namespace = platform.outputs.namespace;
 export const storageClass = platform.outputs.storageClass;
+export const storageClasses = platform.outputs.storageClasses;
 export const urls = platform.outputs.urls;
 export const endpoints = platform.outputs.endpoints;
 export const secretNames = platform.outputs.secretNames;

@@ -10,14 +10,19 @@ import { ingressFor, PartArgs, Workload } from "./workload";
  */
 export const LOGSTASH_PORT = infraPorts.logstash;
 
-/** Elasticsearch, Logstash (TCP json_lines -> Elasticsearch) and Kibana behind an Ingress. */
+export interface LoggingArgs extends PartArgs {
+    /** Claim on the data class for Elasticsearch's indices. */
+    readonly elasticsearchClaimName: pulumi.Input<string>;
+}
+
+/** Elasticsearch (a StatefulSet on a data volume), Logstash (TCP json_lines -> Elasticsearch) and Kibana behind an Ingress. */
 export class Logging extends pulumi.ComponentResource {
     public readonly elasticsearch: Workload;
     public readonly logstash: Workload;
     public readonly kibana: Workload;
     public readonly elasticsearchUrl: pulumi.Output<string>;
 
-    constructor(name: string, args: PartArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: LoggingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Logging", name, {}, opts);
         const parent = { parent: this };
         const cfg = args.config;
@@ -27,6 +32,7 @@ export class Logging extends pulumi.ComponentResource {
         this.elasticsearch = new Workload("elasticsearch", {
             ...base,
             name: "elasticsearch",
+            kind: "StatefulSet",
             image: resolveImage(cfg, "elasticsearch"),
             ports: [{ name: "http", port: 9200 }, { name: "transport", port: 9300 }],
             serviceType: "ClusterIP",
@@ -37,6 +43,10 @@ export class Logging extends pulumi.ComponentResource {
             ],
             resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
             readinessProbe: { httpGet: { path: "/_cluster/health?local=true", port: 9200 }, initialDelaySeconds: 20, periodSeconds: 10 },
+            // The image runs as uid 1000; fsGroup makes the volume writable for it.
+            podSecurityContext: { fsGroup: 1000 },
+            volumeMounts: [{ name: "elasticsearch-data", mountPath: "/usr/share/elasticsearch/data" }],
+            volumes: [{ name: "elasticsearch-data", persistentVolumeClaim: { claimName: args.elasticsearchClaimName } }],
         }, parent);
         this.elasticsearchUrl = pulumi.interpolate`http://${this.elasticsearch.host}:9200`;
 

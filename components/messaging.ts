@@ -6,9 +6,15 @@ import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
 
 export interface MessagingArgs extends PartArgs {
     readonly credentials: Credentials;
+    /** Claim on the data class for /var/lib/rabbitmq (queues, node identity, Erlang cookie). */
+    readonly claimName: pulumi.Input<string>;
 }
 
-/** RabbitMQ with a generated user (never guest/guest) and its management UI behind an Ingress. */
+/**
+ * RabbitMQ with a generated user (never guest/guest) and its management UI behind an Ingress: a StatefulSet
+ * whose data survives restarts and reschedules. Its data directory is named after the node, so the node name
+ * is the pod's stable DNS name under the headless Service, not a host name that changes with the pod.
+ */
 export class Messaging extends pulumi.ComponentResource {
     public readonly workload: Workload;
     public readonly host: pulumi.Output<string>;
@@ -23,6 +29,7 @@ export class Messaging extends pulumi.ComponentResource {
             name: "rabbitmq",
             tier: "backend",
             commonLabels: args.commonLabels,
+            kind: "StatefulSet",
             image: resolveImage(cfg, "rabbitmq"),
             ports: [
                 { name: "amqp", port: this.port, nodePort: infraNodePorts.rabbitmqAmqp },
@@ -32,12 +39,21 @@ export class Messaging extends pulumi.ComponentResource {
             replicas: 1,
             env: [
                 args.timezoneEnv,
+                { name: "MY_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                { name: "MY_POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+                { name: "K8S_SERVICE_NAME", value: "rabbitmq-headless" },
+                { name: "RABBITMQ_USE_LONGNAME", value: "true" },
+                { name: "RABBITMQ_NODENAME", value: "rabbit@$(MY_POD_NAME).$(K8S_SERVICE_NAME).$(MY_POD_NAMESPACE)" },
                 secretEnv("RABBITMQ_DEFAULT_USER", args.credentials.rabbitmq, "username"),
                 secretEnv("RABBITMQ_DEFAULT_PASS", args.credentials.rabbitmq, "password"),
             ],
             resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
             startupProbe: httpProbes("/", this.managementPort).startupProbe,
             readinessProbe: httpProbes("/", this.managementPort).readinessProbe,
+            // The image runs as rabbitmq (uid/gid 999); fsGroup makes the volume writable for it.
+            podSecurityContext: { fsGroup: 999 },
+            volumeMounts: [{ name: "rabbitmq-data", mountPath: "/var/lib/rabbitmq" }],
+            volumes: [{ name: "rabbitmq-data", persistentVolumeClaim: { claimName: args.claimName } }],
             ingress: ingressFor(cfg, "rabbitmq", this.managementPort),
         }, { parent: this });
         this.host = this.workload.host;

@@ -7,6 +7,8 @@ import { backendConfigMapData, CONFIG_SERVER, configServerSettingsYaml, WiredWor
 import { APP_HOME, BackendService } from "./backend-service";
 import { ConfigServerFiles } from "./config-server";
 import { resolveImage } from "../config/images";
+import { platformVolumes } from "../config/volumes";
+import { Backup } from "./backup";
 import { Ci } from "./ci";
 import { Credentials } from "./credentials";
 import { Database } from "./database";
@@ -24,7 +26,10 @@ export interface PlatformArgs {
 /** The stack's output contract, read by other stacks through StackReference. */
 export interface PlatformOutputs {
     namespace: pulumi.Output<string>;
+    /** The shared role's class (kept for consumers that read one class). */
     storageClass: pulumi.Output<string>;
+    /** Class by volume role. */
+    storageClasses: Record<"shared" | "data", pulumi.Output<string>>;
     urls: Record<string, string>;
     endpoints: Record<string, pulumi.Output<string>>;
     secretNames: Record<"mysql" | "rabbitmq" | "eureka" | "token", pulumi.Output<string>>;
@@ -80,21 +85,26 @@ export class Platform extends pulumi.ComponentResource {
             discoveryUsername: cfg.discovery.username,
         }, parent);
 
-        const claims: Record<string, string> = { backend: cfg.storage.sizes.shared, mysql: cfg.storage.sizes.mysql };
-        if (cfg.ci.enabled) claims.jenkins = cfg.storage.sizes.jenkins;
+        // One claim per volume of config/volumes.ts, on its role's class (shared or data).
         const storage = new Storage("storage", {
             namespace,
             storage: cfg.storage,
             provisionerImage: resolveImage(cfg, "nfsProvisioner"),
             commonLabels,
-            claims,
+            volumes: platformVolumes(cfg),
         }, parent);
+        const claim = (volume: string) => storage.claims[volume].metadata.name;
 
-        const database = new Database("database", { ...part, credentials, claimName: storage.claims.mysql.metadata.name }, parent);
-        const messaging = new Messaging("messaging", { ...part, credentials }, parent);
+        const database = new Database("database", { ...part, credentials, claimName: claim("mysql") }, parent);
+        if (cfg.backup.enabled) {
+            new Backup("backup", {
+                ...part, credentials, claimName: claim("backup"), mysqlHost: database.workload.service.metadata.name, mysqlPort: database.port,
+            }, parent);
+        }
+        const messaging = new Messaging("messaging", { ...part, credentials, claimName: claim("rabbitmq") }, parent);
         const tracing = cfg.tracing.enabled ? new Tracing("tracing", part, parent) : undefined;
-        const logging = cfg.logging.enabled ? new Logging("logging", part, parent) : undefined;
-        if (cfg.ci.enabled) new Ci("ci", { ...part, claimName: storage.claims.jenkins.metadata.name }, parent);
+        const logging = cfg.logging.enabled ? new Logging("logging", { ...part, elasticsearchClaimName: claim("elasticsearch") }, parent) : undefined;
+        if (cfg.ci.enabled) new Ci("ci", { ...part, claimName: claim("jenkins") }, parent);
 
         const serverFiles = new ConfigServerFiles("config-server", {
             namespace,
@@ -120,7 +130,7 @@ export class Platform extends pulumi.ComponentResource {
                 credentials,
                 backendConfigMap: backendConfig.metadata.name,
                 commonConfigMap: commonConfig.metadata.name,
-                sharedClaimName: storage.claims.backend.metadata.name,
+                sharedClaimName: claim("backend"),
                 wiring,
                 ...(spec.name === CONFIG_SERVER ? { volumes: serverFiles.volumes, volumeMounts: serverFiles.volumeMounts } : {}),
             }, { ...parent, dependsOn });
@@ -155,7 +165,8 @@ export class Platform extends pulumi.ComponentResource {
 
         this.outputs = {
             namespace,
-            storageClass: storage.className,
+            storageClass: storage.classNames.shared,
+            storageClasses: storage.classNames,
             urls,
             endpoints,
             secretNames: {

@@ -1,20 +1,16 @@
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig } from "../config";
+import { PlatformConfig, StorageBackend } from "../config";
+import { accessModeFor, VolumeRole, volumeRoles, VolumeUse } from "../config/volumes";
 
 export interface StorageArgs {
     readonly namespace: pulumi.Input<string>;
     readonly storage: PlatformConfig["storage"];
     readonly provisionerImage: string;
     readonly commonLabels: Readonly<Record<string, string>>;
-    /** Claims to create: logical claim name -> size. */
-    readonly claims: Readonly<Record<string, string>>;
-}
-
-/** What a class's volumes can be mounted by: NFS is shared, block and host-path volumes are not. */
-export function accessModeFor(backend: PlatformConfig["storage"]["backend"]): "ReadWriteMany" | "ReadWriteOnce" {
-    return backend === "nfs" ? "ReadWriteMany" : "ReadWriteOnce";
+    /** Claims to create, one per volume (config/volumes.ts). */
+    readonly volumes: readonly VolumeUse[];
 }
 
 const provisioners = {
@@ -24,13 +20,15 @@ const provisioners = {
 } as const;
 
 /**
- * The StorageClass of the selected backend (nfs | cinder | hostpath), the NFS provisioner when it is nfs,
- * and the platform's volume claims on that class.
+ * One StorageClass per backend the volume roles use (shared and data may differ: NFS and Cinder in prod),
+ * the NFS provisioner when one is nfs, and one claim per volume on its role's class.
  */
 export class Storage extends pulumi.ComponentResource {
-    public readonly storageClass: k8s.storage.v1.StorageClass;
+    /** Classes by backend. */
+    public readonly storageClasses: Partial<Record<StorageBackend, k8s.storage.v1.StorageClass>> = {};
     public readonly claims: Record<string, k8s.core.v1.PersistentVolumeClaim> = {};
-    public readonly className: pulumi.Output<string>;
+    /** Class name by role. */
+    public readonly classNames: Record<VolumeRole, pulumi.Output<string>>;
 
     constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Storage", name, {}, opts);
@@ -40,69 +38,72 @@ export class Storage extends pulumi.ComponentResource {
         const reclaimPolicy = st.protect ? "Retain" : "Delete";
         const ns = pulumi.output(args.namespace);
 
-        let provisioner: pulumi.Input<string>;
-        if (st.backend === "nfs") {
-            provisioner = this.nfsProvisioner(args, labels).provisionerName;
-        } else {
-            provisioner = provisioners[st.backend];
+        const backends = [...new Set(volumeRoles.map((r) => st[r].backend))];
+        for (const backend of backends) {
+            const provisioner = backend === "nfs" ? this.nfsProvisioner(args, labels).provisionerName : provisioners[backend];
+            const parameters: Record<string, string> = {};
+            if (backend === "nfs") parameters.archiveOnDelete = st.protect ? "true" : "false";
+            if (backend === "cinder") {
+                if (st.cinder.type) parameters.type = st.cinder.type;
+                if (st.cinder.availabilityZone) parameters.availability = st.cinder.availabilityZone;
+            }
+            // Named <namespace>-<backend>-<hash of its immutable fields>: changing the provisioner or a parameter makes
+            // a new class, and with it new claims, instead of an update the API server refuses (even in preview).
+            // Block volumes are zonal: bind where the pod is scheduled, or a pod can land in another zone than its volume.
+            const volumeBindingMode = backend === "cinder" ? "WaitForFirstConsumer" : "Immediate";
+            const immutable = { backend, parameters, reclaimPolicy, volumeBindingMode };
+            const hash = createHash("sha256").update(JSON.stringify(immutable)).digest("hex").slice(0, 6);
+            // The first class keeps its old resource name, so a stack that had one class keeps its state.
+            this.storageClasses[backend] = new k8s.storage.v1.StorageClass(backend === backends[0] ? "class" : `class-${backend}`, {
+                metadata: { name: pulumi.interpolate`${ns}-${backend}-${hash}`, labels: { ...labels, app: backend } },
+                provisioner,
+                parameters,
+                reclaimPolicy,
+                allowVolumeExpansion: backend === "cinder",
+                volumeBindingMode,
+            }, parent);
         }
+        const classOf = (role: VolumeRole) => this.storageClasses[st[role].backend]!.metadata.name;
+        this.classNames = { shared: classOf("shared"), data: classOf("data") };
 
-        const parameters: Record<string, string> = {};
-        if (st.backend === "nfs") parameters.archiveOnDelete = st.protect ? "true" : "false";
-        if (st.backend === "cinder") {
-            if (st.cinder.type) parameters.type = st.cinder.type;
-            if (st.cinder.availabilityZone) parameters.availability = st.cinder.availabilityZone;
-        }
-        // Named <namespace>-<backend>-<hash of its immutable fields>: changing the provisioner or a parameter makes
-        // a new class, and with it new claims, instead of an update the API server refuses (even in preview).
-        const immutable = { backend: st.backend, parameters, reclaimPolicy };
-        const hash = createHash("sha256").update(JSON.stringify(immutable)).digest("hex").slice(0, 6);
-        this.storageClass = new k8s.storage.v1.StorageClass("class", {
-            metadata: { name: pulumi.interpolate`${ns}-${st.backend}-${hash}`, labels: { ...labels, app: st.backend } },
-            provisioner,
-            parameters,
-            reclaimPolicy,
-            allowVolumeExpansion: st.backend === "cinder",
-            volumeBindingMode: "Immediate",
-        }, parent);
-        this.className = this.storageClass.metadata.name;
-
-        const accessMode = accessModeFor(st.backend);
-        for (const [claim, size] of Object.entries(args.claims)) {
+        for (const v of args.volumes) {
+            const backend = st[v.role].backend;
+            const className = classOf(v.role);
+            const accessMode = accessModeFor(backend, v.role);
             // Static NFS volumes, pre-bound to their claim, need no running provisioner (as in the reference).
             // Claim names carry the class: moving to another class is a new claim, never an in-place edit.
-            const claimName = pulumi.interpolate`${claim}-pvc-${this.className}`;
+            const claimName = pulumi.interpolate`${v.name}-pvc-${className}`;
             let volumeName: pulumi.Output<string> | undefined;
-            if (st.backend === "nfs" && st.nfs.staticVolumes) {
-                const pv = new k8s.core.v1.PersistentVolume(`${claim}-pv`, {
-                    metadata: { name: pulumi.interpolate`${claim}-pv-${this.className}`, labels: { ...labels, app: claim } },
+            if (backend === "nfs" && st.nfs.staticVolumes) {
+                const pv = new k8s.core.v1.PersistentVolume(`${v.name}-pv`, {
+                    metadata: { name: pulumi.interpolate`${v.name}-pv-${className}`, labels: { ...labels, app: v.name } },
                     spec: {
-                        capacity: { storage: size },
+                        capacity: { storage: v.size },
                         accessModes: [accessMode],
-                        storageClassName: this.className,
+                        storageClassName: className,
                         persistentVolumeReclaimPolicy: "Retain",
                         claimRef: { namespace: ns, name: claimName },
-                        nfs: { server: st.nfs.server, path: pulumi.interpolate`${st.nfs.path}/${ns}/${claim}` },
+                        nfs: { server: st.nfs.server, path: pulumi.interpolate`${st.nfs.path}/${ns}/${v.name}` },
                     },
                 }, { ...parent, protect: st.protect });
                 volumeName = pv.metadata.name;
             }
-            this.claims[claim] = new k8s.core.v1.PersistentVolumeClaim(`${claim}-pvc`, {
+            this.claims[v.name] = new k8s.core.v1.PersistentVolumeClaim(`${v.name}-pvc`, {
                 metadata: {
                     name: claimName,
                     namespace: args.namespace,
-                    labels: { ...labels, app: claim },
+                    labels: { ...labels, app: v.name, "egov-platform/volume-role": v.role },
                 },
                 spec: {
                     accessModes: [accessMode],
-                    storageClassName: this.className,
+                    storageClassName: className,
                     volumeName,
-                    resources: { requests: { storage: size } },
+                    resources: { requests: { storage: v.size } },
                 },
             }, { ...parent, protect: st.protect });
         }
 
-        this.registerOutputs({ className: this.className });
+        this.registerOutputs({ classNames: this.classNames });
     }
 
     /** The NFS subdir provisioner with least-privilege RBAC (no PodSecurityPolicy rule: that API is gone). */

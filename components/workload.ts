@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig, ResourceQuantities, ServiceType } from "../config";
 import { platformImageName, resolveImage } from "../config/images";
+import { isAutoscaled } from "../config/volumes";
 
 type Input<T> = pulumi.Input<T>;
 export type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -92,6 +93,9 @@ export class Workload extends pulumi.ComponentResource {
     public readonly extraServices: k8s.core.v1.Service[] = [];
     public readonly ingress?: k8s.networking.v1.Ingress;
     public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+    /** The governing Service of a StatefulSet: stable per-pod DNS names `<pod>.<name>-headless`. */
+    public readonly headlessService?: k8s.core.v1.Service;
+    public readonly disruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
     /** Host name of the Service inside the cluster. */
     public readonly host: pulumi.Output<string>;
     /** What a client that needs this workload ready first depends on: its pods ready and its Services there. */
@@ -105,7 +109,10 @@ export class Workload extends pulumi.ComponentResource {
         const labels = { ...args.commonLabels, ...selector, "app.kubernetes.io/name": args.name };
         const metadata = (suffix: string) => ({ name: `${args.name}${suffix}`, namespace: args.namespace, labels });
 
+        // More than one pod possible: spread them and let a drain take one at a time.
+        const maxPods = args.autoscaling ? Math.max(args.autoscaling.maxReplicas, args.replicas) : args.replicas;
         const podSpec: k8s.types.input.core.v1.PodSpec = {
+            topologySpreadConstraints: maxPods > 1 ? spreadConstraints(selector) : undefined,
             serviceAccountName: args.serviceAccountName,
             securityContext: args.podSecurityContext,
             initContainers: args.initContainers,
@@ -133,9 +140,11 @@ export class Workload extends pulumi.ComponentResource {
         const workloadOpts = { ...parent, customTimeouts: timeout ? { create: timeout, update: timeout } : undefined };
 
         if (kind === "StatefulSet") {
+            // Clients keep using the `<name>` Service; the StatefulSet is governed by a headless one.
+            const headlessName = `${args.name}-headless`;
             this.workload = new k8s.apps.v1.StatefulSet(args.name, {
                 metadata: metadata("-statefulset"),
-                spec: { serviceName: args.name, replicas, selector: { matchLabels: selector }, template },
+                spec: { serviceName: headlessName, replicas, selector: { matchLabels: selector }, template },
             }, workloadOpts);
         } else {
             this.workload = new k8s.apps.v1.Deployment(args.name, {
@@ -171,6 +180,19 @@ export class Workload extends pulumi.ComponentResource {
                 },
             }, parent);
         this.service = makeService(args.name, args.ports);
+        if (kind === "StatefulSet") {
+            this.headlessService = new k8s.core.v1.Service(`${args.name}-headless`, {
+                metadata: { name: `${args.name}-headless`, namespace: args.namespace, labels, annotations: serviceAnnotations },
+                spec: {
+                    type: "ClusterIP",
+                    clusterIP: "None",
+                    // Pods resolve their own name before they are ready (RabbitMQ does so at boot).
+                    publishNotReadyAddresses: true,
+                    selector,
+                    ports: args.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })),
+                },
+            }, parent);
+        }
         for (const [suffix, ports] of Object.entries(args.extraServices ?? {})) {
             this.extraServices.push(makeService(`${args.name}-${suffix}`, ports));
         }
@@ -192,6 +214,15 @@ export class Workload extends pulumi.ComponentResource {
                         },
                     }],
                 },
+            }, parent);
+        }
+
+        if (maxPods > 1) {
+            // maxUnavailable (not minAvailable): at one replica the budget still allows one eviction, so a drain
+            // never blocks; at more it keeps all but one running. Unready pods never hold a drain up either.
+            this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(args.name, {
+                metadata: metadata("-pdb"),
+                spec: { maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow", selector: { matchLabels: selector } },
             }, parent);
         }
 
@@ -224,6 +255,21 @@ export class Workload extends pulumi.ComponentResource {
     }
 }
 
+/**
+ * Pods of one workload across nodes (hard: a node loss takes at most its share; cordoned and tainted nodes do
+ * not count, so a drain can always place the evicted pods) and across zones (soft: nodes without zone labels
+ * still schedule).
+ */
+export function spreadConstraints(selector: Record<string, string>): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+    return [
+        {
+            topologyKey: "kubernetes.io/hostname", maxSkew: 1, whenUnsatisfiable: "DoNotSchedule", nodeTaintsPolicy: "Honor",
+            labelSelector: { matchLabels: selector },
+        },
+        { topologyKey: "topology.kubernetes.io/zone", maxSkew: 1, whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+    ];
+}
+
 /** What every workload built from the platform's own images shares: image, scaling, exposure, hardening. */
 export function applicationWorkload(part: PartArgs, name: string, tier: "backend" | "frontend", imageOf: string, port: number, nodePort?: number) {
     const cfg = part.config;
@@ -237,7 +283,7 @@ export function applicationWorkload(part: PartArgs, name: string, tier: "backend
         ports: [{ name: "http", port, nodePort }],
         serviceType: cfg.serviceType,
         replicas: cfg.replicas[name],
-        autoscaling: cfg.autoscaling.enabled ? cfg.autoscaling : undefined,
+        autoscaling: isAutoscaled(cfg, name) ? cfg.autoscaling : undefined,
         resources: cfg.resources[tier],
         securityContext: restrictedContainer,
         readinessTimeoutSeconds: cfg.readinessTimeout,

@@ -3,6 +3,7 @@
 // all read it; nothing else decides who talks to whom.
 import type { PlatformConfig } from ".";
 import { BackendServiceSpec, frontends, infraPorts } from "./catalog";
+import { BACKUP_JOB } from "./volumes";
 
 export type NodeKind = "backend" | "frontend" | "infra";
 
@@ -77,6 +78,11 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         node({ name: "kibana", kind: "infra", ports: { http: infraPorts.kibana }, publicPorts: [infraPorts.kibana], callsKubernetesApi: false });
         edge("logstash", "elasticsearch", infraPorts.elasticsearch, "ships the services' log events", true);
         edge("kibana", "elasticsearch", infraPorts.elasticsearch, "queries the log index", true);
+    }
+    if (cfg.backup.enabled) {
+        // The backup CronJob's pods (and the restore pod made from its template): clients only.
+        node({ name: BACKUP_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
+        edge(BACKUP_JOB, "mysql", infraPorts.mysql, "dumps the application databases (and restores them)");
     }
     if (cfg.ci.enabled) {
         node({

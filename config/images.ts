@@ -11,6 +11,7 @@ import * as path from "path";
 import type { PlatformConfig } from ".";
 import { defaultImages, ImageKey } from "./catalog";
 import { serviceGraph } from "./graph";
+import { BACKUP_JOB } from "./volumes";
 
 /** A third-party image by catalog key, a platform image by repository name, or a full reference (a service added by stack config). */
 export type ImageId = ImageKey | { readonly platform: string } | { readonly ref: string };
@@ -127,9 +128,10 @@ export function imagesInUse(cfg: PlatformConfig): ImageId[] {
         }
         else if (node.kind === "frontend") ids.push({ platform: platformImageName("frontend", node.name.replace(/^frontend-/, "")) });
         else if ((thirdPartyKeys as string[]).includes(node.name)) ids.push(node.name as ImageKey);
+        else if (node.name === BACKUP_JOB) ids.push("mysql"); // the dump runs the server's own client
         else throw new Error(`images: workload ${node.name} has no image in the catalog`);
     }
-    if (cfg.storage.backend === "nfs") ids.push("nfsProvisioner");
+    if (cfg.storage.shared.backend === "nfs" || cfg.storage.data.backend === "nfs") ids.push("nfsProvisioner");
     return ids;
 }
 

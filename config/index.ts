@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackendServiceSpec, backendServices, defaultImages, frontends, ImageKey } from "./catalog";
 import { readServices } from "./services";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
+import { singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 
 export const PROJECT = "egov-platform";
 
@@ -64,10 +65,12 @@ export interface PlatformConfig {
     readonly resources: { readonly backend: ResourceQuantities; readonly frontend: ResourceQuantities };
     readonly timezone: string;
     readonly storage: {
-        readonly backend: StorageBackend;
+        /** Backend per volume role; `setBy` is the config key that chose it (for messages). */
+        readonly shared: { readonly backend: StorageBackend; readonly setBy: string };
+        readonly data: { readonly backend: StorageBackend; readonly setBy: string };
         /** Protect data volumes from deletion and keep released volumes (Retain). */
         readonly protect: boolean;
-        readonly sizes: { readonly shared: string; readonly mysql: string; readonly jenkins: string };
+        readonly sizes: Readonly<Record<VolumeSize, string>>;
         readonly nfs: { readonly server: string; readonly path: string; readonly staticVolumes: boolean };
         readonly cinder: { readonly type?: string; readonly availabilityZone?: string };
     };
@@ -81,6 +84,8 @@ export interface PlatformConfig {
     };
     readonly messaging: { readonly username: string };
     readonly discovery: { readonly username: string };
+    /** MySQL dumps by a CronJob to a volume on the data class, keeping the last `retention`. */
+    readonly backup: { readonly enabled: boolean; readonly schedule: string; readonly retention: number };
     readonly logging: { readonly enabled: boolean };
     readonly tracing: {
         readonly enabled: boolean;
@@ -100,7 +105,7 @@ export interface PlatformConfig {
 export const CONFIG_KEYS = [
     "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
-    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "configServer", "imageMirror", "imageDigests",
+    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "configServer", "imageMirror", "imageDigests", "backup",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -111,6 +116,9 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 export type ConfigServerSource =
     | { readonly source: "directory"; readonly files: Readonly<Record<string, string>> }
     | { readonly source: "git"; readonly uri: string; readonly label: string; readonly searchPaths?: string };
+
+export const volumeSizes = ["shared", "mysql", "jenkins", "elasticsearch", "rabbitmq", "backup"] as const;
+export type VolumeSize = (typeof volumeSizes)[number];
 
 /** Raw config by key, as Pulumi gives it: a string, or undefined when unset. */
 export type ConfigSource = (key: string) => string | undefined;
@@ -131,6 +139,7 @@ const MIRROR = /^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+|[a-z0-9.-]+:[0-9]+)(:[0-9]
 const REGISTRY = /^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/;
 const MYSQL_IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
 const USERNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
+const CRON = /^(@(hourly|daily|weekly|monthly|yearly)|[0-9*/,-]+( [0-9*/,-]+){4})$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
@@ -509,7 +518,14 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
             r.problems.push(`${PROJECT}:serviceReplicas.${name}: ${JSON.stringify(perService[name])} is not allowed; ` +
                 "expected the replica count in one place: the service's entry in services already sets replicas");
         }
-        replicas[name] = r.int(`serviceReplicas.${name}`, perService[name], added.replicas[name] ?? replicasDefault, 1, 50);
+        // The Eureka server is one registry: `replicas` does not apply to it, and more than one is refused.
+        const single = singleInstance(name);
+        replicas[name] = r.int(`serviceReplicas.${name}`, perService[name], single ? 1 : (added.replicas[name] ?? replicasDefault), 1, 50);
+        if (single && replicas[name] !== 1) {
+            r.reject(`serviceReplicas.${name}`, replicas[name], `1: ${name} is the Eureka server and runs one replica, never ` +
+                "autoscaled, because more replicas without peer replication are separate registries in which services find only some of each other");
+            replicas[name] = 1;
+        }
     }
 
     const readinessTimeout = r.int("readinessTimeout", r.scalar("readinessTimeout"), 600, 10, 7200);
@@ -541,8 +557,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         r.reject("timezone", timezone, `an IANA time zone such as Asia/Seoul or UTC (closest: ${closest(timezone, Intl.supportedValuesOf("timeZone"))})`);
     }
 
-    const st = r.object("storage", ["backend", "protect", "sizes", "nfs", "cinder"]);
-    const backend = r.oneOf("storage.backend", st.backend, isProd ? "cinder" : "nfs", storageBackends);
+    const st = r.object("storage", ["backend", "shared", "data", "protect", "sizes", "nfs", "cinder"]);
+    // One line (`backend`) for single-backend clusters; per role otherwise. prod: NFS shares, Cinder holds data.
+    const oneLine = st.backend === undefined || st.backend === null || st.backend === ""
+        ? undefined : r.oneOf("storage.backend", st.backend, "nfs", storageBackends);
     const sub = (key: string, v: Json | undefined, fields: readonly string[]): Record<string, Json> => {
         if (v === undefined || v === null) return {};
         if (typeof v !== "object" || Array.isArray(v)) {
@@ -554,14 +572,22 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         }
         return v;
     };
-    const sizes = sub("storage.sizes", st.sizes, ["shared", "mysql", "jenkins"]);
+    const role = (name: VolumeRole, def: StorageBackend) => {
+        const o = sub(`storage.${name}`, st[name], ["backend"]);
+        if (o.backend !== undefined && o.backend !== null && o.backend !== "") {
+            return { backend: r.oneOf(`storage.${name}.backend`, o.backend, def, storageBackends), setBy: `storage.${name}.backend` };
+        }
+        return oneLine ? { backend: oneLine, setBy: "storage.backend" } : { backend: def, setBy: `storage.${name}.backend` };
+    };
+    const sizes = sub("storage.sizes", st.sizes, volumeSizes);
     const nfs = sub("storage.nfs", st.nfs, ["server", "path", "staticVolumes"]);
     const cinder = sub("storage.cinder", st.cinder, ["type", "availabilityZone"]);
     const size = (k: string) => r.string(`storage.sizes.${k}`, sizes[k], "5Gi", STORAGE_SIZE, "a size such as 5Gi");
     const storage = {
-        backend,
+        shared: role("shared", "nfs"),
+        data: role("data", isProd ? "cinder" : "nfs"),
         protect: r.bool("storage.protect", st.protect, isProd),
-        sizes: { shared: size("shared"), mysql: size("mysql"), jenkins: size("jenkins") },
+        sizes: Object.fromEntries(volumeSizes.map((k) => [k, size(k)])) as Record<VolumeSize, string>,
         nfs: {
             server: r.string("storage.nfs.server", nfs.server, "", new RegExp(`${IPV4.source}|${DNS_SUBDOMAIN.source}`),
                 "an NFS server address (IPv4 or DNS name)"),
@@ -574,8 +600,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
                 "an availability zone"),
         },
     };
-    if (backend === "nfs" && storage.nfs.server === "") {
-        r.problems.push(`${PROJECT}:storage.nfs.server: not set; expected the NFS server address when storage.backend is nfs`);
+    const nfsRoles = volumeRoles.filter((v) => storage[v].backend === "nfs");
+    if (nfsRoles.length > 0 && storage.nfs.server === "") {
+        r.problems.push(`${PROJECT}:storage.nfs.server: not set; expected the NFS server address when ` +
+            `${nfsRoles.map((v) => storage[v].setBy).filter((k, i, a) => a.indexOf(k) === i).join(" and ")} is nfs`);
     }
     if (isProd && !storage.protect) {
         r.problems.push(`${PROJECT}:storage.protect: false is not allowed when environment is prod; data volumes stay protected`);
@@ -607,6 +635,13 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const discovery = {
         username: r.string("discovery.username", r.object("discovery", ["username"]).username, "eureka", USERNAME, "a user name"),
     };
+    const bk = r.object("backup", ["enabled", "schedule", "retention"]);
+    const backup = {
+        enabled: r.bool("backup.enabled", bk.enabled, isProd),
+        schedule: r.string("backup.schedule", bk.schedule, "30 2 * * *", CRON,
+            "a cron schedule of five fields (minute hour day month weekday), e.g. \"30 2 * * *\", or @daily"),
+        retention: r.int("backup.retention", bk.retention, 7, 1, 365),
+    };
     const enabled = (key: string, def: boolean) => ({ enabled: r.bool(`${key}.enabled`, r.object(key, ["enabled"]).enabled, def) });
 
     const cfg: PlatformConfig = {
@@ -631,6 +666,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         database,
         messaging,
         discovery,
+        backup,
         logging: enabled("logging", true),
         tracing: readTracing(r),
         configServer: readConfigServer(r),
@@ -650,6 +686,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
             }
         }
     }
+    r.problems.push(...singleWriterProblems(cfg, PROJECT));
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return cfg;
 }

@@ -67,14 +67,16 @@ describe("stack config", () => {
         assert.deepStrictEqual(problemsOf(prod(), "prod"), []);
     });
 
-    it("dev: nfs, one replica; prod: cinder, more replicas, protected volumes", () => {
+    it("dev: nfs for both volume roles, one replica; prod: nfs shared, cinder data, more replicas, protected volumes", () => {
         const d = loadConfig(sourceOf(dev()), "dev");
-        assert.strictEqual(d.storage.backend, "nfs");
+        assert.deepStrictEqual([d.storage.shared.backend, d.storage.data.backend], ["nfs", "nfs"]);
         assert.ok(scalableNames.every((n) => d.replicas[n] === 1));
         assert.strictEqual(d.storage.protect, false);
         const p = loadConfig(sourceOf(prod()), "prod");
-        assert.strictEqual(p.storage.backend, "cinder");
-        assert.ok(scalableNames.every((n) => p.replicas[n] >= 2));
+        assert.deepStrictEqual([p.storage.shared.backend, p.storage.data.backend], ["nfs", "cinder"]);
+        assert.strictEqual(p.backup.enabled, true);
+        assert.ok(scalableNames.every((n) => p.replicas[n] >= 2 || n === "discovery"));
+        assert.strictEqual(p.replicas.discovery, 1, "one Eureka registry: `replicas` does not scale it");
         assert.strictEqual(p.replicas.apigateway, 3);
         assert.strictEqual(p.storage.protect, true);
         assert.strictEqual(p.cluster.context, undefined, "unit tests replace prod's context with a dummy kubeconfig");
@@ -85,7 +87,8 @@ describe("stack config", () => {
         assert.strictEqual(c.environment, "dev");
         assert.strictEqual(c.namespace, "egov");
         assert.strictEqual(c.serviceType, "ClusterIP");
-        assert.strictEqual(c.storage.backend, "nfs");
+        assert.deepStrictEqual([c.storage.shared.backend, c.storage.data.backend], ["nfs", "nfs"]);
+        assert.strictEqual(c.backup.enabled, false);
         assert.deepStrictEqual(c.database.databases, ["msaportal", "reservation"]);
         assert.ok(c.logging.enabled && c.tracing.enabled && c.ci.enabled);
     });
@@ -137,7 +140,7 @@ describe("the program", () => {
         const d = await deploy(dev());
         const out = d.exports;
         assert.deepStrictEqual(Object.keys(out).filter((k) => k !== "__outputs").sort(),
-            ["credentials", "endpoints", "environment", "namespace", "secretNames", "storageClass", "urls"]);
+            ["credentials", "endpoints", "environment", "namespace", "secretNames", "storageClass", "storageClasses", "urls"]);
         assert.match(out.storageClass, /^egov-dev-nfs-[0-9a-f]{6}$/);
         assert.deepStrictEqual(out.secretNames, { mysql: "mysql-secret", rabbitmq: "rabbitmq-secret", eureka: "eureka-secret", token: "token-secret" });
         assert.strictEqual(out.endpoints.mysql, "mysql.egov-dev.svc.cluster.local:3306");

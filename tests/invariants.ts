@@ -1,5 +1,6 @@
 // Checks that hold for every configuration: what the API server and the pods need to find each other.
 import * as assert from "assert";
+import { backendServices } from "../config/catalog";
 import { Deployed, Obj } from "./harness";
 
 const WORKLOAD_KINDS = ["Deployment", "StatefulSet"];
@@ -9,8 +10,32 @@ export function workloads(d: Deployed): Obj[] {
 }
 
 function containers(w: Obj): Obj[] {
-    const spec = w.spec.template.spec;
+    const spec = templateOf(w).spec;
     return [...(spec.initContainers ?? []), ...spec.containers];
+}
+
+/** Pod template of a Deployment, StatefulSet or CronJob. */
+function templateOf(w: Obj): Obj {
+    return w.kind === "CronJob" ? w.spec.jobTemplate.spec.template : w.spec.template;
+}
+
+/** Everything that runs pods, with the most pods it can run at once. */
+export interface PodOwner { kind: string; name: string; template: Obj; maxPods: number; obj: Obj }
+
+export function podOwners(d: Deployed): PodOwner[] {
+    const hpas = d.of("HorizontalPodAutoscaler");
+    const owners: PodOwner[] = workloads(d).map((w) => {
+        const hpa = hpas.find((h) => h.spec.scaleTargetRef.kind === w.kind && h.spec.scaleTargetRef.name === w.metadata.name);
+        const maxPods = hpa ? Math.max(hpa.spec.maxReplicas, w.spec.replicas ?? 0) : (w.spec.replicas ?? 1);
+        return { kind: w.kind, name: w.metadata.name, template: w.spec.template, maxPods, obj: w };
+    });
+    for (const c of d.of("CronJob")) {
+        const w: Obj = { ...c, kind: "CronJob" };
+        // Only concurrencyPolicy Forbid keeps a slow run from overlapping the next one.
+        const perRun = w.spec.jobTemplate.spec.parallelism ?? 1;
+        owners.push({ kind: "CronJob", name: c.metadata.name, template: templateOf(w), maxPods: w.spec.concurrencyPolicy === "Forbid" ? perRun : Infinity, obj: w });
+    }
+    return owners;
 }
 
 function subset(sel: Obj, labels: Obj): boolean {
@@ -42,9 +67,9 @@ export function assertReferencesResolve(d: Deployed): void {
     const secrets = new Map(d.of("Secret").map((s) => [s.metadata.name, { ...(s.data ?? {}), ...(s.stringData ?? {}) }]));
     const claims = new Set(d.of("PersistentVolumeClaim").map((c) => c.metadata.name));
     const serviceAccounts = new Set(d.of("ServiceAccount").map((s) => s.metadata.name));
-    for (const w of workloads(d)) {
+    for (const w of [...workloads(d), ...d.of("CronJob").map((c): Obj => ({ ...c, kind: "CronJob" }))]) {
         const where = `${w.kind} ${w.metadata.name}`;
-        const spec = w.spec.template.spec;
+        const spec = templateOf(w).spec;
         if (spec.serviceAccountName) assert.ok(serviceAccounts.has(spec.serviceAccountName), `${where}: no ServiceAccount ${spec.serviceAccountName}`);
         const volumes = new Map((spec.volumes ?? []).map((v: Obj) => [v.name, v]));
         for (const c of containers(w)) {
@@ -111,10 +136,91 @@ export function assertNamespaced(d: Deployed, namespace: string): void {
     }
 }
 
+/** No ReadWriteOnce claim can be mounted by more than one pod, counting autoscaler maximums and every owner. */
+export function assertSingleWriterVolumes(d: Deployed): void {
+    const owners = podOwners(d);
+    for (const pvc of d.of("PersistentVolumeClaim")) {
+        if (!(pvc.spec.accessModes as string[]).every((m) => m === "ReadWriteOnce" || m === "ReadWriteOncePod")) continue;
+        const mounting = owners.filter((o) => (o.template.spec.volumes ?? []).some((v: Obj) => v.persistentVolumeClaim?.claimName === pvc.metadata.name));
+        const pods = mounting.reduce((n, o) => n + o.maxPods, 0);
+        assert.ok(pods <= 1, `ReadWriteOnce claim ${pvc.metadata.name} can be mounted by ${pods} pods: ` +
+            mounting.map((o) => `${o.kind} ${o.name} (${o.maxPods})`).join(", "));
+    }
+}
+
+/** Disruptions a PodDisruptionBudget allows with `healthy` pods of `expected` running (the eviction API's arithmetic). */
+export function disruptionsAllowed(pdb: Obj, healthy: number, expected = healthy): number {
+    const value = (v: number | string, of: number, roundUp: boolean) =>
+        typeof v === "number" ? v : (roundUp ? Math.ceil : Math.floor)((Number(v.replace("%", "")) * of) / 100);
+    if (pdb.spec.maxUnavailable !== undefined) return Math.max(0, healthy - (expected - value(pdb.spec.maxUnavailable, expected, true)));
+    if (pdb.spec.minAvailable !== undefined) return Math.max(0, healthy - value(pdb.spec.minAvailable, expected, true));
+    return healthy;
+}
+
+/**
+ * Every workload that can run more than one pod has exactly one PodDisruptionBudget, which lets a drain evict a
+ * pod at one replica and at every count up to the maximum, and spreads its pods across nodes (hard) and zones
+ * (soft, so nodes without zone labels still take pods).
+ */
+export function assertDisruptionAndSpread(d: Deployed): void {
+    const pdbs = d.of("PodDisruptionBudget");
+    for (const o of podOwners(d).filter((x) => x.kind !== "CronJob")) {
+        const labels = o.template.metadata.labels;
+        const own = pdbs.filter((p) => subset(p.spec.selector.matchLabels, labels));
+        if (o.maxPods <= 1) {
+            assert.strictEqual(own.length, 0, `${o.kind} ${o.name} runs one pod but has a PodDisruptionBudget`);
+            continue;
+        }
+        assert.strictEqual(own.length, 1, `${o.kind} ${o.name} can run ${o.maxPods} pods but has ${own.length} PodDisruptionBudgets`);
+        for (let n = 1; n <= Math.min(o.maxPods, 100); n++) {
+            assert.ok(disruptionsAllowed(own[0], n) >= 1, `PDB ${own[0].metadata.name} blocks a drain at ${n} pod(s)`);
+        }
+        const spread = (o.template.spec.topologySpreadConstraints ?? []) as Obj[];
+        const byKey = (k: string) => spread.find((c) => c.topologyKey === k);
+        const node = byKey("kubernetes.io/hostname");
+        const zone = byKey("topology.kubernetes.io/zone");
+        assert.ok(node && zone, `${o.kind} ${o.name} can run ${o.maxPods} pods but does not spread them across nodes and zones`);
+        assert.strictEqual(zone.whenUnsatisfiable, "ScheduleAnyway", `${o.name}: a zone rule must not strand pods on zone-less nodes`);
+        for (const c of [node, zone]) {
+            assert.deepStrictEqual(c.labelSelector.matchLabels, o.obj.spec.selector.matchLabels, `${o.name}: spread rule counts other pods`);
+        }
+    }
+    for (const p of pdbs) {
+        const matched = podOwners(d).filter((o) => subset(p.spec.selector.matchLabels, o.template.metadata.labels));
+        assert.strictEqual(matched.length, 1, `PDB ${p.metadata.name} selects ${matched.length} workloads`);
+    }
+}
+
+/** The Eureka server is never autoscaled or scaled out unless each replica lists its peers. */
+export function assertDiscoverySingleRegistry(d: Deployed): void {
+    const names = backendServices.filter((s) => s.isDiscoveryServer).map((s) => s.name);
+    for (const o of podOwners(d).filter((x) => names.includes(x.template.metadata.labels.app))) {
+        const env = (o.template.spec.containers[0].env ?? []) as Obj[];
+        const peers = String(env.find((e) => e.name === "EUREKA_CLIENT_SERVICEURL_DEFAULTZONE")?.value ?? "").split(",").filter(Boolean);
+        const hpa = d.of("HorizontalPodAutoscaler").some((h) => h.spec.scaleTargetRef.name === o.name);
+        assert.ok(!hpa || peers.length > 1, `the discovery server ${o.name} is autoscaled without peers: separate registries`);
+        assert.ok(o.maxPods <= Math.max(1, peers.length), `the discovery server ${o.name} runs ${o.maxPods} pods but lists ${peers.length} peers`);
+    }
+}
+
+/** Every StatefulSet is governed by a headless Service that selects its pods. */
+export function assertHeadlessGoverning(d: Deployed): void {
+    for (const s of d.of("StatefulSet")) {
+        const svc = d.find("Service", s.spec.serviceName);
+        assert.ok(svc, `StatefulSet ${s.metadata.name} names a missing governing Service ${s.spec.serviceName}`);
+        assert.strictEqual(svc.spec.clusterIP, "None", `StatefulSet ${s.metadata.name}: governing Service ${svc.metadata.name} is not headless`);
+        assert.ok(subset(svc.spec.selector, s.spec.template.metadata.labels), `${svc.metadata.name} does not select ${s.metadata.name}'s pods`);
+    }
+}
+
 export function assertAllInvariants(d: Deployed, namespace: string, replicasOf: (workload: string) => number): void {
     assertSelectorsMatch(d);
     assertReferencesResolve(d);
     assertAutoscalers(d, replicasOf);
     assertIngressBackends(d);
     assertNamespaced(d, namespace);
+    assertSingleWriterVolumes(d);
+    assertDisruptionAndSpread(d);
+    assertDiscoverySingleRegistry(d);
+    assertHeadlessGoverning(d);
 }

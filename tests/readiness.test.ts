@@ -47,14 +47,14 @@ describe("deploy order and readiness", () => {
 
     it("a backend service waits for the pods and Services of exactly the servers the graph says must be ready", () => {
         const g = serviceGraph(loadConfig(sourceOf(raw), "dev"));
-        const kindOf: Record<string, string> = { mysql: "StatefulSet" };
+        const kindOf: Record<string, string> = { mysql: "StatefulSet", rabbitmq: "StatefulSet" };
         for (const name of ["user-service", "apigateway", "config", "discovery", "notice-service"]) {
             const servers = g.dependenciesOf(name).filter((e) => e.readyBefore).map((e) => e.to);
             const expected = servers.flatMap((s) => [`${kindOf[s] ?? "Deployment"}/${s}`, `Service/${s}`]).sort();
             assert.deepStrictEqual(depsOf("egov:platform:BackendService", name), expected, name);
         }
         assert.deepStrictEqual(depsOf("egov:platform:BackendService", "config").filter((x) => x.endsWith("/rabbitmq")),
-            ["Deployment/rabbitmq", "Service/rabbitmq"], "config needs the broker (Spring Cloud Bus)");
+            ["Service/rabbitmq", "StatefulSet/rabbitmq"], "config needs the broker (Spring Cloud Bus)");
     });
 
     it("never waits for a whole component, an autoscaler or an ingress", () => {

@@ -13,7 +13,7 @@ import { liveClusterTests } from "./cluster.e2e";
 
 const ROOT = path.resolve(__dirname, "../..");
 const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "scripts/mysql"];
 
 function kubectl(...args: string[]): string {
     return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "--request-timeout=20s", ...args], { encoding: "utf8", maxBuffer: 64 << 20, stdio: "pipe" });
@@ -134,7 +134,7 @@ describe("end to end on the local cluster", function () {
             assert.strictEqual(s.status.readyReplicas, s.spec.replicas, `StatefulSet ${s.metadata.name} is not ready`);
         }
         const claims = kubectlJson("-n", ns, "get", "pvc").items as Obj[];
-        assert.deepStrictEqual(claims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(), ["backend", "jenkins", "mysql"]);
+        assert.deepStrictEqual(claims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(), ["backend", "elasticsearch", "jenkins", "mysql", "rabbitmq"]);
         for (const c of claims) assert.strictEqual(c.status.phase, "Bound", `claim ${c.metadata.name}`);
         credentials = (await dev.outputs()).credentials.value as Obj;
     });
@@ -186,25 +186,51 @@ describe("end to end on the local cluster", function () {
         await dev.preview(rec.opts());
         await dev.setConfig("storage.backend", { value: "nfs" }, true);
         const replaced = new Set(rec.steps.filter((s) => s.op === "replace" || s.op === "create-replacement").map((s) => nameOf(s.urn)));
-        for (const n of ["class", "backend-pvc", "mysql-pvc", "jenkins-pvc"]) assert.ok(replaced.has(n), `${n} not replaced: ${[...replaced]}`);
+        for (const n of ["class", "backend-pvc", "mysql-pvc", "jenkins-pvc", "rabbitmq-pvc", "elasticsearch-pvc"]) assert.ok(replaced.has(n), `${n} not replaced: ${[...replaced]}`);
         const deleted = rec.steps.filter((s) => s.op === "delete").map((s) => nameOf(s.urn));
         assert.ok(deleted.includes("nfs-provisioner") && deleted.includes("mysql-pv"), `deleted: ${deleted}`);
     });
 
-    it("protects prod's data volumes from deletion", async () => {
-        // prod on the local cluster: host-path volumes instead of Cinder, still protected.
-        await prod.setConfig("storage.backend", { value: "hostpath" }, true);
-        await prod.up(new Recorder().opts());
+    it("deploys prod with two classes (NFS static volumes for shared, host-path for data): every claim binds, data protected", async () => {
+        // prod on the local cluster: its NFS class with static volumes (they bind without a server), host-path
+        // volumes instead of Cinder for data.
+        await prod.setConfig("storage.data.backend", { value: "hostpath" }, true);
+        await prod.setConfig("storage.nfs.staticVolumes", { value: "true" }, true);
+        await timed("up prod", () => prod.up(new Recorder().opts()));
         const protectedNames = ((await prod.exportStack()).deployment.resources as Obj[])
             .filter((r) => r.protect).map((r) => nameOf(r.urn)).sort();
-        assert.deepStrictEqual(protectedNames, ["backend-pvc", "jenkins-pvc", "mysql-pvc", "namespace"]);
-        await prod.setConfig("storage.backend", { value: "cinder" }, true);
-        await assert.rejects(prod.up(new Recorder().opts()), /protect/i);
-        await prod.setConfig("storage.backend", { value: "hostpath" }, true);
-        await assert.rejects(prod.destroy(new Recorder().opts()), /protect/i);
+        assert.deepStrictEqual(protectedNames,
+            ["backend-pv", "backend-pvc", "backup-pvc", "elasticsearch-pvc", "jenkins-pvc", "mysql-pvc", "namespace", "rabbitmq-pvc"]);
         const prodClaims = kubectlJson("-n", "egov", "get", "pvc").items as Obj[];
-        assert.strictEqual(prodClaims.length, 3);
-        for (const c of prodClaims) assert.strictEqual(c.status.phase, "Bound", c.metadata.name);
+        const classes = kubectlJson("get", "storageclass", "-l", "app.kubernetes.io/part-of=egov-platform,env=prod").items as Obj[];
+        console.log(`\n  prod claims on the local cluster (${classes.map((c) => `${c.metadata.name}: ${c.provisioner}`).join(", ")}):`);
+        for (const c of prodClaims) {
+            console.log(`    ${c.metadata.name.padEnd(44)} ${c.spec.storageClassName.padEnd(24)} ${c.spec.accessModes.join(",").padEnd(14)} ${c.status.phase}`);
+        }
+        assert.strictEqual(new Set(prodClaims.map((c) => c.spec.storageClassName)).size, 2, "two classes at once");
+        assert.deepStrictEqual(prodClaims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(),
+            ["backend", "backup", "elasticsearch", "jenkins", "mysql", "rabbitmq"]);
+        for (const c of prodClaims) {
+            assert.strictEqual(c.status.phase, "Bound", c.metadata.name);
+            const shared = c.metadata.name.startsWith("backend-");
+            assert.deepStrictEqual(c.spec.accessModes, [shared ? "ReadWriteMany" : "ReadWriteOnce"], c.metadata.name);
+            assert.match(c.spec.storageClassName, shared ? /^egov-nfs-/ : /^egov-hostpath-/);
+        }
+        for (const s of kubectlJson("-n", "egov", "get", "statefulsets").items as Obj[]) {
+            assert.strictEqual(kubectlJson("-n", "egov", "get", "service", s.spec.serviceName).spec.clusterIP, "None", `${s.metadata.name}: headless`);
+        }
+        assert.ok((kubectlJson("-n", "egov", "get", "pdb").items as Obj[]).length >= 9, "budgets for the multi-pod workloads");
+        // The restore command's pod, built from the CronJob's own template, passes the API server's validation.
+        const restore = execFileSync("bash", [path.join(ROOT, "scripts/db-restore.sh"), "--stack", "prod", "--database", "msaportal", "--dry-run"],
+            { encoding: "utf8", env: { ...process.env, ...envVars, EGOV_PROJECT_DIR: work }, stdio: ["ignore", "pipe", "pipe"] });
+        const pod = JSON.parse(restore) as Obj;
+        assert.deepStrictEqual(pod.spec.containers[0].command, ["bash", "/scripts/restore.sh", "--database", "msaportal"]);
+        // A class change would replace the protected data claims: refused.
+        await prod.setConfig("storage.data.backend", { value: "cinder" }, true);
+        await assert.rejects(prod.up(new Recorder().opts()), /protect/i);
+        await prod.setConfig("storage.data.backend", { value: "hostpath" }, true);
+        await assert.rejects(prod.destroy(new Recorder().opts()), /protect/i);
+        assert.strictEqual((kubectlJson("-n", "egov", "get", "pvc").items as Obj[]).length, 6);
         // Tear down deliberately: lift the protection, then destroy.
         execFileSync("pulumi", ["state", "unprotect", "--all", "--yes", "--stack", "prod"], { cwd: work, env: { ...process.env, ...envVars } });
         await prod.destroy(new Recorder().opts());
