@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BackendServiceSpec } from "../config/catalog";
 import { Credentials, secretEnv } from "./credentials";
-import { applicationWorkload, EnvVar, httpProbes, ingressFor, PartArgs, Workload } from "./workload";
+import { applicationWorkload, EnvVar, ingressFor, PartArgs, springBootProbes, Workload } from "./workload";
 
 /** Keys of the backend ConfigMap: in-cluster host names derived from the namespace deployed to. */
 export const backendConfigKeys = [
@@ -69,8 +69,7 @@ export class BackendService extends pulumi.ComponentResource {
             // A service added through stack config brings its own image.
             ...(spec.image ? { image: spec.image } : {}),
             env: backendEnv(args),
-            ...httpProbes("/actuator/health", spec.port),
-            podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
+            ...springBootProbes(spec.port),
             volumeMounts: spec.needsSharedVolume ? [{ name: "backend-volume", mountPath: APP_HOME }] : undefined,
             volumes: spec.needsSharedVolume ? [{ name: "backend-volume", persistentVolumeClaim: { claimName: args.sharedClaimName } }] : undefined,
             ingress: spec.ingressHost ? ingressFor(cfg, spec.ingressHost, spec.port) : undefined,

@@ -17,6 +17,7 @@ export class Frontend extends pulumi.ComponentResource {
         this.workload = new Workload(workloadName, {
             ...applicationWorkload(args, workloadName, "frontend", `egovframe-msa-edu-frontend-${spec.name}`, spec.port, spec.nodePort),
             env: [args.timezoneEnv],
+            // Readiness renders the home page; liveness is the TCP accept (Next.js has no health endpoint).
             ...httpProbes("/", spec.port),
             ingress: ingressFor(cfg, spec.ingressHost, spec.port),
         }, { parent: this });

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { infraNodePorts } from "../config/catalog";
 import { Credentials, secretEnv } from "./credentials";
-import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
+import { ingressFor, PartArgs, probes, Workload } from "./workload";
+import { podSecurity } from "../config/security";
 
 export interface MessagingArgs extends PartArgs {
     readonly credentials: Credentials;
@@ -34,9 +35,11 @@ export class Messaging extends pulumi.ComponentResource {
                 secretEnv("RABBITMQ_DEFAULT_USER", args.credentials.rabbitmq, "username"),
                 secretEnv("RABBITMQ_DEFAULT_PASS", args.credentials.rabbitmq, "password"),
             ],
-            resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-            startupProbe: httpProbes("/", this.managementPort).startupProbe,
-            readinessProbe: httpProbes("/", this.managementPort).readinessProbe,
+            resources: cfg.resources.rabbitmq,
+            security: podSecurity.rabbitmq,
+            // Readiness: clients can open AMQP connections; liveness: the node answers the CLI's ping (RabbitMQ's advice).
+            ...probes({ tcpSocket: { port: this.port } },
+                { exec: { command: ["rabbitmq-diagnostics", "-q", "ping"] } }, { tcpSocket: { port: this.port } }),
             ingress: ingressFor(cfg, "rabbitmq", this.managementPort),
         }, { parent: this });
         this.host = this.workload.host;

@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig } from "../config";
+import { PlatformConfig, ResourcePart } from "../config";
 import { frontends } from "../config/catalog";
 import { serviceGraph } from "../config/graph";
+import { enforcedLevel } from "../config/security";
 import { APP_HOME, BackendConfigKey, BackendService } from "./backend-service";
 import { Ci } from "./ci";
 import { Credentials } from "./credentials";
@@ -10,6 +11,7 @@ import { Database } from "./database";
 import { Frontend } from "./frontend";
 import { Logging, LOGSTASH_PORT } from "./logging";
 import { Messaging } from "./messaging";
+import { NetworkPolicies } from "./network-policy";
 import { Storage } from "./storage";
 import { Tracing } from "./tracing";
 import { EnvVar, PartArgs, publicUrl, Workload } from "./workload";
@@ -44,9 +46,20 @@ export class Platform extends pulumi.ComponentResource {
             env: cfg.environment,
         };
 
+        // Pod Security admission: enforce the strictest level every deployed part meets; warn and audit at
+        // restricted always, so an exception stays visible. "latest" follows the cluster's own version.
+        const level = enforcedLevel(deployedParts(cfg));
+        const podSecurityLabels = {
+            "pod-security.kubernetes.io/enforce": level,
+            "pod-security.kubernetes.io/enforce-version": "latest",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/warn-version": "latest",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/audit-version": "latest",
+        };
         // Deleting the namespace would delete the protected claims with it, so it is protected alike.
         const namespace: pulumi.Output<string> = cfg.createNamespace
-            ? new k8s.core.v1.Namespace("namespace", { metadata: { name: cfg.namespace, labels: commonLabels } },
+            ? new k8s.core.v1.Namespace("namespace", { metadata: { name: cfg.namespace, labels: { ...commonLabels, ...podSecurityLabels } } },
                 { ...parent, protect: cfg.storage.protect }).metadata.name
             : pulumi.output(cfg.namespace);
         const svcHost = (svc: string) => pulumi.interpolate`${svc}.${namespace}.svc.cluster.local`;
@@ -86,6 +99,7 @@ export class Platform extends pulumi.ComponentResource {
             namespace,
             storage: cfg.storage,
             provisionerImage: cfg.images.nfsProvisioner,
+            provisionerResources: cfg.resources.nfsProvisioner,
             commonLabels,
             claims,
         }, parent);
@@ -100,6 +114,9 @@ export class Platform extends pulumi.ComponentResource {
         // (the reference applied everything in one fixed order instead), and only for what "ready" means
         // there (pods ready, Service created), not for the server's autoscaler or ingress.
         const graph = serviceGraph(cfg);
+        if (cfg.networkPolicy.enabled) {
+            new NetworkPolicies("network-policy", { namespace, graph, config: cfg.networkPolicy, serviceType: cfg.serviceType, commonLabels }, parent);
+        }
         const servers: Record<string, Workload> = { mysql: database.workload, rabbitmq: messaging.workload };
         const inOrder = [...cfg.services].sort((a, b) => graph.deployOrder.indexOf(a.name) - graph.deployOrder.indexOf(b.name));
         for (const spec of inOrder) {
@@ -158,4 +175,14 @@ export class Platform extends pulumi.ComponentResource {
         };
         this.registerOutputs({ ...this.outputs });
     }
+}
+
+/** The parts (by their resources/security key) this config deploys. */
+export function deployedParts(cfg: PlatformConfig): ResourcePart[] {
+    const parts: ResourcePart[] = ["backend", "frontend", "mysql", "rabbitmq"];
+    if (cfg.tracing.enabled) parts.push("zipkin");
+    if (cfg.logging.enabled) parts.push("elasticsearch", "logstash", "kibana");
+    if (cfg.ci.enabled) parts.push("jenkins");
+    if (cfg.storage.backend === "nfs") parts.push("nfsProvisioner");
+    return parts;
 }

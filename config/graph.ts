@@ -78,6 +78,10 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         edge("logstash", "elasticsearch", infraPorts.elasticsearch, "ships the services' log events", true);
         edge("kibana", "elasticsearch", infraPorts.elasticsearch, "queries the log index", true);
     }
+    if (cfg.storage.backend === "nfs") {
+        // Creates the volumes of NFS claims through the API; the NFS mount itself is the kubelet's.
+        node({ name: "nfs-provisioner", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: true });
+    }
     if (cfg.ci.enabled) {
         node({
             name: "jenkins", kind: "infra", ports: { http: infraPorts.jenkinsHttp, jnlp: infraPorts.jenkinsAgent },
