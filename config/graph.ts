@@ -16,6 +16,8 @@ export interface GraphNode {
     readonly publicPorts: readonly number[];
     /** Talks to the Kubernetes API (needs a service account token and egress to the API server). */
     readonly callsKubernetesApi: boolean;
+    /** Its pods are started by another workload at run time (not by this program), e.g. Jenkins agents. */
+    readonly startedBy?: string;
 }
 
 export interface GraphEdge {
@@ -87,6 +89,10 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
             name: "jenkins", kind: "infra", ports: { http: infraPorts.jenkinsHttp, jnlp: infraPorts.jenkinsAgent },
             publicPorts: [infraPorts.jenkinsHttp], callsKubernetesApi: true,
         });
+        // Agent pods of the Kubernetes plugin (their pod templates carry app=jenkins-agent) call back to the controller.
+        node({ name: "jenkins-agent", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false, startedBy: "jenkins" });
+        edge("jenkins-agent", "jenkins", infraPorts.jenkinsHttp, "agents download their remoting jar and report over HTTP");
+        edge("jenkins-agent", "jenkins", infraPorts.jenkinsAgent, "agents connect to the controller (inbound TCP)");
     }
 
     const gateway = services.find((s) => s.isGateway);
