@@ -18,6 +18,10 @@ export class Messaging extends pulumi.ComponentResource {
     constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Messaging", name, {}, opts);
         const cfg = args.config;
+        const base = probes({ tcpSocket: { port: this.port } },
+            { exec: { command: ["rabbitmq-diagnostics", "-q", "ping"] } }, { tcpSocket: { port: this.port } });
+        // The CLI boots an Erlang node per call: give it time, and do not run it often.
+        const rabbitProbes = { ...base, livenessProbe: { ...base.livenessProbe, periodSeconds: 60, timeoutSeconds: 15 } };
         this.workload = new Workload("rabbitmq", {
             namespace: args.namespace,
             name: "rabbitmq",
@@ -38,8 +42,7 @@ export class Messaging extends pulumi.ComponentResource {
             resources: cfg.resources.rabbitmq,
             security: podSecurity.rabbitmq,
             // Readiness: clients can open AMQP connections; liveness: the node answers the CLI's ping (RabbitMQ's advice).
-            ...probes({ tcpSocket: { port: this.port } },
-                { exec: { command: ["rabbitmq-diagnostics", "-q", "ping"] } }, { tcpSocket: { port: this.port } }),
+            ...rabbitProbes,
             ingress: ingressFor(cfg, "rabbitmq", this.managementPort),
         }, { parent: this });
         this.host = this.workload.host;
