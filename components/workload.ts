@@ -152,7 +152,7 @@ export function hardenPod(spec: PodSpec & { containers: Container[]; initContain
     const seedContainer: Container[] = seeds.length === 0 ? [] : [{
         name: "seed-writable-paths",
         image: h.image,
-        command: ["sh", "-c", seeds.map((x) => `if [ -d ${x.path} ]; then cp -a ${x.path}/. /seed/${x.volume}/; fi`).join(" && ")],
+        command: ["sh", "-c", seeds.map((x) => `if [ -d ${x.path} ]; then cp -R ${x.path}/. /seed/${x.volume}/; fi`).join(" && ")],
         volumeMounts: seeds.map((x) => ({ name: x.volume, mountPath: `/seed/${x.volume}` })),
     }];
     const initContainers = [...seedContainer, ...(spec.initContainers ?? [])].map(harden);

@@ -94,7 +94,7 @@ describe("pod security", () => {
         assert.strictEqual(seed.name, "seed-writable-paths");
         assert.strictEqual(seed.image, es.containers[0].image);
         const vol = writableVolumeName("/usr/share/elasticsearch/config");
-        assert.match(seed.command[2], new RegExp(`cp -a /usr/share/elasticsearch/config/\\. /seed/${vol}/`));
+        assert.match(seed.command[2], new RegExp(`cp -R /usr/share/elasticsearch/config/\\. /seed/${vol}/`));
         assert.deepStrictEqual(seed.volumeMounts, [{ name: vol, mountPath: `/seed/${vol}` }]);
         assert.strictEqual(seed.securityContext.readOnlyRootFilesystem, true);
     });
