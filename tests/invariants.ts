@@ -3,6 +3,7 @@ import * as assert from "assert";
 import { quantityValue } from "../config";
 import { EXCEPTIONS_ANNOTATION } from "../components/workload";
 import { Deployed, Obj } from "./harness";
+import { podsOf, PolicySet } from "./netpol-eval";
 
 const WORKLOAD_KINDS = ["Deployment", "StatefulSet"];
 
@@ -121,6 +122,7 @@ export function assertAllInvariants(d: Deployed, namespace: string, replicasOf: 
     assertNamespaced(d, namespace);
     assertContainerBounds(d);
     assertPodSecurity(d);
+    if (d.of("NetworkPolicy").length > 0) assertPodsIsolated(d);
 }
 
 const RESOURCE_NAMES = ["cpu", "memory", "ephemeral-storage"];
@@ -174,6 +176,16 @@ export function assertPodSecurity(d: Deployed): void {
             if ((sc.capabilities?.add ?? []).some((cap: string) => cap !== "NET_BIND_SERVICE")) fail("restricted", `${where} adds capabilities`);
             if ((c.ports ?? []).some((p: Obj) => p.hostPort)) fail("restricted", `${where} uses a host port`);
             if (sc.readOnlyRootFilesystem !== true) fail("readOnlyRootFilesystem", `${where} has a writable root filesystem`);
+        }
+    }
+}
+
+/** With network policies on, every pod is selected by a policy for each direction: nothing is open by omission. */
+export function assertPodsIsolated(d: Deployed): void {
+    const policies = new PolicySet(d.of("NetworkPolicy"));
+    for (const [app, pod] of podsOf(workloads(d))) {
+        for (const dir of ["Ingress", "Egress"] as const) {
+            assert.ok(policies.selecting(pod, dir).length > 0, `pod ${app}: no NetworkPolicy governs its ${dir.toLowerCase()}`);
         }
     }
 }
