@@ -167,15 +167,15 @@ export function hardenPod(spec: PodSpec & { containers: Container[]; initContain
 }
 
 const probe = (action: Probe, timing: Omit<Probe, "httpGet" | "tcpSocket" | "exec" | "grpc">): Probe => ({ ...action, ...timing });
-/** Startup waits up to 3 minutes; readiness takes the pod out of Service endpoints fast; liveness restarts only a dead process. */
 const startupTiming = { initialDelaySeconds: 10, periodSeconds: 5, successThreshold: 1, failureThreshold: 36 };
 const readinessTiming = { periodSeconds: 10, timeoutSeconds: 3, successThreshold: 1, failureThreshold: 3 };
 const livenessTiming = { periodSeconds: 30, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3 };
 
 /**
- * Probes that mean different things: readiness asks whether the workload can serve (its dependencies
- * included), liveness only whether the process is alive (a TCP accept unless the image has a liveness
- * endpoint), so a slow dependency takes pods out of rotation instead of restarting them.
+ * Probes that mean different things: readiness asks whether the workload can take traffic now, liveness
+ * only whether the process is alive (a TCP accept unless the image has a liveness endpoint), so a busy or
+ * degraded pod leaves the Service's endpoints instead of being restarted. The startup probe (default: the
+ * liveness check, 36 x 5 s) holds both off until the first start is done.
  */
 export function probes(ready: Probe, live: Probe, start: Probe = live, startFailureThreshold = 36):
     Pick<WorkloadArgs, "startupProbe" | "readinessProbe" | "livenessProbe"> {
