@@ -217,7 +217,8 @@ describe("the platform", function () {
         });
     });
 
-    describe("switches", () => {
+    describe("switches", function () {
+        this.timeout(60000); // several deploys per test; the machine is shared
         it("logging, tracing and CI switched off leave none of their objects", async () => {
             const raw = stackConfig("dev", { logging: { enabled: false }, tracing: { enabled: false }, ci: { enabled: false } });
             const d = await deploy(raw);
