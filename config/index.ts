@@ -103,7 +103,7 @@ export interface PlatformConfig {
 export const CONFIG_KEYS = [
     "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
-    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout",
+    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "networkPolicy",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
