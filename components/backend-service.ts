@@ -4,7 +4,7 @@ import { BackendServiceSpec } from "../config/catalog";
 import { resolveImage } from "../config/images";
 import { SecretName, settingsFor, WiredWorkload, WiringContext } from "../config/wiring";
 import { Credentials, SecretRef, secretEnv } from "./credentials";
-import { applicationWorkload, EnvVar, httpProbes, ingressFor, PartArgs, Workload } from "./workload";
+import { applicationWorkload, EnvVar, ingressFor, PartArgs, springBootProbes, Workload } from "./workload";
 
 export interface BackendServiceArgs extends PartArgs {
     readonly spec: BackendServiceSpec;
@@ -64,8 +64,7 @@ export class BackendService extends pulumi.ComponentResource {
             // A service added through stack config brings its own image; it moves below the mirror like every other.
             ...(spec.image ? { image: resolveImage(args.config, { ref: spec.image }) } : {}),
             env: backendEnv(args),
-            ...httpProbes("/actuator/health", spec.port),
-            podSecurityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
+            ...springBootProbes(spec.port),
             volumeMounts: orUndefined([
                 ...(spec.needsSharedVolume ? [{ name: "backend-volume", mountPath: APP_HOME }] : []),
                 ...(args.volumeMounts ?? []),

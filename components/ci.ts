@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { infraNodePorts } from "../config/catalog";
 import { resolveImage } from "../config/images";
-import { ingressFor, PartArgs, Workload } from "./workload";
+import { ingressFor, PartArgs, probes, Workload } from "./workload";
+import { podSecurity } from "../config/security";
 
 export interface CiArgs extends PartArgs {
     readonly claimName: pulumi.Input<string>;
@@ -60,11 +61,14 @@ export class Ci extends pulumi.ComponentResource {
             serviceType: cfg.serviceType,
             replicas: 1,
             serviceAccountName: this.serviceAccount.metadata.name,
+            // The Kubernetes plugin starts agent pods through the API.
+            automountServiceAccountToken: true,
             env: [args.timezoneEnv],
-            resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+            resources: cfg.resources.jenkins,
             // The image runs as uid 1000; fsGroup makes the volume writable for it.
-            podSecurityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true },
-            readinessProbe: { httpGet: { path: "/login", port: 8080 }, initialDelaySeconds: 30, periodSeconds: 10 },
+            security: podSecurity.jenkins,
+            // A first start unpacks plugins into JENKINS_HOME: up to 10 minutes before liveness applies.
+            ...probes({ httpGet: { path: "/login", port: 8080 } }, { tcpSocket: { port: 8080 } }, undefined, 120),
             volumeMounts: [{ name: "jenkins-home", mountPath: "/var/jenkins_home" }],
             volumes: [{ name: "jenkins-home", persistentVolumeClaim: { claimName: args.claimName } }],
             ingress: ingressFor(cfg, "jenkins", 8080),

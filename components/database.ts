@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config";
 import { resolveImage } from "../config/images";
 import { Credentials, secretEnv } from "./credentials";
-import { PartArgs, Workload } from "./workload";
+import { PartArgs, probes, Workload } from "./workload";
+import { podSecurity } from "../config/security";
 
 export interface DatabaseArgs extends PartArgs {
     readonly credentials: Credentials;
@@ -97,9 +98,10 @@ export class Database extends pulumi.ComponentResource {
                 secretEnv("MYSQL_USER", mysqlSecret, "username"),
                 secretEnv("MYSQL_PASSWORD", mysqlSecret, "password"),
             ],
-            resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-            startupProbe: { exec: { command: ["mysqladmin", "ping"] }, initialDelaySeconds: 10, periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 60 },
-            readinessProbe: { exec: { command: sqlProbe }, initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 2 },
+            resources: cfg.resources.mysql,
+            security: podSecurity.mysql,
+            // Readiness: an authenticated query; liveness: the server process answers on its socket.
+            ...probes({ exec: { command: sqlProbe } }, { exec: { command: ["mysqladmin", "ping"] } }, undefined, 60),
             initContainers: [{
                 name: "init-mysql",
                 image: resolveImage(cfg, "mysql"),

@@ -26,6 +26,7 @@ export class Frontend extends pulumi.ComponentResource {
         this.workload = new Workload(workloadName, {
             ...applicationWorkload(args, workloadName, "frontend", spec.name, spec.port, spec.nodePort),
             env: wiredEnv({ name: workloadName }, args.wiring, args),
+            // Readiness renders the home page; liveness is the TCP accept (Next.js has no health endpoint).
             ...httpProbes("/", spec.port),
             ingress: ingressFor(cfg, spec.ingressHost, spec.port),
         }, { parent: this });

@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { infraNodePorts, infraPorts } from "../config/catalog";
 import { resolveImage } from "../config/images";
-import { ingressFor, PartArgs, Workload } from "./workload";
+import { httpProbes, ingressFor, PartArgs, probes, Workload } from "./workload";
+import { podSecurity } from "../config/security";
 
 /**
  * Logstash listens here for the services' LogstashTcpSocketAppender (newline-delimited JSON, hence json_lines);
@@ -41,10 +42,9 @@ export class Logging extends pulumi.ComponentResource {
                 { name: "ES_JAVA_OPTS", value: "-Xms512m -Xmx512m" },
                 args.timezoneEnv,
             ],
-            resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
-            readinessProbe: { httpGet: { path: "/_cluster/health?local=true", port: 9200 }, initialDelaySeconds: 20, periodSeconds: 10 },
-            // The image runs as uid 1000; fsGroup makes the volume writable for it.
-            podSecurityContext: { fsGroup: 1000 },
+            resources: cfg.resources.elasticsearch,
+            security: podSecurity.elasticsearch,
+            ...httpProbes("/_cluster/health?local=true", 9200),
             volumeMounts: [{ name: "elasticsearch-data", mountPath: "/usr/share/elasticsearch/data" }],
             volumes: [{ name: "elasticsearch-data", persistentVolumeClaim: { claimName: args.elasticsearchClaimName } }],
         }, parent);
@@ -77,8 +77,10 @@ output {
             ports: [{ name: "tcp-json", port: LOGSTASH_PORT }],
             serviceType: "ClusterIP",
             env: [args.timezoneEnv],
-            resources: { requests: { cpu: "250m", memory: "768Mi" }, limits: { cpu: "1", memory: "1536Mi" } },
-            readinessProbe: { tcpSocket: { port: LOGSTASH_PORT }, initialDelaySeconds: 30, periodSeconds: 10 },
+            resources: cfg.resources.logstash,
+            security: podSecurity.logstash,
+            // Readiness: the pipeline's input accepts; liveness: the monitoring API (port 9600) answers.
+            ...probes({ tcpSocket: { port: LOGSTASH_PORT } }, { httpGet: { path: "/", port: 9600 } }),
             volumeMounts: [
                 { name: "config", mountPath: "/usr/share/logstash/config/logstash.yml", subPath: "logstash.yml" },
                 { name: "pipeline", mountPath: "/usr/share/logstash/pipeline" },
@@ -105,8 +107,9 @@ elasticsearch.hosts: ["${this.elasticsearchUrl}"]
             ports: [{ name: "http", port: 5601, nodePort: infraNodePorts.kibana }],
             serviceType: cfg.serviceType,
             env: [args.timezoneEnv],
-            resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-            readinessProbe: { httpGet: { path: "/api/status", port: 5601 }, initialDelaySeconds: 30, periodSeconds: 10 },
+            resources: cfg.resources.kibana,
+            security: podSecurity.kibana,
+            ...httpProbes("/api/status", 5601),
             // Only kibana.yml is replaced; the image's other config files stay.
             volumeMounts: [{ name: "config", mountPath: "/usr/share/kibana/config/kibana.yml", subPath: "kibana.yml" }],
             volumes: [{ name: "config", configMap: { name: kibanaConfig.metadata.name } }],

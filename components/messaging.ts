@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { infraNodePorts } from "../config/catalog";
 import { resolveImage } from "../config/images";
 import { Credentials, secretEnv } from "./credentials";
-import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
+import { ingressFor, PartArgs, probes, Workload } from "./workload";
+import { podSecurity } from "../config/security";
 
 export interface MessagingArgs extends PartArgs {
     readonly credentials: Credentials;
@@ -24,6 +25,10 @@ export class Messaging extends pulumi.ComponentResource {
     constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Messaging", name, {}, opts);
         const cfg = args.config;
+        const base = probes({ tcpSocket: { port: this.port } },
+            { exec: { command: ["rabbitmq-diagnostics", "-q", "ping"] } }, { tcpSocket: { port: this.port } });
+        // The CLI boots an Erlang node per call: give it time, and do not run it often.
+        const rabbitProbes = { ...base, livenessProbe: { ...base.livenessProbe, periodSeconds: 60, timeoutSeconds: 15 } };
         this.workload = new Workload("rabbitmq", {
             namespace: args.namespace,
             name: "rabbitmq",
@@ -47,11 +52,10 @@ export class Messaging extends pulumi.ComponentResource {
                 secretEnv("RABBITMQ_DEFAULT_USER", args.credentials.rabbitmq, "username"),
                 secretEnv("RABBITMQ_DEFAULT_PASS", args.credentials.rabbitmq, "password"),
             ],
-            resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-            startupProbe: httpProbes("/", this.managementPort).startupProbe,
-            readinessProbe: httpProbes("/", this.managementPort).readinessProbe,
-            // The image runs as rabbitmq (uid/gid 999); fsGroup makes the volume writable for it.
-            podSecurityContext: { fsGroup: 999 },
+            resources: cfg.resources.rabbitmq,
+            security: podSecurity.rabbitmq,
+            // Readiness: clients can open AMQP connections; liveness: the node answers the CLI's ping (RabbitMQ's advice).
+            ...rabbitProbes,
             volumeMounts: [{ name: "rabbitmq-data", mountPath: "/var/lib/rabbitmq" }],
             volumes: [{ name: "rabbitmq-data", persistentVolumeClaim: { claimName: args.claimName } }],
             ingress: ingressFor(cfg, "rabbitmq", this.managementPort),

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig } from "../config";
+import { PlatformConfig, ResourcePart } from "../config";
 import { frontends } from "../config/catalog";
 import { frontendName, serviceGraph } from "../config/graph";
 import { backendConfigMapData, CONFIG_SERVER, configServerSettingsYaml, WiredWorkload, WiringContext } from "../config/wiring";
@@ -9,12 +9,14 @@ import { ConfigServerFiles } from "./config-server";
 import { resolveImage } from "../config/images";
 import { platformVolumes } from "../config/volumes";
 import { Backup } from "./backup";
+import { enforcedLevel } from "../config/security";
 import { Ci } from "./ci";
 import { Credentials } from "./credentials";
 import { Database } from "./database";
 import { Frontend } from "./frontend";
 import { Logging, LOGSTASH_PORT } from "./logging";
 import { Messaging } from "./messaging";
+import { NetworkPolicies } from "./network-policy";
 import { Storage } from "./storage";
 import { Tracing } from "./tracing";
 import { EnvVar, PartArgs, publicUrl, Workload } from "./workload";
@@ -52,9 +54,20 @@ export class Platform extends pulumi.ComponentResource {
             env: cfg.environment,
         };
 
+        // Pod Security admission: enforce the strictest level every deployed part meets; warn and audit at
+        // restricted always, so an exception stays visible. "latest" follows the cluster's own version.
+        const level = enforcedLevel(deployedParts(cfg));
+        const podSecurityLabels = {
+            "pod-security.kubernetes.io/enforce": level,
+            "pod-security.kubernetes.io/enforce-version": "latest",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/warn-version": "latest",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/audit-version": "latest",
+        };
         // Deleting the namespace would delete the protected claims with it, so it is protected alike.
         const namespace: pulumi.Output<string> = cfg.createNamespace
-            ? new k8s.core.v1.Namespace("namespace", { metadata: { name: cfg.namespace, labels: commonLabels } },
+            ? new k8s.core.v1.Namespace("namespace", { metadata: { name: cfg.namespace, labels: { ...commonLabels, ...podSecurityLabels } } },
                 { ...parent, protect: cfg.storage.protect }).metadata.name
             : pulumi.output(cfg.namespace);
 
@@ -90,6 +103,7 @@ export class Platform extends pulumi.ComponentResource {
             namespace,
             storage: cfg.storage,
             provisionerImage: resolveImage(cfg, "nfsProvisioner"),
+            provisionerResources: cfg.resources.nfsProvisioner,
             commonLabels,
             volumes: platformVolumes(cfg),
         }, parent);
@@ -116,6 +130,9 @@ export class Platform extends pulumi.ComponentResource {
         // Deploy order from the service graph: a service waits only for the servers it needs ready first
         // (the reference applied everything in one fixed order instead), and only for what "ready" means
         // there (pods ready, Service created), not for the server's autoscaler or ingress.
+        if (cfg.networkPolicy.enabled) {
+            new NetworkPolicies("network-policy", { namespace, graph, config: cfg.networkPolicy, serviceType: cfg.serviceType, commonLabels }, parent);
+        }
         const servers: Record<string, Workload> = { mysql: database.workload, rabbitmq: messaging.workload };
         const inOrder = [...cfg.services].sort((a, b) => graph.deployOrder.indexOf(a.name) - graph.deployOrder.indexOf(b.name));
         for (const spec of inOrder) {
@@ -179,4 +196,14 @@ export class Platform extends pulumi.ComponentResource {
         };
         this.registerOutputs({ ...this.outputs });
     }
+}
+
+/** The parts (by their resources/security key) this config deploys. */
+export function deployedParts(cfg: PlatformConfig): ResourcePart[] {
+    const parts: ResourcePart[] = ["backend", "frontend", "mysql", "rabbitmq"];
+    if (cfg.tracing.enabled) parts.push("zipkin");
+    if (cfg.logging.enabled) parts.push("elasticsearch", "logstash", "kibana");
+    if (cfg.ci.enabled) parts.push("jenkins");
+    if (cfg.storage.shared.backend === "nfs" || cfg.storage.data.backend === "nfs") parts.push("nfsProvisioner");
+    return parts;
 }

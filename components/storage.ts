@@ -1,13 +1,16 @@
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig, StorageBackend } from "../config";
+import { PlatformConfig, ResourceQuantities, StorageBackend } from "../config";
 import { accessModeFor, VolumeRole, volumeRoles, VolumeUse } from "../config/volumes";
+import { podSecurity } from "../config/security";
+import { exceptionAnnotations, hardenPod } from "./workload";
 
 export interface StorageArgs {
     readonly namespace: pulumi.Input<string>;
     readonly storage: PlatformConfig["storage"];
     readonly provisionerImage: string;
+    readonly provisionerResources: ResourceQuantities;
     readonly commonLabels: Readonly<Record<string, string>>;
     /** Claims to create, one per volume (config/volumes.ts). */
     readonly volumes: readonly VolumeUse[];
@@ -145,6 +148,25 @@ export class Storage extends pulumi.ComponentResource {
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
         }, parent);
 
+        // The export root reaches the pod as a claim on a pre-bound volume, not an inline nfs volume, which Pod
+        // Security `restricted` does not allow.
+        const rootClaimName = "nfs-provisioner-root";
+        const rootPv = new k8s.core.v1.PersistentVolume("nfs-provisioner-root", {
+            metadata: { name: pulumi.interpolate`${ns}-nfs-provisioner-root`, labels: { ...labels, app: "nfs" } },
+            spec: {
+                capacity: { storage: "1Mi" },
+                accessModes: ["ReadWriteMany"],
+                storageClassName: "",
+                persistentVolumeReclaimPolicy: "Retain",
+                claimRef: { namespace: ns, name: rootClaimName },
+                nfs: { server: st.nfs.server, path: st.nfs.path },
+            },
+        }, parent);
+        const rootClaim = new k8s.core.v1.PersistentVolumeClaim("nfs-provisioner-root", {
+            metadata: meta(rootClaimName),
+            spec: { accessModes: ["ReadWriteMany"], storageClassName: "", volumeName: rootPv.metadata.name, resources: { requests: { storage: "1Mi" } } },
+        }, parent);
+
         const selector = { app: "nfs-provisioner", tier: "storage" };
         new k8s.apps.v1.Deployment("nfs-provisioner", {
             metadata: meta("nfs-provisioner-deployment"),
@@ -153,8 +175,8 @@ export class Storage extends pulumi.ComponentResource {
                 strategy: { type: "Recreate" },
                 selector: { matchLabels: selector },
                 template: {
-                    metadata: { labels: { ...labels, ...selector } },
-                    spec: {
+                    metadata: { labels: { ...labels, ...selector }, annotations: exceptionAnnotations(podSecurity.nfsProvisioner) },
+                    spec: hardenPod({
                         serviceAccountName: sa.metadata.name,
                         containers: [{
                             name: "nfs-provisioner",
@@ -164,12 +186,16 @@ export class Storage extends pulumi.ComponentResource {
                                 { name: "NFS_SERVER", value: st.nfs.server },
                                 { name: "NFS_PATH", value: st.nfs.path },
                             ],
-                            resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
-                            securityContext: { allowPrivilegeEscalation: false },
                             volumeMounts: [{ name: "nfs-root", mountPath: "/persistentvolumes" }],
                         }],
-                        volumes: [{ name: "nfs-root", nfs: { server: st.nfs.server, path: st.nfs.path } }],
-                    },
+                        volumes: [{ name: "nfs-root", persistentVolumeClaim: { claimName: rootClaim.metadata.name } }],
+                    }, {
+                        security: podSecurity.nfsProvisioner,
+                        resources: args.provisionerResources,
+                        image: args.provisionerImage,
+                        // It watches claims and creates volumes through the API.
+                        automountServiceAccountToken: true,
+                    }),
                 },
             },
         }, parent);

@@ -3,6 +3,7 @@ import { infraNodePorts, infraPorts } from "../config/catalog";
 import { resolveImage } from "../config/images";
 import { PlatformConfig } from "../config";
 import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
+import { podSecurity } from "../config/security";
 
 /** Zipkin, collecting the backend services' traces, with its UI behind an Ingress. */
 export class Tracing extends pulumi.ComponentResource {
@@ -14,7 +15,6 @@ export class Tracing extends pulumi.ComponentResource {
     constructor(name: string, args: PartArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Tracing", name, {}, opts);
         const cfg: PlatformConfig = args.config;
-        const probes = httpProbes("/zipkin/", this.port);
         this.workload = new Workload("zipkin", {
             namespace: args.namespace,
             name: "zipkin",
@@ -25,9 +25,10 @@ export class Tracing extends pulumi.ComponentResource {
             serviceType: cfg.serviceType,
             replicas: 1,
             env: [args.timezoneEnv],
-            resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-            startupProbe: probes.startupProbe,
-            readinessProbe: probes.readinessProbe,
+            resources: cfg.resources.zipkin,
+            security: podSecurity.zipkin,
+            // /health reports the collector and storage; liveness is the TCP accept.
+            ...httpProbes("/health", this.port),
             ingress: ingressFor(cfg, "zipkin", this.port),
         }, { parent: this });
         this.host = this.workload.host;

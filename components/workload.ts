@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig, ResourceQuantities, ServiceType } from "../config";
 import { platformImageName, resolveImage } from "../config/images";
 import { isAutoscaled } from "../config/volumes";
+import { podSecurity, PodSecurityProfile } from "../config/security";
 
 type Input<T> = pulumi.Input<T>;
 export type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -16,6 +17,10 @@ export interface PartArgs {
     readonly timezoneEnv: EnvVar;
 }
 type Probe = k8s.types.input.core.v1.Probe;
+type Container = k8s.types.input.core.v1.Container;
+type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
 
 export interface WorkloadPort {
     readonly name: string;
@@ -51,35 +56,146 @@ export interface WorkloadArgs {
     /** A fixed count, or autoscaled from `replicas` (the minimum) to `maxReplicas`. */
     readonly replicas: number;
     readonly autoscaling?: { readonly maxReplicas: number; readonly targetCPUUtilizationPercentage: number };
-    readonly resources?: ResourceQuantities;
+    /** Requests and limits (cpu, memory, ephemeral-storage) of every container, init containers included. */
+    readonly resources: ResourceQuantities;
+    /** uid/gid, writable paths and exceptions of the image (config/security.ts). */
+    readonly security: PodSecurityProfile;
     readonly startupProbe?: Probe;
     readonly readinessProbe?: Probe;
     readonly livenessProbe?: Probe;
-    readonly podSecurityContext?: k8s.types.input.core.v1.PodSecurityContext;
-    readonly securityContext?: k8s.types.input.core.v1.SecurityContext;
+    /** Env the probes rely on (e.g. Spring's health groups switched on). */
     readonly serviceAccountName?: Input<string>;
-    readonly initContainers?: Input<k8s.types.input.core.v1.Container>[];
-    readonly volumes?: Input<Input<k8s.types.input.core.v1.Volume>[]>;
-    readonly volumeMounts?: Input<k8s.types.input.core.v1.VolumeMount>[];
+    /** Only pods that call the Kubernetes API get a service account token. */
+    readonly automountServiceAccountToken?: boolean;
+    readonly initContainers?: Container[];
+    readonly volumes?: Volume[];
+    readonly volumeMounts?: VolumeMount[];
     readonly recreateOnUpdate?: boolean;
     readonly ingress?: WorkloadIngress;
     /** How long `pulumi up` waits for the pods to become ready before failing (the provider's default: 10 minutes). */
     readonly readinessTimeoutSeconds?: number;
 }
 
-/** Hardening applied to every application container unless a component says otherwise. */
-export const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
+/** Pod Security `restricted` for a container: what every container gets unless its part has an exception. */
+export const restrictedContainer: Readonly<k8s.types.input.core.v1.SecurityContext> = {
     allowPrivilegeEscalation: false,
     capabilities: { drop: ["ALL"] },
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
 };
 
-export function httpProbes(path: string, port: number, readinessDelay = 10): Pick<WorkloadArgs, "startupProbe" | "readinessProbe" | "livenessProbe"> {
-    const httpGet = { path, port };
+/** The pod-level half: non-root with the image's uid/gid, the runtime's default seccomp profile. */
+export function restrictedPod(profile: PodSecurityProfile): k8s.types.input.core.v1.PodSecurityContext {
     return {
-        startupProbe: { httpGet, initialDelaySeconds: 10, periodSeconds: 5, successThreshold: 1, failureThreshold: 36 },
-        readinessProbe: { httpGet, initialDelaySeconds: readinessDelay, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
-        livenessProbe: { httpGet, initialDelaySeconds: 60, periodSeconds: 30, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3 },
+        runAsNonRoot: true,
+        runAsUser: profile.uid,
+        runAsGroup: profile.gid,
+        fsGroup: profile.gid,
+        // Skip the recursive chown of large volumes that already have the right owner.
+        fsGroupChangePolicy: "OnRootMismatch",
+        seccompProfile: { type: "RuntimeDefault" },
     };
+}
+
+/** The emptyDir volume name for a writable path, e.g. /usr/share/kibana/data -> rw-usr-share-kibana-data. */
+export function writableVolumeName(path: string): string {
+    return `rw${path.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`.replace(/-+$/, "").slice(0, 63);
+}
+
+/** Annotation on a pod template listing its part's exceptions (control -> reason), for reviewers and policy checks. */
+export const EXCEPTIONS_ANNOTATION = "security.egov-platform/exceptions";
+
+export function exceptionAnnotations(profile: PodSecurityProfile): Record<string, string> | undefined {
+    const ex = profile.exceptions ?? {};
+    return Object.keys(ex).length > 0 ? { [EXCEPTIONS_ANNOTATION]: JSON.stringify(ex) } : undefined;
+}
+
+export interface HardenArgs {
+    readonly security: PodSecurityProfile;
+    readonly resources: ResourceQuantities;
+    /** Image of the init container that seeds `seededPaths` (the part's own image). */
+    readonly image: string;
+    readonly automountServiceAccountToken?: boolean;
+}
+
+/**
+ * Makes a pod spec meet Pod Security `restricted` (unless the profile lists an exception) and bounds every
+ * container: security contexts, requests and limits incl. ephemeral-storage on init containers too,
+ * emptyDirs for the image's writable paths, and no service account token unless asked for. Exported for
+ * pods built outside Workload (e.g. CronJobs).
+ */
+export function hardenPod(spec: PodSpec & { containers: Container[]; initContainers?: Container[]; volumes?: Volume[] },
+    h: HardenArgs): PodSpec {
+    const ex = h.security.exceptions ?? {};
+    const containerContext = {
+        ...(ex.restricted ? {} : restrictedContainer),
+        readOnlyRootFilesystem: ex.readOnlyRootFilesystem === undefined,
+    };
+    const resources = { requests: h.resources.requests, limits: h.resources.limits };
+    const volumes: Volume[] = [...(spec.volumes ?? [])];
+    const extraMounts: VolumeMount[] = [];
+    const seeds: Array<{ path: string; volume: string }> = [];
+    const mounted = new Set(spec.containers.flatMap((c) => ((c.volumeMounts ?? []) as VolumeMount[]).map((m) => m.mountPath)));
+    const seeded = h.security.seededPaths ?? [];
+    for (const path of [...h.security.writablePaths, ...seeded]) {
+        if (mounted.has(path)) continue; // the part mounts its own volume there (a claim, or an emptyDir it fills)
+        const name = writableVolumeName(path);
+        volumes.push({ name, emptyDir: {} });
+        extraMounts.push({ name, mountPath: path });
+        if (seeded.includes(path)) seeds.push({ path, volume: name });
+    }
+    const harden = (c: Container): Container => ({
+        ...c,
+        resources: c.resources ?? resources,
+        securityContext: { ...containerContext, ...(c.securityContext as object | undefined) },
+    });
+    // The image's files at a seeded path are copied into its emptyDir before the main container starts.
+    const seedContainer: Container[] = seeds.length === 0 ? [] : [{
+        name: "seed-writable-paths",
+        image: h.image,
+        command: ["sh", "-c", seeds.map((x) => `if [ -d ${x.path} ]; then cp -R ${x.path}/. /seed/${x.volume}/; fi`).join(" && ")],
+        volumeMounts: seeds.map((x) => ({ name: x.volume, mountPath: `/seed/${x.volume}` })),
+    }];
+    const initContainers = [...seedContainer, ...(spec.initContainers ?? [])].map(harden);
+    return {
+        ...spec,
+        automountServiceAccountToken: h.automountServiceAccountToken ?? false,
+        securityContext: { ...(ex.restricted ? { seccompProfile: { type: "RuntimeDefault" } } : restrictedPod(h.security)), ...(spec.securityContext as object | undefined) },
+        initContainers: initContainers.length > 0 ? initContainers : undefined,
+        containers: spec.containers.map((c) => harden({ ...c, volumeMounts: [...((c.volumeMounts ?? []) as VolumeMount[]), ...extraMounts] })),
+        volumes: volumes.length > 0 ? volumes : undefined,
+    };
+}
+
+const probe = (action: Probe, timing: Omit<Probe, "httpGet" | "tcpSocket" | "exec" | "grpc">): Probe => ({ ...action, ...timing });
+const startupTiming = { initialDelaySeconds: 10, periodSeconds: 5, successThreshold: 1, failureThreshold: 36 };
+const readinessTiming = { periodSeconds: 10, timeoutSeconds: 3, successThreshold: 1, failureThreshold: 3 };
+const livenessTiming = { periodSeconds: 30, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3 };
+
+/**
+ * Probes that mean different things: readiness asks whether the workload can take traffic now, liveness
+ * only whether the process is alive (a TCP accept unless the image has a liveness endpoint), so a busy or
+ * degraded pod leaves the Service's endpoints instead of being restarted. The startup probe (default: the
+ * liveness check, 36 x 5 s) holds both off until the first start is done.
+ */
+export function probes(ready: Probe, live: Probe, start: Probe = live, startFailureThreshold = 36):
+    Pick<WorkloadArgs, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+    return {
+        startupProbe: probe(start, { ...startupTiming, failureThreshold: startFailureThreshold }),
+        readinessProbe: probe(ready, readinessTiming),
+        livenessProbe: probe(live, livenessTiming),
+    };
+}
+
+/** Spring Boot's separate health groups (2.3+): liveness = the application state, readiness = can take traffic. */
+// The probe groups are switched on by MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED, a setting of the wiring contract.
+export function springBootProbes(port: number): Pick<WorkloadArgs, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+    return probes({ httpGet: { path: "/actuator/health/readiness", port } }, { httpGet: { path: "/actuator/health/liveness", port } });
+}
+
+/** An HTTP readiness path and a TCP liveness check on the same port, for images without a liveness endpoint. */
+export function httpProbes(path: string, port: number): Pick<WorkloadArgs, "startupProbe" | "readinessProbe" | "livenessProbe"> {
+    return probes({ httpGet: { path, port } }, { tcpSocket: { port } });
 }
 
 /**
@@ -111,10 +227,9 @@ export class Workload extends pulumi.ComponentResource {
 
         // More than one pod possible: spread them and let a drain take one at a time.
         const maxPods = args.autoscaling ? Math.max(args.autoscaling.maxReplicas, args.replicas) : args.replicas;
-        const podSpec: k8s.types.input.core.v1.PodSpec = {
+        const podSpec = hardenPod({
             topologySpreadConstraints: maxPods > 1 ? spreadConstraints(selector) : undefined,
             serviceAccountName: args.serviceAccountName,
-            securityContext: args.podSecurityContext,
             initContainers: args.initContainers,
             containers: [{
                 name: args.name,
@@ -124,16 +239,14 @@ export class Workload extends pulumi.ComponentResource {
                 ports: [...args.ports, ...Object.values(args.extraServices ?? {}).flat()]
                     .map((p) => ({ name: p.name, containerPort: p.port })),
                 env: args.env,
-                resources: args.resources,
                 startupProbe: args.startupProbe,
                 readinessProbe: args.readinessProbe,
                 livenessProbe: args.livenessProbe,
-                securityContext: args.securityContext,
                 volumeMounts: args.volumeMounts,
             }],
             volumes: args.volumes,
-        };
-        const template = { metadata: { labels }, spec: podSpec };
+        }, { security: args.security, resources: args.resources, image: args.image, automountServiceAccountToken: args.automountServiceAccountToken });
+        const template = { metadata: { labels, annotations: exceptionAnnotations(args.security) }, spec: podSpec };
         // An autoscaler owns spec.replicas: leaving it out keeps `pulumi up` from resetting the scale.
         const replicas = args.autoscaling ? undefined : args.replicas;
         const timeout = args.readinessTimeoutSeconds ? `${args.readinessTimeoutSeconds}s` : undefined;
@@ -285,7 +398,7 @@ export function applicationWorkload(part: PartArgs, name: string, tier: "backend
         replicas: cfg.replicas[name],
         autoscaling: isAutoscaled(cfg, name) ? cfg.autoscaling : undefined,
         resources: cfg.resources[tier],
-        securityContext: restrictedContainer,
+        security: podSecurity[tier],
         readinessTimeoutSeconds: cfg.readinessTimeout,
     } satisfies Partial<WorkloadArgs>;
 }

@@ -17,6 +17,8 @@ export interface GraphNode {
     readonly publicPorts: readonly number[];
     /** Talks to the Kubernetes API (needs a service account token and egress to the API server). */
     readonly callsKubernetesApi: boolean;
+    /** Its pods are started by another workload at run time (not by this program), e.g. Jenkins agents. */
+    readonly startedBy?: string;
 }
 
 export interface GraphEdge {
@@ -84,11 +86,19 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         node({ name: BACKUP_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
         edge(BACKUP_JOB, "mysql", infraPorts.mysql, "dumps the application databases (and restores them)");
     }
+    if (cfg.storage.shared.backend === "nfs" || cfg.storage.data.backend === "nfs") {
+        // Creates the volumes of NFS claims through the API; the NFS mount itself is the kubelet's.
+        node({ name: "nfs-provisioner", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: true });
+    }
     if (cfg.ci.enabled) {
         node({
             name: "jenkins", kind: "infra", ports: { http: infraPorts.jenkinsHttp, jnlp: infraPorts.jenkinsAgent },
             publicPorts: [infraPorts.jenkinsHttp], callsKubernetesApi: true,
         });
+        // Agent pods of the Kubernetes plugin (their pod templates carry app=jenkins-agent) call back to the controller.
+        node({ name: "jenkins-agent", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false, startedBy: "jenkins" });
+        edge("jenkins-agent", "jenkins", infraPorts.jenkinsHttp, "agents download their remoting jar and report over HTTP");
+        edge("jenkins-agent", "jenkins", infraPorts.jenkinsAgent, "agents connect to the controller (inbound TCP)");
     }
 
     const gateway = services.find((s) => s.isGateway);

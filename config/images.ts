@@ -129,9 +129,10 @@ export function imagesInUse(cfg: PlatformConfig): ImageId[] {
         else if (node.kind === "frontend") ids.push({ platform: platformImageName("frontend", node.name.replace(/^frontend-/, "")) });
         else if ((thirdPartyKeys as string[]).includes(node.name)) ids.push(node.name as ImageKey);
         else if (node.name === BACKUP_JOB) ids.push("mysql"); // the dump runs the server's own client
+        else if (node.name === "nfs-provisioner") ids.push("nfsProvisioner");
+        else if (node.startedBy) continue; // pods another workload starts (Jenkins agents) bring their own images
         else throw new Error(`images: workload ${node.name} has no image in the catalog`);
     }
-    if (cfg.storage.shared.backend === "nfs" || cfg.storage.data.backend === "nfs") ids.push("nfsProvisioner");
     return ids;
 }
 

@@ -19,9 +19,29 @@ export type ServiceType = (typeof serviceTypes)[number];
 export const pullPolicies = ["Always", "IfNotPresent", "Never"] as const;
 export type PullPolicy = (typeof pullPolicies)[number];
 
+export type Quantities = {
+    readonly cpu: string;
+    readonly memory: string;
+    readonly "ephemeral-storage": string;
+};
 export interface ResourceQuantities {
-    readonly requests: { readonly cpu: string; readonly memory: string };
-    readonly limits: { readonly cpu: string; readonly memory: string };
+    readonly requests: Quantities;
+    readonly limits: Quantities;
+}
+
+/** Parts with their own `resources.<part>` defaults; init containers get their part's. */
+export const resourceParts = ["backend", "frontend", "mysql", "rabbitmq", "elasticsearch", "logstash", "kibana", "zipkin",
+    "jenkins", "nfsProvisioner"] as const;
+export type ResourcePart = (typeof resourceParts)[number];
+
+export interface NetworkPolicyConfig {
+    readonly enabled: boolean;
+    /** Namespace of the ingress controller, whose pods may reach the public ports. */
+    readonly ingressNamespace: string;
+    /** Where the Kubernetes API server's endpoints are, for pods that call it. */
+    readonly apiServer: { readonly cidrs: readonly string[]; readonly ports: readonly number[] };
+    /** Extra egress per workload (app name) to CIDRs outside the cluster, e.g. Jenkins to the git server. */
+    readonly externalEgress: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface PlatformConfig {
@@ -62,7 +82,8 @@ export interface PlatformConfig {
         readonly maxReplicas: number;
         readonly targetCPUUtilizationPercentage: number;
     };
-    readonly resources: { readonly backend: ResourceQuantities; readonly frontend: ResourceQuantities };
+    readonly resources: Readonly<Record<ResourcePart, ResourceQuantities>>;
+    readonly networkPolicy: NetworkPolicyConfig;
     readonly timezone: string;
     readonly storage: {
         /** Backend per volume role; `setBy` is the config key that chose it (for messages). */
@@ -105,7 +126,7 @@ export interface PlatformConfig {
 export const CONFIG_KEYS = [
     "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
-    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "configServer", "imageMirror", "imageDigests", "backup",
+    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -272,14 +293,36 @@ export class Reader {
     }
 }
 
-const defaultBackendResources: ResourceQuantities = {
-    requests: { cpu: "250m", memory: "512Mi" },
-    limits: { cpu: "1000m", memory: "1Gi" },
+const q = (cpu: string, memory: string, eph: string): Quantities => ({ cpu, memory, "ephemeral-storage": eph });
+/** Requests / limits per part: cpu, memory, ephemeral-storage (emptyDir scratch space counts against it). */
+const defaultResources: Record<ResourcePart, ResourceQuantities> = {
+    backend: { requests: q("250m", "512Mi", "256Mi"), limits: q("1000m", "1Gi", "1Gi") },
+    frontend: { requests: q("100m", "128Mi", "256Mi"), limits: q("500m", "512Mi", "1Gi") },
+    mysql: { requests: q("250m", "512Mi", "512Mi"), limits: q("1", "1Gi", "2Gi") },
+    rabbitmq: { requests: q("100m", "256Mi", "512Mi"), limits: q("1", "1Gi", "2Gi") },
+    elasticsearch: { requests: q("250m", "1Gi", "1Gi"), limits: q("1", "2Gi", "4Gi") },
+    logstash: { requests: q("250m", "768Mi", "512Mi"), limits: q("1", "1536Mi", "2Gi") },
+    kibana: { requests: q("100m", "512Mi", "256Mi"), limits: q("1", "1Gi", "1Gi") },
+    zipkin: { requests: q("100m", "256Mi", "128Mi"), limits: q("1", "1Gi", "512Mi") },
+    jenkins: { requests: q("250m", "1Gi", "512Mi"), limits: q("2", "2Gi", "4Gi") },
+    nfsProvisioner: { requests: q("10m", "32Mi", "16Mi"), limits: q("100m", "128Mi", "64Mi") },
 };
-const defaultFrontendResources: ResourceQuantities = {
-    requests: { cpu: "100m", memory: "128Mi" },
-    limits: { cpu: "500m", memory: "512Mi" },
+
+const QUANTITY_SUFFIX: Record<string, number> = {
+    "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
 };
+/** A Kubernetes quantity (already matched by QUANTITY) as a number, to compare requests with limits. */
+export function quantityValue(v: string): number {
+    const m = /^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$/.exec(v);
+    return m ? Number(m[1]) * (QUANTITY_SUFFIX[m[2]] ?? NaN) : NaN;
+}
+
+const resourceFields = [
+    ["cpu", "cpu", "a CPU quantity such as 250m or 1"],
+    ["memory", "memory", "a memory quantity such as 512Mi or 1Gi"],
+    ["ephemeralStorage", "ephemeral-storage", "a storage quantity such as 256Mi or 1Gi"],
+] as const;
 
 function readResources(r: Reader, key: string, value: Json | undefined, def: ResourceQuantities): ResourceQuantities {
     if (value === undefined || value === null) return def;
@@ -287,16 +330,38 @@ function readResources(r: Reader, key: string, value: Json | undefined, def: Res
         r.reject(key, value, "an object with requests and limits");
         return def;
     }
-    const pick = (kind: "requests" | "limits") => {
+    for (const f of Object.keys(value)) if (f !== "requests" && f !== "limits") r.reject(`${key}.${f}`, value[f], "requests or limits");
+    const pick = (kind: "requests" | "limits"): Quantities => {
         const section = value[kind];
         const obj = section && typeof section === "object" && !Array.isArray(section) ? section : {};
-        return {
-            cpu: r.string(`${key}.${kind}.cpu`, obj.cpu, def[kind].cpu, QUANTITY, "a CPU quantity such as 250m or 1"),
-            memory: r.string(`${key}.${kind}.memory`, obj.memory, def[kind].memory, QUANTITY,
-                "a memory quantity such as 512Mi or 1Gi"),
-        };
+        if (section !== undefined && obj !== section) r.reject(`${key}.${kind}`, section, "an object with cpu, memory, ephemeralStorage");
+        for (const f of Object.keys(obj)) {
+            if (!resourceFields.some(([name]) => name === f)) r.reject(`${key}.${kind}.${f}`, obj[f], "cpu, memory or ephemeralStorage");
+        }
+        const out: Record<string, string> = {};
+        for (const [field, k8sName, allowed] of resourceFields) {
+            out[k8sName] = r.string(`${key}.${kind}.${field}`, obj[field], def[kind][k8sName], QUANTITY, allowed);
+        }
+        return out as unknown as Quantities;
     };
-    return { requests: pick("requests"), limits: pick("limits") };
+    const res = { requests: pick("requests"), limits: pick("limits") };
+    for (const [field, k8sName] of resourceFields) {
+        if (quantityValue(res.requests[k8sName]) > quantityValue(res.limits[k8sName])) {
+            r.reject(`${key}.requests.${field}`, res.requests[k8sName], `at most ${key}.limits.${field} (${res.limits[k8sName]})`);
+        }
+    }
+    return res;
+}
+
+const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12][0-9]|3[0-2])$/;
+
+function readCidrs(r: Reader, key: string, value: Json | undefined, def: readonly string[]): readonly string[] {
+    if (value === undefined || value === null) return def;
+    if (!Array.isArray(value) || value.some((c) => typeof c !== "string" || !CIDR.test(c))) {
+        r.reject(key, value, "a list of IPv4 CIDRs such as 10.0.0.0/8");
+        return def;
+    }
+    return value as string[];
 }
 
 function expandHome(p: string): string {
@@ -546,10 +611,34 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         }
     }
 
-    const res = r.object("resources", ["backend", "frontend"]);
-    const resources = {
-        backend: readResources(r, "resources.backend", res.backend, defaultBackendResources),
-        frontend: readResources(r, "resources.frontend", res.frontend, defaultFrontendResources),
+    const res = r.object("resources", resourceParts);
+    const resources = Object.fromEntries(resourceParts.map((p) =>
+        [p, readResources(r, `resources.${p}`, res[p], defaultResources[p])])) as Record<ResourcePart, ResourceQuantities>;
+
+    const np = r.object("networkPolicy", ["enabled", "ingressNamespace", "apiServer", "externalEgress"]);
+    const apiSrv = np.apiServer && typeof np.apiServer === "object" && !Array.isArray(np.apiServer) ? np.apiServer : {};
+    if (np.apiServer !== undefined && apiSrv !== np.apiServer) r.reject("networkPolicy.apiServer", np.apiServer, "an object {cidrs, ports}");
+    let apiPorts: number[] = [443, 6443];
+    if (apiSrv.ports !== undefined) {
+        if (!Array.isArray(apiSrv.ports) || apiSrv.ports.some((p) => typeof p !== "number" || !Number.isInteger(p) || p < 1 || p > 65535)) {
+            r.reject("networkPolicy.apiServer.ports", apiSrv.ports, "a list of TCP ports (1-65535)");
+        } else apiPorts = apiSrv.ports as number[];
+    }
+    const egressIn = np.externalEgress && typeof np.externalEgress === "object" && !Array.isArray(np.externalEgress) ? np.externalEgress : {};
+    if (np.externalEgress !== undefined && egressIn !== np.externalEgress) {
+        r.reject("networkPolicy.externalEgress", np.externalEgress, "an object: workload name -> list of CIDRs");
+    }
+    const externalEgress: Record<string, readonly string[]> = {};
+    for (const [workload, cidrs] of Object.entries(egressIn)) {
+        if (!DNS_LABEL.test(workload)) r.reject(`networkPolicy.externalEgress.${workload}`, cidrs, "a workload name (its app label) as the key");
+        else externalEgress[workload] = readCidrs(r, `networkPolicy.externalEgress.${workload}`, cidrs, []);
+    }
+    const networkPolicy: NetworkPolicyConfig = {
+        enabled: r.bool("networkPolicy.enabled", np.enabled, true),
+        ingressNamespace: r.string("networkPolicy.ingressNamespace", np.ingressNamespace, "ingress-nginx", DNS_LABEL,
+            "the namespace name of the ingress controller"),
+        apiServer: { cidrs: readCidrs(r, "networkPolicy.apiServer.cidrs", apiSrv.cidrs, ["0.0.0.0/0"]), ports: apiPorts },
+        externalEgress,
     };
 
     const timezone = r.string("timezone", r.scalar("timezone"), "Asia/Seoul", /^.+$/, "an IANA time zone such as Asia/Seoul");
@@ -661,6 +750,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         readinessTimeout,
         autoscaling,
         resources,
+        networkPolicy,
         timezone,
         storage,
         database,

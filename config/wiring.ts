@@ -214,6 +214,15 @@ export const envSettings: readonly EnvSetting[] = [
         applies: (w, ctx) => w.spec?.usesTracing === true && !ctx.cfg.tracing.enabled, value: () => "false",
     },
     {
+        env: "MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", source: { from: "literal" },
+        feeds: "management.endpoint.health.probes.enabled: serves /actuator/health/liveness and /actuator/health/readiness, the pods' probes",
+        via: "env",
+        upstream: "none: Spring Boot turns the probe groups on by itself only when it detects Kubernetes; set so it does not depend on that detection",
+        overriddenBy: "a served management.endpoint.health.probes.enabled (the served files set none)",
+        who: "catalog: every backend service (discovery too: its actuator comes with the Eureka server starter, and its SecurityConfig permits /actuator/**, as upstream's SecurityConfigTest checks)",
+        applies: (w) => w.spec !== undefined, value: () => "true",
+    },
+    {
         env: "SPRING_PROFILES_DEFAULT", source: { from: "literal" },
         feeds: "spring.profiles.default: turns on <springProfile name=\"!default\"> (the LOGSTASH appender)", via: "logback",
         upstream: "backend/<service>/src/main/resources/logback-spring.xml: <springProfile name=\"!default\">; the default profile is renamed " +

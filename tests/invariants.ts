@@ -1,7 +1,10 @@
 // Checks that hold for every configuration: what the API server and the pods need to find each other.
 import * as assert from "assert";
 import { backendServices } from "../config/catalog";
+import { quantityValue } from "../config";
+import { EXCEPTIONS_ANNOTATION } from "../components/workload";
 import { Deployed, Obj } from "./harness";
+import { podsOf, PolicySet } from "./netpol-eval";
 
 const WORKLOAD_KINDS = ["Deployment", "StatefulSet"];
 
@@ -223,4 +226,72 @@ export function assertAllInvariants(d: Deployed, namespace: string, replicasOf: 
     assertDisruptionAndSpread(d);
     assertDiscoverySingleRegistry(d);
     assertHeadlessGoverning(d);
+    assertContainerBounds(d);
+    assertPodSecurity(d);
+    if (d.of("NetworkPolicy").length > 0) assertPodsIsolated(d);
+}
+
+const RESOURCE_NAMES = ["cpu", "memory", "ephemeral-storage"];
+
+/** Every container, init containers included, requests and limits cpu, memory and ephemeral-storage, requests <= limits. */
+export function assertContainerBounds(d: Deployed): void {
+    for (const w of workloads(d)) {
+        for (const c of containers(w)) {
+            const where = `${w.kind} ${w.metadata.name} container ${c.name}`;
+            for (const r of RESOURCE_NAMES) {
+                const req = c.resources?.requests?.[r];
+                const lim = c.resources?.limits?.[r];
+                assert.ok(req && lim, `${where}: no ${r} request and limit`);
+                assert.ok(quantityValue(req) <= quantityValue(lim), `${where}: ${r} request ${req} above its limit ${lim}`);
+            }
+        }
+    }
+}
+
+/** Volume types Pod Security `restricted` allows. */
+const RESTRICTED_VOLUMES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+
+/**
+ * The controls of Pod Security `restricted` (as the admission controller checks them, container settings
+ * overriding the pod's) plus a read-only root filesystem, on every pod; a control may fail only where the
+ * pod's exceptions annotation names it (and so the table in config/security.ts, with a reason).
+ */
+export function assertPodSecurity(d: Deployed): void {
+    for (const w of workloads(d)) {
+        const pod = w.spec.template.spec;
+        const excused = JSON.parse(w.spec.template.metadata.annotations?.[EXCEPTIONS_ANNOTATION] ?? "{}") as Record<string, string>;
+        const fail = (control: string, what: string) => {
+            const key = control === "readOnlyRootFilesystem" ? control : "restricted";
+            assert.ok(excused[key], `${w.kind} ${w.metadata.name}: ${what}, and no listed exception`);
+        };
+        const psc = pod.securityContext ?? {};
+        if (pod.hostNetwork || pod.hostPID || pod.hostIPC) fail("restricted", "host namespaces");
+        for (const v of pod.volumes ?? []) {
+            if (!Object.keys(v).some((k) => RESTRICTED_VOLUMES.includes(k))) fail("restricted", `volume ${v.name} of a type restricted does not allow`);
+        }
+        for (const c of containers(w)) {
+            const sc = c.securityContext ?? {};
+            const where = `container ${c.name}`;
+            if (!(sc.runAsNonRoot ?? psc.runAsNonRoot)) fail("restricted", `${where} may run as root`);
+            if ((sc.runAsUser ?? psc.runAsUser) === 0) fail("restricted", `${where} runs as uid 0`);
+            const seccomp = (sc.seccompProfile ?? psc.seccompProfile)?.type;
+            if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") fail("restricted", `${where} has no seccomp profile`);
+            if (sc.allowPrivilegeEscalation !== false) fail("restricted", `${where} allows privilege escalation`);
+            if (sc.privileged) fail("restricted", `${where} is privileged`);
+            if (!(sc.capabilities?.drop ?? []).includes("ALL")) fail("restricted", `${where} keeps capabilities`);
+            if ((sc.capabilities?.add ?? []).some((cap: string) => cap !== "NET_BIND_SERVICE")) fail("restricted", `${where} adds capabilities`);
+            if ((c.ports ?? []).some((p: Obj) => p.hostPort)) fail("restricted", `${where} uses a host port`);
+            if (sc.readOnlyRootFilesystem !== true) fail("readOnlyRootFilesystem", `${where} has a writable root filesystem`);
+        }
+    }
+}
+
+/** With network policies on, every pod is selected by a policy for each direction: nothing is open by omission. */
+export function assertPodsIsolated(d: Deployed): void {
+    const policies = new PolicySet(d.of("NetworkPolicy"));
+    for (const [app, pod] of podsOf(workloads(d))) {
+        for (const dir of ["Ingress", "Egress"] as const) {
+            assert.ok(policies.selecting(pod, dir).length > 0, `pod ${app}: no NetworkPolicy governs its ${dir.toLowerCase()}`);
+        }
+    }
 }

@@ -103,13 +103,23 @@ describe("the platform", function () {
                 assert.ok(!mysql.some((e) => e.name === "MYSQL_ALLOW_EMPTY_PASSWORD"));
             });
 
-            it("keeps the reference's hardening without its invalid fields", () => {
+            it("keeps the reference's hardening, tightened to Pod Security restricted, without its invalid fields", () => {
                 const dep = d.find("Deployment", "apigateway-deployment")!;
-                const ct = dep.spec.template.spec.containers[0];
-                assert.deepStrictEqual(ct.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
-                assert.strictEqual(dep.spec.template.spec.securityContext.runAsNonRoot, true);
-                assert.ok(ct.startupProbe && ct.readinessProbe && ct.livenessProbe);
+                const pod = dep.spec.template.spec;
+                const ct = pod.containers[0];
+                assert.deepStrictEqual(ct.securityContext,
+                    { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsNonRoot: true });
+                assert.deepStrictEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000,
+                    fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" } });
+                assert.strictEqual(pod.automountServiceAccountToken, false);
+                assert.deepStrictEqual(ct.volumeMounts, [{ name: "rw-tmp", mountPath: "/tmp" }], "the JVM's /tmp is the only writable path");
+                assert.strictEqual(ct.startupProbe.httpGet.path, "/actuator/health/liveness");
+                assert.strictEqual(ct.livenessProbe.httpGet.path, "/actuator/health/liveness");
+                assert.strictEqual(ct.readinessProbe.httpGet.path, "/actuator/health/readiness");
                 assert.ok(ct.resources.requests.cpu, "HPA needs CPU requests");
+                assert.ok(ct.resources.limits["ephemeral-storage"]);
+                const ns = d.find("Namespace", c.ns)?.metadata.labels;
+                assert.strictEqual(ns?.["pod-security.kubernetes.io/enforce"], "restricted");
             });
         });
     }
@@ -160,7 +170,10 @@ describe("the platform", function () {
             const env = Object.fromEntries(provisioner.spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value]));
             assert.strictEqual(sc.provisioner, env.PROVISIONER_NAME, "the class names the provisioner we run");
             assert.strictEqual(env.NFS_SERVER, "nfs.egov-dev.internal");
-            for (const pvc of d.of("PersistentVolumeClaim")) {
+            const root = d.find("PersistentVolumeClaim", "nfs-provisioner-root")!;
+            const rootPv = d.find("PersistentVolume", root.spec.volumeName)!;
+            assert.deepStrictEqual(rootPv.spec.nfs, { server: "nfs.egov-dev.internal", path: "/srv/nfs" }, "the provisioner mounts the export root");
+            for (const pvc of d.of("PersistentVolumeClaim").filter((c) => c !== root)) {
                 assert.deepStrictEqual(pvc.spec.accessModes, [modeOf(roleOf(pvc))], pvc.metadata.name);
                 assert.strictEqual(pvc.spec.storageClassName, sc.metadata.name);
                 assert.ok(pvc.metadata.name.endsWith(`-pvc-${sc.metadata.name}`), pvc.metadata.name);
@@ -193,16 +206,20 @@ describe("the platform", function () {
             const nfs = d.of("StorageClass").find((c) => c.metadata.name.startsWith("egov-dev-nfs-"))!;
             assert.ok(cinder && nfs && d.of("StorageClass").length === 2);
             assert.strictEqual(cinder.volumeBindingMode, "WaitForFirstConsumer");
-            for (const pvc of d.of("PersistentVolumeClaim")) {
+            // The NFS provisioner's own export-root claim is pre-bound to its PV, on no class.
+            for (const pvc of d.of("PersistentVolumeClaim").filter((c) => c.metadata.name !== "nfs-provisioner-root")) {
                 const data = roleOf(pvc) === "data";
                 assert.strictEqual(pvc.spec.storageClassName, (data ? cinder : nfs).metadata.name, pvc.metadata.name);
                 assert.deepStrictEqual(pvc.spec.accessModes, [data ? "ReadWriteOnce" : "ReadWriteMany"]);
             }
-            assert.deepStrictEqual(d.of("PersistentVolume").map((v) => v.metadata.name.split("-pv-")[0]), ["backend"], "only NFS volumes are static");
+            assert.deepStrictEqual(d.of("PersistentVolume").map((v) => v.metadata.name.split("-pv-")[0]).filter((n) => !n.endsWith("nfs-provisioner-root")),
+                ["backend"], "only NFS volumes are static");
         });
 
-        it("a change to a class's immutable fields names a new class and new claims", async () => {
-            const names = (d: Deployed) => [...d.of("StorageClass"), ...d.of("PersistentVolumeClaim")].map((o) => o.metadata.name).sort();
+        it("a change to a class's immutable fields names a new class and new claims", async function () {
+            this.timeout(60000); // three deploys
+            const onClass = (d: Deployed) => d.of("PersistentVolumeClaim").filter((c) => c.spec.storageClassName !== "");
+            const names = (d: Deployed) => [...d.of("StorageClass"), ...onClass(d)].map((o) => o.metadata.name).sort();
             const unprotected = await deploy(withObject(stackConfig("dev"), "storage", { protect: false }));
             const protectedOnes = await deploy(withObject(stackConfig("dev"), "storage", { protect: true }));
             const again = await deploy(withObject(stackConfig("dev"), "storage", { protect: false }));
@@ -221,7 +238,8 @@ describe("the platform", function () {
         });
     });
 
-    describe("switches", () => {
+    describe("switches", function () {
+        this.timeout(60000); // several deploys per test; the machine is shared
         it("logging, tracing and CI switched off leave none of their objects", async () => {
             const raw = stackConfig("dev", { logging: { enabled: false }, tracing: { enabled: false }, ci: { enabled: false } });
             const d = await deploy(raw);

@@ -65,7 +65,8 @@ describe("services added from stack config", () => {
         assert.strictEqual(env.TOKEN_SECRET.valueFrom.secretKeyRef.name, "token-secret");
         assert.strictEqual(env.SERVER_PORT.value, "8080");
         assert.strictEqual(env.SPRING_RABBITMQ_PASSWORD, undefined, "usesMessaging was not asked for");
-        const bare = envOf(d, "stats-batch").map((e) => e.name);
+        // The health-probe switch comes with the Spring probes (components/workload.ts), not from a flag.
+        const bare = envOf(d, "stats-batch").map((e) => e.name).filter((n) => n !== "MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED");
         assert.deepStrictEqual(bare.sort(), ["SERVER_PORT", "TZ"], "every flag but setsServerPort defaults to false");
         for (const e of [...envOf(d, "notice-service"), ...envOf(d, "stats-batch")]) assert.ok(!String(e.value ?? "").includes(GENERATED));
     });

@@ -22,7 +22,9 @@ function problemsOf(raw: Raw, stack = "dev"): string[] {
     }
     return [];
 }
-const claimsByVolume = (d: Deployed): Record<string, Obj> => Object.fromEntries(d.of("PersistentVolumeClaim").map((c) => [c.metadata.name.split("-pvc-")[0], c]));
+// The platform's volumes by name (the NFS provisioner's pre-bound export-root claim is not one of them).
+const claimsByVolume = (d: Deployed): Record<string, Obj> => Object.fromEntries(d.of("PersistentVolumeClaim")
+    .filter((c) => c.metadata.name !== "nfs-provisioner-root").map((c) => [c.metadata.name.split("-pvc-")[0], c]));
 /** The same deployment with one kind's objects replaced, to show an invariant refuses it. */
 const tampered = (d: Deployed, kind: string, objs: Obj[]): Deployed => ({
     ...d,

@@ -134,7 +134,7 @@ describe("end to end on the local cluster", function () {
             assert.strictEqual(s.status.readyReplicas, s.spec.replicas, `StatefulSet ${s.metadata.name} is not ready`);
         }
         const claims = kubectlJson("-n", ns, "get", "pvc").items as Obj[];
-        assert.deepStrictEqual(claims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(), ["backend", "elasticsearch", "jenkins", "mysql", "rabbitmq"]);
+        assert.deepStrictEqual(claims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(), ["backend", "elasticsearch", "jenkins", "mysql", "nfs-provisioner-root", "rabbitmq"]);
         for (const c of claims) assert.strictEqual(c.status.phase, "Bound", `claim ${c.metadata.name}`);
         credentials = (await dev.outputs()).credentials.value as Obj;
     });

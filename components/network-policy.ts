@@ -1,0 +1,88 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { NetworkPolicyConfig, ServiceType } from "../config";
+import { GraphEdge, ServiceGraph } from "../config/graph";
+
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+type PolicyPort = { protocol: "TCP" | "UDP"; port: number };
+
+/** Cluster DNS: CoreDNS and kube-dns both carry k8s-app=kube-dns in kube-system. */
+export const clusterDns = {
+    namespace: "kube-system",
+    podLabels: { "k8s-app": "kube-dns" },
+    ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] as PolicyPort[],
+};
+
+const NAMESPACE_NAME = "kubernetes.io/metadata.name";
+
+/** Policy objects by name, all derived from the service graph: a new catalog entry needs no new code here. */
+export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig, serviceType: ServiceType): Record<string, NetworkPolicySpec> {
+    const tcp = (port: number): PolicyPort => ({ protocol: "TCP", port });
+    const byPort = (edges: readonly GraphEdge[], peer: (e: GraphEdge) => string) => {
+        const ports = new Map<number, string[]>();
+        for (const e of edges) ports.set(e.port, [...(ports.get(e.port) ?? []), peer(e)]);
+        return [...ports.entries()].sort(([a], [b]) => a - b)
+            .map(([port, peers]) => ({ peers: [...new Set(peers)].sort(), ports: [tcp(port)] }));
+    };
+    const specs: Record<string, NetworkPolicySpec> = {
+        // Anything not allowed below is refused, both ways.
+        "default-deny": { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        "allow-dns": {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [{
+                to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: clusterDns.namespace } }, podSelector: { matchLabels: clusterDns.podLabels } }],
+                ports: clusterDns.ports,
+            }],
+        },
+    };
+    for (const node of graph.nodes.values()) {
+        const ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = byPort(graph.clientsOf(node.name), (e) => e.from)
+            .map((r) => ({ from: r.peers.map((app) => ({ podSelector: { matchLabels: { app } } })), ports: r.ports }));
+        if (node.publicPorts.length > 0) {
+            ingress.push({
+                // A NodePort is reached from outside the cluster through any node: no peer to name.
+                from: serviceType === "NodePort" ? undefined : [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: np.ingressNamespace } } }],
+                ports: node.publicPorts.map(tcp),
+            });
+        }
+        const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = byPort(graph.dependenciesOf(node.name), (e) => e.to)
+            .map((r) => ({ to: r.peers.map((app) => ({ podSelector: { matchLabels: { app } } })), ports: r.ports }));
+        if (node.callsKubernetesApi) {
+            egress.push({ to: np.apiServer.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: np.apiServer.ports.map(tcp) });
+        }
+        const external = np.externalEgress[node.name];
+        if (external && external.length > 0) egress.push({ to: external.map((cidr) => ({ ipBlock: { cidr } })) });
+        specs[node.name] = {
+            podSelector: { matchLabels: { app: node.name } },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: ingress.length > 0 ? ingress : undefined,
+            egress: egress.length > 0 ? egress : undefined,
+        };
+    }
+    return specs;
+}
+
+export interface NetworkPoliciesArgs {
+    readonly namespace: pulumi.Input<string>;
+    readonly graph: ServiceGraph;
+    readonly config: NetworkPolicyConfig;
+    readonly serviceType: ServiceType;
+    readonly commonLabels: Readonly<Record<string, string>>;
+}
+
+/** Default deny in the namespace, DNS for every pod, and per workload exactly the service graph's edges. */
+export class NetworkPolicies extends pulumi.ComponentResource {
+    public readonly policies: k8s.networking.v1.NetworkPolicy[] = [];
+
+    constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("egov:platform:NetworkPolicies", name, {}, opts);
+        for (const [policy, spec] of Object.entries(networkPolicySpecs(args.graph, args.config, args.serviceType))) {
+            this.policies.push(new k8s.networking.v1.NetworkPolicy(policy, {
+                metadata: { name: policy, namespace: args.namespace, labels: { ...args.commonLabels, tier: "network-policy", app: policy } },
+                spec,
+            }, { parent: this }));
+        }
+        this.registerOutputs({ names: this.policies.map((p) => p.metadata.name) });
+    }
+}

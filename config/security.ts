@@ -1,0 +1,80 @@
+// Pod hardening per part, as data: the uid/gid each image runs as, the paths it writes (each gets an
+// emptyDir unless the part mounts a volume there), and every exception to Pod Security `restricted`.
+// components/workload.ts applies it; a new image is a new entry here, not new hardening code.
+import type { ResourcePart } from ".";
+
+/** Controls a part may be excused from, each with its reason. */
+export type HardeningControl =
+    /** The whole pod cannot meet Pod Security `restricted`: the namespace then enforces `baseline` only. */
+    | "restricted"
+    /** The image writes where no emptyDir can go (not part of Pod Security; only this container is affected). */
+    | "readOnlyRootFilesystem";
+
+export interface PodSecurityProfile {
+    /** The uid and gid the image's process runs as (fsGroup is the gid, so volumes are writable). */
+    readonly uid: number;
+    readonly gid: number;
+    /** Paths the image writes at run time; empty at start. */
+    readonly writablePaths: readonly string[];
+    /** Paths the image ships files in and also writes: an init container copies them into the emptyDir. */
+    readonly seededPaths?: readonly string[];
+    /** Where the image documents those paths. */
+    readonly source: string;
+    readonly exceptions?: Readonly<Partial<Record<HardeningControl, string>>>;
+}
+
+export const podSecurity: Readonly<Record<ResourcePart, PodSecurityProfile>> = {
+    backend: {
+        // openjdk:8-jre-alpine running app.jar; the reference already ran it as 1000.
+        uid: 1000, gid: 1000, writablePaths: ["/tmp"],
+        source: "Spring Boot: embedded Tomcat's base and multipart directories are under java.io.tmpdir (/tmp)",
+    },
+    frontend: {
+        // node:14 alpine with `next start` from /usr/app; uid 1000 is the image's `node` user.
+        uid: 1000, gid: 1000, writablePaths: ["/tmp", "/usr/app/.next/cache", "/home/node"],
+        source: "Next.js: `next start` writes its image-optimisation cache to .next/cache; npm writes logs under $HOME",
+    },
+    mysql: {
+        uid: 999, gid: 999, writablePaths: ["/var/lib/mysql", "/var/run/mysqld", "/tmp", "/etc/mysql/conf.d"],
+        source: "mysql image: runs as its mysql user (999) when started non-root; socket and pid in /var/run/mysqld, temp tables in /tmp",
+    },
+    rabbitmq: {
+        uid: 999, gid: 999, writablePaths: ["/var/lib/rabbitmq", "/tmp"],
+        source: "rabbitmq image: user rabbitmq (999); node data and the Erlang cookie in /var/lib/rabbitmq ($HOME); logs to stdout",
+    },
+    elasticsearch: {
+        uid: 1000, gid: 1000,
+        writablePaths: ["/usr/share/elasticsearch/data", "/usr/share/elasticsearch/logs", "/tmp"],
+        seededPaths: ["/usr/share/elasticsearch/config"],
+        source: "Elasticsearch Docker docs: uid 1000; data, logs (gc.log), ES_TMPDIR under /tmp; the keystore is created in config/",
+    },
+    logstash: {
+        uid: 1000, gid: 1000, writablePaths: ["/usr/share/logstash/data", "/usr/share/logstash/logs", "/tmp"],
+        source: "Logstash Docker docs: uid 1000; path.data and path.logs; JRuby temp files in /tmp",
+    },
+    kibana: {
+        uid: 1000, gid: 1000, writablePaths: ["/usr/share/kibana/data", "/tmp"],
+        seededPaths: ["/usr/share/kibana/optimize"],
+        source: "Kibana Docker docs: uid 1000; path.data (uuid); optimize/ holds bundles it may rebuild",
+    },
+    zipkin: {
+        uid: 1000, gid: 1000, writablePaths: ["/tmp"],
+        source: "openzipkin image: USER zipkin (uid 1000 from adduser); the JVM's temp dir /tmp",
+    },
+    jenkins: {
+        uid: 1000, gid: 1000, writablePaths: ["/var/jenkins_home", "/tmp"],
+        source: "jenkins/jenkins image: uid 1000; everything under JENKINS_HOME; /tmp for the JVM",
+    },
+    nfsProvisioner: {
+        // Root is mapped to nobody on root_squash exports anyway; the export root must be writable by 65534.
+        uid: 65534, gid: 65534, writablePaths: [],
+        source: "nfs-subdir-external-provisioner: writes only to the mounted export (subdirectories per volume)",
+    },
+};
+
+export type PodSecurityLevel = "restricted" | "baseline";
+
+/** The level the namespace enforces: `restricted` unless a deployed part is excused from it. */
+export function enforcedLevel(parts: readonly ResourcePart[], table: Readonly<Record<string, PodSecurityProfile>> = podSecurity): PodSecurityLevel {
+    return parts.some((p) => table[p]?.exceptions?.restricted !== undefined) ? "baseline" : "restricted";
+}
