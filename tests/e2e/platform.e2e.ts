@@ -11,6 +11,8 @@ import { deploy, Obj, stackConfig } from "../harness";
 
 const ROOT = path.resolve(__dirname, "../..");
 const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
+// Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
+const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config"];
 
 function kubectl(...args: string[]): string {
@@ -30,6 +32,7 @@ class Recorder {
     opts() {
         return {
             color: "never" as const,
+            policyPacks: [POLICY_PACK],
             onOutput: (s: string) => { this.output += s; },
             onEvent: (e: EngineEvent) => {
                 const step = e.resourcePreEvent?.metadata;
@@ -69,6 +72,7 @@ describe("end to end on the local cluster", function () {
 
     before(async function () {
         assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through scripts/e2e.sh)");
+        assert.ok(fs.existsSync(path.join(ROOT, "policy/node_modules/@pulumi/policy")), "the policy pack's dependencies are missing: npm ci --prefix policy");
         work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-"));
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(work, f), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
