@@ -18,11 +18,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	sdk "github.com/pulumi/pulumi/sdk/v3"
 )
@@ -99,7 +102,23 @@ func main() {
 		proxy.Abort(err)
 		fail("could not start the policy pack: %v", err)
 	}
+	// Stopping this process stops the pack too (the engine interrupts only this process's children).
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		for s := range signals {
+			_ = cmd.Process.Signal(s)
+		}
+	}()
 	if err := proxy.Attach(ctx, cmd); err != nil {
+		// The pack's own exit (it printed its errors; the engine stops it with a signal when done).
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			if exit.ExitCode() < 0 {
+				os.Exit(0)
+			}
+			os.Exit(exit.ExitCode())
+		}
 		fail("%v", err)
 	}
 }
