@@ -16,10 +16,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -33,6 +35,16 @@ import (
 func fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "pulumi-analyzer-policy: "+format+"\n", args...)
 	os.Exit(1)
+}
+
+// quietClose drops the proxy's report that the pack's stdout closed, which it prints when the pack exits.
+type quietClose struct{ w io.Writer }
+
+func (q quietClose) Write(p []byte) (int, error) {
+	if bytes.HasPrefix(p, []byte("error copying stdout:")) && bytes.Contains(p, []byte("closed pipe")) {
+		return len(p), nil
+	}
+	return q.w.Write(p)
 }
 
 func nodeFor(pack string) string {
@@ -63,7 +75,7 @@ func main() {
 	}
 
 	ctx := context.Background()
-	proxy, stdout, err := sdk.NewPolicyProxy(ctx, os.Stdout)
+	proxy, stdout, err := sdk.NewPolicyProxy(ctx, quietClose{os.Stdout})
 	if err != nil {
 		fail("could not start the policy proxy: %v", err)
 	}
