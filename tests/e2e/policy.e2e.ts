@@ -58,16 +58,19 @@ describe("the policy pack on a real preview", function () {
 
     it("stops a prod preview whose MySQL image is untagged, naming the StatefulSet and the rule", async () => {
         const before = await preview(prod);
+        const counts: Record<string, number> = {};
+        for (const v of before.violations) counts[v.policy] = (counts[v.policy] ?? 0) + 1;
+        console.log("      pack violations on the committed prod stack:", JSON.stringify(counts));
         assert.ok(before.output.includes("egov-platform"), "the pack did not run:\n" + before.output.slice(-3000));
         assert.deepStrictEqual(before.violations.filter((v) => v.policy === "no-latest-image-in-prod"), []);
 
         // Accepted by the stack config (images.* takes any reference); only the pack refuses it.
-        await prod.setConfig("images", { value: JSON.stringify({ mysql: "mysql" }) });
+        await prod.setConfig("images.mysql", { value: "mysql" }, true);
         const bad = await preview(prod);
-        await prod.removeConfig("images");
+        await prod.removeConfig("images.mysql", true);
         assert.strictEqual(bad.ok, false, "the preview must fail");
         const hits = bad.violations.filter((v) => v.policy === "no-latest-image-in-prod");
-        assert.ok(hits.length > 0, JSON.stringify(bad.violations.map((v) => v.policy)));
+        assert.ok(hits.length > 0, `violations: ${JSON.stringify(bad.violations.map((v) => v.policy))}\n${bad.output.slice(-4000)}`);
         // The MySQL image is used by its init container too: one violation per container, all on the StatefulSet.
         for (const h of hits) {
             assert.match(h.urn, /kubernetes:apps\/v1:StatefulSet::mysql$/);
