@@ -27,6 +27,9 @@ class Recorder {
     static readonly all: Recorder[] = [];
     readonly steps: Array<{ op: OpType; urn: string; type: string }> = [];
     readonly diagnostics: Array<{ severity: string; message: string; urn?: string }> = [];
+    /** Policy packs the run's summary lists, and their violations. */
+    readonly policyPacks: string[] = [];
+    readonly policyViolations: string[] = [];
     output = "";
     constructor() { Recorder.all.push(this); }
     opts() {
@@ -37,6 +40,10 @@ class Recorder {
             onEvent: (e: EngineEvent) => {
                 const step = e.resourcePreEvent?.metadata;
                 if (step) this.steps.push({ op: step.op, urn: step.urn, type: step.type });
+                const summary = e.summaryEvent as { policyPacks?: Record<string, string>; PolicyPacks?: Record<string, string> } | undefined;
+                this.policyPacks.push(...Object.keys(summary?.PolicyPacks ?? summary?.policyPacks ?? {}));
+                const policy = e.policyEvent;
+                if (policy) this.policyViolations.push(`${policy.policyName}: ${policy.message}`);
                 const diag = e.diagnosticEvent;
                 if (diag) this.diagnostics.push({ severity: diag.severity, message: diag.message, urn: diag.urn });
             },
@@ -109,6 +116,8 @@ describe("end to end on the local cluster", function () {
         assert.deepStrictEqual(missing, []);
         assert.ok(planned.size >= mocked.all.length);
         assert.deepStrictEqual(rec.diagnostics.filter((d) => d.severity === "error"), []);
+        assert.ok(rec.policyPacks.some((p) => p.includes("egov-platform")), `the policy pack did not run: ${rec.policyPacks}`);
+        assert.deepStrictEqual(rec.policyViolations, []);
     });
 
     it("previews prod", async () => {
@@ -116,6 +125,8 @@ describe("end to end on the local cluster", function () {
         const res = await timed("preview prod", () => prod.preview(rec.opts()));
         assert.ok((res.changeSummary.create ?? 0) > 80, JSON.stringify(res.changeSummary));
         assert.ok(rec.steps.some((s) => s.type === "kubernetes:storage.k8s.io/v1:StorageClass" && nameOf(s.urn) === "class"));
+        assert.ok(rec.policyPacks.some((p) => p.includes("egov-platform")), `the policy pack did not run: ${rec.policyPacks}`);
+        assert.deepStrictEqual(rec.policyViolations, []);
     });
 
     it("deploys dev: every object accepted, every workload ready, every claim bound", async () => {
