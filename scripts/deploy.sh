@@ -6,7 +6,10 @@
 #   npm run deploy -- --context my-ctx          dev stack on your own cluster, through that kubeconfig context
 #   npm run deploy -- --kubeconfig ~/.kube/x    ... or through that kubeconfig file
 #   npm run destroy [-- same options]           removes the stack's objects (and stops the local cluster)
+#   npm run policy [-- same options]            preview only: what would change, checked by the policy pack
 #
+# Every preview and up runs the policy pack in policy/ (mandatory: a violation stops the run before
+# anything changes).
 # State: $PULUMI_BACKEND_URL if you set one (or are logged in with `pulumi login`), else a local file
 # backend in $EGOV_CACHE/state. Secrets: $PULUMI_CONFIG_PASSPHRASE(_FILE) if set, else a passphrase
 # generated once in $EGOV_CACHE/passphrase. Never Pulumi Cloud unless you chose it.
@@ -36,6 +39,10 @@ cd "$EGOV_ROOT"
 export PULUMI_NODEJS_TRANSPILE_ONLY=${PULUMI_NODEJS_TRANSPILE_ONLY:-true}
 parallel=${EGOV_PULUMI_PARALLEL:-64}
 [[ -x node_modules/.bin/node ]] || step "npm ci" "$EGOV_CACHE/logs/npm-ci.log" npm ci --no-audit --no-fund
+[[ -d policy/node_modules/@pulumi/policy ]] ||
+  step "npm ci (policy pack)" "$EGOV_CACHE/logs/npm-ci-policy.log" npm ci --prefix policy --no-audit --no-fund
+# The pack is started through its launcher (policy/analyzer explains why not its directory).
+policy=(--policy-pack "$EGOV_ROOT/policy/analyzer")
 bash scripts/toolchain.sh
 . scripts/env.sh
 
@@ -66,14 +73,14 @@ fi
 case $action in
   up)
     if [[ $preview_only == 1 ]]; then
-      pulumi preview --diff --parallel "$parallel"
+      pulumi preview --diff --parallel "$parallel" "${policy[@]}"
     else
-      pulumi up --yes --skip-preview --suppress-outputs --parallel "$parallel"
+      pulumi up --yes --skip-preview --suppress-outputs --parallel "$parallel" "${policy[@]}"
       log "stack outputs (secrets hidden; \`pulumi stack output --show-secrets\` reveals them):"
       pulumi stack output
     fi
     ;;
-  preview) pulumi preview --diff --parallel "$parallel" ;;
+  preview) pulumi preview --diff --parallel "$parallel" "${policy[@]}" ;;
   destroy)
     pulumi destroy --yes --skip-preview --parallel "$parallel"
     [[ $local_cluster == 1 ]] && bash scripts/cluster.sh down

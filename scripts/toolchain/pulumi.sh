@@ -6,7 +6,9 @@
 #   $EGOV_CACHE/toolchain/pulumi-language-nodejs-<L>/bin/pulumi-language-nodejs
 #   $EGOV_CACHE/toolchain/pulumi-resource-kubernetes-v<K>/bin/pulumi-resource-kubernetes
 #   $EGOV_CACHE/toolchain/pulumi-resource-random-v<R>-<hash>/bin/pulumi-resource-random
-#   $EGOV_CACHE/bin/{pulumi,pulumi-language-nodejs} -> the above (put it first on PATH: scripts/env.sh)
+#   $EGOV_CACHE/toolchain/pulumi-analyzer-policy-v<P>-<hash>/bin/pulumi-analyzer-policy
+#   $EGOV_CACHE/bin/{pulumi,pulumi-language-nodejs,pulumi-analyzer-policy} -> the above (put it first on
+#   PATH: scripts/env.sh)
 #
 # The resource plugins are registered in $PULUMI_HOME (default ~/.pulumi) with
 # `pulumi plugin install resource NAME VERSION --file BINARY`, so the engine never downloads one.
@@ -28,6 +30,9 @@
 #   the tag v$PULUMI_KUBERNETES_VERSION.
 # - Random provider: github.com/pulumi/pulumi-random is not served, so the Terraform random provider
 #   is bridged here (scripts/toolchain/pulumi-resource-random/, see its README.md).
+# - Policy pack launcher: scripts/toolchain/pulumi-analyzer-policy/main.go against
+#   github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION (its PolicyProxy). The Node.js language host above
+#   cannot run a policy pack (RunPlugin), so policy/analyzer hands the pack to this (see main.go).
 
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
@@ -55,6 +60,7 @@ pulumi_vars() {
   LOG_DIR=$EGOV_CACHE/logs
   BUILD_DIR=$EGOV_CACHE/build
   RANDOM_SRC=$EGOV_ROOT/scripts/toolchain/pulumi-resource-random
+  POLICY_SRC=$EGOV_ROOT/scripts/toolchain/pulumi-analyzer-policy
 
   CLI_DIR=$TOOLCHAIN_DIR/pulumi-$P_V
   LANG_DIR=$TOOLCHAIN_DIR/pulumi-language-nodejs-$LANG_V
@@ -65,6 +71,8 @@ pulumi_vars() {
          (cd "$RANDOM_SRC" && find . -type f -name '*.go' | LC_ALL=C sort | xargs cat); } |
        sha256sum | cut -c1-10)
   RANDOM_DIR=$TOOLCHAIN_DIR/pulumi-resource-random-v$RANDOM_PLUGIN_V-$h
+  h=$(sha256sum < "$POLICY_SRC/main.go" | cut -c1-10)
+  POLICY_LAUNCHER_DIR=$TOOLCHAIN_DIR/pulumi-analyzer-policy-$P_V-$h
 
   PULUMI_HOME_DIR=${PULUMI_HOME:-$HOME/.pulumi}
   export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
@@ -216,6 +224,18 @@ build_random_provider() {
   cd / && rm -rf "$src"
 }
 
+build_policy_launcher() {
+  local wrap=$BUILD_DIR/pulumi-analyzer-policy-$P_V
+  new_wrapper "$wrap" egov.local/pulumi-analyzer-policy
+  cp "$POLICY_SRC/main.go" "$wrap/"
+  cd "$wrap"
+  go get "github.com/pulumi/pulumi/sdk/v3@$P_V"
+  mkdir -p "$POLICY_LAUNCHER_DIR/bin.new"
+  go build -trimpath -ldflags "-s -w" -o "$POLICY_LAUNCHER_DIR/bin.new/pulumi-analyzer-policy" .
+  rm -rf "${POLICY_LAUNCHER_DIR:?}/bin" && mv "$POLICY_LAUNCHER_DIR/bin.new" "$POLICY_LAUNCHER_DIR/bin"
+  cd / && rm -rf "$wrap"
+}
+
 # plugin_installed KIND NAME VERSION: true when `pulumi plugin ls` lists it.
 plugin_installed() {
   pulumi plugin ls --json 2>/dev/null |
@@ -296,6 +316,16 @@ pulumi_toolchain() {
   ln -sfn "$CLI_DIR/bin/pulumi" "$BIN_DIR/pulumi"
   ln -sfn "$CLI_DIR/bin/pulumi-language-nodejs" "$BIN_DIR/pulumi-language-nodejs"
   export PATH=$BIN_DIR:$PATH
+
+  # The policy pack launcher (policy/analyzer runs it), rebuilt when main.go or the CLI version changes.
+  if [[ -x $POLICY_LAUNCHER_DIR/bin/pulumi-analyzer-policy ]]; then
+    log "pulumi-analyzer-policy: cached in $POLICY_LAUNCHER_DIR/bin"
+  else
+    pulumi_go_env
+    prun "build pulumi-analyzer-policy (policy pack launcher, github.com/pulumi/pulumi/sdk/v3@$P_V)" \
+      "$LOG_DIR/pulumi-analyzer-policy.log" build_policy_launcher
+  fi
+  ln -sfn "$POLICY_LAUNCHER_DIR/bin/pulumi-analyzer-policy" "$BIN_DIR/pulumi-analyzer-policy"
 
   # 2. Resource plugins: use what $PULUMI_HOME has at the pinned version (e.g. the official
   #    plugins of a Pulumi user), else build and register them.

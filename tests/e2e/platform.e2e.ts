@@ -13,6 +13,8 @@ import { liveClusterTests } from "./cluster.e2e";
 
 const ROOT = path.resolve(__dirname, "../..");
 const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
+// Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
+const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "scripts/mysql"];
 
 function kubectl(...args: string[]): string {
@@ -27,16 +29,24 @@ class Recorder {
     static readonly all: Recorder[] = [];
     readonly steps: Array<{ op: OpType; urn: string; type: string }> = [];
     readonly diagnostics: Array<{ severity: string; message: string; urn?: string }> = [];
+    /** Policy packs the run's summary lists, and their violations. */
+    readonly policyPacks: string[] = [];
+    readonly policyViolations: string[] = [];
     output = "";
     constructor() { Recorder.all.push(this); }
     opts() {
         return {
             color: "never" as const,
             parallel: 64, // as scripts/deploy.sh: the engine's default (4 x cores) queues steps behind readiness waits
+            policyPacks: [POLICY_PACK],
             onOutput: (s: string) => { this.output += s; },
             onEvent: (e: EngineEvent) => {
                 const step = e.resourcePreEvent?.metadata;
                 if (step) this.steps.push({ op: step.op, urn: step.urn, type: step.type });
+                const summary = e.summaryEvent as { policyPacks?: Record<string, string>; PolicyPacks?: Record<string, string> } | undefined;
+                this.policyPacks.push(...Object.keys(summary?.PolicyPacks ?? summary?.policyPacks ?? {}));
+                const policy = e.policyEvent;
+                if (policy) this.policyViolations.push(`${policy.policyName}: ${policy.message}`);
                 const diag = e.diagnosticEvent;
                 if (diag) this.diagnostics.push({ severity: diag.severity, message: diag.message, urn: diag.urn });
             },
@@ -72,6 +82,7 @@ describe("end to end on the local cluster", function () {
 
     before(async function () {
         assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through scripts/e2e.sh)");
+        assert.ok(fs.existsSync(path.join(ROOT, "policy/node_modules/@pulumi/policy")), "the policy pack's dependencies are missing: npm ci --prefix policy");
         work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-"));
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(work, f), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
@@ -110,6 +121,8 @@ describe("end to end on the local cluster", function () {
         assert.deepStrictEqual(missing, []);
         assert.ok(planned.size >= mocked.all.length);
         assert.deepStrictEqual(rec.diagnostics.filter((d) => d.severity === "error"), []);
+        assert.ok(rec.policyPacks.some((p) => p.includes("egov-platform")), `the policy pack did not run: ${rec.policyPacks}`);
+        assert.deepStrictEqual(rec.policyViolations, []);
     });
 
     it("previews prod", async () => {
@@ -117,6 +130,8 @@ describe("end to end on the local cluster", function () {
         const res = await timed("preview prod", () => prod.preview(rec.opts()));
         assert.ok((res.changeSummary.create ?? 0) > 80, JSON.stringify(res.changeSummary));
         assert.ok(rec.steps.some((s) => s.type === "kubernetes:storage.k8s.io/v1:StorageClass" && nameOf(s.urn) === "class"));
+        assert.ok(rec.policyPacks.some((p) => p.includes("egov-platform")), `the policy pack did not run: ${rec.policyPacks}`);
+        assert.deepStrictEqual(rec.policyViolations, []);
     });
 
     it("deploys dev: every object accepted, every workload ready, every claim bound", async () => {

@@ -1,0 +1,40 @@
+// The policy pack over the objects the program renders (under mocks), with the settings the pack reads
+// from the stack config: what a real preview would report.
+import * as assert from "assert";
+import { loadConfig } from "../config";
+import { allPolicies, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "../policy/rules";
+import { deploy, sourceOf, stackConfig } from "./harness";
+
+/** Every violation the pack reports on the stack the program renders from this config. */
+async function violations(stack: "dev" | "prod", raw: Record<string, string>): Promise<string[]> {
+    const cfg = loadConfig(sourceOf(raw), stack);
+    const networkPolicy = (cfg as { networkPolicy?: { enabled?: boolean } }).networkPolicy?.enabled !== false;
+    const settings = { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy };
+    const d = await deploy(raw, stack);
+    const resources = d.all.map((r) => ({ type: r.type, props: r.obj, urn: `urn:pulumi:${stack}::egov-platform::${r.type}::${r.name}`, name: r.name, opts: {} })) as unknown as PolicyResource[];
+    const out: string[] = [];
+    for (const p of allPolicies(settings)) {
+        const report = (m: string) => out.push(`${p.name}: ${m}`);
+        if ("validateResource" in p && p.validateResource) {
+            const vs = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+            for (const r of resources) for (const v of vs) void v(r as unknown as ResourceValidationArgs, report);
+        }
+        if ("validateStack" in p && p.validateStack) void p.validateStack({ resources } as unknown as StackValidationArgs, report);
+    }
+    return out;
+}
+
+describe("policy pack on the rendered stacks", function () {
+    this.timeout(5 * 60 * 1000); // two renders of the whole program under mocks
+    it("an untagged image in prod, accepted by the stack config, is refused by the pack", async () => {
+        const rule = (v: string[]) => v.filter((m) => m.startsWith("no-latest-image-in-prod:"));
+        assert.deepStrictEqual(rule(await violations("prod", stackConfig("prod"))), []);
+        const v = rule(await violations("prod", stackConfig("prod", { images: { mysql: "mysql" } })));
+        // The image resolver spells the untagged reference out (docker.io/library/mysql:latest); the backup job runs it too.
+        const latest = "runs docker.io/library/mysql:latest, tag latest, in prod; use a fixed release tag";
+        assert.deepStrictEqual(v, [
+            ...["init-mysql", "mysql"].map((c) => `no-latest-image-in-prod: StatefulSet egov/mysql-statefulset: container ${c} ${latest}`),
+            `no-latest-image-in-prod: CronJob egov/mysql-backup: container backup ${latest}`,
+        ]);
+    });
+});

@@ -1,0 +1,358 @@
+// The policy pack's rules (policy/rules.ts), called the way the engine calls them: validateResource with one
+// object's properties, validateStack with every resource of the stack. Each rule refuses a bad object and
+// accepts a good one.
+import * as assert from "assert";
+import {
+    allPolicies,
+    containerResources,
+    imageTag,
+    listedExceptions,
+    noGeneratedSecretInPlainConfig,
+    noLatestImageInProd,
+    noNodeExposureInProd,
+    noSecretInPlainConfig,
+    noSharedReadWriteOnceVolume,
+    parseExceptions,
+    podsSelectedByNetworkPolicy,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    restrictedPodSecurity,
+    secretLikeName,
+    StackSettings,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "../policy/rules";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- fabricated Kubernetes objects. */
+type Obj = Record<string, any>;
+
+const T = {
+    deployment: "kubernetes:apps/v1:Deployment",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    cronJob: "kubernetes:batch/v1:CronJob",
+    pod: "kubernetes:core/v1:Pod",
+    service: "kubernetes:core/v1:Service",
+    configMap: "kubernetes:core/v1:ConfigMap",
+    secret: "kubernetes:core/v1:Secret",
+    pvc: "kubernetes:core/v1:PersistentVolumeClaim",
+    hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    password: "random:index/randomPassword:RandomPassword",
+};
+
+const prod: StackSettings = { environment: "prod", serviceType: "ClusterIP", networkPolicy: true };
+const dev: StackSettings = { environment: "dev", serviceType: "ClusterIP", networkPolicy: true };
+
+const urnOf = (type: string, name: string) => `urn:pulumi:prod::egov-platform::${type}::${name}`;
+
+/** Runs a resource policy on one object; returns the violations it reported. */
+function check(policy: ResourceValidationPolicy, type: string, props: Obj): string[] {
+    const out: string[] = [];
+    const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+    const name = props.metadata?.name ?? "x";
+    const args = { type, props, urn: urnOf(type, name), name, opts: {}, stackTags: new Map() } as unknown as ResourceValidationArgs;
+    for (const v of validations) void v(args, (message: string) => out.push(message));
+    return out;
+}
+
+/** Runs a stack policy over resources; returns the violations as "message @ urn". */
+function checkStack(policy: StackValidationPolicy, resources: Array<{ type: string; props: Obj }>): string[] {
+    const out: string[] = [];
+    const rs = resources.map((r) => {
+        const name = r.props.metadata?.name ?? "x";
+        return { type: r.type, props: r.props, urn: urnOf(r.type, name), name, opts: {}, dependencies: [], propertyDependencies: {} };
+    }) as unknown as PolicyResource[];
+    void policy.validateStack({ resources: rs } as unknown as StackValidationArgs, (message: string, urn?: string) => out.push(`${message} @ ${urn ?? ""}`));
+    return out;
+}
+
+const quantities = { cpu: "100m", memory: "128Mi", "ephemeral-storage": "256Mi" };
+
+function container(name = "app", image = "egovframe/egovframe-msa-edu-backend-board-service:4.3.0"): Obj {
+    return {
+        name,
+        image,
+        securityContext: {
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        resources: { requests: { ...quantities }, limits: { ...quantities } },
+    };
+}
+
+/** A Deployment that meets every rule. */
+function deployment(app = "board-service", env = "prod"): Obj {
+    const labels = { app, tier: "backend" };
+    return {
+        metadata: { name: `${app}-deployment`, namespace: "egov", labels: { env, ...labels } },
+        spec: {
+            replicas: 1,
+            selector: { matchLabels: labels },
+            template: { metadata: { labels: { env, ...labels } }, spec: { containers: [container(app)], volumes: [] } },
+        },
+    };
+}
+
+function networkPolicy(name: string, podSelector: Obj, policyTypes?: string[]): { type: string; props: Obj } {
+    return { type: T.netpol, props: { metadata: { name, namespace: "egov" }, spec: { podSelector, policyTypes } } };
+}
+
+describe("policy pack", () => {
+    describe("restricted-pod-security", () => {
+        const policy = restrictedPodSecurity({});
+
+        it("accepts a restricted pod, with the controls at pod or container level", () => {
+            assert.deepStrictEqual(check(policy, T.deployment, deployment()), []);
+            const d = deployment();
+            const c = d.spec.template.spec.containers[0];
+            d.spec.template.spec.securityContext = { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } };
+            delete c.securityContext.runAsNonRoot;
+            delete c.securityContext.seccompProfile;
+            assert.deepStrictEqual(check(policy, T.deployment, d), []);
+        });
+
+        const breaks: Array<[string, (spec: Obj) => void, RegExp]> = [
+            ["runAsNonRoot missing", (s) => delete s.containers[0].securityContext.runAsNonRoot, /runAsNonRoot is not true/],
+            ["runAsUser 0", (s) => { s.containers[0].securityContext.runAsUser = 0; }, /runAsNonRoot/],
+            ["no seccomp profile", (s) => delete s.containers[0].securityContext.seccompProfile, /seccompProfile is not RuntimeDefault/],
+            ["seccomp Unconfined", (s) => { s.containers[0].securityContext.seccompProfile = { type: "Unconfined" }; }, /seccompProfile/],
+            ["capabilities not dropped", (s) => { s.containers[0].securityContext.capabilities = { drop: ["NET_RAW"] }; }, /drop ALL/],
+            ["a capability added", (s) => { s.containers[0].securityContext.capabilities.add = ["SYS_ADMIN"]; }, /drop ALL/],
+            ["privilege escalation allowed", (s) => delete s.containers[0].securityContext.allowPrivilegeEscalation, /allowPrivilegeEscalation is not false/],
+            ["writable root filesystem", (s) => { s.containers[0].securityContext.readOnlyRootFilesystem = false; }, /readOnlyRootFilesystem is not true/],
+            ["privileged", (s) => { s.containers[0].securityContext.privileged = true; }, /privileged/],
+            ["hostNetwork", (s) => { s.hostNetwork = true; }, /host's network/],
+            ["hostPID", (s) => { s.hostPID = true; }, /PID/],
+            ["a hostPath volume", (s) => { s.volumes = [{ name: "docker", hostPath: { path: "/var/run/docker.sock" } }]; }, /volume docker is a hostPath/],
+            ["a hostPort", (s) => { s.containers[0].ports = [{ containerPort: 8080, hostPort: 8080 }]; }, /hostPort 8080/],
+            ["an init container without a security context", (s) => { s.initContainers = [{ name: "init-mysql", image: "mysql:5.7" }]; }, /init container init-mysql: runAsNonRoot/],
+        ];
+        for (const [what, edit, message] of breaks) {
+            it(`refuses ${what}, naming the workload`, () => {
+                const d = deployment();
+                edit(d.spec.template.spec);
+                const v = check(policy, T.deployment, d);
+                assert.strictEqual(v.length, 1, v.join("\n"));
+                assert.match(v[0], message);
+                assert.match(v[0], /^Deployment egov\/board-service-deployment \(app board-service\) is not restricted/);
+            });
+        }
+
+        it("checks every pod-bearing kind: StatefulSet, CronJob, bare Pod", () => {
+            const sts = deployment("mysql");
+            sts.spec.template.spec.containers[0].securityContext = {};
+            assert.strictEqual(check(policy, T.statefulSet, sts).length, 1);
+            const cron = { metadata: { name: "backup", namespace: "egov" }, spec: { jobTemplate: { spec: { template: { metadata: { labels: { app: "backup" } }, spec: { containers: [{ name: "dump" }] } } } } } };
+            assert.strictEqual(check(policy, T.cronJob, cron).length, 1);
+            assert.strictEqual(check(policy, T.pod, { metadata: { name: "p", labels: {} }, spec: { containers: [{ name: "c" }] } }).length, 1);
+            assert.deepStrictEqual(check(policy, T.service, { metadata: { name: "s" }, spec: {} }), []);
+        });
+
+        it("waives only the controls an exception lists for that app", () => {
+            const withException = restrictedPodSecurity(parseExceptions({ mysql: { reason: "the image writes to /etc", controls: ["readOnlyRootFilesystem"] } }));
+            const d = deployment("mysql");
+            d.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false;
+            assert.deepStrictEqual(check(withException, T.deployment, d), []);
+            delete d.spec.template.spec.containers[0].securityContext.runAsNonRoot;
+            assert.match(check(withException, T.deployment, d).join(), /runAsNonRoot/);
+            const other = deployment("board-service");
+            other.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false;
+            assert.strictEqual(check(withException, T.deployment, other).length, 1);
+        });
+
+        it("refuses an exception without a reason or with an unknown control", () => {
+            assert.throws(() => parseExceptions({ mysql: { controls: ["readOnlyRootFilesystem"] } }), /mysql: a reason is required/);
+            assert.throws(() => parseExceptions({ mysql: { reason: "x", controls: ["everything"] } }), /unknown: everything/);
+            assert.throws(() => parseExceptions({ mysql: { reason: "x", controls: [] } }), /non-empty list/);
+            assert.ok(Object.values(listedExceptions).every((e) => e.reason.length > 0));
+        });
+    });
+
+    describe("container-resources", () => {
+        it("accepts cpu, memory and ephemeral-storage requests and limits on every container", () => {
+            const d = deployment();
+            d.spec.template.spec.initContainers = [container("init")];
+            assert.deepStrictEqual(check(containerResources, T.deployment, d), []);
+        });
+
+        it("refuses a container without an ephemeral-storage limit", () => {
+            const d = deployment();
+            delete d.spec.template.spec.containers[0].resources.limits["ephemeral-storage"];
+            assert.deepStrictEqual(check(containerResources, T.deployment, d),
+                ["Deployment egov/board-service-deployment: container board-service has no limits.ephemeral-storage"]);
+        });
+
+        it("refuses an init container without requests and limits", () => {
+            const d = deployment();
+            d.spec.template.spec.initContainers = [{ ...container("init-mysql"), resources: { limits: { cpu: "1", memory: "1Gi" } } }];
+            const v = check(containerResources, T.deployment, d);
+            assert.strictEqual(v.length, 1);
+            assert.match(v[0], /init container init-mysql has no requests.cpu, requests.memory, requests.ephemeral-storage, limits.ephemeral-storage/);
+        });
+    });
+
+    describe("no-latest-image-in-prod", () => {
+        it("reads tags, digests and registry ports correctly", () => {
+            assert.strictEqual(imageTag("mysql:5.7"), "5.7");
+            assert.strictEqual(imageTag("registry.example.go.kr:5000/egov/mysql"), undefined);
+            assert.strictEqual(imageTag("registry.example.go.kr:5000/egov/mysql:latest"), "latest");
+            assert.strictEqual(imageTag("mysql@sha256:0123"), "@digest");
+        });
+
+        it("refuses latest and untagged images in prod, init containers included", () => {
+            const d = deployment();
+            d.spec.template.spec.containers[0].image = "egovframe/egovframe-msa-edu-backend-board-service:latest";
+            d.spec.template.spec.initContainers = [{ ...container("init"), image: "busybox" }];
+            const v = check(noLatestImageInProd(prod), T.deployment, d);
+            assert.strictEqual(v.length, 2);
+            assert.match(v[0], /container init runs busybox, untagged/);
+            assert.match(v[1], /container board-service runs .*:latest, tag latest, in prod/);
+        });
+
+        it("accepts a fixed tag in prod and latest in dev", () => {
+            assert.deepStrictEqual(check(noLatestImageInProd(prod), T.deployment, deployment()), []);
+            const d = deployment("board-service", "dev");
+            d.spec.template.spec.containers[0].image = "egovframe/x:latest";
+            assert.deepStrictEqual(check(noLatestImageInProd(dev), T.deployment, d), []);
+        });
+
+        it("without the stack's config, goes by the env label and treats an unlabelled object as prod", () => {
+            const d = deployment("board-service", "dev");
+            d.spec.template.spec.containers[0].image = "egovframe/x:latest";
+            assert.deepStrictEqual(check(noLatestImageInProd(undefined), T.deployment, d), []);
+            delete d.metadata.labels.env;
+            delete d.spec.template.metadata.labels.env;
+            assert.strictEqual(check(noLatestImageInProd(undefined), T.deployment, d).length, 1);
+        });
+    });
+
+    describe("no-node-exposure-in-prod", () => {
+        const service = (type: string) => ({ metadata: { name: "apigateway", namespace: "egov", labels: { env: "prod" } }, spec: { type, ports: [{ port: 8000 }] } });
+
+        it("refuses NodePort and LoadBalancer Services in prod when serviceType is ClusterIP", () => {
+            assert.deepStrictEqual(check(noNodeExposureInProd(prod), T.service, service("NodePort")),
+                ["Service egov/apigateway is a NodePort Service in prod, but the stack's serviceType config is ClusterIP"]);
+            assert.strictEqual(check(noNodeExposureInProd(prod), T.service, service("LoadBalancer")).length, 1);
+        });
+
+        it("accepts ClusterIP, NodePort when serviceType config chose it, and anything in dev", () => {
+            assert.deepStrictEqual(check(noNodeExposureInProd(prod), T.service, service("ClusterIP")), []);
+            assert.deepStrictEqual(check(noNodeExposureInProd({ ...prod, serviceType: "NodePort" }), T.service, service("NodePort")), []);
+            assert.strictEqual(check(noNodeExposureInProd({ ...prod, serviceType: "NodePort" }), T.service, service("LoadBalancer")).length, 1);
+            assert.deepStrictEqual(check(noNodeExposureInProd(dev), T.service, service("NodePort")), []);
+        });
+    });
+
+    describe("no-secret-in-plain-config", () => {
+        it("tells secret-like names from references to secrets", () => {
+            for (const n of ["MYSQL_PASSWORD", "TOKEN_SECRET", "tokenSecret", "api-key", "RABBITMQ_DEFAULT_PASS", "db.password"]) assert.ok(secretLikeName(n), n);
+            for (const n of ["MYSQL_HOSTNAME", "SPRING_CLOUD_CONFIG_URI", "MYSQL_PASSWORD_FILE", "KEYCLOAK", "TZ", "SECRET_NAME"]) assert.ok(!secretLikeName(n), n);
+        });
+
+        it("refuses a literal password in a container's env and accepts one from a Secret", () => {
+            const d = deployment();
+            d.spec.template.spec.containers[0].env = [{ name: "DB_PASSWORD", value: "hunter2-hunter2" }];
+            assert.deepStrictEqual(check(noSecretInPlainConfig, T.deployment, d),
+                ["Deployment egov/board-service-deployment: container board-service sets DB_PASSWORD to a literal value; use valueFrom.secretKeyRef"]);
+            d.spec.template.spec.containers[0].env = [
+                { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "mysql-secret", key: "password" } } },
+                { name: "MYSQL_ALLOW_EMPTY_PASSWORD", value: "no" },
+            ];
+            assert.deepStrictEqual(check(noSecretInPlainConfig, T.deployment, d), []);
+        });
+
+        it("refuses a ConfigMap key named like a secret and accepts plain settings", () => {
+            const cm = { metadata: { name: "backend-configmap", namespace: "egov" }, data: { MYSQL_HOSTNAME: "mysql.egov.svc", TOKEN_SECRET: "abc123abc123" } };
+            assert.deepStrictEqual(check(noSecretInPlainConfig, T.configMap, cm), ["ConfigMap egov/backend-configmap: key TOKEN_SECRET looks like a secret; put it in a Secret"]);
+            delete (cm.data as Obj).TOKEN_SECRET;
+            assert.deepStrictEqual(check(noSecretInPlainConfig, T.configMap, cm), []);
+        });
+    });
+
+    describe("no-generated-secret-in-plain-config", () => {
+        const generated = "Zk3v9QmW2pX7rT4yL8sN";
+        const stack = (configValue: string, envValue: string) => [
+            { type: T.password, props: { metadata: undefined, result: generated, length: 20 } },
+            { type: T.secret, props: { metadata: { name: "mysql-secret", namespace: "egov" }, data: { password: Buffer.from("S3cretFromSecretData").toString("base64"), username: Buffer.from("msaportal").toString("base64") } } },
+            { type: T.configMap, props: { metadata: { name: "app-config", namespace: "egov" }, data: { JDBC_URL: configValue, DB_USER: "msaportal" } } },
+            (() => { const d = deployment(); d.spec.template.spec.containers[0].env = [{ name: "OPTS", value: envValue }]; return { type: T.deployment, props: d }; })(),
+        ];
+
+        it("refuses a generated password or a Secret's value copied into a ConfigMap or a literal env value, whatever the name", () => {
+            const v = checkStack(noGeneratedSecretInPlainConfig, stack(`jdbc:mysql://mysql:3306/db?password=${generated}`, "-Dpw=S3cretFromSecretData"));
+            assert.strictEqual(v.length, 2, v.join("\n"));
+            assert.match(v[0], /^ConfigMap egov\/app-config: key JDBC_URL holds the value of RandomPassword x; reference the Secret instead @ urn:.*ConfigMap::app-config$/);
+            assert.match(v[1], /container board-service env OPTS holds the value of Secret egov\/mysql-secret key password as a literal/);
+            assert.ok(v.every((m) => !m.includes(generated) && !m.includes("S3cretFromSecretData")), "a violation must not print the secret");
+        });
+
+        it("accepts plain values, and a username that is also in the Secret", () => {
+            assert.deepStrictEqual(checkStack(noGeneratedSecretInPlainConfig, stack("jdbc:mysql://mysql:3306/db", "-Xmx512m")), []);
+        });
+    });
+
+    describe("pods-selected-by-network-policy", () => {
+        const app = { type: T.deployment, props: deployment() };
+        const defaultDeny = networkPolicy("default-deny", {}, ["Ingress", "Egress"]);
+
+        it("accepts pods selected for ingress and egress, by an empty selector or by labels", () => {
+            assert.deepStrictEqual(checkStack(podsSelectedByNetworkPolicy(prod), [app, defaultDeny]), []);
+            assert.deepStrictEqual(checkStack(podsSelectedByNetworkPolicy(prod), [app,
+                networkPolicy("in", { matchLabels: { app: "board-service" } }, ["Ingress"]),
+                networkPolicy("out", { matchExpressions: [{ key: "tier", operator: "In", values: ["backend"] }] }, ["Egress"])]), []);
+        });
+
+        it("refuses a pod no NetworkPolicy selects, naming it", () => {
+            const v = checkStack(podsSelectedByNetworkPolicy(prod), [app, networkPolicy("other", { matchLabels: { app: "mysql" } }, ["Ingress", "Egress"])]);
+            assert.deepStrictEqual(v, [`Deployment egov/board-service-deployment: its pods are selected by no NetworkPolicy for ingress and egress @ ${urnOf(T.deployment, "board-service-deployment")}`]);
+        });
+
+        it("refuses a pod covered for ingress only, or by a policy in another namespace", () => {
+            assert.match(checkStack(podsSelectedByNetworkPolicy(prod), [app, networkPolicy("in", {})]).join(), /for egress @/);
+            const elsewhere = networkPolicy("default-deny", {}, ["Ingress", "Egress"]);
+            elsewhere.props.metadata.namespace = "kube-system";
+            assert.strictEqual(checkStack(podsSelectedByNetworkPolicy(prod), [app, elsewhere]).length, 1);
+        });
+
+        it("checks nothing when the stack turned NetworkPolicies off", () => {
+            assert.deepStrictEqual(checkStack(podsSelectedByNetworkPolicy({ ...prod, networkPolicy: false }), [app]), []);
+        });
+    });
+
+    describe("no-shared-readwriteonce-volume", () => {
+        const claim = (mode: string) => ({ type: T.pvc, props: { metadata: { name: "data", namespace: "egov" }, spec: { accessModes: [mode] } } });
+        const mounting = (app: string, replicas = 1) => {
+            const d = deployment(app);
+            d.spec.replicas = replicas;
+            d.spec.template.spec.volumes = [{ name: "data", persistentVolumeClaim: { claimName: "data" } }];
+            return { type: T.deployment, props: d };
+        };
+        const hpa = (target: string, max: number) => ({ type: T.hpa, props: { metadata: { name: `${target}-hpa`, namespace: "egov" }, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target }, minReplicas: 1, maxReplicas: max } } });
+
+        it("accepts a ReadWriteOnce claim mounted by one single-pod workload, and a ReadWriteMany claim shared", () => {
+            assert.deepStrictEqual(checkStack(noSharedReadWriteOnceVolume, [claim("ReadWriteOnce"), mounting("mysql"), hpa("mysql-deployment", 1)]), []);
+            assert.deepStrictEqual(checkStack(noSharedReadWriteOnceVolume, [claim("ReadWriteMany"), mounting("a", 3), mounting("b")]), []);
+        });
+
+        it("refuses a ReadWriteOnce claim mounted by two workloads", () => {
+            const v = checkStack(noSharedReadWriteOnceVolume, [claim("ReadWriteOnce"), mounting("portal-service"), mounting("board-service")]);
+            assert.deepStrictEqual(v, [`PersistentVolumeClaim egov/data is ReadWriteOnce but mounted by 2 workloads: Deployment egov/portal-service-deployment, Deployment egov/board-service-deployment @ ${urnOf(T.pvc, "data")}`]);
+        });
+
+        it("refuses a ReadWriteOnce claim of a workload with 2 replicas or an autoscaler up to 6", () => {
+            assert.match(checkStack(noSharedReadWriteOnceVolume, [claim("ReadWriteOnce"), mounting("board-service", 2)]).join(), /can run 2 pods/);
+            assert.match(checkStack(noSharedReadWriteOnceVolume, [claim("ReadWriteOnce"), mounting("board-service"), hpa("board-service-deployment", 6)]).join(), /can run 6 pods/);
+        });
+    });
+
+    it("every rule is in the pack, each under its own name", () => {
+        const names = allPolicies(prod).map((p) => p.name);
+        assert.deepStrictEqual(names, ["restricted-pod-security", "container-resources", "no-latest-image-in-prod",
+            "pods-selected-by-network-policy", "no-shared-readwriteonce-volume", "no-node-exposure-in-prod",
+            "no-secret-in-plain-config", "no-generated-secret-in-plain-config"]);
+    });
+});
