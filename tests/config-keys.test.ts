@@ -4,20 +4,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { CONFIG_KEYS, ConfigError, loadConfig } from "../config";
-import { ROOT, setRuntime, sourceOf, stackConfig } from "./harness";
+import { CONFIG_KEYS, loadConfig } from "../config";
+import { ROOT, setRuntime, sourceOf, stackConfig, configProblems } from "./harness";
 
 type Raw = Record<string, string>;
 
-function problemsOf(raw: Raw, stack = "dev"): string[] {
-    try {
-        loadConfig(sourceOf(raw), stack, Object.keys(raw));
-    } catch (e) {
-        if (e instanceof ConfigError) return [...e.problems];
-        throw e;
-    }
-    return [];
-}
+const problemsOf = (raw: Record<string, string>, stack = "dev") => configProblems(raw, stack, Object.keys(raw));
 
 /** Runs the real program under mocks; returns its error message (or "") and how many resources it registered. */
 async function runProgram(raw: Raw): Promise<{ error: string; resources: number }> {

@@ -2,21 +2,13 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { ConfigError, loadConfig } from "../config";
+import { loadConfig } from "../config";
 import { scalableNames } from "../config/catalog";
-import { deploy, FAKE_KUBECONFIG, isSecretOutput, ROOT, setRuntime, sourceOf, stackConfig, withObject } from "./harness";
+import { deploy, FAKE_KUBECONFIG, isSecretOutput, ROOT, setRuntime, sourceOf, stackConfig, withObject, configProblems } from "./harness";
 
 type Raw = Record<string, string>;
 
-function problemsOf(raw: Raw, stack = "dev"): string[] {
-    try {
-        loadConfig(sourceOf(raw), stack);
-    } catch (e) {
-        if (e instanceof ConfigError) return [...e.problems];
-        throw e;
-    }
-    return [];
-}
+const problemsOf = configProblems;
 
 const dev = () => stackConfig("dev");
 const prod = () => stackConfig("prod");

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigSource } from "../config";
+import { ConfigError, ConfigSource, loadConfig } from "../config";
 import { deploy, Deployed, GENERATED, isWrappedSecret, Obj, promiseOf, Recorded, RecordingMocks, setRuntime, settle } from "../scripts/lib/mocked-run";
 import { rawConfigFromFile } from "../scripts/lib/stack-config";
 
@@ -55,4 +55,15 @@ export function withObject(raw: Record<string, string>, key: string, patch: Obj)
 
 export function sourceOf(raw: Record<string, string>): ConfigSource {
     return (key) => raw[key];
+}
+
+/** What config validation reports for raw config ([] when it is valid); setKeys: the keys the stack sets. */
+export function configProblems(raw: Record<string, string>, stack = "dev", setKeys: Iterable<string> = []): string[] {
+    try {
+        loadConfig(sourceOf(raw), stack, setKeys);
+    } catch (e) {
+        if (e instanceof ConfigError) return [...e.problems];
+        throw e;
+    }
+    return [];
 }

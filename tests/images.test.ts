@@ -1,24 +1,16 @@
 import * as assert from "assert";
-import { ConfigError, loadConfig } from "../config";
+import { loadConfig } from "../config";
 import { formatImageRef, imagesInUse, parseImageRef, resolveImage } from "../config/images";
 import { imageList } from "../scripts/lib/image-list";
 import { containersOf } from "../scripts/lib/mocked-run";
 import { redactedObject } from "../scripts/lib/render";
-import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject } from "./harness";
+import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./harness";
 
 type Raw = Record<string, string>;
 const MIRROR = "harbor.agency.go.kr/egov";
 const digestOf = (c: string) => `sha256:${c.repeat(64)}`;
 
-function problemsOf(raw: Raw, stack: string): string[] {
-    try {
-        loadConfig(sourceOf(raw), stack);
-    } catch (e) {
-        if (e instanceof ConfigError) return [...e.problems];
-        throw e;
-    }
-    return [];
-}
+const problemsOf = configProblems;
 
 /** Every container (init containers and job templates included) of every object: object path -> image. */
 function imagesOf(d: Deployed): Map<string, string> {

@@ -1,11 +1,11 @@
 import * as assert from "assert";
-import { ConfigError, loadConfig, resourceParts } from "../config";
+import { loadConfig, resourceParts } from "../config";
 import { backendServices } from "../config/catalog";
 import { serviceGraph } from "../config/graph";
 import { enforcedLevel, podSecurity } from "../config/security";
 import { deployedParts } from "../components/platform";
 import { writableVolumeName } from "../components/workload";
-import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject } from "./harness";
+import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./harness";
 import { assertContainerBounds, assertPodSecurity, workloads } from "./invariants";
 
 /** The security profile each rendered workload must follow, by its app label. */
@@ -16,15 +16,7 @@ const profileOf = (w: Obj) => {
     return podSecurity[app === "nfs-provisioner" ? "nfsProvisioner" : app as keyof typeof podSecurity];
 };
 
-function problemsOf(raw: Record<string, string>): string[] {
-    try {
-        loadConfig(sourceOf(raw), "dev");
-    } catch (e) {
-        if (e instanceof ConfigError) return [...e.problems];
-        throw e;
-    }
-    return [];
-}
+const problemsOf = (raw: Record<string, string>) => configProblems(raw);
 
 describe("pod security", () => {
     let d: Deployed;

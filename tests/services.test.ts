@@ -1,10 +1,10 @@
 // Backend services added through the `services` stack config key: accepted ones get everything a built-in
 // service gets; bad entries are refused with the key, the value and what is allowed.
 import * as assert from "assert";
-import { ConfigError, loadConfig } from "../config";
+import { loadConfig } from "../config";
 import { backendServices } from "../config/catalog";
 import { serviceGraph } from "../config/graph";
-import { deploy, Deployed, GENERATED, Obj, sourceOf, stackConfig } from "./harness";
+import { deploy, Deployed, GENERATED, Obj, sourceOf, stackConfig, configProblems } from "./harness";
 import { assertAllInvariants } from "./invariants";
 
 type Raw = Record<string, string>;
@@ -16,15 +16,7 @@ const notice = {
 const stats = { name: "stats-batch", image: "registry.example.go.kr/egov/stats:2.1", port: 9000 };
 const withServices = (services: unknown, extra: Record<string, unknown> = {}): Raw => stackConfig("dev", { services, ...extra });
 
-function problemsOf(raw: Raw): string[] {
-    try {
-        loadConfig(sourceOf(raw), "dev");
-    } catch (e) {
-        if (e instanceof ConfigError) return [...e.problems];
-        throw e;
-    }
-    return [];
-}
+const problemsOf = (raw: Record<string, string>) => configProblems(raw);
 
 const envOf = (d: Deployed, name: string): Obj[] => d.find("Deployment", `${name}-deployment`)!.spec.template.spec.containers[0].env;
 

@@ -3,25 +3,17 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, loadConfig } from "../config";
+import { loadConfig } from "../config";
 import { serviceGraph } from "../config/graph";
 import { BACKUP_SCRIPTS_DIR, backupScriptFiles } from "../components/backup";
-import { deploy, Deployed, GENERATED, Obj, sourceOf, stackConfig, withObject } from "./harness";
+import { deploy, Deployed, GENERATED, Obj, sourceOf, stackConfig, withObject, configProblems } from "./harness";
 import {
     assertDiscoverySingleRegistry, assertDisruptionAndSpread, assertHeadlessGoverning, assertSingleWriterVolumes, disruptionsAllowed,
 } from "./invariants";
 
 type Raw = Record<string, string>;
 
-function problemsOf(raw: Raw, stack = "dev"): string[] {
-    try {
-        loadConfig(sourceOf(raw), stack);
-    } catch (e) {
-        if (e instanceof ConfigError) return [...e.problems];
-        throw e;
-    }
-    return [];
-}
+const problemsOf = configProblems;
 // The platform's volumes by name (the NFS provisioner's pre-bound export-root claim is not one of them).
 const claimsByVolume = (d: Deployed): Record<string, Obj> => Object.fromEntries(d.of("PersistentVolumeClaim")
     .filter((c) => c.metadata.name !== "nfs-provisioner-root").map((c) => [c.metadata.name.split("-pvc-")[0], c]));
