@@ -65,7 +65,11 @@ export class Backup extends pulumi.ComponentResource {
                     { name: "BACKUP_DIR", value: BACKUP_MOUNT },
                     { name: "TMPDIR", value: "/tmp" },
                 ],
-                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+                // The dump streams through gzip to the backup volume; /tmp (an emptyDir) holds only small files.
+                resources: {
+                    requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+                    limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "1Gi" },
+                },
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                 volumeMounts: [
                     { name: "backup", mountPath: BACKUP_MOUNT },

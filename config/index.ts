@@ -340,7 +340,9 @@ function readResources(r: Reader, key: string, value: Json | undefined, def: Res
         }
         const out: Record<string, string> = {};
         for (const [field, k8sName, allowed] of resourceFields) {
-            out[k8sName] = r.string(`${key}.${kind}.${field}`, obj[field], def[kind][k8sName], QUANTITY, allowed);
+            // `pulumi config set --path ... 2` stores a number: a plain count of cores or bytes is a quantity too.
+            const v = typeof obj[field] === "number" ? String(obj[field]) : obj[field];
+            out[k8sName] = r.string(`${key}.${kind}.${field}`, v, def[kind][k8sName], QUANTITY, allowed);
         }
         return out as unknown as Quantities;
     };

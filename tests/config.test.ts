@@ -145,3 +145,13 @@ describe("the program", () => {
         assert.ok(out.credentials.tokenSecret.length >= 32);
     });
 });
+
+describe("resource quantities set with `pulumi config set --path`", () => {
+    it("accept a plain number (stored as a JSON number) as a quantity, and still refuse a negative or fractional-suffix one", () => {
+        const raw = withObject(dev(), "resources", { backend: { requests: { cpu: 2 }, limits: { cpu: 4 } } });
+        assert.deepStrictEqual(problemsOf(raw), []);
+        const cfg = loadConfig(sourceOf(raw), "dev");
+        assert.strictEqual(cfg.resources.backend.requests.cpu, "2");
+        assert.ok(problemsOf(withObject(dev(), "resources", { backend: { requests: { cpu: -1 } } })).some((p) => p.includes("resources.backend.requests.cpu")));
+    });
+});

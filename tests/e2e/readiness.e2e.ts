@@ -59,7 +59,7 @@ describe("end to end: a workload that never becomes ready", function () {
         const err = await stack.up({ parallel: 64, onOutput: (s) => { output += s; } }).then(() => undefined, (e: Error) => e);
         assert.ok(err, "up succeeded although no backend pod can be scheduled");
         const text = `${err.message}\n${output}`;
-        assert.match(text, /config-deployment/, "the failure names the config server's Deployment");
+        assert.match(text, /config-deployment/, `the failure names the config server's Deployment:\n${text.slice(-3000)}`);
         assert.match(text, /Insufficient cpu|Unschedulable|not attained|timed out/i, "the failure says why");
         const deployments = JSON.parse(kubectl("-n", NS, "get", "deployments", "-o", "json")).items.map((d: { metadata: { name: string } }) => d.metadata.name);
         assert.ok(deployments.includes("config-deployment"));
