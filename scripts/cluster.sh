@@ -212,6 +212,17 @@ cmd_up() {
   fi
   command -v kubectl >/dev/null || die "kubectl is required (Debian: apt-get install kubernetes-client)"
   ensure_binaries
+  # A partly running cluster (one component died, e.g. the API server) is stopped whole first: kwokctl's
+  # start, run while the others still run, restarts nothing (seen when called right after the API server died).
+  if [[ -f $WORK/kwok.yaml ]]; then
+    for c in "${COMPONENTS[@]}"; do
+      if pid_of "$c" >/dev/null; then
+        warn "the cluster is partly running: stopping it before starting it again (data kept)"
+        stop_all
+        break
+      fi
+    done
+  fi
   # Ports of the components about to start must be free: kwokctl would exit 0 and leave them dead.
   for c in "${COMPONENTS[@]}"; do
     pid_of "$c" >/dev/null && continue
