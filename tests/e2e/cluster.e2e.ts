@@ -127,7 +127,7 @@ export function liveClusterTests(ctx: () => LiveStack): void {
         await noChanges(dev, "up after pod deletions");
     });
 
-    // Off until fixed (issue 10 stays open): in CI the rerun after the restart does not converge; see the closing note.
+    // Off until fixed (issue 10 stays open): it failed in the last CI run, after the restart fix; cause not yet read.
     it.skip("faults: the API server dies in the middle of an up; the up fails promptly and clearly; `cluster:up` brings it back; a rerun converges", async function () {
         const dev = ctx().dev;
         // A change that updates every backend Deployment (their CPU request), so the up has work in flight.
