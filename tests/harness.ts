@@ -4,12 +4,45 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ConfigSource, loadConfig } from "../config";
-import { deploy, Deployed, GENERATED, isWrappedSecret, Obj, promiseOf, Recorded, RecordingMocks, setRuntime, settle } from "../scripts/lib/mocked-run";
+import { deploy as runProgram, Deployed, GENERATED, isWrappedSecret, Obj, promiseOf, Recorded, RecordingMocks, setRuntime, settle } from "../scripts/lib/mocked-run";
 import { rawConfigFromFile } from "../scripts/lib/stack-config";
 
 // The mocked run itself lives in scripts/lib (shared with `npm run images` / `npm run render`).
-export { deploy, GENERATED, isWrappedSecret, promiseOf, RecordingMocks, setRuntime, settle };
+export { GENERATED, isWrappedSecret, promiseOf, RecordingMocks, setRuntime, settle };
 export type { Deployed, Obj, Recorded };
+
+const runs = new Map<string, Promise<Deployed>>();
+
+function deepFreeze(v: unknown): void {
+    if (typeof v !== "object" || v === null || Object.isFrozen(v)) return;
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+}
+
+/**
+ * The program's resources for this config, from one mocked run per distinct config in the whole suite: most
+ * tests read the same few stacks. The objects are frozen, so a test that edits one fails instead of leaking
+ * into the next. A config naming files (initScriptsPath, configServer.path) reads them at run time: give each
+ * test its own directory, or use deployFresh.
+ */
+export function deploy(raw: Record<string, string>, stack = "dev"): Promise<Deployed> {
+    const key = JSON.stringify([stack, Object.entries(raw).sort(([a], [b]) => a.localeCompare(b))]);
+    let run = runs.get(key);
+    if (!run) {
+        run = runProgram(raw, stack).then((d) => {
+            for (const r of d.all) deepFreeze(r.obj);
+            return d;
+        });
+        runs.set(key, run);
+        run.catch(() => runs.delete(key));
+    }
+    return run;
+}
+
+/** A run of its own: for tests that compare two runs or watch the registrations as they happen. */
+export function deployFresh(raw: Record<string, string>, stack = "dev"): Promise<Deployed> {
+    return runProgram(raw, stack);
+}
 
 export function isSecretOutput(o: pulumi.Output<unknown>): Promise<boolean> {
     return pulumi.isSecret(o);

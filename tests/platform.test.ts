@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { backendServices, frontends, scalableNames } from "../config/catalog";
-import { deploy, Deployed, GENERATED, isWrappedSecret, Obj, ROOT, stackConfig, withObject } from "./harness";
+import { deploy, Deployed, deployFresh, GENERATED, isWrappedSecret, Obj, ROOT, stackConfig, withObject } from "./harness";
 import { assertAllInvariants, workloads } from "./invariants";
 import { referenceInventory } from "./reference-inventory";
 
@@ -222,7 +222,7 @@ describe("the platform", function () {
             const names = (d: Deployed) => [...d.of("StorageClass"), ...onClass(d)].map((o) => o.metadata.name).sort();
             const unprotected = await deploy(withObject(stackConfig("dev"), "storage", { protect: false }));
             const protectedOnes = await deploy(withObject(stackConfig("dev"), "storage", { protect: true }));
-            const again = await deploy(withObject(stackConfig("dev"), "storage", { protect: false }));
+            const again = await deployFresh(withObject(stackConfig("dev"), "storage", { protect: false }));
             assert.deepStrictEqual(names(unprotected), names(again), "the names are stable for the same config");
             const before = new Set(names(unprotected));
             assert.ok(names(protectedOnes).every((n) => !before.has(n)), "reclaimPolicy and archiveOnDelete changed: all new names");

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { renderFiles, writeTree } from "../scripts/lib/render";
-import { deploy, Deployed, GENERATED, stackConfig } from "./harness";
+import { deploy, Deployed, deployFresh, GENERATED, stackConfig } from "./harness";
 
 function listTree(dir: string): string[] {
     const out: string[] = [];
@@ -65,7 +65,7 @@ describe("npm run render", function () {
 
     it("is deterministic: a second run gives byte-identical files", async () => {
         const again = path.join(tmp, "again");
-        writeTree(again, renderFiles(await deploy(stackConfig("prod"), "prod"), "prod"), "prod");
+        writeTree(again, renderFiles(await deployFresh(stackConfig("prod"), "prod"), "prod"), "prod");
         const files = listTree(out);
         assert.deepStrictEqual(listTree(again), files);
         for (const f of files) assert.strictEqual(fs.readFileSync(path.join(again, f), "utf8"), fs.readFileSync(path.join(out, f), "utf8"), f);

@@ -216,7 +216,10 @@ describe("end to end on the local cluster", function () {
             .filter((r) => r.protect).map((r) => nameOf(r.urn)).sort();
         assert.deepStrictEqual(protectedNames,
             ["backend-pv", "backend-pvc", "backup-pvc", "elasticsearch-pvc", "jenkins-pvc", "mysql-pvc", "namespace", "rabbitmq-pvc"]);
-        const prodClaims = kubectlJson("-n", "egov", "get", "pvc").items as Obj[];
+        // The role volumes; the NFS provisioner's own pre-bound root claim (no class) is not one of them.
+        const prodClaims = kubectlJson("-n", "egov", "get", "pvc", "-l", "egov-platform/volume-role").items as Obj[];
+        const rootClaim = kubectlJson("-n", "egov", "get", "pvc", "nfs-provisioner-root");
+        assert.strictEqual(rootClaim.status.phase, "Bound", "the provisioner's export root");
         const classes = kubectlJson("get", "storageclass", "-l", "app.kubernetes.io/part-of=egov-platform,env=prod").items as Obj[];
         console.log(`\n  prod claims on the local cluster (${classes.map((c) => `${c.metadata.name}: ${c.provisioner}`).join(", ")}):`);
         for (const c of prodClaims) {
@@ -245,7 +248,7 @@ describe("end to end on the local cluster", function () {
         await assert.rejects(prod.up(new Recorder().opts()), /protect/i);
         await prod.setConfig("storage.data.backend", { value: "hostpath" }, true);
         await assert.rejects(prod.destroy(new Recorder().opts()), /protect/i);
-        assert.strictEqual((kubectlJson("-n", "egov", "get", "pvc").items as Obj[]).length, 6);
+        assert.strictEqual((kubectlJson("-n", "egov", "get", "pvc", "-l", "egov-platform/volume-role").items as Obj[]).length, 6);
         // Tear down deliberately: lift the protection, then destroy.
         execFileSync("pulumi", ["state", "unprotect", "--all", "--yes", "--stack", "prod"], { cwd: work, env: { ...process.env, ...envVars } });
         await prod.destroy(new Recorder().opts());
@@ -296,10 +299,19 @@ describe("end to end on the local cluster", function () {
         const describeDrift = (items: DriftItem[]) => items.map((i) => `${i.op} ${i.object ?? i.resource} [${i.paths.join(", ")}]`);
 
         it("drift: a deployed stack has none, and a replica count changed for the autoscaler is not drift", async () => {
-            kubectl("-n", ns, "scale", "deployment", "board-service-deployment", "--replicas=3");
+            const board = () => kubectlJson("-n", ns, "get", "deployment", "board-service-deployment", "--show-managed-fields");
+            const target = board().spec.replicas === 3 ? 4 : 3;
+            kubectl("-n", ns, "scale", "deployment", "board-service-deployment", `--replicas=${target}`);
+            assert.strictEqual(board().spec.replicas, target);
             const items = await timed("drift check (clean)", () => detectDrift(dev));
             assert.deepStrictEqual(describeDrift(items), []);
-            assert.strictEqual(kubectlJson("-n", ns, "get", "deployment", "board-service-deployment").spec.replicas, 3);
+            // The autoscaler may move the count again meanwhile; what matters is that no Pulumi field manager owns
+            // spec.replicas, so neither this check nor an up takes the count back.
+            const managed = board().metadata.managedFields as Obj[];
+            const owners = managed.filter((m) => m.subresource !== "status" && m.fieldsV1?.["f:spec"]?.["f:replicas"] !== undefined)
+                .map((m) => `${m.manager}${m.subresource ? `/${m.subresource}` : ""}`);
+            assert.ok(owners.every((m) => !/pulumi/i.test(m)), `spec.replicas owned by: ${owners}`);
+            assert.ok(managed.some((m) => /pulumi/i.test(m.manager)), `Pulumi manages the Deployment: ${managed.map((m) => m.manager)}`);
         });
 
         it("drift: an object edited by hand is reported by name; pulumi up --refresh puts it back; then there is none", async () => {
@@ -312,20 +324,24 @@ describe("end to end on the local cluster", function () {
             assert.strictEqual(cli.code, 1, cli.out);
             assert.match(cli.out, new RegExp(`ConfigMap ${ns}/${cm.metadata.name}`));
 
-            kubectl("-n", ns, "set", "env", "deployment/config-deployment", "SEARCH_LOCATION=file:/tmp/elsewhere");
+            const searchEnv = "SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS";
+            const searchValue = () => ((kubectlJson("-n", ns, "get", "deployment", "config-deployment").spec.template.spec.containers[0].env as Obj[])
+                .find((e) => e.name === searchEnv)?.value as string | undefined);
+            const applied = searchValue();
+            assert.ok(applied, `${searchEnv} is not set on config-deployment`);
+            kubectl("-n", ns, "set", "env", "deployment/config-deployment", `${searchEnv}=file:/tmp/elsewhere/`);
             lines = describeDrift(await detectDrift(dev));
-            assert.ok(lines.some((l) => l.includes(`${ns}/config-deployment`) && l.includes("SEARCH_LOCATION") && l.includes("kubectl-set")), lines.join("\n"));
+            assert.ok(lines.some((l) => l.includes(`${ns}/config-deployment`) && l.includes(searchEnv) && l.includes("kubectl-set")), lines.join("\n"));
 
             // A field Pulumi applies, changed by another field manager, is an apply conflict: undo the hand edit of
             // the Deployment; the ConfigMap (replaced on change) is put back by pulumi up --refresh.
-            kubectl("-n", ns, "set", "env", "deployment/config-deployment", "SEARCH_LOCATION=classpath:/config");
+            kubectl("-n", ns, "set", "env", "deployment/config-deployment", `${searchEnv}=${applied}`);
             const res = await dev.up({ ...new Recorder().opts(), refresh: true });
             assert.strictEqual(res.summary.result, "succeeded");
             // ConfigMaps are replaced on change (new auto-name), so look the current one up again.
             const current = (kubectlJson("-n", ns, "get", "configmaps").items as Obj[]).filter((c) => c.metadata.name.startsWith("common-configmap-"));
             assert.deepStrictEqual(current.map((c) => c.data.TZ), ["Asia/Seoul"]);
-            const env = kubectlJson("-n", ns, "get", "deployment", "config-deployment").spec.template.spec.containers[0].env as Obj[];
-            assert.strictEqual(env.find((e) => e.name === "SEARCH_LOCATION")?.value, "classpath:/config");
+            assert.strictEqual(searchValue(), applied);
             assert.deepStrictEqual(describeDrift(await detectDrift(dev)), []);
             const clean = driftCli();
             assert.strictEqual(clean.code, 0, clean.out);

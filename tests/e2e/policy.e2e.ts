@@ -80,12 +80,15 @@ describe("the policy pack on a real preview", function () {
         assert.strictEqual(bad.ok, false, "the preview must fail");
         const hits = bad.violations.filter((v) => v.policy === "no-latest-image-in-prod");
         assert.ok(hits.length > 0, `violations: ${JSON.stringify(bad.violations.map((v) => v.policy))}\n${bad.output.slice(-4000)}`);
-        // The MySQL image is used by its init container too: one violation per container, all on the StatefulSet.
+        // The MySQL image runs in the StatefulSet (and its init container) and in the backup CronJob: one violation
+        // per container, on those two objects only.
         for (const h of hits) {
-            assert.match(h.urn, /kubernetes:apps\/v1:StatefulSet::mysql$/);
+            assert.match(h.urn, /kubernetes:apps\/v1:StatefulSet::mysql$|kubernetes:batch\/v1:CronJob::mysql-backup$/);
             assert.strictEqual(h.level, "mandatory");
         }
-        assert.ok(hits.some((h) => /StatefulSet egov\/mysql-statefulset: container mysql runs mysql, untagged \(latest\), in prod/.test(h.message)),
+        assert.ok(hits.some((h) => /StatefulSet::mysql$/.test(h.urn)) && hits.some((h) => /CronJob::mysql-backup$/.test(h.urn)),
+            hits.map((h) => h.urn).join("\n"));
+        assert.ok(hits.some((h) => /StatefulSet egov\/mysql-statefulset: container mysql runs docker\.io\/library\/mysql:latest, tag latest, in prod/.test(h.message)),
             hits.map((h) => h.message).join("\n"));
         assert.match(bad.output, /no-latest-image-in-prod/);
     });
