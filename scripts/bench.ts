@@ -225,9 +225,9 @@ function kubectlSequence(prefix: string, dir: string, full: boolean): void {
 function pulumiSequence(prefix: string, stack: string, full: boolean): void {
     const kubeconfig = freshCluster();
     freshStack(stack, kubeconfig);
-    record(`${prefix}pulumi preview (empty stack)`, pulumi(`${stack}-preview-first`, stack, ["preview"]));
+    record(`${prefix}pulumi preview (empty stack)`, pulumi(`${stack}-preview-first`, stack, ["preview", ...parallel]));
     record(`${prefix}pulumi up (first)`, pulumi(`${stack}-up-first`, stack, ["up", "--yes", "--skip-preview", ...parallel]));
-    record(`${prefix}pulumi preview (no changes)`, pulumi(`${stack}-preview-noop`, stack, ["preview", "--expect-no-changes"]));
+    record(`${prefix}pulumi preview (no changes)`, pulumi(`${stack}-preview-noop`, stack, ["preview", "--expect-no-changes", ...parallel]));
     record(`${prefix}pulumi up --skip-preview (no-op)`, pulumi(`${stack}-up-noop-skip`, stack, ["up", "--yes", "--skip-preview", "--expect-no-changes", ...parallel]));
     if (full) {
         record(`${prefix}pulumi up (no-op, with preview)`, pulumi(`${stack}-up-noop`, stack, ["up", "--yes", "--expect-no-changes", ...parallel]));
