@@ -4,7 +4,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { loadConfig } from "../config";
 import { scalableNames } from "../config/catalog";
-import { deploy, FAKE_KUBECONFIG, isSecretOutput, ROOT, setRuntime, sourceOf, stackConfig, withObject, configProblems } from "./harness";
+import { deploy, deployFresh, FAKE_KUBECONFIG, isSecretOutput, ROOT, setRuntime, sourceOf, stackConfig, withObject, configProblems } from "./harness";
 
 type Raw = Record<string, string>;
 
@@ -126,6 +126,14 @@ describe("the program", () => {
         assert.throws(() => require(entry), /egov-platform:serviceType: "LoadBalancer" is not allowed/);
         await new Promise((r) => setTimeout(r, 50));
         assert.strictEqual(mocks.resources.length, 0);
+    });
+
+    it("a mocked run that fails still says where: its error keeps its stack frames (runs go without frames for speed)", async () => {
+        const failed = await deployFresh(stackConfig("dev", { serviceType: "LoadBalancer" })).then(() => undefined, (e: unknown) => e);
+        assert.ok(failed instanceof Error, "the run must fail");
+        assert.match(failed.message, /egov-platform:serviceType: "LoadBalancer" is not allowed/);
+        assert.match(String(failed.stack), /\n\s+at .*config/);
+        assert.strictEqual(Error.stackTraceLimit, 10, "the stack depth is restored after a run");
     });
 
     it("exports the documented contract; credentials only as secret outputs", async () => {
