@@ -14,4 +14,4 @@ cd "$EGOV_ROOT"
 
 bash scripts/toolchain.sh
 . scripts/env.sh
-exec ts-node --transpile-only scripts/bench.ts "$@"
+exec ts-node --swc scripts/bench.ts "$@"

@@ -37,6 +37,10 @@ cd "$EGOV_ROOT"
 # not by ts-node on every run; the engine runs up to $EGOV_PULUMI_PARALLEL steps at once (its default,
 # 4 x cores, leaves steps queued behind workloads that are only waiting for pods to become ready).
 export PULUMI_NODEJS_TRANSPILE_ONLY=${PULUMI_NODEJS_TRANSPILE_ONLY:-true}
+# Without type checking, swc transpiles the program instead of TypeScript (ts-node's swc cannot type-check).
+if [[ $PULUMI_NODEJS_TRANSPILE_ONLY == true ]]; then
+  export PULUMI_NODEJS_TSCONFIG_PATH=${PULUMI_NODEJS_TSCONFIG_PATH:-tsconfig.swc.json}
+fi
 parallel=${EGOV_PULUMI_PARALLEL:-64}
 [[ -x node_modules/.bin/node ]] || step "npm ci" "$EGOV_CACHE/logs/npm-ci.log" npm ci --no-audit --no-fund
 [[ -d policy/node_modules/@pulumi/policy ]] ||

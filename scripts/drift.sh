@@ -11,4 +11,4 @@ cd "$EGOV_ROOT"
 bash scripts/toolchain.sh >&2
 . scripts/env.sh
 use_state_backend
-exec ts-node --transpile-only scripts/drift.ts "$@"
+exec ts-node --swc scripts/drift.ts "$@"

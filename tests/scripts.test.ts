@@ -14,7 +14,7 @@ function start(script: string, ...args: string[]): Promise<Ran> {
     // No Pulumi backend here: the scripts fall back to the committed Pulumi.<stack>.yaml.
     const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, PULUMI_BACKEND_URL: "file:///nonexistent" };
     return new Promise((resolve, reject) => {
-        execFile(tsNode, ["--transpile-only", path.join(ROOT, "scripts", script), ...args], { cwd: ROOT, encoding: "utf8", env, maxBuffer: 64 << 20 },
+        execFile(tsNode, ["--swc", path.join(ROOT, "scripts", script), ...args], { cwd: ROOT, encoding: "utf8", env, maxBuffer: 64 << 20 },
             (err, stdout, stderr) => {
                 if (err && typeof err.code !== "number") reject(err);
                 else resolve({ status: err ? Number(err.code) : 0, stdout, stderr });

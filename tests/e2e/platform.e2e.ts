@@ -15,7 +15,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
 // Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
 const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "scripts/mysql"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.swc.json", "components", "config", "images.lock.json", "scripts/mysql"];
 
 function kubectl(...args: string[]): string {
     return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "--request-timeout=20s", ...args], { encoding: "utf8", maxBuffer: 64 << 20, stdio: "pipe" });
@@ -96,6 +96,7 @@ describe("end to end on the local cluster", function () {
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             // Type checking is `npm run typecheck`'s job, not every run's.
             PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+            PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.swc.json", // as scripts/deploy.sh
         };
         const stack = async (name: string, dir = work) => LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, { envVars });
         dev = await stack("dev");
@@ -289,7 +290,7 @@ describe("end to end on the local cluster", function () {
         const ns = "egov-dev";
         const driftCli = () => {
             try {
-                return { code: 0, out: execFileSync("ts-node", ["--transpile-only", path.join(ROOT, "scripts/drift.ts"), "--stack", "dev", "--dir", work],
+                return { code: 0, out: execFileSync("ts-node", ["--swc", path.join(ROOT, "scripts/drift.ts"), "--stack", "dev", "--dir", work],
                     { encoding: "utf8", env: { ...process.env, ...envVars }, stdio: "pipe" }) };
             } catch (e) {
                 const err = e as { status: number; stdout: string; stderr: string };
@@ -350,7 +351,7 @@ describe("end to end on the local cluster", function () {
 
         it("npm run render output applies server-side as is (secrets redacted)", () => {
             const dir = path.join(work, "rendered");
-            execFileSync(path.join(ROOT, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(ROOT, "scripts/render.ts"), "--stack", "dev", "--out", dir],
+            execFileSync(path.join(ROOT, "node_modules/.bin/ts-node"), ["--swc", path.join(ROOT, "scripts/render.ts"), "--stack", "dev", "--out", dir],
                 { encoding: "utf8", env: { ...process.env, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` }, stdio: "pipe" });
             const out = kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=e2e-render", "--dry-run=server", "-R", "-f", dir);
             assert.match(out, /deployment.apps\/config-deployment serverside-applied \(server dry run\)/);

@@ -10,7 +10,7 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 
 const ROOT = path.resolve(__dirname, "../..");
 const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.swc.json", "components", "config"];
 const NS = "egov-notready";
 
 function kubectl(...args: string[]): string {
@@ -35,6 +35,7 @@ describe("end to end: a workload that never becomes ready", function () {
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+            PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.swc.json",
         };
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "notready", workDir: work }, { envVars });
         await stack.setAllConfig({
