@@ -4,9 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../config";
 
 // The SDK captures a stack trace for every promise and resource it creates (`new Error().stack`, no message:
-// for leak reports and source positions, which a mocked run never shows). Under ts-node each capture was
-// source-mapped frame by frame: over half the CPU of a mocked run. Those captures keep three unmapped frames;
-// errors with a message keep the mapped stack.
+// for leak reports and source positions, which a mocked run never shows). deploy() runs with no frames, but a
+// resource's capture raises the depth to Infinity itself, and under ts-node each frame was source-mapped. Those
+// captures keep three unmapped frames; errors with a message keep the mapped stack.
 const mappedStackTrace = Error.prepareStackTrace;
 if (mappedStackTrace) {
     Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]) =>
