@@ -3,34 +3,18 @@
 // Registered by tests/e2e/platform.e2e.ts right after its dev stack is deployed, so the e2e run
 // deploys that stack once.
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { backendServices } from "../../config/catalog";
+import { KUBECONFIG, kubectl, kubectlJson, Obj, waitFor } from "./kube";
 
 const ROOT = path.resolve(__dirname, "../..");
-const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
 const NS = "egov-dev";
 // Where scripts/cluster.sh keeps kwokctl's cluster (pids of the components).
 const CLUSTER_WORK = path.join(path.dirname(KUBECONFIG), "kwokctl", "clusters", "egov");
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Kubernetes JSON
-
-function kubectl(...args: string[]): string {
-    return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "--request-timeout=20s", ...args], { encoding: "utf8", maxBuffer: 64 << 20, stdio: "pipe" });
-}
-const kubectlJson = (...args: string[]): Obj => JSON.parse(kubectl(...args, "-o", "json")) as Obj;
-const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
-
-async function waitFor(what: string, check: () => boolean, seconds: number): Promise<number> {
-    const start = Date.now();
-    while (Date.now() - start < seconds * 1000) {
-        try { if (check()) return (Date.now() - start) / 1000; } catch { /* not yet */ }
-        await sleep(2);
-    }
-    return assert.fail(`timed out after ${seconds}s waiting for ${what}`);
-}
 
 /** Simulated CPU per container of `workload` (kwok's ClusterResourceUsage, cluster/resource-usage.yaml), or the default. */
 function setSimulatedCpu(workload: string, cpu: string | undefined): void {
@@ -89,7 +73,7 @@ export function liveClusterTests(ctx: () => LiveStack): void {
         for (let i = 0; i < 8; i++) {
             const replicas = kubectlJson("-n", NS, "get", "deployment", deployment).spec.replicas as number;
             assert.ok(replicas <= max, `${deployment} has ${replicas} replicas, above the maximum ${max}`);
-            await sleep(4);
+            await new Promise((r) => setTimeout(r, 4000));
         }
         const limited = (kubectlJson("-n", NS, "get", "hpa", hpaName).status.conditions as Obj[]).find((c) => c.type === "ScalingLimited");
         assert.strictEqual(limited?.status, "True", JSON.stringify(limited));

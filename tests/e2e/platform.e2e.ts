@@ -10,19 +10,13 @@ import { EngineEvent, LocalWorkspace, OpType, Stack } from "@pulumi/pulumi/autom
 import { detectDrift, DriftItem } from "../../scripts/lib/drift";
 import { deploy, Obj, stackConfig } from "../harness";
 import { liveClusterTests } from "./cluster.e2e";
+import { KUBECONFIG, kubectl, kubectlJson, waitFor } from "./kube";
 
 const ROOT = path.resolve(__dirname, "../..");
-const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
 // Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
 const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.swc.json", "components", "config", "images.lock.json", "scripts/mysql"];
 
-function kubectl(...args: string[]): string {
-    return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "--request-timeout=20s", ...args], { encoding: "utf8", maxBuffer: 64 << 20, stdio: "pipe" });
-}
-function kubectlJson(...args: string[]): Obj {
-    return JSON.parse(kubectl(...args, "-o", "json")) as Obj;
-}
 
 /** Every step of a run, and everything it printed. */
 class Recorder {
@@ -62,14 +56,6 @@ async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
 
 function nameOf(urn: string): string { return urn.split("::").pop() ?? urn; }
 
-async function waitFor(what: string, check: () => boolean, seconds = 90): Promise<void> {
-    const deadline = Date.now() + seconds * 1000;
-    while (Date.now() < deadline) {
-        try { if (check()) return; } catch { /* not yet */ }
-        await new Promise((r) => setTimeout(r, 1000));
-    }
-    assert.fail(`timed out after ${seconds}s waiting for ${what}`);
-}
 
 describe("end to end on the local cluster", function () {
     this.timeout(20 * 60 * 1000);

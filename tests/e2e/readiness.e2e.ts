@@ -1,21 +1,17 @@
 // End to end: `pulumi up` fails, naming the workload, when a workload never becomes ready, and creates
 // nothing that needs it ready first. kwok runs no containers, so "never ready" is a pod no node can take.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { KUBECONFIG, kubectl } from "./kube";
 
 const ROOT = path.resolve(__dirname, "../..");
-const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.swc.json", "components", "config"];
 const NS = "egov-notready";
 
-function kubectl(...args: string[]): string {
-    return execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "--request-timeout=20s", ...args], { encoding: "utf8", stdio: "pipe" });
-}
 
 describe("end to end: a workload that never becomes ready", function () {
     this.timeout(15 * 60 * 1000);
