@@ -7,8 +7,9 @@ import { BackendServiceSpec, backendServices, defaultImages, frontends, ImageKey
 import { readServices } from "./services";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
 import { singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
+import { PROJECT } from "./project";
 
-export const PROJECT = "egov-platform";
+export { PROJECT };
 
 export const storageBackends = ["nfs", "cinder", "hostpath"] as const;
 export type StorageBackend = (typeof storageBackends)[number];

@@ -13,7 +13,7 @@
 #   --dry-run       print the restore pod and have the API server validate it; change nothing
 #
 # It runs scripts/mysql/restore.sh (mounted from the stack's ConfigMap, the very file tested in
-# tests/backup.test.ts) in a one-off pod built from the CronJob's own pod template: same image,
+# tests/mysql-backup.test.ts) in a one-off pod built from the CronJob's own pod template: same image,
 # credentials (Secret references), backup volume and security context. The CronJob is suspended while
 # the pod runs, so no backup competes for the volume. What is overwritten: every table, view and
 # trigger of --database; its previous contents are dumped first to pre-restore/<time>/ on the volume.

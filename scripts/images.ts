@@ -1,8 +1,5 @@
 // npm run images -- --stack NAME [--refs]: the images a stack runs, as `SOURCE DESTINATION` lines for a mirroring
 // tool (README: Air-gapped clusters), or with --refs the exact references the containers run. No cluster needed.
-import { loadConfig } from "../config";
-import { imageList } from "./lib/image-list";
-import { deploy } from "./lib/mocked-run";
 import { parseArgs, readStackConfig } from "./lib/stack-config";
 
 const USAGE = "usage: npm run images -- --stack NAME [--refs]";
@@ -12,6 +9,8 @@ async function main(): Promise<void> {
     if (!opts.stack) throw new Error(USAGE);
     const { raw, source } = readStackConfig(opts.stack);
     process.stderr.write(`images of stack ${opts.stack} (config from ${source})\n`);
+    // Loaded only now: a wrong argument or stack is reported without loading the Pulumi SDK.
+    const [{ loadConfig }, { imageList }, { deploy }] = await Promise.all([import("../config"), import("./lib/image-list"), import("./lib/mocked-run")]);
     const cfg = loadConfig((k) => raw[k], opts.stack);
     const lines = imageList(await deploy(raw, opts.stack), cfg);
     for (const l of lines) process.stdout.write(opts.refs ? `${l.runs}\n` : `${l.source} ${l.destination}\n`);

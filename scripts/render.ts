@@ -2,8 +2,6 @@
 // (DIR/<namespace>/<Kind>/<name>.yaml, cluster-scoped under DIR/_cluster/), secret values replaced by markers.
 // Runs the program under mocks: no cluster, no Pulumi backend needed.
 import * as path from "path";
-import { deploy } from "./lib/mocked-run";
-import { renderFiles, writeTree } from "./lib/render";
 import { parseArgs, readStackConfig } from "./lib/stack-config";
 
 const USAGE = "usage: npm run render -- --stack NAME --out DIR";
@@ -12,6 +10,8 @@ async function main(): Promise<void> {
     const opts = parseArgs(process.argv.slice(2), { stack: "value", out: "value" }, USAGE);
     if (!opts.stack || !opts.out) throw new Error(USAGE);
     const { raw, source } = readStackConfig(opts.stack);
+    // Loaded only now: a wrong argument or stack is reported without loading the Pulumi SDK.
+    const [{ deploy }, { renderFiles, writeTree }] = await Promise.all([import("./lib/mocked-run"), import("./lib/render")]);
     const files = renderFiles(await deploy(raw, opts.stack), opts.stack);
     // npm runs scripts from the package root; INIT_CWD is where the user typed the command.
     const out = path.resolve(process.env.INIT_CWD ?? process.cwd(), opts.out);

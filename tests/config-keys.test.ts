@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { CONFIG_KEYS, loadConfig } from "../config";
-import { ROOT, setRuntime, sourceOf, stackConfig, configProblems } from "./harness";
+import { configProblems, deploy, ROOT, setRuntime, sourceOf, stackConfig } from "./harness";
 
 type Raw = Record<string, string>;
 
@@ -76,9 +76,8 @@ describe("config keys", () => {
         const bad = await runProgram({ ...stackConfig("dev"), replica: "3" });
         assert.match(bad.error, /egov-platform:replica: not a key of this program.*egov-platform:replicas/);
         assert.strictEqual(bad.resources, 0);
-        const good = await runProgram(stackConfig("dev"));
-        assert.strictEqual(good.error, "");
-        assert.ok(good.resources > 0);
+        // The same stack without the stray key runs (the suite's shared run of it).
+        assert.ok((await deploy(stackConfig("dev"))).k8s.length > 0);
     });
 });
 

@@ -4,11 +4,11 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ConfigSource, loadConfig } from "../config";
-import { deploy as runProgram, Deployed, GENERATED, isWrappedSecret, Obj, promiseOf, Recorded, RecordingMocks, setRuntime, settle } from "../scripts/lib/mocked-run";
+import { deploy as runProgram, Deployed, GENERATED, isWrappedSecret, Obj, promiseOf, Recorded, RecordingMocks, setRuntime } from "../scripts/lib/mocked-run";
 import { rawConfigFromFile } from "../scripts/lib/stack-config";
 
 // The mocked run itself lives in scripts/lib (shared with `npm run images` / `npm run render`).
-export { GENERATED, isWrappedSecret, promiseOf, RecordingMocks, setRuntime, settle };
+export { GENERATED, isWrappedSecret, promiseOf, RecordingMocks, setRuntime };
 export type { Deployed, Obj, Recorded };
 
 const runs = new Map<string, Promise<Deployed>>();

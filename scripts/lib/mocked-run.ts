@@ -86,15 +86,13 @@ export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply(resolve));
 }
 
-/** Waits until no new resource has been registered for a few event-loop turns. */
-export async function settle(mocks: RecordingMocks): Promise<void> {
-    let last = -1;
-    let quiet = 0;
-    while (quiet < 5) {
-        await new Promise((r) => setTimeout(r, 5));
-        if (mocks.resources.length === last) quiet++;
-        else { quiet = 0; last = mocks.resources.length; }
-    }
+// The SDK's own "the program is done" signal: every registration, output and invoke holds an RPC open until it
+// completes, and the language host waits for them to drain before it exits. Internal to the SDK, so typed here.
+const { waitForRPCs } = pulumi.runtime as unknown as { waitForRPCs: () => Promise<void> };
+
+/** Waits until every registration the program started has completed. */
+export async function settle(): Promise<void> {
+    await waitForRPCs();
 }
 
 /** Sets the mocks and the config the way `pulumi up` would pass them to the program. */
@@ -149,7 +147,7 @@ async function runOnce(raw: Record<string, string>, stack: string): Promise<Depl
         stackOutputs[k] = await promiseOf(pulumi.output(v as unknown));
     }
     stackOutputs.__outputs = program;
-    await settle(mocks);
+    await settle();
     const k8s = mocks.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
     return {
         mocks,

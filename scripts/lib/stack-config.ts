@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { PROJECT } from "../../config";
+import { PROJECT } from "../../config/project";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 

@@ -1,16 +1,18 @@
 // The MySQL backup and restore scripts, run for real: throwaway MariaDB servers on loopback (Debian package
 // mariadb-server, installed by .ci/run), the same scripts the backup CronJob mounts from its ConfigMap.
 import * as assert from "assert";
-import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import { ChildProcess, execFile, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { promisify } from "util";
 import { BACKUP_SCRIPTS_DIR } from "../components/backup";
 
 const APP_USER = "msaportal";
 const APP_PASSWORD = "AppPassw0rdForTheTest1";
 const DATABASES = ["msaportal", "reservation"];
+const execFileAsync = promisify(execFile);
 
 async function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -26,6 +28,7 @@ async function freePort(): Promise<number> {
 /** A MariaDB server of its own: datadir, socket and port in a temp dir, never the system service. */
 class Server {
     private proc?: ChildProcess;
+    private exited?: Promise<void>;
     private constructor(readonly dir: string, readonly port: number) {}
 
     static async start(name: string): Promise<Server> {
@@ -35,21 +38,34 @@ class Server {
         }
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), `egov-mariadb-${name}-`));
         const s = new Server(dir, await freePort());
+        live.add(s);
         // mariadbd will not run as root: as root, the throwaway instance runs as the package's mysql user.
         const asUser = process.getuid?.() === 0 ? ["--user=mysql"] : [];
-        if (asUser.length) execFileSync("chown", ["-R", "mysql:mysql", dir]);
-        execFileSync("mariadb-install-db", ["--no-defaults", `--datadir=${dir}/data`, "--auth-root-authentication-method=normal",
-            "--skip-test-db", ...asUser], { stdio: "pipe" });
+        // Its own tmpdir: two bootstraps at once in /tmp collide on their temporary tables' names.
+        fs.mkdirSync(path.join(dir, "tmp"));
+        if (asUser.length) await execFileAsync("chown", ["-R", "mysql:mysql", dir]);
+        // Small InnoDB files: the test stores a few rows, and the default 100 MB of redo log and tablespace is most
+        // of a server's start-up cost.
+        const small = [`--tmpdir=${dir}/tmp`, "--innodb-log-file-size=4M", "--innodb-data-file-path=ibdata1:4M:autoextend", "--innodb-buffer-pool-size=16M"];
+        await execFileAsync("mariadb-install-db", ["--no-defaults", `--datadir=${dir}/data`, "--auth-root-authentication-method=normal",
+            "--skip-test-db", ...small, ...asUser]);
         s.proc = spawn("/usr/sbin/mariadbd", ["--no-defaults", `--datadir=${dir}/data`, `--socket=${dir}/mysqld.sock`,
             `--port=${s.port}`, "--bind-address=127.0.0.1", `--pid-file=${dir}/mysqld.pid`, `--log-error=${dir}/error.log`,
-            "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF", "--innodb-buffer-pool-size=16M",
+            "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF", ...small,
             "--character-set-server=utf8mb4", ...asUser], { stdio: "ignore" });
+        s.exited = new Promise((resolve) => s.proc?.once("exit", () => resolve()));
+        s.proc.unref(); // a run that never uses it still exits (and the exit handler stops it)
         const deadline = Date.now() + 60_000;
-        while (spawnSync("mariadb-admin", ["--no-defaults", `--socket=${dir}/mysqld.sock`, "-uroot", "ping"], { stdio: "ignore" }).status !== 0) {
-            if (Date.now() > deadline || s.proc.exitCode !== null) {
-                assert.fail(`MariaDB ${name} did not start: ${fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, "utf8") : ""}`);
+        for (;;) {
+            try {
+                await execFileAsync("mariadb-admin", ["--no-defaults", `--socket=${dir}/mysqld.sock`, "-uroot", "ping"]);
+                break;
+            } catch {
+                if (Date.now() > deadline || s.proc.exitCode !== null) {
+                    assert.fail(`MariaDB ${name} did not start: ${fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, "utf8") : ""}`);
+                }
+                await new Promise((r) => setTimeout(r, 50));
             }
-            await new Promise((r) => setTimeout(r, 200));
         }
         return s;
     }
@@ -73,12 +89,31 @@ class Server {
         return this.sql("SHOW DATABASES").split("\n").filter((d) => d && !["information_schema", "mysql", "performance_schema", "sys"].includes(d));
     }
 
-    stop(): void {
+    async stop(): Promise<void> {
         this.proc?.kill("SIGTERM");
-        spawnSync("bash", ["-c", `for i in $(seq 100); do [ -e ${this.dir}/mysqld.pid ] || exit 0; sleep 0.1; done`]);
+        await this.exited;
+        this.removeDir();
+    }
+
+    /** At exit, whatever ran: a run that skipped this file (--grep) never reaches after(). */
+    kill(): void {
+        this.proc?.kill("SIGKILL");
+        this.removeDir();
+    }
+
+    private removeDir(): void {
         fs.rmSync(this.dir, { recursive: true, force: true });
+        live.delete(this);
     }
 }
+
+const live = new Set<Server>();
+process.on("exit", () => { for (const s of live) s.kill(); });
+
+// Started when mocha loads this file: installing and starting two servers overlaps the in-process tests of the
+// files that run before this one.
+const servers = Promise.all([Server.start("source"), Server.start("target")]);
+servers.catch(() => undefined);
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
@@ -109,7 +144,7 @@ describe("MySQL backup and restore scripts against a real server", function () {
     };
 
     before(async () => {
-        [source, target] = await Promise.all([Server.start("source"), Server.start("target")]);
+        [source, target] = await servers;
         backupDir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-backups-"));
         // As the platform's init SQL does: the databases exist, the application user owns them.
         for (const db of DATABASES) source.sql(`CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4`);
@@ -129,9 +164,8 @@ describe("MySQL backup and restore scripts against a real server", function () {
             { db: "reservation", user: true });
     });
 
-    after(() => {
-        source?.stop();
-        target?.stop();
+    after(async () => {
+        await Promise.all([source?.stop(), target?.stop()]);
         if (backupDir) fs.rmSync(backupDir, { recursive: true, force: true });
         console.log(`\n  backup round trip (for the issue notes):\n${transcript.map((l) => `    ${l}`).join("\n")}\n`);
     });
