@@ -126,6 +126,8 @@ const pulumiEnv: Record<string, string> = {
     PULUMI_NODEJS_TRANSPILE_ONLY: opts.typecheck ? "false" : "true",
     // As scripts/deploy.sh: swc transpiles when nothing type-checks (swc cannot).
     PULUMI_NODEJS_TSCONFIG_PATH: opts.typecheck ? "tsconfig.json" : (process.env.PULUMI_NODEJS_TSCONFIG_PATH ?? "tsconfig.swc.json"),
+    // As scripts/deploy.sh; the first command of a run fills it.
+    NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(CACHE, "node-compile-cache"),
     ...(opts.skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
 };
 const parallel = opts.parallel > 0 ? ["--parallel", String(opts.parallel)] : [];

@@ -41,6 +41,9 @@ export PULUMI_NODEJS_TRANSPILE_ONLY=${PULUMI_NODEJS_TRANSPILE_ONLY:-true}
 if [[ $PULUMI_NODEJS_TRANSPILE_ONLY == true ]]; then
   export PULUMI_NODEJS_TSCONFIG_PATH=${PULUMI_NODEJS_TSCONFIG_PATH:-tsconfig.swc.json}
 fi
+# Node keeps the compiled code of the program, the SDK and TypeScript between runs (Node's module compile
+# cache, checked per file against its content): about 0.5 s less per preview or up.
+export NODE_COMPILE_CACHE=${NODE_COMPILE_CACHE:-$EGOV_CACHE/node-compile-cache}
 parallel=${EGOV_PULUMI_PARALLEL:-64}
 [[ -x node_modules/.bin/node ]] || step "npm ci" "$EGOV_CACHE/logs/npm-ci.log" npm ci --no-audit --no-fund
 [[ -d policy/node_modules/@pulumi/policy ]] ||

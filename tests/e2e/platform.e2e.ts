@@ -83,6 +83,7 @@ describe("end to end on the local cluster", function () {
             // Type checking is `npm run typecheck`'s job, not every run's.
             PULUMI_NODEJS_TRANSPILE_ONLY: "true",
             PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.swc.json", // as scripts/deploy.sh
+            NODE_COMPILE_CACHE: path.join(work, ".node-compile-cache"), // as scripts/deploy.sh
         };
         const stack = async (name: string, dir = work) => LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, { envVars });
         dev = await stack("dev");
