@@ -43,7 +43,7 @@ if [[ $PULUMI_NODEJS_TRANSPILE_ONLY == true ]]; then
 fi
 # Node keeps the compiled code of the program, the SDK and TypeScript between runs (Node's module compile
 # cache, checked per file against its content): about 0.5 s less per preview or up.
-export NODE_COMPILE_CACHE=${NODE_COMPILE_CACHE:-$EGOV_CACHE/node-compile-cache}
+export NODE_COMPILE_CACHE=${NODE_COMPILE_CACHE-$EGOV_CACHE/node-compile-cache}  # set but empty: off
 parallel=${EGOV_PULUMI_PARALLEL:-64}
 [[ -x node_modules/.bin/node ]] || step "npm ci" "$EGOV_CACHE/logs/npm-ci.log" npm ci --no-audit --no-fund
 [[ -d policy/node_modules/@pulumi/policy ]] ||
