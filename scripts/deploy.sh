@@ -77,17 +77,21 @@ if [[ -z $kubeconfig && -z $context && $stack == dev ]]; then
   fi
 fi
 
+# A preview writes no state, but the engine still serialises the whole state after each of its steps unless
+# checkpoints are off: off for previews, where they give up nothing (an up keeps them).
+preview() { PULUMI_SKIP_CHECKPOINTS=true pulumi preview --diff --parallel "$parallel" "${policy[@]}"; }
+
 case $action in
   up)
     if [[ $preview_only == 1 ]]; then
-      pulumi preview --diff --parallel "$parallel" "${policy[@]}"
+      preview
     else
       pulumi up --yes --skip-preview --suppress-outputs --parallel "$parallel" "${policy[@]}"
       log "stack outputs (secrets hidden; \`pulumi stack output --show-secrets\` reveals them):"
       pulumi stack output
     fi
     ;;
-  preview) pulumi preview --diff --parallel "$parallel" "${policy[@]}" ;;
+  preview) preview ;;
   destroy)
     pulumi destroy --yes --skip-preview --parallel "$parallel"
     [[ $local_cluster == 1 ]] && bash scripts/cluster.sh down

@@ -11,6 +11,7 @@ import { detectDrift, DriftItem } from "../../scripts/lib/drift";
 import { deploy, Obj, stackConfig } from "../harness";
 import { liveClusterTests } from "./cluster.e2e";
 import { KUBECONFIG, kubectl, kubectlJson, waitFor } from "./kube";
+import { previewAsDeploy } from "./preview";
 
 const ROOT = path.resolve(__dirname, "../..");
 // Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
@@ -102,7 +103,7 @@ describe("end to end on the local cluster", function () {
 
     it("previews dev, listing every resource of the program", async () => {
         const rec = new Recorder();
-        await timed("preview dev", () => dev.preview(rec.opts()));
+        await timed("preview dev", () => previewAsDeploy(dev, rec.opts()));
         const mocked = await deploy(stackConfig("dev"));
         const planned = new Set(rec.steps.filter((s) => s.op === "create").map((s) => `${s.type}::${nameOf(s.urn)}`));
         const missing = mocked.all.filter((r) => !planned.has(`${r.type}::${r.name}`)).map((r) => `${r.type}::${r.name}`);
@@ -115,7 +116,7 @@ describe("end to end on the local cluster", function () {
 
     it("previews prod", async () => {
         const rec = new Recorder();
-        const res = await timed("preview prod", () => prod.preview(rec.opts()));
+        const res = await timed("preview prod", () => previewAsDeploy(prod, rec.opts()));
         assert.ok((res.changeSummary.create ?? 0) > 80, JSON.stringify(res.changeSummary));
         assert.ok(rec.steps.some((s) => s.type === "kubernetes:storage.k8s.io/v1:StorageClass" && nameOf(s.urn) === "class"));
         assert.ok(rec.policyPacks.some((p) => p.includes("egov-platform")), `the policy pack did not run: ${rec.policyPacks}`);
@@ -186,7 +187,7 @@ describe("end to end on the local cluster", function () {
     it("switching storage.backend shows in preview what would be replaced", async () => {
         await dev.setConfig("storage.backend", { value: "hostpath" }, true);
         const rec = new Recorder();
-        await dev.preview(rec.opts());
+        await previewAsDeploy(dev, rec.opts());
         await dev.setConfig("storage.backend", { value: "nfs" }, true);
         const replaced = new Set(rec.steps.filter((s) => s.op === "replace" || s.op === "create-replacement").map((s) => nameOf(s.urn)));
         for (const n of ["class", "backend-pvc", "mysql-pvc", "jenkins-pvc", "rabbitmq-pvc", "elasticsearch-pvc"]) assert.ok(replaced.has(n), `${n} not replaced: ${[...replaced]}`);

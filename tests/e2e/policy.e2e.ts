@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { previewAsDeploy } from "./preview";
 
 const ROOT = path.resolve(__dirname, "../..");
 const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
@@ -30,7 +31,7 @@ async function preview(stack: Stack): Promise<{ ok: boolean; packs: string[]; vi
         if (p) violations.push({ pack: p.policyPackName, policy: p.policyName, urn: p.resourceUrn ?? "", message: p.message, level: p.enforcementLevel });
     };
     try {
-        await stack.preview({ policyPacks: [POLICY_PACK], color: "never", onEvent, onOutput: (s) => { output += s; } });
+        await previewAsDeploy(stack, { policyPacks: [POLICY_PACK], color: "never", onEvent, onOutput: (s) => { output += s; } });
         return { ok: true, packs, violations, output };
     } catch (e) {
         return { ok: false, packs, violations, output: output + String(e) };
