@@ -2,18 +2,13 @@
 // source of the unit tests and of `npm run images` / `npm run render` (no engine, no cluster).
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../config";
+import { withoutSourceMaps } from "../../config/stack-traces";
 
 // The SDK captures a stack trace for every promise and resource it creates (`new Error().stack`, no message:
 // for leak reports and source positions, which a mocked run never shows). deploy() runs with no frames, but a
 // resource's capture raises the depth to Infinity itself, and under ts-node each frame was source-mapped. Those
 // captures keep three unmapped frames; errors with a message keep the mapped stack.
-const mappedStackTrace = Error.prepareStackTrace;
-if (mappedStackTrace) {
-    Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]) =>
-        error.message === "" && error.constructor === Error
-            ? `Error\n${frames.slice(0, 3).map((f) => `    at ${String(f)}`).join("\n")}`
-            : mappedStackTrace(error, frames);
-}
+withoutSourceMaps((error) => error.message === "" && error.constructor === Error, 3);
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects are checked structurally. */
 export type Obj = Record<string, any>;
