@@ -1,11 +1,11 @@
 // The kubectl-vs-Pulumi benchmark (run through scripts/bench.sh, which puts the toolchain on PATH).
 // Each run starts a fresh local cluster for each tool, so neither profits from the other's caches.
 import { spawnSync } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { PREVIEW_ENV, throwawayEnv } from "./lib/pulumi-env";
 
 const ROOT = path.resolve(__dirname, "..");
 const CACHE = process.env.EGOV_CACHE ?? path.join(os.homedir(), ".cache/egov-platform");
@@ -119,15 +119,8 @@ const state = path.join(work, ".state");
 fs.mkdirSync(state);
 
 const pulumiEnv: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${state}`,
-    PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_NODEJS_TRANSPILE_ONLY: opts.typecheck ? "false" : "true",
-    // As scripts/deploy.sh: swc transpiles when nothing type-checks (swc cannot).
-    PULUMI_NODEJS_TSCONFIG_PATH: opts.typecheck ? "tsconfig.json" : (process.env.PULUMI_NODEJS_TSCONFIG_PATH ?? "tsconfig.swc.json"),
-    // As scripts/deploy.sh; the first command of a run fills it.
-    NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? path.join(CACHE, "node-compile-cache"),
+    // The compile cache deploy.sh uses; the first command of a run fills it if needed.
+    ...throwawayEnv({ stateDir: state, compileCache: process.env.NODE_COMPILE_CACHE ?? path.join(CACHE, "node-compile-cache"), typecheck: opts.typecheck }),
     ...(opts.skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
 };
 const parallel = opts.parallel > 0 ? ["--parallel", String(opts.parallel)] : [];
@@ -143,8 +136,7 @@ function writeScaleStack(n: number): void {
 }
 
 function pulumi(label: string, stack: string, args: string[]): number {
-    // As scripts/deploy.sh: a preview writes no state, so it runs without per-step checkpoints.
-    const env = args[0] === "preview" ? { ...pulumiEnv, PULUMI_SKIP_CHECKPOINTS: "true" } : pulumiEnv;
+    const env = args[0] === "preview" ? { ...pulumiEnv, ...PREVIEW_ENV } : pulumiEnv;
     return run(label, "pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd: work, env });
 }
 

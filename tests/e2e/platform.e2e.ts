@@ -2,12 +2,12 @@
 // scripts/e2e.sh provides the toolchain on PATH and a cluster (EGOV_E2E_KUBECONFIG).
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineEvent, LocalWorkspace, OpType, Stack } from "@pulumi/pulumi/automation";
 import { detectDrift, DriftItem } from "../../scripts/lib/drift";
+import { throwawayEnv } from "../../scripts/lib/pulumi-env";
 import { deploy, Obj, stackConfig } from "../harness";
 import { liveClusterTests } from "./cluster.e2e";
 import { KUBECONFIG, kubectl, kubectlJson, waitFor } from "./kube";
@@ -17,7 +17,6 @@ const ROOT = path.resolve(__dirname, "../..");
 // Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
 const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.swc.json", "components", "config", "images.lock.json", "scripts/mysql"];
-
 
 /** Every step of a run, and everything it printed. */
 class Recorder {
@@ -57,7 +56,6 @@ async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
 
 function nameOf(urn: string): string { return urn.split("::").pop() ?? urn; }
 
-
 describe("end to end on the local cluster", function () {
     this.timeout(20 * 60 * 1000);
     let work: string;
@@ -76,16 +74,7 @@ describe("end to end on the local cluster", function () {
         fs.cpSync(path.join(ROOT, "examples/consumer"), path.join(work, "consumer"), { recursive: true });
         stateDir = path.join(work, ".state");
         fs.mkdirSync(stateDir);
-        envVars = {
-            PULUMI_BACKEND_URL: `file://${stateDir}`,
-            PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            // Type checking is `npm run typecheck`'s job, not every run's.
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.swc.json", // as scripts/deploy.sh
-            NODE_COMPILE_CACHE: path.join(work, ".node-compile-cache"), // as scripts/deploy.sh
-        };
+        envVars = throwawayEnv({ stateDir, compileCache: path.join(work, ".node-compile-cache") });
         const stack = async (name: string, dir = work) => LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, { envVars });
         dev = await stack("dev");
         await dev.setConfig("kubeconfig", { value: KUBECONFIG });

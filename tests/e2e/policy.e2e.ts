@@ -1,15 +1,15 @@
 // The policy pack under the real engine: a change only the pack catches stops the preview, and the
 // failure names the resource and the rule. scripts/e2e.sh provides the toolchain and a cluster.
 import * as assert from "assert";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { throwawayEnv } from "../../scripts/lib/pulumi-env";
+import { KUBECONFIG } from "./kube";
 import { previewAsDeploy } from "./preview";
 
 const ROOT = path.resolve(__dirname, "../..");
-const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
 const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
 
 interface Violation { readonly pack: string; readonly policy: string; readonly urn: string; readonly message: string; readonly level: string }
@@ -51,12 +51,7 @@ describe("the policy pack on a real preview", function () {
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
         const stateDir = path.join(work, ".state");
         fs.mkdirSync(stateDir);
-        const envVars = {
-            PULUMI_BACKEND_URL: `file://${stateDir}`,
-            PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        };
+        const envVars = throwawayEnv({ stateDir, compileCache: path.join(work, ".node-compile-cache") });
         prod = await LocalWorkspace.createOrSelectStack({ stackName: "prod", workDir: work }, { envVars });
         await prod.removeConfig("kubeContext");
         await prod.setConfig("kubeconfig", { value: KUBECONFIG });

@@ -1,15 +1,18 @@
-// A preview run the way scripts/deploy.sh runs one: without per-step checkpoints (a preview writes no state,
-// but the engine would still serialise it after every step).
+// A preview run the way scripts/deploy.sh runs one (PREVIEW_ENV: no per-step checkpoints, since a preview
+// writes no state).
 import { PreviewOptions, PreviewResult, Stack } from "@pulumi/pulumi/automation";
+import { PREVIEW_ENV } from "../../scripts/lib/pulumi-env";
 
 export async function previewAsDeploy(stack: Stack, opts?: PreviewOptions): Promise<PreviewResult> {
     const env = stack.workspace.envVars;
-    const before = env.PULUMI_SKIP_CHECKPOINTS;
-    env.PULUMI_SKIP_CHECKPOINTS = "true";
+    const before = Object.fromEntries(Object.keys(PREVIEW_ENV).map((k) => [k, env[k]]));
+    Object.assign(env, PREVIEW_ENV);
     try {
         return await stack.preview(opts);
     } finally {
-        if (before === undefined) delete env.PULUMI_SKIP_CHECKPOINTS;
-        else env.PULUMI_SKIP_CHECKPOINTS = before;
+        for (const [k, v] of Object.entries(before)) {
+            if (v === undefined) delete env[k];
+            else env[k] = v;
+        }
     }
 }

@@ -1,11 +1,11 @@
 // End to end: `pulumi up` fails, naming the workload, when a workload never becomes ready, and creates
 // nothing that needs it ready first. kwok runs no containers, so "never ready" is a pod no node can take.
 import * as assert from "assert";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { throwawayEnv } from "../../scripts/lib/pulumi-env";
 import { KUBECONFIG, kubectl } from "./kube";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -25,14 +25,7 @@ describe("end to end: a workload that never becomes ready", function () {
         fs.copyFileSync(path.join(work, "Pulumi.dev.yaml"), path.join(work, "Pulumi.notready.yaml"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
         fs.mkdirSync(path.join(work, ".state"));
-        const envVars = {
-            PULUMI_BACKEND_URL: `file://${path.join(work, ".state")}`,
-            PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.swc.json",
-        };
+        const envVars = throwawayEnv({ stateDir: path.join(work, ".state"), compileCache: path.join(work, ".node-compile-cache") });
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "notready", workDir: work }, { envVars });
         await stack.setAllConfig({
             kubeconfig: { value: KUBECONFIG },

@@ -8,8 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { deploy, Deployed, Obj, stackConfig } from "../harness";
 import { workloads } from "../invariants";
+import { KUBECONFIG } from "./kube";
 
-const KUBECONFIG = process.env.EGOV_E2E_KUBECONFIG ?? "";
 const NS = "egov-pss-e2e";
 
 function kubectl(input: Obj, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
