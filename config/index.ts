@@ -8,6 +8,7 @@ import { readServices } from "./services";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
 import { singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
+import { serviceGraph } from "./graph";
 
 export { PROJECT };
 
@@ -162,6 +163,28 @@ const REGISTRY = /^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-
 const MYSQL_IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
 const USERNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
 const CRON = /^(@(hourly|daily|weekly|monthly|yearly)|[0-9*/,-]+( [0-9*/,-]+){4})$/;
+const CRON_FIELDS = [["minute", 0, 59], ["hour", 0, 23], ["day of month", 1, 31], ["month", 1, 12], ["day of week", 0, 7]] as const;
+
+/** What is wrong with a five-field cron schedule (already matched by CRON), field by field; [] when nothing. */
+export function cronProblems(schedule: string): string[] {
+    if (schedule.startsWith("@")) return [];
+    const problems: string[] = [];
+    schedule.split(" ").forEach((field, i) => {
+        const [name, min, max] = CRON_FIELDS[i];
+        for (const part of field.split(",")) {
+            const m = /^(\*|([0-9]+)(?:-([0-9]+))?)(?:\/([0-9]+))?$/.exec(part);
+            if (!m) {
+                problems.push(`${name} "${part}" is not a value, a range a-b, * or a step /n`);
+                continue;
+            }
+            const [lo, hi, step] = [m[2], m[3], m[4]].map((v) => (v === undefined ? undefined : Number(v)));
+            for (const v of [lo, hi]) if (v !== undefined && (v < min || v > max)) problems.push(`${name} ${v} is outside ${min}-${max}`);
+            if (lo !== undefined && hi !== undefined && lo > hi) problems.push(`${name} range ${lo}-${hi} runs backwards`);
+            if (step !== undefined && step < 1) problems.push(`${name} step /${step} must be at least 1`);
+        }
+    });
+    return problems;
+}
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
@@ -182,6 +205,17 @@ export function editDistance(a: string, b: string): number {
 
 export function closest(word: string, candidates: readonly string[]): string {
     return candidates.reduce((best, c) => (editDistance(word, c) < editDistance(word, best) ? c : best), candidates[0]);
+}
+
+/** Abbreviations people write for a zone; each names one region here (IST, CST and others are ambiguous: refused with no guess). */
+const ZONE_ABBREVIATIONS: Readonly<Record<string, string>> = { KST: "Asia/Seoul", JST: "Asia/Tokyo" };
+
+/** The fix to suggest for a time zone that isTimeZone refused. */
+export function timeZoneSuggestion(tz: string): string {
+    const abbreviated = ZONE_ABBREVIATIONS[tz.toUpperCase()];
+    if (abbreviated) return `${tz} is an abbreviation; the IANA name is ${abbreviated}`;
+    if (/^[A-Za-z]{2,5}$/.test(tz)) return `${tz} looks like an abbreviation; use the region's IANA name, e.g. Asia/Seoul`;
+    return `closest: ${closest(tz, Intl.supportedValuesOf("timeZone"))}`;
 }
 
 /**
@@ -265,6 +299,11 @@ export class Reader {
     string(key: string, value: Json | undefined, def: undefined, pattern: RegExp, allowed: string): string | undefined;
     string(key: string, value: Json | undefined, def: string | undefined, pattern: RegExp, allowed: string) {
         if (value === undefined || value === null || value === "") return def;
+        if (typeof value === "number") {
+            // YAML reads an unquoted 4.10 as the number 4.1: the digits the user typed are gone, so refuse rather than guess.
+            return this.reject(key, value, `${allowed} as a string: quote it in the stack file (e.g. "${value}"); ` +
+                "YAML reads unquoted digits as a number and drops trailing zeros") ?? def;
+        }
         if (typeof value !== "string" || !pattern.test(value)) return this.reject(key, value, allowed) ?? def;
         return value;
     }
@@ -470,11 +509,19 @@ function readTracing(r: Reader): PlatformConfig["tracing"] {
 /**
  * Reads and validates the whole stack config; throws ConfigError listing every bad key.
  * setKeys: the `egov-platform:` keys the stack sets (without the prefix); any not in CONFIG_KEYS is refused.
+ * isSecret: whether a key is stored encrypted (`pulumi config set --secret`).
  */
-export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Iterable<string> = []): PlatformConfig {
+export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Iterable<string> = [],
+    isSecret: (key: string) => boolean = () => false): PlatformConfig {
     const r = new Reader(source);
     for (const key of setKeys) {
-        if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+        if ((CONFIG_KEYS as readonly string[]).includes(key)) continue;
+        // `pulumi config set storage.backend nfs` without --path stores a top-level key named "storage.backend".
+        const top = key.split(/[.[]/)[0];
+        if (top !== key && (CONFIG_KEYS as readonly string[]).includes(top)) {
+            r.problems.push(`${PROJECT}:${key}: not a key of this program; it looks like a field of ${PROJECT}:${top} set without --path: ` +
+                `run \`pulumi config rm '${key}'\` and set it with \`pulumi config set --path '${key}' <value>\``);
+        } else {
             r.problems.push(`${PROJECT}:${key}: not a key of this program (a typo?); the closest known key is ` +
                 `${PROJECT}:${closest(key, CONFIG_KEYS)} (all keys are declared in Pulumi.yaml)`);
         }
@@ -490,6 +537,11 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     if (kubeconfigRaw !== undefined) {
         const looksLikeContents = /\n/.test(kubeconfigRaw) || /^\s*(apiVersion|\{)/.test(kubeconfigRaw);
         kubeconfig = looksLikeContents ? kubeconfigRaw : path.resolve(expandHome(kubeconfigRaw));
+        if (looksLikeContents && !isSecret("kubeconfig")) {
+            // Not echoed: the contents hold the cluster's credentials.
+            r.problems.push(`${PROJECT}:kubeconfig: a kubeconfig's contents stored in plain text (value not shown: it holds credentials); ` +
+                "expected a path to the file, or the contents encrypted: `pulumi config set --secret kubeconfig \"$(cat ~/.kube/config)\"`");
+        }
         if (!looksLikeContents && !fs.existsSync(kubeconfig)) {
             r.reject("kubeconfig", kubeconfigRaw,
                 "an existing kubeconfig file (start the local cluster with `npm run cluster:up`, or set it with `pulumi config set kubeconfig <path>`)");
@@ -515,13 +567,16 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     };
 
     const img = r.object("image", ["registry", "tag", "pullPolicy", "requireDigests"]);
+    const tagProblems = r.problems.length;
     const image = {
         registry: r.string("image.registry", img.registry, "egovframe", REGISTRY, "a registry/repository prefix such as egovframe or registry.example.go.kr/egov"),
         tag: r.string("image.tag", img.tag, "latest", IMAGE_TAG, "an image tag"),
         pullPolicy: r.oneOf("image.pullPolicy", img.pullPolicy, "IfNotPresent", pullPolicies),
         requireDigests: r.bool("image.requireDigests", img.requireDigests, false),
     };
-    if (isProd && image.tag === "latest") {
+    // A refused tag falls back to the default, which is no reason for a second message about `latest`.
+    const tagRefused = r.problems.slice(tagProblems).some((p) => p.startsWith(`${PROJECT}:image.tag:`));
+    if (isProd && image.tag === "latest" && !tagRefused) {
         r.problems.push(`${PROJECT}:image.tag: "latest" is not allowed when environment is prod; expected a fixed release tag`);
     }
     const imgOverrides = r.object("images", Object.keys(defaultImages));
@@ -646,7 +701,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
 
     const timezone = r.string("timezone", r.scalar("timezone"), "Asia/Seoul", /^.+$/, "an IANA time zone such as Asia/Seoul");
     if (!isTimeZone(timezone)) {
-        r.reject("timezone", timezone, `an IANA time zone such as Asia/Seoul or UTC (closest: ${closest(timezone, Intl.supportedValuesOf("timeZone"))})`);
+        r.reject("timezone", timezone, `an IANA time zone such as Asia/Seoul or UTC (${timeZoneSuggestion(timezone)})`);
     }
 
     const st = r.object("storage", ["backend", "shared", "data", "protect", "sizes", "nfs", "cinder"]);
@@ -707,6 +762,9 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     if (db.databases !== undefined) {
         if (!Array.isArray(db.databases) || db.databases.some((d) => typeof d !== "string" || !MYSQL_IDENT.test(d))) {
             r.reject("database.databases", db.databases, "a list of MySQL identifiers");
+        } else if (db.databases.length === 0) {
+            r.reject("database.databases", db.databases, `the databases the services use, e.g. ["${databaseName}", "reservation"] ` +
+                "(the reserve-* services read reservation); remove the key for the defaults");
         } else {
             databases = [databaseName, ...(db.databases as string[]).filter((d) => d !== databaseName)];
         }
@@ -734,6 +792,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
             "a cron schedule of five fields (minute hour day month weekday), e.g. \"30 2 * * *\", or @daily"),
         retention: r.int("backup.retention", bk.retention, 7, 1, 365),
     };
+    const badCron = cronProblems(backup.schedule);
+    if (badCron.length > 0) {
+        r.reject("backup.schedule", backup.schedule, `a cron schedule whose fields are in range (${badCron.join("; ")}), e.g. "30 2 * * *"`);
+    }
     const enabled = (key: string, def: boolean) => ({ enabled: r.bool(`${key}.enabled`, r.object(key, ["enabled"]).enabled, def) });
 
     const cfg: PlatformConfig = {
@@ -780,6 +842,21 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         }
     }
     r.problems.push(...singleWriterProblems(cfg, PROJECT));
+    if (Object.keys(externalEgress).length > 0) {
+        // A key that names no workload of this stack would silently open nothing (e.g. jenkns for jenkins).
+        let workloads: string[] = [];
+        try {
+            workloads = [...serviceGraph(cfg).nodes.keys()];
+        } catch {
+            // the graph's own error is reported where the program builds it
+        }
+        for (const [workload, cidrs] of Object.entries(externalEgress)) {
+            if (workloads.length > 0 && !workloads.includes(workload)) {
+                r.reject(`networkPolicy.externalEgress.${workload}`, cidrs, `a workload this stack deploys as the key (closest: ` +
+                    `${closest(workload, workloads)}; all: ${[...workloads].sort().join(", ")})`);
+            }
+        }
+    }
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return cfg;
 }
@@ -789,5 +866,8 @@ export function loadStackConfig(): PlatformConfig {
     const cfg = new pulumi.Config(PROJECT);
     const prefix = `${PROJECT}:`;
     const setKeys = Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
-    return loadConfig((key) => cfg.get(key), pulumi.getStack(), setKeys);
+    // The SDK keeps which keys are secret but does not declare the function in its types.
+    const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+    const isSecret = (key: string) => runtime.isConfigSecret?.(`${prefix}${key}`) ?? false;
+    return loadConfig((key) => cfg.get(key), pulumi.getStack(), setKeys, isSecret);
 }

@@ -1,5 +1,6 @@
 // npm run images -- --stack NAME [--refs]: the images a stack runs, as `SOURCE DESTINATION` lines for a mirroring
-// tool (README: Air-gapped clusters), or with --refs the exact references the containers run. No cluster needed.
+// tool when the stack has an imageMirror (README: Air-gapped clusters), else the sources to pull; with --refs the
+// exact references the containers run. No cluster needed.
 import { parseArgs, readStackConfig } from "./lib/stack-config";
 
 const USAGE = "usage: npm run images -- --stack NAME [--refs]";
@@ -13,7 +14,14 @@ async function main(): Promise<void> {
     const [{ loadConfig }, { imageList }, { deploy }] = await Promise.all([import("../config"), import("./lib/image-list"), import("./lib/mocked-run")]);
     const cfg = loadConfig((k) => raw[k], opts.stack);
     const lines = imageList(await deploy(raw, opts.stack), cfg);
-    for (const l of lines) process.stdout.write(opts.refs ? `${l.runs}\n` : `${l.source} ${l.destination}\n`);
+    // Without a mirror each source is its own destination: `SOURCE SOURCE` pairs would make a copy loop push the
+    // images back onto their public registry, so only what to pull is listed.
+    const pairs = !opts.refs && cfg.imageMirror !== undefined;
+    if (!opts.refs && !pairs) {
+        process.stderr.write(`stack ${opts.stack} sets no imageMirror: listing the images to pull, one per line; for SOURCE DESTINATION ` +
+            `pairs to copy into your registry, set it first (pulumi config set imageMirror harbor.agency.go.kr/egov --stack ${opts.stack})\n`);
+    }
+    for (const l of lines) process.stdout.write(opts.refs ? `${l.runs}\n` : pairs ? `${l.source} ${l.destination}\n` : `${l.source}\n`);
 }
 
 process.stdout.on("error", (e: NodeJS.ErrnoException) => process.exit(e.code === "EPIPE" ? 0 : 1));

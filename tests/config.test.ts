@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { loadConfig } from "../config";
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig, loadStackConfig } from "../config";
 import { scalableNames } from "../config/catalog";
 import { deploy, deployFresh, FAKE_KUBECONFIG, isSecretOutput, ROOT, setRuntime, sourceOf, stackConfig, withObject, configProblems } from "./harness";
 
@@ -51,6 +52,18 @@ const invalid: Array<[title: string, raw: () => Raw, key: string, value: string,
     ["logging switch not boolean", () => set(dev(), "logging", { enabled: "off" }), "logging.enabled", '"off"', /true or false/],
     ["bad ingress class", () => withObject(dev(), "ingress", { className: "Nginx!" }), "ingress.className", '"Nginx!"', /IngressClass/],
     ["bad messaging user", () => set(dev(), "messaging", { username: "1admin" }), "messaging.username", '"1admin"', /user name/],
+    ["a cron field out of range", () => withObject(prod(), "backup", { schedule: "61 25 * * *" }), "backup.schedule", '"61 25 * * *"',
+        /minute 61 is outside 0-59; hour 25 is outside 0-23/, "prod"],
+    ["a cron range that runs backwards", () => withObject(prod(), "backup", { schedule: "0 5-2 * * *" }), "backup.schedule", '"0 5-2 * * *"',
+        /hour range 5-2 runs backwards/, "prod"],
+    ["a misspelt workload in externalEgress", () => set(dev(), "networkPolicy", { externalEgress: { jenkns: ["10.0.0.0/8"] } }),
+        "networkPolicy.externalEgress.jenkns", '["10.0.0.0/8"]', /closest: jenkins/],
+    ["externalEgress for a part the stack turns off", () => set(set(dev(), "ci", { enabled: false }), "networkPolicy", { externalEgress: { jenkins: ["10.0.0.0/8"] } }),
+        "networkPolicy.externalEgress.jenkins", '["10.0.0.0/8"]', /a workload this stack deploys/],
+    ["no databases", () => withObject(dev(), "database", { databases: [] }), "database.databases", "[]", /reservation.*remove the key for the defaults/],
+    ["an image tag YAML read as a number", () => withObject(prod(), "image", { tag: 4.1 }), "image.tag", "4.1", /quote it in the stack file/, "prod"],
+    ["a time zone abbreviation", () => set(dev(), "timezone", "KST"), "timezone", '"KST"', /abbreviation; the IANA name is Asia\/Seoul/],
+    ["a misspelt time zone", () => set(dev(), "timezone", "Asia/Seol"), "timezone", '"Asia/Seol"', /closest: Asia\/Seoul/],
 ];
 
 describe("stack config", () => {
@@ -110,6 +123,48 @@ describe("stack config", () => {
             assert.match(hit, allowed);
         });
     }
+
+    it("an unquoted numeric tag is one problem, not also a complaint about latest", () => {
+        const problems = problemsOf(withObject(prod(), "image", { tag: 4.1 }), "prod");
+        assert.deepStrictEqual(problems.filter((p) => p.includes("image.tag")).length, 1, problems.join("\n"));
+    });
+
+    it("accepts valid cron schedules: lists, ranges, steps, Sunday as 7, macros", () => {
+        for (const schedule of ["30 2 * * *", "*/15 0-6,22-23 1-31/2 1,6,12 0-7", "@daily", "0 0 * * 7"]) {
+            assert.deepStrictEqual(problemsOf(withObject(prod(), "backup", { schedule }), "prod"), [], schedule);
+        }
+    });
+
+    it("a nested key set without --path is refused with the command that sets it", () => {
+        const problems = problemsOf({ ...dev(), "storage.backend": "nfs" }, "dev", [...Object.keys(dev()), "storage.backend"]);
+        assert.strictEqual(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0], /egov-platform:storage.backend: .*field of egov-platform:storage set without --path/);
+        assert.match(problems[0], /pulumi config rm 'storage.backend'.*pulumi config set --path 'storage.backend' <value>/);
+    });
+
+    it("a kubeconfig's contents only as a secret, and the refusal never shows them", () => {
+        const contents = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: s3cr3t-token-value\n";
+        const raw = set(dev(), "kubeconfig", contents);
+        const problems = problemsOf(raw);
+        assert.strictEqual(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0], /egov-platform:kubeconfig: .*plain text.*pulumi config set --secret kubeconfig/);
+        assert.ok(!problems[0].includes("s3cr3t"), problems[0]);
+        assert.strictEqual(loadConfig(sourceOf(raw), "dev", [], (k) => k === "kubeconfig").cluster.kubeconfig, contents);
+    });
+
+    it("the program reads which keys are secret from the Pulumi runtime", () => {
+        const contents = "apiVersion: v1\nkind: Config\n";
+        const all = Object.fromEntries(Object.entries(set(dev(), "kubeconfig", contents)).map(([k, v]) => [`egov-platform:${k}`, v]));
+        const saved = pulumi.runtime.allConfig();
+        try {
+            pulumi.runtime.setAllConfig(all, []);
+            assert.throws(() => loadStackConfig(), /kubeconfig: a kubeconfig's contents stored in plain text/);
+            pulumi.runtime.setAllConfig(all, ["egov-platform:kubeconfig"]);
+            assert.strictEqual(loadStackConfig().cluster.kubeconfig, contents);
+        } finally {
+            pulumi.runtime.setAllConfig(saved);
+        }
+    });
 
     it("reports every bad key at once", () => {
         const raw = set(set(dev(), "namespace", "BAD"), "serviceType", "LoadBalancer");

@@ -1,5 +1,7 @@
 // The objects a stack would apply, as one YAML document per object, with every secret value replaced by a
-// marker saying where the value lives. Used by `npm run render` and its tests.
+// marker saying where the value lives. Used by `npm run render` and its tests. Secrets are written as
+// <name>.yaml.redacted: for review only, and skipped by `kubectl apply -R -f`, which would otherwise create
+// them with the markers as passwords.
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -17,8 +19,8 @@ function blank(v: unknown, marker: string): unknown {
     return marker;
 }
 
-/** The object as it would be applied, with secret values replaced by markers. */
-export function redactedObject(r: Recorded, stack: string): Obj {
+/** The object as it would be applied, with secret values replaced by markers; `generated` tells a value @pulumi/random made. */
+export function redactedObject(r: Recorded, stack: string, generated: (value: unknown) => boolean = () => true): Obj {
     const obj = unwrapSecrets(r.raw, (s) => blank(unwrapSecrets(s), redactedSecret(stack))) as Obj;
     // Auto-named objects: the name the mocks filled in (a fixed suffix, so renders are reproducible).
     obj.metadata = { ...obj.metadata, name: r.obj.metadata?.name };
@@ -26,25 +28,35 @@ export function redactedObject(r: Recorded, stack: string): Obj {
         // data must stay base64, so every value moves to stringData as the marker (same keys, same object).
         const keys = { ...(r.obj.data ?? {}), ...(r.obj.stringData ?? {}) } as Obj;
         delete obj.data;
-        if (Object.keys(keys).length > 0) obj.stringData = blank(keys, redactedGenerated(stack));
+        // A generated password says so; a value from stack config (a user name) says it is in the stack's config.
+        const fromData = (k: string) => (r.obj.data?.[k] !== undefined ? Buffer.from(String(r.obj.data[k]), "base64").toString() : undefined);
+        const marker = (k: string) => (generated(r.obj.stringData?.[k] ?? fromData(k)) ? redactedGenerated(stack) : redactedSecret(stack));
+        if (Object.keys(keys).length > 0) obj.stringData = Object.fromEntries(Object.keys(keys).map((k) => [k, marker(k)]));
     }
     return obj;
 }
 
-/** File of an object in the tree: <namespace>/<Kind>/<name>.yaml, cluster-scoped objects under _cluster/. */
+/** A Secret's file does not end in .yaml, so that `kubectl apply -R -f` never creates it with the markers as values. */
+export const SECRET_SUFFIX = ".yaml.redacted";
+
+/** File of an object in the tree: <namespace>/<Kind>/<name>.yaml (Secrets: SECRET_SUFFIX), cluster-scoped objects under _cluster/. */
 export function objectPath(obj: Obj): string {
     const ns = obj.metadata?.namespace as string | undefined;
-    return path.join(ns ?? "_cluster", obj.kind as string, `${obj.metadata.name as string}.yaml`);
+    const suffix = obj.kind === "Secret" ? SECRET_SUFFIX : ".yaml";
+    return path.join(ns ?? "_cluster", obj.kind as string, `${obj.metadata.name as string}${suffix}`);
 }
 
 /** Rendered files by relative path. Throws if a generated secret value would still be written. */
 export function renderFiles(d: Deployed, stack: string): Map<string, string> {
     const files = new Map<string, string>();
+    const generatedValues = new Set(d.all.filter((r) => r.type.startsWith("random:")).map((r) => d.mocks.outputsOf(r))
+        .flatMap((o) => Object.values(o)).filter((v): v is string => typeof v === "string"));
     for (const r of d.k8s) {
-        const obj = redactedObject(r, stack);
+        const obj = redactedObject(r, stack, (v) => typeof v === "string" && generatedValues.has(v));
         const file = objectPath(obj);
         if (files.has(file)) throw new Error(`render: two objects map to ${file}`);
-        files.set(file, `# ${r.type} "${r.name}" of stack ${stack} (npm run render)\n${stringify(obj, { lineWidth: 0 })}`);
+        const note = obj.kind === "Secret" ? "# for review only: the values live in the stack state; `pulumi up` creates this Secret\n" : "";
+        files.set(file, `# ${r.type} "${r.name}" of stack ${stack} (npm run render)\n${note}${stringify(obj, { lineWidth: 0 })}`);
     }
     // Belt and braces: no value a secret resource produced may survive into any file.
     const secrets = d.all.filter((r) => r.type.startsWith("random:")).map((r) => d.mocks.outputsOf(r)).flatMap((o) => Object.values(o))
@@ -64,7 +76,8 @@ export function writeTree(dir: string, files: Map<string, string>, stack: string
         fs.rmSync(dir, { recursive: true });
     }
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, STAMP), `rendered objects of stack ${stack} (npm run render); kubectl apply --server-side -R -f <this directory>\n`);
+    fs.writeFileSync(path.join(dir, STAMP), `rendered objects of stack ${stack} (npm run render); kubectl diff or apply --server-side -R -f ` +
+        `<this directory> reads every object but the Secrets (*${SECRET_SUFFIX}), whose values only the stack state has\n`);
     for (const [file, text] of files) {
         fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
         fs.writeFileSync(path.join(dir, file), text);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# What `npm test` needs besides the project's own node_modules, installed when missing (npm runs this before the
+# unit and the e2e suites): the policy pack's packages (its rules are tested and every preview runs it) and a
+# MySQL-compatible server for the backup/restore tests (Debian's mariadb-server, started by the tests themselves).
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$EGOV_ROOT"
+
+[[ -d node_modules/@pulumi/pulumi ]] || step "npm ci" "$EGOV_CACHE/logs/npm-ci.log" npm ci --no-audit --no-fund
+[[ -d policy/node_modules/@pulumi/policy ]] ||
+  step "npm ci (policy pack)" "$EGOV_CACHE/logs/npm-ci-policy.log" npm ci --prefix policy --no-audit --no-fund
+
+# Debian packages: command -> package. A missing one is installed with apt-get as root (or through sudo without a
+# password); anywhere else the run stops with the one line that installs them.
+declare -A wanted=([mariadbd]=mariadb-server [mariadb]=mariadb-client [mysqldump]=mariadb-client)
+missing=()
+for cmd in "${!wanted[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || [[ -x /usr/sbin/$cmd ]] || missing+=("${wanted[$cmd]}")
+done
+if ((${#missing[@]} > 0)); then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  install=(apt-get -o DPkg::Lock::Timeout=300 install -y "${missing[@]}")
+  if ! command -v apt-get >/dev/null 2>&1; then
+    die "the tests need ${missing[*]} (a MySQL-compatible server and client): install them with your package manager and rerun"
+  fi
+  sudo_=()
+  if [[ $(id -u) != 0 ]]; then
+    sudo -n true 2>/dev/null || die "the tests need ${missing[*]}: run 'sudo apt-get update && sudo ${install[*]}' and rerun"
+    sudo_=(sudo -n)
+  fi
+  step "apt-get update" "$EGOV_CACHE/logs/apt-update.log" "${sudo_[@]}" apt-get -o DPkg::Lock::Timeout=300 update
+  step "${install[*]}" "$EGOV_CACHE/logs/apt-install.log" "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive "${install[@]}"
+fi
