@@ -1,5 +1,5 @@
-// Renders README's "How the services are configured" from the wiring contract (npm run docs:wiring writes
-// it; tests/wiring.test.ts fails when README and contract disagree).
+// Renders docs/wiring.md ("How the services are configured") from the wiring contract (npm run docs:wiring
+// writes it; tests/wiring.test.ts fails when the document and the contract disagree).
 import { loadConfig } from ".";
 import { backendServices, frontends } from "./catalog";
 import { frontendName, serviceGraph } from "./graph";

@@ -269,7 +269,8 @@ describe("end to end on the local cluster", function () {
         const ns = "egov-dev";
         const driftCli = () => {
             try {
-                return { code: 0, out: execFileSync("ts-node", ["--swc", path.join(ROOT, "scripts/drift.ts"), "--stack", "dev", "--dir", work],
+                // The command as users run it (npm run drift): scripts/drift.sh, with this test's backend and passphrase.
+                return { code: 0, out: execFileSync("bash", [path.join(ROOT, "scripts/drift.sh"), "--stack", "dev", "--dir", work],
                     { encoding: "utf8", env: { ...process.env, ...envVars }, stdio: "pipe" }) };
             } catch (e) {
                 const err = e as { status: number; stdout: string; stderr: string };
