@@ -1,5 +1,5 @@
 // Entry point: read the stack config, build the platform on the stack's own cluster, export the contract.
-import "./config/stack-traces";
+import "./config/process";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Platform } from "./components/platform";

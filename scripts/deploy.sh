@@ -33,17 +33,10 @@ case $action in up|destroy|preview) ;; *) die "unknown action $action: expected 
 [[ $action == preview ]] && preview_only=1
 
 cd "$EGOV_ROOT"
-# Speed (README "Speed and the benchmark"): the program is type-checked by `npm run typecheck` and CI,
-# not by ts-node on every run; the engine runs up to $EGOV_PULUMI_PARALLEL steps at once (its default,
-# 4 x cores, leaves steps queued behind workloads that are only waiting for pods to become ready).
-export PULUMI_NODEJS_TRANSPILE_ONLY=${PULUMI_NODEJS_TRANSPILE_ONLY:-true}
-# Without type checking, swc transpiles the program instead of TypeScript (ts-node's swc cannot type-check).
-if [[ $PULUMI_NODEJS_TRANSPILE_ONLY == true ]]; then
-  export PULUMI_NODEJS_TSCONFIG_PATH=${PULUMI_NODEJS_TSCONFIG_PATH:-tsconfig.swc.json}
-fi
-# Node keeps the compiled code of the program, the SDK and TypeScript between runs (Node's module compile
-# cache, checked per file against its content): about 0.5 s less per preview or up.
-export NODE_COMPILE_CACHE=${NODE_COMPILE_CACHE-$EGOV_CACHE/node-compile-cache}  # set but empty: off
+# How the program runs (swc, no type check, Node's compile cache) is tsconfig.json's and config/process.ts's, the
+# same for a plain `pulumi up` (docs/speed.md). The engine runs up to $EGOV_PULUMI_PARALLEL steps at once (its
+# default, 4 x cores, leaves steps queued behind workloads that are only waiting for pods to become ready; a plain
+# `pulumi` reads PULUMI_PARALLEL for the same).
 parallel=${EGOV_PULUMI_PARALLEL:-64}
 [[ -x node_modules/.bin/node ]] || step "npm ci" "$EGOV_CACHE/logs/npm-ci.log" npm ci --no-audit --no-fund
 [[ -d policy/node_modules/@pulumi/policy ]] ||

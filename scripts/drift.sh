@@ -11,6 +11,6 @@ cd "$EGOV_ROOT"
 bash scripts/toolchain.sh >&2
 . scripts/env.sh
 use_state_backend
-# Only previews: no state is written, so the engine need not serialise it after every step (README: Speed).
+# Only previews: no state is written, so the engine need not serialise it after every step (docs/speed.md).
 export PULUMI_SKIP_CHECKPOINTS=true
 exec ts-node --swc scripts/drift.ts "$@"

@@ -1,26 +1,19 @@
-// The environment of a throwaway Pulumi project copy run by our own TypeScript (the bench and the e2e tests):
-// its own file state backend and passphrase, and the program run the way scripts/deploy.sh runs it (README: Speed).
+// The environment of a throwaway Pulumi project copy run by our own TypeScript (the bench and the e2e tests): its
+// own file state backend and passphrase. How the program itself runs needs nothing here: tsconfig.json and
+// config/process.ts decide it for every Pulumi command.
 import * as crypto from "crypto";
 
 export interface ThrowawayEnvOptions {
     /** Directory of the file state backend. */
     readonly stateDir: string;
-    /** Node's compile cache directory (deploy.sh: NODE_COMPILE_CACHE). */
-    readonly compileCache: string;
-    /** Let ts-node type-check the program on every run, as with PULUMI_NODEJS_TRANSPILE_ONLY=false. */
-    readonly typecheck?: boolean;
 }
 
-export function throwawayEnv({ stateDir, compileCache, typecheck = false }: ThrowawayEnvOptions): Record<string, string> {
+export function throwawayEnv({ stateDir }: ThrowawayEnvOptions): Record<string, string> {
     return {
         PULUMI_BACKEND_URL: `file://${stateDir}`,
         PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        // Type checking is `npm run typecheck`'s job; without it swc transpiles (it cannot type-check).
-        PULUMI_NODEJS_TRANSPILE_ONLY: typecheck ? "false" : "true",
-        PULUMI_NODEJS_TSCONFIG_PATH: typecheck ? "tsconfig.json" : "tsconfig.swc.json",
-        NODE_COMPILE_CACHE: compileCache,
     };
 }
 

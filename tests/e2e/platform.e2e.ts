@@ -16,7 +16,7 @@ import { previewAsDeploy } from "./preview";
 const ROOT = path.resolve(__dirname, "../..");
 // Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
 const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.swc.json", "components", "config", "images.lock.json", "scripts/mysql"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "scripts/mysql"];
 
 /** Every step of a run, and everything it printed. */
 class Recorder {
@@ -74,7 +74,7 @@ describe("end to end on the local cluster", function () {
         fs.cpSync(path.join(ROOT, "examples/consumer"), path.join(work, "consumer"), { recursive: true });
         stateDir = path.join(work, ".state");
         fs.mkdirSync(stateDir);
-        envVars = throwawayEnv({ stateDir, compileCache: path.join(work, ".node-compile-cache") });
+        envVars = throwawayEnv({ stateDir });
         const stack = async (name: string, dir = work) => LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, { envVars });
         dev = await stack("dev");
         await dev.setConfig("kubeconfig", { value: KUBECONFIG });
@@ -233,9 +233,7 @@ describe("end to end on the local cluster", function () {
     });
 
     it("another stack reads the outputs through StackReference", async () => {
-        // Its own project: no tsconfig.swc.json there (the variable names a file of the platform's project).
-        const consumerEnv = Object.fromEntries(Object.entries(envVars).filter(([k]) => k !== "PULUMI_NODEJS_TSCONFIG_PATH"));
-        const consumer = await LocalWorkspace.createOrSelectStack({ stackName: "dev", workDir: path.join(work, "consumer") }, { envVars: consumerEnv });
+        const consumer = await LocalWorkspace.createOrSelectStack({ stackName: "dev", workDir: path.join(work, "consumer") }, { envVars });
         await consumer.setConfig("platformStack", { value: "organization/egov-platform/dev" });
         const res = await consumer.up(new Recorder().opts());
         assert.strictEqual(res.outputs.namespace.value, "egov-dev");

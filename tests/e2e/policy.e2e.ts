@@ -51,7 +51,7 @@ describe("the policy pack on a real preview", function () {
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
         const stateDir = path.join(work, ".state");
         fs.mkdirSync(stateDir);
-        const envVars = throwawayEnv({ stateDir, compileCache: path.join(work, ".node-compile-cache") });
+        const envVars = throwawayEnv({ stateDir });
         prod = await LocalWorkspace.createOrSelectStack({ stackName: "prod", workDir: work }, { envVars });
         await prod.removeConfig("kubeContext");
         await prod.setConfig("kubeconfig", { value: KUBECONFIG });

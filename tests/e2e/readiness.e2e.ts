@@ -9,7 +9,7 @@ import { throwawayEnv } from "../../scripts/lib/pulumi-env";
 import { KUBECONFIG, kubectl } from "./kube";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.swc.json", "components", "config"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config"];
 const NS = "egov-notready";
 
 
@@ -25,7 +25,7 @@ describe("end to end: a workload that never becomes ready", function () {
         fs.copyFileSync(path.join(work, "Pulumi.dev.yaml"), path.join(work, "Pulumi.notready.yaml"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
         fs.mkdirSync(path.join(work, ".state"));
-        const envVars = throwawayEnv({ stateDir: path.join(work, ".state"), compileCache: path.join(work, ".node-compile-cache") });
+        const envVars = throwawayEnv({ stateDir: path.join(work, ".state") });
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "notready", workDir: work }, { envVars });
         await stack.setAllConfig({
             kubeconfig: { value: KUBECONFIG },
