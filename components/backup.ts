@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { resolveImage } from "../config/images";
 import { BACKUP_JOB } from "../config/volumes";
 import { Credentials, secretEnv } from "./credentials";
-import { PartArgs } from "./workload";
+import { DELETE_IN_BACKGROUND, PartArgs } from "./workload";
 
 /** The dump and restore scripts, shipped verbatim in a ConfigMap: the CronJob runs what the tests run. */
 export const BACKUP_SCRIPTS_DIR = path.join(__dirname, "..", "scripts", "mysql");
@@ -85,7 +85,7 @@ export class Backup extends pulumi.ComponentResource {
         };
 
         this.cronJob = new k8s.batch.v1.CronJob(BACKUP_JOB, {
-            metadata: { name: BACKUP_JOB, namespace: args.namespace, labels },
+            metadata: { name: BACKUP_JOB, namespace: args.namespace, labels, annotations: DELETE_IN_BACKGROUND },
             spec: {
                 schedule: cfg.backup.schedule,
                 timeZone: cfg.timezone,

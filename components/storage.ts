@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig, ResourceQuantities, StorageBackend } from "../config";
 import { accessModeFor, VolumeRole, volumeRoles, VolumeUse } from "../config/volumes";
 import { podSecurity } from "../config/security";
-import { exceptionAnnotations, hardenPod } from "./workload";
+import { DELETE_IN_BACKGROUND, exceptionAnnotations, hardenPod } from "./workload";
 
 export interface StorageArgs {
     readonly namespace: pulumi.Input<string>;
@@ -169,7 +169,7 @@ export class Storage extends pulumi.ComponentResource {
 
         const selector = { app: "nfs-provisioner", tier: "storage" };
         new k8s.apps.v1.Deployment("nfs-provisioner", {
-            metadata: meta("nfs-provisioner-deployment"),
+            metadata: { ...meta("nfs-provisioner-deployment"), annotations: DELETE_IN_BACKGROUND },
             spec: {
                 replicas: 1,
                 strategy: { type: "Recreate" },

@@ -105,6 +105,14 @@ export function writableVolumeName(path: string): string {
 /** Annotation on a pod template listing its part's exceptions (control -> reason), for reviewers and policy checks. */
 export const EXCEPTIONS_ANNOTATION = "security.egov-platform/exceptions";
 
+/**
+ * On a workload's delete, the provider's default is a foreground cascade: it waits until every ReplicaSet and
+ * pod is gone (each pod's grace period included) before the next delete in dependency order may start. kubectl
+ * deletes in the background, and so do we: the object goes at once and the garbage collector removes its pods.
+ * A claim's delete still waits for the pods that mount it (pvc-protection), and the namespace's for everything.
+ */
+export const DELETE_IN_BACKGROUND: Readonly<Record<string, string>> = { "pulumi.com/deletionPropagationPolicy": "background" };
+
 export function exceptionAnnotations(profile: PodSecurityProfile): Record<string, string> | undefined {
     const ex = profile.exceptions ?? {};
     return Object.keys(ex).length > 0 ? { [EXCEPTIONS_ANNOTATION]: JSON.stringify(ex) } : undefined;
@@ -256,12 +264,12 @@ export class Workload extends pulumi.ComponentResource {
             // Clients keep using the `<name>` Service; the StatefulSet is governed by a headless one.
             const headlessName = `${args.name}-headless`;
             this.workload = new k8s.apps.v1.StatefulSet(args.name, {
-                metadata: metadata("-statefulset"),
+                metadata: { ...metadata("-statefulset"), annotations: DELETE_IN_BACKGROUND },
                 spec: { serviceName: headlessName, replicas, selector: { matchLabels: selector }, template },
             }, workloadOpts);
         } else {
             this.workload = new k8s.apps.v1.Deployment(args.name, {
-                metadata: metadata("-deployment"),
+                metadata: { ...metadata("-deployment"), annotations: DELETE_IN_BACKGROUND },
                 spec: {
                     replicas,
                     selector: { matchLabels: selector },

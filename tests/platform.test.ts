@@ -57,6 +57,14 @@ describe("the platform", function () {
                 }
             });
 
+            it("deletes workloads the way kubectl does (background): destroy never waits on pod terminations one workload at a time", () => {
+                const workloads = ["Deployment", "StatefulSet", "CronJob"].flatMap((k) => d.of(k));
+                assert.ok(workloads.length >= 11);
+                for (const w of workloads) {
+                    assert.strictEqual(w.metadata.annotations?.["pulumi.com/deletionPropagationPolicy"], "background", `${w.kind} ${w.metadata.name}`);
+                }
+            });
+
             it("deploys the nine backend services and two frontends", () => {
                 for (const s of backendServices) assert.ok(d.find("Deployment", `${s.name}-deployment`), s.name);
                 for (const f of frontends) assert.ok(d.find("Deployment", `frontend-${f.name}-deployment`), f.name);
