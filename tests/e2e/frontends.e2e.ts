@@ -17,6 +17,7 @@ import { BUILT_FOR_ANNOTATION, frontendBuildValues, START_COMMAND } from "../../
 import { buildFrontends, CACHE, FrontendsResult, ociImageTool } from "../../scripts/lib/frontend-build";
 import { deploy, deployFresh, Obj, sourceOf, stackConfig } from "../harness";
 
+const ROOT = path.resolve(__dirname, "../..");
 const UPSTREAM = process.env.EGOV_UPSTREAM ?? path.resolve(__dirname, "../../../shared/reference/egovframe-msa-edu");
 // The dev stack's values under another stack name: the builds are the ones `npm run frontends -- --stack dev`
 // makes, so the two share the cache (tests/frontends.test.ts covers other domains, TLS and prod).
@@ -187,6 +188,21 @@ describe("frontend images built for a stack (npm run frontends)", function () {
         } finally {
             registry.kill();
         }
+    });
+
+    it("npm run frontends -- --stack dev --out DIR: two OCI layouts and the dev stack's record (the command itself)", () => {
+        const lock = path.join(work, "dev.lock.json");
+        const out = path.join(work, "dev-out");
+        const env = { ...process.env, EGOV_FRONTENDS_LOCK: lock };
+        const run = (...args: string[]) => execFileSync("npm", ["run", "-s", "frontends", "--", ...args], { cwd: ROOT, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        const printed = run("--stack", "dev", "--base", "host", "--out", out);
+        const record = (JSON.parse(fs.readFileSync(lock, "utf8")) as Record<string, Record<string, Obj>>).dev;
+        for (const f of frontends) {
+            assert.strictEqual(inspect(path.join(out, f.name)).digest, record[f.name].digest);
+            assert.ok(printed.includes(`${f.name} ${record[f.name].image}@${record[f.name].digest}`), printed);
+        }
+        // Exactly one destination.
+        assert.throws(() => run("--stack", "dev", "--out", out, "--push", "127.0.0.1:1/x"), /usage: npm run frontends/);
     });
 
     it("the bundles name the stack's public hosts and API address, never localhost", () => {
