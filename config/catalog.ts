@@ -126,7 +126,7 @@ export const defaultImages = {
     nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
     // Not run by a workload: the base `npm run frontends` assembles the frontend images on (docs/frontends.md).
     // Node.js = FRONTEND_NODE_VERSION (toolchain/versions.env), glibc like the hosts the apps are built on.
-    frontendBase: "node:14.8.0-buster-slim",
+    frontendBase: "node:16.20.2-bullseye-slim",
 } as const;
 
 export type ImageKey = keyof typeof defaultImages;

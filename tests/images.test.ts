@@ -101,7 +101,7 @@ describe("the image mirror", function () {
         const lines = imageList(mirrored, cfg);
         const running = new Set(imagesOf(mirrored).values());
         // Every container's image, and the frontends' build base, which no container runs but a mirror must have.
-        const base = `${MIRROR}/docker.io/library/node:14.8.0-buster-slim`;
+        const base = `${MIRROR}/docker.io/library/node:16.20.2-bullseye-slim`;
         assert.deepStrictEqual(new Set(lines.map((l) => l.runs)), new Set([...running, base]));
         assert.deepStrictEqual(lines.find((l) => l.runs === base)?.usedBy, ["build: npm run frontends (base of the frontend images)"]);
         for (const l of lines) {

@@ -133,8 +133,10 @@ function sourceFiles(dir: string): string[] {
 }
 
 function npmEnv(node: NodeDist): NodeJS.ProcessEnv {
+    // Not the settings of an npm this runs under (npm run / npx export npm_config_*, e.g. its own version and prefix).
+    const own = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
     return {
-        ...process.env,
+        ...own,
         PATH: `${path.join(node.dir, "bin")}:${process.env.PATH}`,
         npm_config_cache: path.join(FE, "npm-cache"),
         npm_config_update_notifier: "false",
