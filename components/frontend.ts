@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { FrontendSpec } from "../config/catalog";
+import type { FrontendSpec } from "../config/catalog";
+import { BUILT_FOR_ANNOTATION } from "../config/frontends";
 import { frontendName } from "../config/graph";
+import { frontendImageId, resolveImage } from "../config/images";
 import { WiringContext } from "../config/wiring";
 import { wiredEnv } from "./backend-service";
 import { Credentials } from "./credentials";
@@ -15,7 +17,10 @@ export interface FrontendArgs extends PartArgs {
     readonly commonConfigMap: pulumi.Input<string>;
 }
 
-/** A Next.js frontend (admin or portal): Deployment, Service, autoscaler and Ingress. */
+/**
+ * A Next.js frontend (admin or portal): Deployment, Service, autoscaler and Ingress. It runs the image built for the
+ * stack (frontends.lock.json, config/frontends.ts) and says on its pods what that image was built for.
+ */
 export class Frontend extends pulumi.ComponentResource {
     public readonly workload: Workload;
 
@@ -23,8 +28,12 @@ export class Frontend extends pulumi.ComponentResource {
         super("egov:platform:Frontend", name, {}, opts);
         const { spec, config: cfg } = args;
         const workloadName = frontendName(spec.name);
+        const image = cfg.frontendImages[spec.name];
+        if (image?.warning) void pulumi.log.warn(image.warning, this);
         this.workload = new Workload(workloadName, {
             ...applicationWorkload(args, workloadName, "frontend", spec.name, spec.port, spec.nodePort),
+            image: resolveImage(cfg, frontendImageId(cfg, spec.name)),
+            podAnnotations: { [BUILT_FOR_ANNOTATION]: image?.built ? JSON.stringify(image.built.builtFor) : "unknown" },
             env: wiredEnv({ name: workloadName }, args.wiring, args),
             // Readiness renders the home page; liveness is the TCP accept (Next.js has no health endpoint).
             ...httpProbes("/", spec.port),

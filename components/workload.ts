@@ -47,6 +47,8 @@ export interface WorkloadArgs {
     readonly kind?: "Deployment" | "StatefulSet";
     readonly image: string;
     readonly imagePullPolicy?: string;
+    /** Annotations of the pods (besides the security exceptions). */
+    readonly podAnnotations?: Readonly<Record<string, string>>;
     readonly ports: readonly WorkloadPort[];
     /** Ports exposed by a second Service of their own, e.g. Jenkins' agent port (name suffix -> ports). */
     readonly extraServices?: Readonly<Record<string, readonly WorkloadPort[]>>;
@@ -254,7 +256,8 @@ export class Workload extends pulumi.ComponentResource {
             }],
             volumes: args.volumes,
         }, { security: args.security, resources: args.resources, image: args.image, automountServiceAccountToken: args.automountServiceAccountToken });
-        const template = { metadata: { labels, annotations: exceptionAnnotations(args.security) }, spec: podSpec };
+        const annotations = { ...exceptionAnnotations(args.security), ...args.podAnnotations };
+        const template = { metadata: { labels, annotations: Object.keys(annotations).length ? annotations : undefined }, spec: podSpec };
         // An autoscaler owns spec.replicas: leaving it out keeps `pulumi up` from resetting the scale.
         const replicas = args.autoscaling ? undefined : args.replicas;
         const timeout = args.readinessTimeoutSeconds ? `${args.readinessTimeoutSeconds}s` : undefined;

@@ -124,6 +124,9 @@ export const defaultImages = {
     kibana: "docker.elastic.co/kibana/kibana:7.10.1",
     jenkins: "jenkins/jenkins:2.426.3-lts-jdk11",
     nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
+    // Not run by a workload: the base `npm run frontends` assembles the frontend images on (docs/frontends.md).
+    // Node.js = FRONTEND_NODE_VERSION (toolchain/versions.env), glibc like the hosts the apps are built on.
+    frontendBase: "node:16.20.2-bullseye-slim",
 } as const;
 
 export type ImageKey = keyof typeof defaultImages;

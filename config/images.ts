@@ -13,8 +13,11 @@ import { defaultImages, ImageKey } from "./catalog";
 import { serviceGraph } from "./graph";
 import { BACKUP_JOB } from "./volumes";
 
-/** A third-party image by catalog key, a platform image by repository name, or a full reference (a service added by stack config). */
-export type ImageId = ImageKey | { readonly platform: string } | { readonly ref: string };
+/**
+ * A third-party image by catalog key, a platform image by repository name, a full reference (a service added by
+ * stack config), or a frontend image `npm run frontends` built for the stack (reference@digest where it was put).
+ */
+export type ImageId = ImageKey | { readonly platform: string } | { readonly ref: string } | { readonly built: string };
 
 export interface ImageRef {
     /** Registry host (with port), e.g. docker.io or registry.k8s.io. */
@@ -77,6 +80,7 @@ export function lockKey(r: ImageRef): string {
 /** The unresolved reference an image id stands for under this config (what the stack config names). */
 function configuredRef(cfg: Pick<PlatformConfig, "image" | "images">, id: ImageId): string {
     if (typeof id === "string") return cfg.images[id];
+    if ("built" in id) return id.built;
     return "ref" in id ? id.ref : `${cfg.image.registry}/${id.platform}:${cfg.image.tag}`;
 }
 
@@ -88,6 +92,12 @@ function mustParse(ref: string): ImageRef {
 }
 
 type ImageSettings = Pick<PlatformConfig, "image" | "images" | "imageMirror" | "imageDigests">;
+
+/** A frontend's image: the one built for the stack (frontends.lock.json) when there is one, else the published one. */
+export function frontendImageId(cfg: Pick<PlatformConfig, "frontendImages">, name: string): ImageId {
+    const b = cfg.frontendImages[name]?.built;
+    return b ? { built: `${b.image}@${b.digest}` } : { platform: platformImageName("frontend", name) };
+}
 
 /** Where an image comes from: fully qualified, with the digest when pinned (by the reference, lock file or config). */
 export function sourceImage(cfg: ImageSettings, id: ImageId): ImageRef {
@@ -104,6 +114,8 @@ export function mirrored(source: ImageRef, mirror: string | undefined): ImageRef
 
 /** The image reference a container runs: the source, moved below the mirror, pinned when a digest is known. */
 export function resolveImage(cfg: ImageSettings, id: ImageId): string {
+    // A built frontend is already where the cluster pulls it from (npm run frontends pushed it there).
+    if (typeof id === "object" && "built" in id) return id.built;
     return formatImageRef(mirrored(sourceImage(cfg, id), cfg.imageMirror));
 }
 
@@ -126,7 +138,7 @@ export function imagesInUse(cfg: PlatformConfig): ImageId[] {
             const own = cfg.services.find((s) => s.name === node.name)?.image;
             ids.push(own ? { ref: own } : { platform: platformImageName("backend", node.name) });
         }
-        else if (node.kind === "frontend") ids.push({ platform: platformImageName("frontend", node.name.replace(/^frontend-/, "")) });
+        else if (node.kind === "frontend") ids.push(frontendImageId(cfg, node.name.replace(/^frontend-/, "")));
         else if ((thirdPartyKeys as string[]).includes(node.name)) ids.push(node.name as ImageKey);
         else if (node.name === BACKUP_JOB) ids.push("mysql"); // the dump runs the server's own client
         else if (node.name === "nfs-provisioner") ids.push("nfsProvisioner");

@@ -5,6 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { BackendServiceSpec, backendServices, defaultImages, frontends, ImageKey } from "./catalog";
 import { readServices } from "./services";
+import { FrontendImage, frontendImages, readFrontendsLock } from "./frontends";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
 import { singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
@@ -72,6 +73,8 @@ export interface PlatformConfig {
     readonly imageMirror?: string;
     /** Pinned digests by fully qualified source reference (images.lock.json, then the imageDigests key). */
     readonly imageDigests: Readonly<Record<string, string>>;
+    /** Per frontend: the image built for this stack (frontends.lock.json) or a warning why there is none that fits. */
+    readonly frontendImages: Readonly<Record<string, FrontendImage>>;
     readonly serviceType: ServiceType;
     /** The backend catalog in force: the built-in services, then those the `services` key adds. */
     readonly services: readonly BackendServiceSpec[];
@@ -512,7 +515,7 @@ function readTracing(r: Reader): PlatformConfig["tracing"] {
  * isSecret: whether a key is stored encrypted (`pulumi config set --secret`).
  */
 export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Iterable<string> = [],
-    isSecret: (key: string) => boolean = () => false): PlatformConfig {
+    isSecret: (key: string) => boolean = () => false, opts: { readonly frontendRecord?: boolean } = {}): PlatformConfig {
     const r = new Reader(source);
     for (const key of setKeys) {
         if ((CONFIG_KEYS as readonly string[]).includes(key)) continue;
@@ -796,6 +799,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     if (badCron.length > 0) {
         r.reject("backup.schedule", backup.schedule, `a cron schedule whose fields are in range (${badCron.join("; ")}), e.g. "30 2 * * *"`);
     }
+    // Frontend images built for this stack (npm run frontends); prod refuses one built for other values.
+    const lock = opts.frontendRecord === false ? { stacks: {}, problems: [] } : readFrontendsLock();
+    const fe = frontendImages({ services, namespace, domain, ingress, timezone, environment }, frontends, stackName, lock.stacks[stackName]);
+    r.problems.push(...lock.problems, ...fe.problems);
     const enabled = (key: string, def: boolean) => ({ enabled: r.bool(`${key}.enabled`, r.object(key, ["enabled"]).enabled, def) });
 
     const cfg: PlatformConfig = {
@@ -809,6 +816,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         images,
         imageMirror,
         imageDigests,
+        frontendImages: fe.images,
         serviceType,
         services,
         replicas,

@@ -30,7 +30,7 @@ export const podSecurity: Readonly<Record<ResourcePart, PodSecurityProfile>> = {
         source: "Spring Boot: embedded Tomcat's base and multipart directories are under java.io.tmpdir (/tmp)",
     },
     frontend: {
-        // node:14 alpine with `next start` from /usr/app; uid 1000 is the image's `node` user.
+        // npm run frontends images (node:16 Debian base, app in /usr/app); uid 1000 is the base image's `node` user.
         uid: 1000, gid: 1000, writablePaths: ["/tmp", "/usr/app/.next/cache", "/home/node"],
         source: "Next.js: `next start` writes its image-optimisation cache to .next/cache; npm writes logs under $HOME",
     },

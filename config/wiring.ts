@@ -274,14 +274,6 @@ export const envSettings: readonly EnvSetting[] = [
         overriddenBy: "nothing", who: "the config server", applies: isConfigServer,
         value: () => `file:${SERVER_SETTINGS_DIR}/${SERVER_SETTINGS_FILE}`,
     },
-    {
-        env: "SERVER_API_URL", source: { from: "literal" }, feeds: "process.env.SERVER_API_URL (server-side API calls and the /server/* rewrite)", via: "process",
-        upstream: "frontend/<app>/next.config.js: serverApiUrl = process.env.SERVER_API_URL || 'http://localhost:8000'",
-        overriddenBy: "the image's .env.production-k8s-lg (env-cmd applies it over the pod's env) and values Next.js inlined at build time",
-        who: "graph edge from a frontend to the gateway",
-        applies: (w, ctx) => { const g = gatewayOf(ctx); return w.spec === undefined && g !== undefined && edgeTo(w, g.name, ctx); },
-        value: (ctx) => { const g = gatewayOf(ctx); return `http://${host(ctx, g?.name ?? "apigateway")}:${g?.port}`; },
-    },
 ];
 
 const readsEureka = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "discovery", ctx);

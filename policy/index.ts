@@ -1,8 +1,12 @@
 // The egov-platform policy pack: run by every preview and up of the project's scripts, workflows and
-// e2e (see README "Policy pack"); every rule is mandatory, so a violation stops the run.
+// e2e (see README "Policy pack"); every rule is mandatory, so a violation stops the run (frontend-built-for-stack:
+// outside prod, advisory).
 import { PolicyPack } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadConfig, PROJECT } from "../config";
+import { frontends } from "../config/catalog";
+import { frontendBuildValues } from "../config/frontends";
+import { frontendName } from "../config/graph";
 import { allPolicies, StackSettings } from "./rules";
 
 /**
@@ -15,10 +19,12 @@ function stackSettings(): StackSettings | undefined {
     if (!stack) return undefined;
     const config = new pulumi.Config(PROJECT);
     try {
-        const cfg = loadConfig((key) => config.get(key), stack);
+        // The record is not needed here (the pods carry what their images were built for) and must not fail the pack.
+        const cfg = loadConfig((key) => config.get(key), stack, [], undefined, { frontendRecord: false });
         // networkPolicy.enabled: read as optional so the pack also runs against a program without that key.
         const networkPolicy = (cfg as { networkPolicy?: { enabled?: boolean } }).networkPolicy?.enabled !== false;
-        return { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy };
+        const built = Object.fromEntries(frontends.map((f) => [frontendName(f.name), frontendBuildValues(cfg, f)]));
+        return { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy, frontends: built };
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         console.error(`egov-platform policy pack: the stack config is invalid, checking with the strictest settings:\n${e.message}`);
@@ -27,7 +33,7 @@ function stackSettings(): StackSettings | undefined {
 }
 
 new PolicyPack("egov-platform", {
-    description: "Security posture of the egov-platform stacks (issue 8): restricted pods, bounded resources, fixed prod images, network policy for every pod, no shared ReadWriteOnce volumes, no node exposure in prod, no secrets in plain config.",
+    description: "Security posture of the egov-platform stacks (issue 8): restricted pods, bounded resources, fixed prod images, network policy for every pod, no shared ReadWriteOnce volumes, no node exposure in prod, no secrets in plain config, frontends built for the stack.",
     enforcementLevel: "mandatory",
     policies: allPolicies(stackSettings()),
 });

@@ -10,6 +10,7 @@ import {
 } from "@pulumi/policy";
 import * as fs from "fs";
 import * as path from "path";
+import { BUILT_FOR_ANNOTATION, buildMismatches, FrontendBuildValues } from "../config/frontends";
 
 export type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy };
 
@@ -24,6 +25,8 @@ export interface StackSettings {
     readonly serviceType: string;
     /** false when the stack turned NetworkPolicies off (networkPolicy.enabled), for clusters that do not enforce them. */
     readonly networkPolicy: boolean;
+    /** What each frontend (by its pods' app label) must be built for under the stack's config (config/frontends.ts). */
+    readonly frontends?: Readonly<Record<string, FrontendBuildValues>>;
 }
 
 /** Restricted pod security controls, as named in exceptions.json. */
@@ -435,6 +438,39 @@ export const noSharedReadWriteOnceVolume: StackValidationPolicy = {
     },
 };
 
+/**
+ * A frontend image built for another API address or public URL than the stack's (the pods' built-for annotation,
+ * from frontends.lock.json, against config/frontends.ts): its pages would call another stack. Mandatory in prod,
+ * advisory elsewhere. Images of unknown build (the published ones) are the program's warning, not this rule's.
+ */
+export function frontendBuiltForStack(settings?: StackSettings): ResourceValidationPolicy {
+    return {
+        name: "frontend-built-for-stack",
+        description: "Frontend images are built for this stack's gateway address, public hosts, site and time zone (npm run frontends).",
+        enforcementLevel: settings?.environment === "prod" ? "mandatory" : "advisory",
+        validateResource: (args, report) => {
+            const pod = podTemplateOf(args.type, args.props);
+            const app = pod && appOf(pod.labels);
+            const wanted = app !== undefined ? settings?.frontends?.[app] : undefined;
+            if (!pod || !wanted) return;
+            const raw = known(() => args.props.spec?.template?.metadata?.annotations?.[BUILT_FOR_ANNOTATION] as string | undefined);
+            if (raw === undefined || raw === "unknown") return;
+            let built: FrontendBuildValues;
+            try {
+                built = JSON.parse(raw) as FrontendBuildValues;
+            } catch {
+                report(`${describe(args.type, args.props)}: annotation ${BUILT_FOR_ANNOTATION} is not JSON: ${raw}`);
+                return;
+            }
+            const diff = buildMismatches(built, wanted);
+            if (diff.length) {
+                const image = known(() => pod.spec.containers?.[0]?.image as string) ?? "?";
+                report(`${describe(args.type, args.props)} runs ${image}, built for ${diff.join(", ")}; rebuild: npm run frontends -- --stack <stack>`);
+            }
+        },
+    };
+}
+
 /** Every rule, for a stack with these settings. */
 export function allPolicies(settings?: StackSettings, exceptions: Exceptions = listedExceptions): Array<ResourceValidationPolicy | StackValidationPolicy> {
     return [
@@ -446,5 +482,6 @@ export function allPolicies(settings?: StackSettings, exceptions: Exceptions = l
         noNodeExposureInProd(settings),
         noSecretInPlainConfig,
         noGeneratedSecretInPlainConfig,
+        frontendBuiltForStack(settings),
     ];
 }

@@ -3,6 +3,7 @@
 #   1. Pulumi CLI, Node.js language host, kubernetes and random plugins (scripts/toolchain/pulumi.sh)
 #   2. Node.js >= 22 for the Pulumi program (npm package "node" in node_modules/.bin; `npm ci`)
 #   3. the local control plane: etcd, kube-apiserver, ... (scripts/toolchain/kube.sh, if present)
+#   4. oci-image and crane, which assemble the frontend images (scripts/toolchain/oci-image.sh)
 # Binaries are cached outside the clone, under $EGOV_CACHE/toolchain/<name>-<version>/bin, with
 # links in $EGOV_CACHE/bin; a re-run keeps what is there. Logs: $EGOV_CACHE/logs/.
 #
@@ -43,6 +44,9 @@ log "node: $node_version in $EGOV_ROOT/node_modules/.bin"
 if [[ -f $EGOV_ROOT/scripts/toolchain/kube.sh ]]; then
   bash "$EGOV_ROOT/scripts/toolchain/kube.sh"
 fi
+
+# 4. oci-image and crane (npm run frontends; seconds).
+bash "$EGOV_ROOT/scripts/toolchain/oci-image.sh"
 
 # Summary.
 version_line() {

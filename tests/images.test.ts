@@ -100,7 +100,10 @@ describe("the image mirror", function () {
         const cfg = loadConfig(sourceOf(stackConfig("prod", { imageMirror: MIRROR })), "prod");
         const lines = imageList(mirrored, cfg);
         const running = new Set(imagesOf(mirrored).values());
-        assert.deepStrictEqual(new Set(lines.map((l) => l.runs)), running);
+        // Every container's image, and the frontends' build base, which no container runs but a mirror must have.
+        const base = `${MIRROR}/docker.io/library/node:16.20.2-bullseye-slim`;
+        assert.deepStrictEqual(new Set(lines.map((l) => l.runs)), new Set([...running, base]));
+        assert.deepStrictEqual(lines.find((l) => l.runs === base)?.usedBy, ["build: npm run frontends (base of the frontend images)"]);
         for (const l of lines) {
             assert.strictEqual(l.destination, `${MIRROR}/${l.source}`);
             assert.strictEqual(l.runs, l.destination);

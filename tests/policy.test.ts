@@ -353,6 +353,6 @@ describe("policy pack", () => {
         const names = allPolicies(prod).map((p) => p.name);
         assert.deepStrictEqual(names, ["restricted-pod-security", "container-resources", "no-latest-image-in-prod",
             "pods-selected-by-network-policy", "no-shared-readwriteonce-volume", "no-node-exposure-in-prod",
-            "no-secret-in-plain-config", "no-generated-secret-in-plain-config"]);
+            "no-secret-in-plain-config", "no-generated-secret-in-plain-config", "frontend-built-for-stack"]);
     });
 });

@@ -7,6 +7,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { ConfigError, loadConfig } from "../config";
 import { backendServices, frontends, infraPorts } from "../config/catalog";
+import { frontendBuildValues } from "../config/frontends";
 import { frontendName, serviceGraph } from "../config/graph";
 import { renderWiringSection, sectionOf } from "../config/wiring-docs";
 import {
@@ -94,13 +95,15 @@ describe("the wiring contract", function () {
             }
             // The config server connects to RabbitMQ itself (Spring Cloud Bus), under names no override uses.
             assert.strictEqual(secretOf(CONFIG_SERVER, "SPRING_RABBITMQ_PASSWORD"), "rabbitmq-secret");
-            for (const f of frontends) assert.deepStrictEqual(Object.keys(envMap(dev, frontendName(f.name))).sort(), ["SERVER_API_URL", "TZ"]);
+            // The API address is built into the frontend images (config/frontends.ts): no pod variable, nothing reads one.
+            for (const f of frontends) assert.deepStrictEqual(Object.keys(envMap(dev, frontendName(f.name))).sort(), ["TZ"]);
         });
 
-        it("points the frontends' server side at the gateway inside the cluster", () => {
+        it("builds the frontends' server side against the gateway inside the cluster (their image, not their pod)", () => {
             const gw = backendServices.find((s) => s.isGateway)!;
             for (const f of frontends) {
-                assert.strictEqual(envMap(dev, frontendName(f.name)).SERVER_API_URL.value, `http://${gw.name}.egov-dev.svc.cluster.local:${gw.port}`);
+                assert.strictEqual(frontendBuildValues(loadConfig(sourceOf(devRaw), "dev"), f).apiUrl, `http://${gw.name}.egov-dev.svc.cluster.local:${gw.port}`);
+                assert.strictEqual(envMap(dev, frontendName(f.name)).SERVER_API_URL, undefined);
             }
         });
 

@@ -3,6 +3,9 @@
 import { PlatformConfig } from "../../config";
 import { backendServices, frontends } from "../../config/catalog";
 import { formatImageRef, ImageId, imagesInUse, mirrored, platformImageName, resolveImage, sourceImage, thirdPartyKeys } from "../../config/images";
+
+/** Images no container runs but a build needs (listed so an air-gapped mirror has them), with who needs them. */
+const buildImages: ReadonlyArray<[ImageId, string]> = [["frontendBase", "build: npm run frontends (base of the frontend images)"]];
 import { containersOf, Deployed } from "./mocked-run";
 
 export interface ImageLine {
@@ -26,6 +29,14 @@ function candidateIds(cfg: PlatformConfig): ImageId[] {
     ];
 }
 
+function line(cfg: PlatformConfig, id: ImageId, runs: string, objects: readonly string[]): ImageLine {
+    const src = sourceImage(cfg, id);
+    const source = src.digest ? `${src.registry}/${src.repository}@${src.digest}` : formatImageRef(src);
+    // A built frontend is where npm run frontends pushed it (the mirror): nothing to copy but the reference itself.
+    const destination = formatImageRef({ ...(typeof id === "object" && "built" in id ? src : mirrored(src, cfg.imageMirror)), digest: undefined });
+    return { source, destination, runs, usedBy: [...new Set(objects)].sort() };
+}
+
 export function imageList(d: Deployed, cfg: PlatformConfig): ImageLine[] {
     const byRun = new Map<string, ImageId>();
     for (const id of candidateIds(cfg)) byRun.set(resolveImage(cfg, id), id);
@@ -41,10 +52,8 @@ export function imageList(d: Deployed, cfg: PlatformConfig): ImageLine[] {
     for (const [runs, objects] of usedBy) {
         const id = byRun.get(runs);
         if (id === undefined) throw new Error(`image ${runs} (${objects.join(", ")}) does not come from resolveImage in config/images.ts`);
-        const src = sourceImage(cfg, id);
-        const source = src.digest ? `${src.registry}/${src.repository}@${src.digest}` : formatImageRef(src);
-        const destination = formatImageRef({ ...mirrored(src, cfg.imageMirror), digest: undefined });
-        lines.push({ source, destination, runs, usedBy: [...new Set(objects)].sort() });
+        lines.push(line(cfg, id, runs, objects));
     }
+    for (const [id, who] of buildImages) lines.push(line(cfg, id, resolveImage(cfg, id), [who]));
     return lines.sort((a, b) => a.destination.localeCompare(b.destination));
 }

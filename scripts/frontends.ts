@@ -1,0 +1,31 @@
+// npm run frontends -- --stack NAME [--upstream DIR] [--base REF|oci:DIR|host] (--out DIR | --push REGISTRY)
+// Builds both Next.js frontends with the stack's values and assembles their OCI images without a container
+// daemon; records the images by digest and what they were built for in frontends.lock.json, which the program
+// reads (docs/frontends.md).
+import * as path from "path";
+import { parseArgs, readStackConfig, ROOT } from "./lib/stack-config";
+
+const USAGE = "usage: npm run frontends -- --stack NAME [--upstream DIR] [--base REF|oci:DIR|host] (--out DIR | --push REGISTRY)";
+
+async function main(): Promise<void> {
+    const opts = parseArgs(process.argv.slice(2), { stack: "value", upstream: "value", base: "value", out: "value", push: "value" }, USAGE);
+    if (!opts.stack || !opts.out === !opts.push) throw new Error(USAGE);
+    const { raw, source } = readStackConfig(opts.stack);
+    process.stderr.write(`frontends of stack ${opts.stack} (config from ${source})\n`);
+    const [{ loadConfig }, { buildFrontends }] = await Promise.all([import("../config"), import("./lib/frontend-build")]);
+    // The stack's own record is what this run replaces: a build for other values must not stop it.
+    const cfg = loadConfig((k) => raw[k], opts.stack, [], undefined, { frontendRecord: false });
+    const start = Date.now();
+    const { record } = buildFrontends({
+        stack: opts.stack, cfg, base: opts.base,
+        upstream: path.resolve(opts.upstream ?? path.join(ROOT, "..", "shared", "reference", "egovframe-msa-edu")),
+        out: opts.out && path.resolve(opts.out), push: opts.push,
+    });
+    for (const [name, b] of Object.entries(record)) process.stdout.write(`${name} ${b.image}@${b.digest}\n`);
+    process.stderr.write(`frontends.lock.json: stack ${opts.stack} updated (${Math.round((Date.now() - start) / 1000)}s); commit it\n`);
+}
+
+main().catch((e: Error) => {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+});
