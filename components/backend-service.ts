@@ -2,9 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackendServiceSpec } from "../config/catalog";
 import { resolveImage } from "../config/images";
-import { SecretName, settingsFor, WiredWorkload, WiringContext } from "../config/wiring";
+import { SecretName, settingsFor, SHARED_DIR, WiredWorkload, WiringContext } from "../config/wiring";
 import { Credentials, SecretRef, secretEnv } from "./credentials";
-import { applicationWorkload, EnvVar, ingressFor, PartArgs, springBootProbes, Workload } from "./workload";
+import { applicationWorkload, EnvVar, httpProbes, ingressFor, PartArgs, springBootProbes, Workload } from "./workload";
 
 export interface BackendServiceArgs extends PartArgs {
     readonly spec: BackendServiceSpec;
@@ -20,7 +20,7 @@ export interface BackendServiceArgs extends PartArgs {
     readonly volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
 }
 
-const APP_HOME = "/srv/nfs";
+const APP_HOME = SHARED_DIR;
 
 /** The Secret holding each credential the contract names. */
 function secretRef(c: Credentials, name: SecretName): SecretRef<string> {
@@ -64,7 +64,7 @@ export class BackendService extends pulumi.ComponentResource {
             // A service added through stack config brings its own image; it moves below the mirror like every other.
             ...(spec.image ? { image: resolveImage(args.config, { ref: spec.image }) } : {}),
             env: backendEnv(args),
-            ...springBootProbes(spec.port),
+            ...(spec.readinessPath ? httpProbes(spec.readinessPath, spec.port) : springBootProbes(spec.port)),
             volumeMounts: orUndefined([
                 ...(spec.needsSharedVolume ? [{ name: "backend-volume", mountPath: APP_HOME }] : []),
                 ...(args.volumeMounts ?? []),

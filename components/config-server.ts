@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_REPO_DIR, SERVER_SETTINGS_DIR, SERVER_SETTINGS_FILE } from "../config/wiring";
+import { CONFIG_REPO_DIR, GENERATED_REPO_DIR } from "../config/wiring";
 
 export interface ConfigServerFilesArgs {
     readonly namespace: pulumi.Input<string>;
     readonly commonLabels: Readonly<Record<string, string>>;
-    /** The config server's own settings file (the overrides), from config/wiring.ts. */
-    readonly settingsYaml: string;
-    /** Files to serve (configServer.path), or undefined when a git repository is served. */
+    /** The configuration the platform generates for each of its config clients (config/wiring.ts). */
+    readonly generatedFiles: Readonly<Record<string, string>>;
+    /** The user's files (configServer.path), served above the generated ones; undefined with configServer.git. */
     readonly repoFiles?: Readonly<Record<string, string>>;
 }
 
@@ -15,8 +15,8 @@ type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
 /**
- * What the config server reads from files: its overrides and, for a directory source, the files it serves.
- * Both ConfigMaps are auto-named, so changed contents make new ConfigMaps and roll the server.
+ * What the config server serves from files: the generated configuration and, for a directory source, the
+ * user's files. Both ConfigMaps are auto-named, so changed contents make new ConfigMaps and roll the server.
  */
 export class ConfigServerFiles extends pulumi.ComponentResource {
     public readonly volumes: Volume[];
@@ -26,14 +26,13 @@ export class ConfigServerFiles extends pulumi.ComponentResource {
         super("egov:platform:ConfigServerFiles", name, {}, opts);
         const parent = { parent: this };
         const labels = { ...args.commonLabels, tier: "backend", app: "config" };
-        const settings = new k8s.core.v1.ConfigMap("config-server-configmap", {
+        const generated = new k8s.core.v1.ConfigMap("config-generated-configmap", {
             metadata: { namespace: args.namespace, labels },
-            data: { [SERVER_SETTINGS_FILE]: args.settingsYaml },
+            data: { ...args.generatedFiles },
         }, parent);
-        this.volumes = [{ name: "server-settings", configMap: { name: settings.metadata.name } }];
-        this.volumeMounts = [{ name: "server-settings", mountPath: SERVER_SETTINGS_DIR, readOnly: true }];
+        this.volumes = [{ name: "config-generated", configMap: { name: generated.metadata.name } }];
+        this.volumeMounts = [{ name: "config-generated", mountPath: GENERATED_REPO_DIR, readOnly: true }];
         if (args.repoFiles !== undefined) {
-            // Mounted even when empty, so the search location exists and only the overrides are served.
             const repo = new k8s.core.v1.ConfigMap("config-repo-configmap", {
                 metadata: { namespace: args.namespace, labels },
                 data: { ...args.repoFiles },
@@ -41,6 +40,6 @@ export class ConfigServerFiles extends pulumi.ComponentResource {
             this.volumes.push({ name: "config-repo", configMap: { name: repo.metadata.name } });
             this.volumeMounts.push({ name: "config-repo", mountPath: CONFIG_REPO_DIR, readOnly: true });
         }
-        this.registerOutputs({ settings: settings.metadata.name });
+        this.registerOutputs({ generated: generated.metadata.name });
     }
 }

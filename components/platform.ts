@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig, ResourcePart } from "../config";
 import { frontends } from "../config/catalog";
 import { frontendName, serviceGraph } from "../config/graph";
-import { backendConfigMapData, CONFIG_SERVER, configServerSettingsYaml, WiredWorkload, WiringContext } from "../config/wiring";
+import { backendConfigMapData, CONFIG_SERVER, generatedConfigFiles, servesUserFiles, WiredWorkload, WiringContext } from "../config/wiring";
 import { APP_HOME, BackendService } from "./backend-service";
 import { ConfigServerFiles } from "./config-server";
 import { resolveImage } from "../config/images";
@@ -123,8 +123,8 @@ export class Platform extends pulumi.ComponentResource {
         const serverFiles = new ConfigServerFiles("config-server", {
             namespace,
             commonLabels,
-            settingsYaml: configServerSettingsYaml(wired, wiring),
-            repoFiles: cfg.configServer.source === "directory" ? cfg.configServer.files : undefined,
+            generatedFiles: generatedConfigFiles(wired, wiring),
+            repoFiles: servesUserFiles({ cfg }) && cfg.configServer.source === "directory" ? cfg.configServer.files : undefined,
         }, parent);
 
         // Deploy order from the service graph: a service waits only for the servers it needs ready first

@@ -38,12 +38,21 @@ export interface BackendServiceSpec {
     readonly nodePort?: number;
     /** Other services it calls directly through Eureka (Feign / load-balanced clients in its source). */
     readonly calls?: readonly string[];
+    /** The database it uses and through which API (its starter: data-jpa = jdbc, data-r2dbc = r2dbc); default jdbc on database.name. */
+    readonly database?: { readonly name: string; readonly api: "jdbc" | "r2dbc" };
+    /**
+     * Readiness path, when the service's security does not let Spring's probe groups through: the liveness check
+     * is then the TCP accept. Default: /actuator/health/readiness and /actuator/health/liveness.
+     */
+    readonly readinessPath?: string;
     /** Extra plain env vars (never secrets). */
     readonly env?: Readonly<Record<string, string>>;
 }
 
 const business = {
-    port: 80,
+    // Above 1024: the pods run as uid 1000 with every capability dropped, and containerd 1.x and CRI-O do not
+    // open the privileged ports to them (upstream's SERVER_PORT=80 would fail with "Permission denied" there).
+    port: 8080,
     needsDatabase: true,
     usesDiscovery: true,
     usesConfigServer: true,
@@ -78,14 +87,21 @@ export const backendServices: readonly BackendServiceSpec[] = [
         shipsLogs: true, usesTracing: false,
         usesToken: true, setsServerPort: false,
         ingressHost: "api", nodePort: 30001,
+        // WebFluxSecurityConfig permits /actuator/?* (one segment): /actuator/health/readiness would go to
+        // ReactiveAuthorization, which asks the gateway's own Service, empty until the pod is ready.
+        readinessPath: "/actuator/health",
     },
     // calls: upstream DelegatingAuthorizationService (http://user-service/...), @FeignClient and @ReactiveFeignClient.
-    { name: "user-service", ...business, needsSharedVolume: false },
-    { name: "portal-service", ...business, needsSharedVolume: true, calls: ["user-service", "board-service"] },
-    { name: "board-service", ...business, needsSharedVolume: true, calls: ["user-service"] },
-    { name: "reserve-item-service", ...business, needsSharedVolume: false },
-    { name: "reserve-check-service", ...business, needsSharedVolume: false, calls: ["user-service", "reserve-item-service"] },
-    { name: "reserve-request-service", ...business, needsSharedVolume: false },
+    // database: upstream config/<service>.yml's URL (jdbc:mysql://.../msaportal, r2dbc:mysql://.../reservation, ...).
+    { name: "user-service", ...business, needsSharedVolume: false, database: { name: "msaportal", api: "jdbc" } },
+    { name: "portal-service", ...business, needsSharedVolume: true, calls: ["user-service", "board-service"], database: { name: "msaportal", api: "jdbc" } },
+    { name: "board-service", ...business, needsSharedVolume: true, calls: ["user-service"], database: { name: "msaportal", api: "jdbc" } },
+    { name: "reserve-item-service", ...business, needsSharedVolume: false, database: { name: "msaportal", api: "r2dbc" } },
+    {
+        name: "reserve-check-service", ...business, needsSharedVolume: false, calls: ["user-service", "reserve-item-service"],
+        database: { name: "reservation", api: "r2dbc" },
+    },
+    { name: "reserve-request-service", ...business, needsSharedVolume: false, database: { name: "reservation", api: "r2dbc" } },
 ];
 
 export interface FrontendSpec {

@@ -118,8 +118,10 @@ export interface PlatformConfig {
         /** management.tracing.sampling.probability of every traced service (0 to 1). */
         readonly samplingProbability: number;
     };
-    /** What the config server serves besides the platform's overrides (see config/wiring.ts). */
+    /** What the config server serves above the files the platform generates for each service (see config/wiring.ts). */
     readonly configServer: ConfigServerSource;
+    /** JWT lifetimes user-service signs with (token.expiration_time / token.refresh_time, served in ms). */
+    readonly token: { readonly expirationSeconds: number; readonly refreshSeconds: number };
     readonly ci: { readonly enabled: boolean };
 }
 
@@ -132,12 +134,13 @@ export const CONFIG_KEYS = [
     "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
     "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
+    "token",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /**
  * The application config repository: files from a local directory (shipped in a ConfigMap) or a git
- * repository; with neither, the config server serves only the platform's overrides.
+ * repository, served above the files the platform generates for each service; with neither, only those.
  */
 export type ConfigServerSource =
     | { readonly source: "directory"; readonly files: Readonly<Record<string, string>> }
@@ -804,6 +807,12 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const fe = frontendImages({ services, namespace, domain, ingress, timezone, environment }, frontends, stackName, lock.stacks[stackName]);
     r.problems.push(...lock.problems, ...fe.problems);
     const enabled = (key: string, def: boolean) => ({ enabled: r.bool(`${key}.enabled`, r.object(key, ["enabled"]).enabled, def) });
+    const tk = r.object("token", ["expirationSeconds", "refreshSeconds"]);
+    const expirationSeconds = r.int("token.expirationSeconds", tk.expirationSeconds, 7200, 60, 30 * 86400);
+    const token = { expirationSeconds, refreshSeconds: r.int("token.refreshSeconds", tk.refreshSeconds, 86400, 60, 365 * 86400) };
+    if (token.refreshSeconds < expirationSeconds) {
+        r.reject("token.refreshSeconds", token.refreshSeconds, `at least token.expirationSeconds (${expirationSeconds}): a refresh token outlives the access token`);
+    }
 
     const cfg: PlatformConfig = {
         environment,
@@ -834,6 +843,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         tracing: readTracing(r),
         configServer: readConfigServer(r),
         ci: enabled("ci", true),
+        token,
     };
     if (image.requireDigests) {
         for (const id of imagesInUse(cfg)) {

@@ -1,7 +1,7 @@
 // The wiring contract: every setting the platform gives the Spring services and the frontends, the property
 // the application really reads (file and key in the upstream source), how the platform sets it and what could
 // override it. Env vars (components/backend-service.ts, frontend.ts), the backend ConfigMap (platform.ts) and
-// the config server's overrides (components/config-server.ts) are all built from it, and README's "How the
+// the files the config server serves for each service (components/config-server.ts) are all built from it, and README's "How the
 // services are configured" is generated from it (`npm run docs:wiring`). Who gets a setting is decided by the
 // service graph (config/graph.ts) and catalog flags, never by a list kept here.
 import type { PlatformConfig } from ".";
@@ -18,10 +18,14 @@ export const UPSTREAM = {
 export const CONFIG_SERVER = "config";
 /** Spring profile named as the default one when logs go to Logstash (see SPRING_PROFILES_DEFAULT). */
 export const LOG_PROFILE = "logstash";
-/** Where the config server finds its platform settings (the overrides) and the served files. */
-export const SERVER_SETTINGS_DIR = "/etc/egov/config-server";
-export const SERVER_SETTINGS_FILE = "overrides.yml";
+/**
+ * Where the config server finds the files the platform generates (one `<service>.yml` per config client) and,
+ * with configServer.path, the user's files, which are searched after them and so win.
+ */
+export const GENERATED_REPO_DIR = "/etc/egov/config-generated";
 export const CONFIG_REPO_DIR = "/etc/egov/config-repo";
+/** The shared volume's mount path (APP_HOME): attachments and the message bundles portal-service writes. */
+export const SHARED_DIR = "/srv/nfs";
 /** Zipkin's span intake path (Zipkin v2 API). */
 export const ZIPKIN_SPANS_PATH = "/api/v2/spans";
 
@@ -76,15 +80,18 @@ export interface EnvSetting {
     value?(ctx: WiringContext, w: WiredWorkload): string;
 }
 
-/** A property the config server serves to every config client above the served files. */
-export interface ServedOverride {
+/**
+ * A property the platform serves in the generated `<service>.yml` of each config client that reads it, and only
+ * there: a placeholder reaches no client without its variable.
+ */
+export interface ServedSetting {
     readonly property: string;
-    /** The value; `${NAME}` names an env var of the client and is written escaped, so the client resolves it. */
-    template(ctx: WiringContext): string;
-    /** The served value it replaces. */
+    /** The value; `${NAME}` names an env var of the client, which resolves it (the server serves files unresolved). */
+    template(ctx: WiringContext, w: WiredWorkload): string;
+    /** What upstream's config/ (or Spring Boot's default) has instead. */
     readonly replaces: string;
     readonly who: string;
-    /** Config clients that read the property: each must carry every env var the template names. */
+    /** Config clients whose file carries the property: each must carry every env var the template names. */
     readers(w: WiredWorkload, ctx: WiringContext): boolean;
 }
 
@@ -94,8 +101,13 @@ const isConfigClient = (w: WiredWorkload, ctx: WiringContext) => w.spec !== unde
 const isConfigServer = (w: WiredWorkload) => w.spec !== undefined && w.name === CONFIG_SERVER;
 const gatewayOf = (ctx: WiringContext) => ctx.services.find((s) => s.isGateway);
 const serverSource = (ctx: WiringContext) => ctx.cfg.configServer;
+/** Whether the stack serves the user's files from configServer.path (an empty set means the key is unset). */
+export const servesUserFiles = (ctx: { cfg: PlatformConfig }) => {
+    const s = ctx.cfg.configServer;
+    return s.source === "directory" && Object.keys(s.files).length > 0;
+};
 
-const REMOTE_WINS = "nothing local: served config outranks the environment, and the platform's override outranks every served file";
+const REMOTE_WINS = "a user's served file (configServer.path or git) setting the same property; served config outranks the environment";
 const BOOT_ENV = "a served file setting the same property (bootstrap-phase remote sources outrank the environment); the upstream served files do not";
 
 export const envSettings: readonly EnvSetting[] = [
@@ -114,13 +126,28 @@ export const envSettings: readonly EnvSetting[] = [
         env: "APP_HOME", source: { from: "configMap", configMap: "common" }, feeds: "app.home in file.directory (messages.directory follows it)", via: "placeholder",
         upstream: "config/application.yml: file.directory: ${app.home:${user.home}}/msa-attach-volume",
         overriddenBy: "a served file with a fixed file.directory", who: "catalog flag needsDatabase (the reference's business services)",
-        applies: (w) => w.spec?.needsDatabase === true, value: () => "/srv/nfs",
+        applies: (w) => w.spec?.needsDatabase === true, value: () => SHARED_DIR,
     },
     {
         env: "SPRING_CLOUD_CONFIG_URI", source: { from: "configMap", configMap: "backend" }, feeds: "spring.cloud.config.uri", via: "env",
         upstream: "backend/<service>/src/main/resources/bootstrap.yml: spring.cloud.config.uri (http://localhost:8888)",
         overriddenBy: "nothing served: it is read before the config server is contacted", who: "graph edge to config",
         applies: isConfigClient, value: (ctx) => `http://${host(ctx, CONFIG_SERVER)}:${infraPorts.config}`,
+    },
+    {
+        env: "SPRING_CLOUD_CONFIG_FAIL_FAST", source: { from: "literal" }, feeds: "spring.cloud.config.fail-fast", via: "env",
+        upstream: "backend/<service>/src/main/resources/bootstrap.yml: fail-fast: false (starts on its packaged defaults without the config server)",
+        overriddenBy: "nothing served: it is read before the config server is contacted",
+        who: "graph edge to config: the pod fails and the kubelet restarts it with back-off until the server answers " +
+            "(spring-retry is not on the services' classpath, so Spring's own retry is not available)",
+        applies: isConfigClient, value: () => "true",
+    },
+    {
+        env: "SPRING_CLOUD_CONFIG_NAME", source: { from: "literal" }, feeds: "spring.cloud.config.name: which `<name>.yml` the server serves it",
+        via: "env",
+        upstream: "backend/<service>/src/main/resources/bootstrap.yml: name: <service> (apigateway: application, which every client is served)",
+        overriddenBy: "nothing served: it is read before the config server is contacted", who: "graph edge to config",
+        applies: isConfigClient, value: (_ctx, w) => w.name,
     },
     {
         env: "DISCOVERY_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the eureka.client.service-url.defaultZone override", via: "override",
@@ -242,18 +269,27 @@ export const envSettings: readonly EnvSetting[] = [
     },
     {
         env: "SPRING_PROFILES_ACTIVE", source: { from: "literal" },
-        feeds: "spring.profiles.active: native or git repository; logstash, or default to keep logback's LOGSTASH appender off", via: "env",
+        feeds: "spring.profiles.active: native (the generated files), and git with configServer.git; logstash, or default to keep logback's LOGSTASH appender off",
+        via: "env",
         upstream: "backend/config/src/main/resources/application.yml: spring.profiles.active: native,default; application-prod.yml: git settings; logback-spring.xml",
         overriddenBy: "nothing: the config server reads no remote config", who: "the config server (target of config edges)",
         applies: isConfigServer,
-        value: (ctx, w) => `${serverSource(ctx).source === "git" ? "git" : "native"},${edgeTo(w, "logstash", ctx) ? LOG_PROFILE : "default"}`,
+        value: (ctx, w) => `${serverSource(ctx).source === "git" ? "git,native" : "native"},${edgeTo(w, "logstash", ctx) ? LOG_PROFILE : "default"}`,
     },
     {
         env: "SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS", source: { from: "literal" }, feeds: "spring.cloud.config.server.native.search-locations", via: "env",
         upstream: "backend/config/src/main/resources/application.yml: search-locations: file:./config (no such directory in the image; SEARCH_LOCATION is read by nothing)",
-        overriddenBy: "nothing", who: "the config server, configServer.git unset",
-        applies: (w, ctx) => isConfigServer(w) && serverSource(ctx).source === "directory", value: () => `file:${CONFIG_REPO_DIR}/`,
+        overriddenBy: "nothing", who: "the config server: the generated files, then (configServer.path) the user's, which win",
+        applies: isConfigServer,
+        value: (ctx) => [GENERATED_REPO_DIR, ...(servesUserFiles(ctx) ? [CONFIG_REPO_DIR] : [])].map((d) => `file:${d}/`).join(","),
     },
+    ...([["GIT", "1"], ["NATIVE", "2"]] as const).map(([repo, order]): EnvSetting => ({
+        env: `SPRING_CLOUD_CONFIG_SERVER_${repo}_ORDER`, source: { from: "literal" },
+        feeds: `spring.cloud.config.server.${repo.toLowerCase()}.order (lower wins)`, via: "env",
+        upstream: "spring-cloud-config-server: several active repository profiles are merged by their order",
+        overriddenBy: "nothing", who: "the config server, configServer.git set: the git repository above the generated files",
+        applies: (w, ctx) => isConfigServer(w) && serverSource(ctx).source === "git", value: () => order,
+    })),
     ...([["URI", "uri"], ["DEFAULT_LABEL", "label"], ["SEARCH_PATHS", "searchPaths"]] as const).map(([suffix, field]): EnvSetting => ({
         env: `SPRING_CLOUD_CONFIG_SERVER_GIT_${suffix}`, source: { from: "literal" },
         feeds: `spring.cloud.config.server.git.${suffix.toLowerCase().replace("_", "-")}`, via: "env",
@@ -268,12 +304,6 @@ export const envSettings: readonly EnvSetting[] = [
             return s.source === "git" ? s[field] ?? "" : "";
         },
     })),
-    {
-        env: "SPRING_CONFIG_ADDITIONAL_LOCATION", source: { from: "literal" }, feeds: "spring.cloud.config.server.overrides (from the mounted overrides file)", via: "env",
-        upstream: "spring-cloud-config-server EnvironmentEncryptorEnvironmentRepository: overrides served first to every client",
-        overriddenBy: "nothing", who: "the config server", applies: isConfigServer,
-        value: () => `file:${SERVER_SETTINGS_DIR}/${SERVER_SETTINGS_FILE}`,
-    },
 ];
 
 const readsEureka = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "discovery", ctx);
@@ -281,7 +311,13 @@ const readsRabbit = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, 
 const readsDb = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "mysql", ctx);
 const readsZipkin = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "zipkin", ctx);
 
-export const servedOverrides: readonly ServedOverride[] = [
+const dbOf = (w: WiredWorkload, ctx: WiringContext) => ({ name: w.spec?.database?.name ?? ctx.cfg.database.name, api: w.spec?.database?.api ?? "jdbc" });
+const readsDbApi = (api: "jdbc" | "r2dbc") => (w: WiredWorkload, ctx: WiringContext) => readsDb(w, ctx) && dbOf(w, ctx).api === api;
+const readsToken = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && w.spec?.usesToken === true;
+const mysqlUrl = (scheme: string, w: WiredWorkload, ctx: WiringContext, query: string) =>
+    `${scheme}:mysql://${host(ctx, "mysql")}:${infraPorts.mysql}/${dbOf(w, ctx).name}?serverTimezone=${ctx.cfg.timezone}${query}`;
+
+export const servedSettings: readonly ServedSetting[] = [
     {
         property: "eureka.client.service-url.defaultZone",
         template: () => `http://\${EUREKA_USERNAME}:\${EUREKA_PASSWORD}@\${DISCOVERY_HOSTNAME}:${infraPorts.discovery}/eureka`,
@@ -297,13 +333,47 @@ export const servedOverrides: readonly ServedOverride[] = [
     { property: "spring.rabbitmq.port", template: () => String(infraPorts.rabbitmqAmqp), replaces: "5672", who: "graph edge to rabbitmq", readers: readsRabbit },
     { property: "spring.rabbitmq.username", template: () => "${RABBITMQ_USERNAME}", replaces: "guest", who: "graph edge to rabbitmq", readers: readsRabbit },
     { property: "spring.rabbitmq.password", template: () => "${RABBITMQ_PASSWORD}", replaces: "guest", who: "graph edge to rabbitmq", readers: readsRabbit },
-    ...(["datasource", "r2dbc"] as const).flatMap((kind) => (["username", "password"] as const).map((key): ServedOverride => ({
+    {
+        property: "spring.datasource.url", template: (ctx, w) => mysqlUrl("jdbc", w, ctx, "&autoReconnect=true"),
+        replaces: "config/<service>.yml: jdbc:mysql://${mysql.hostname:localhost}:3306/msaportal?serverTimezone=Asia/Seoul&...",
+        who: "graph edge to mysql, catalog database (api jdbc, name)", readers: readsDbApi("jdbc"),
+    },
+    {
+        property: "spring.r2dbc.url", template: (ctx, w) => mysqlUrl("r2dbc", w, ctx, ""),
+        replaces: "config/<service>.yml: r2dbc:mysql://${mysql.hostname:localhost}:3306/<database>?serverTimezone=Asia/Seoul",
+        who: "graph edge to mysql, catalog database (api r2dbc, name)", readers: readsDbApi("r2dbc"),
+    },
+    ...(["datasource", "r2dbc"] as const).flatMap((kind) => (["username", "password"] as const).map((key): ServedSetting => ({
         property: `spring.${kind}.${key}`, template: () => `\${DB_${key.toUpperCase()}}`, replaces: `\${DB_${key.toUpperCase()}:msaportal}`,
-        who: "graph edge to mysql", readers: readsDb,
+        who: `graph edge to mysql, catalog database api ${kind === "datasource" ? "jdbc" : "r2dbc"}`,
+        readers: readsDbApi(kind === "datasource" ? "jdbc" : "r2dbc"),
     }))),
     {
+        property: "file.directory", template: () => `${SHARED_DIR}/msa-attach-volume`, replaces: "config/application.yml: ${app.home:${user.home}}/msa-attach-volume",
+        who: "catalog flag needsDatabase (the business services)", readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.needsDatabase === true,
+    },
+    {
+        property: "messages.directory", template: () => `${SHARED_DIR}/msa-attach-volume/messages`, replaces: "config/application.yml: ${file.directory}/messages",
+        who: "catalog flag needsDatabase: module-common MessageSourceConfig (scanned by every business service) reads it without a default",
+        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.needsDatabase === true,
+    },
+    {
         property: "token.secret", template: () => "${TOKEN_SECRET}", replaces: "a fixed key in config/application.yml", who: "catalog flag usesToken",
-        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.usesToken === true,
+        readers: readsToken,
+    },
+    {
+        property: "token.expiration_time", template: (ctx) => String(ctx.cfg.token.expirationSeconds * 1000), replaces: "config/application.yml: 7200000",
+        who: "catalog flag usesToken; stack config token.expirationSeconds (user-service TokenProvider reads it without a default)", readers: readsToken,
+    },
+    {
+        property: "token.refresh_time", template: (ctx) => String(ctx.cfg.token.refreshSeconds * 1000), replaces: "config/application.yml: 86400000",
+        who: "catalog flag usesToken; stack config token.refreshSeconds", readers: readsToken,
+    },
+    {
+        // The gateway's readiness is its aggregate health (catalog readinessPath): the bus broker must not take the API out.
+        property: "management.health.rabbit.enabled", template: () => "false", replaces: "(unset: true)",
+        who: "catalog readinessPath (a service whose readiness is the aggregate /actuator/health)",
+        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.readinessPath === "/actuator/health" && edgeTo(w, "rabbitmq", ctx),
     },
     {
         property: "apigateway.host", template: (ctx) => `http://\${APIGATEWAY_HOSTNAME}:${gatewayOf(ctx)?.port}`,
@@ -332,9 +402,9 @@ export function settingsFor(w: WiredWorkload, ctx: WiringContext): EnvSetting[] 
     return envSettings.filter((s) => s.applies(w, ctx));
 }
 
-/** The overrides this stack serves: those read by at least one of its config clients. */
-export function overridesFor(workloads: readonly WiredWorkload[], ctx: WiringContext): { property: string; value: string }[] {
-    return servedOverrides.filter((o) => workloads.some((w) => o.readers(w, ctx))).map((o) => ({ property: o.property, value: o.template(ctx) }));
+/** The settings the platform serves one config client. */
+export function servedFor(w: WiredWorkload, ctx: WiringContext): { property: string; value: string }[] {
+    return servedSettings.filter((o) => o.readers(w, ctx)).map((o) => ({ property: o.property, value: o.template(ctx, w) }));
 }
 
 /** Data of the backend ConfigMap: every backend-ConfigMap setting some workload of this stack gets. */
@@ -349,15 +419,18 @@ export function backendConfigMapData(workloads: readonly WiredWorkload[], ctx: W
 }
 
 /**
- * The config server's own settings file: the overrides map. `${` is escaped as `\${` so the server keeps the
- * placeholder and each client resolves it from its own environment
- * (https://docs.spring.io/spring-cloud-config/reference/server/environment-repository/property-overrides.html).
+ * The generated configuration repository: `<service>.yml` for each config client, with its settings as flat
+ * keys. The server serves files unresolved (https://docs.spring.io/spring-cloud-config/reference/server/
+ * environment-repository/file-system-backend.html), so each client resolves the placeholders from its own env.
  */
-export function configServerSettingsYaml(workloads: readonly WiredWorkload[], ctx: WiringContext): string {
+export function generatedConfigFiles(workloads: readonly WiredWorkload[], ctx: WiringContext): Record<string, string> {
     const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
-    const lines = overridesFor(workloads, ctx).map((o) => `          ${quote(`[${o.property}]`)}: ${quote(o.value.replace(/\$\{/g, "\\${"))}`);
-    return [
-        "# Generated by egov-platform from config/wiring.ts: served to every config client above its own files.",
-        "spring:", "  cloud:", "    config:", "      server:", `        overrides:${lines.length ? "" : " {}"}`, ...lines, "",
-    ].join("\n");
+    const files: Record<string, string> = {};
+    for (const w of workloads.filter((x) => isConfigClient(x, ctx))) {
+        files[`${w.name}.yml`] = [
+            `# Generated by egov-platform from config/wiring.ts for ${w.name}; files of configServer.path or git are served above it.`,
+            ...servedFor(w, ctx).map((o) => `${quote(o.property)}: ${quote(o.value)}`), "",
+        ].join("\n");
+    }
+    return files;
 }

@@ -13,7 +13,7 @@ describe("the service graph", () => {
         assert.ok(g.allows("board-service", "rabbitmq", 5672));
         assert.ok(g.allows("board-service", "config", 8888));
         assert.ok(g.allows("board-service", "discovery", 8761));
-        assert.ok(g.allows("apigateway", "board-service", 80));
+        assert.ok(g.allows("apigateway", "board-service", 8080));
         assert.ok(g.allows("frontend-portal", "apigateway", 8000));
         assert.ok(g.allows("logstash", "elasticsearch", 9200));
     });

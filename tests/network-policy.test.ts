@@ -96,8 +96,8 @@ describe("network policy from the service graph", () => {
         assert.ok(!policies.allows(pod("frontend-portal"), pod("mysql"), 3306), "a frontend cannot reach MySQL");
         assert.ok(!policies.allows(pod("board-service"), pod("jenkins"), 8080), "a business service cannot reach Jenkins");
         assert.ok(!policies.allows(pod("apigateway"), pod("mysql"), 3306));
-        assert.ok(policies.allows(pod("board-service"), pod("user-service"), 80), "board-service calls user-service (upstream Feign client)");
-        assert.ok(!policies.allows(pod("user-service"), pod("board-service"), 80), "business services call only the services their code calls");
+        assert.ok(policies.allows(pod("board-service"), pod("user-service"), 8080), "board-service calls user-service (upstream Feign client)");
+        assert.ok(!policies.allows(pod("user-service"), pod("board-service"), 8080), "business services call only the services their code calls");
         assert.ok(policies.allows(pod("jenkins-agent"), pod("jenkins"), 50000), "agents reach the controller");
         assert.ok(!policies.allows(pod("jenkins-agent"), pod("mysql"), 3306), "agents do not reach the data");
     });
@@ -166,10 +166,10 @@ describe("network policy from the service graph", () => {
         const specs = networkPolicySpecs(g, cfg.networkPolicy, cfg.serviceType);
         const ps = new PolicySet(Object.entries(specs).map(([name, spec]) => ({ metadata: { name, namespace: "egov-dev" }, spec })));
         const p = (app: string, port?: number): Pod => ({ namespace: "egov-dev", labels: { app }, ports: port ? [{ containerPort: port }] : [] });
-        assert.ok(ps.allows(p("apigateway"), p("notice-service", 80), 80));
+        assert.ok(ps.allows(p("apigateway"), p("notice-service", 8080), 8080));
         assert.ok(ps.allows(p("notice-service"), p("mysql", 3306), 3306));
         assert.ok(ps.allows(p("notice-service"), p("config", 8888), 8888));
         assert.ok(!ps.allows(p("notice-service"), p("jenkins", 8080), 8080));
-        assert.ok(!ps.allows(p("frontend-admin"), p("notice-service", 80), 80));
+        assert.ok(!ps.allows(p("frontend-admin"), p("notice-service", 8080), 8080));
     });
 });

@@ -121,9 +121,10 @@ describe("the platform", function () {
                     fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" } });
                 assert.strictEqual(pod.automountServiceAccountToken, false);
                 assert.deepStrictEqual(ct.volumeMounts, [{ name: "rw-tmp", mountPath: "/tmp" }], "the JVM's /tmp is the only writable path");
-                assert.strictEqual(ct.startupProbe.httpGet.path, "/actuator/health/liveness");
-                assert.strictEqual(ct.livenessProbe.httpGet.path, "/actuator/health/liveness");
-                assert.strictEqual(ct.readinessProbe.httpGet.path, "/actuator/health/readiness");
+                // Its security permits /actuator/?* only: readiness is the aggregate health, liveness the TCP accept.
+                assert.deepStrictEqual(ct.startupProbe.tcpSocket, { port: 8000 });
+                assert.deepStrictEqual(ct.livenessProbe.tcpSocket, { port: 8000 });
+                assert.strictEqual(ct.readinessProbe.httpGet.path, "/actuator/health");
                 assert.ok(ct.resources.requests.cpu, "HPA needs CPU requests");
                 assert.ok(ct.resources.limits["ephemeral-storage"]);
                 const ns = d.find("Namespace", c.ns)?.metadata.labels;

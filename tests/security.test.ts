@@ -114,6 +114,11 @@ describe("pod security", () => {
         }
         for (const s of backendServices) {
             const c = d.find("Deployment", `${s.name}-deployment`)!.spec.template.spec.containers[0];
+            if (s.readinessPath) {
+                assert.strictEqual(c.readinessProbe.httpGet.path, s.readinessPath, s.name);
+                assert.deepStrictEqual(c.livenessProbe.tcpSocket, { port: s.port }, s.name);
+                continue;
+            }
             assert.strictEqual(c.readinessProbe.httpGet.path, "/actuator/health/readiness", s.name);
             assert.strictEqual(c.livenessProbe.httpGet.path, "/actuator/health/liveness", s.name);
             assert.ok(c.env.some((e: Obj) => e.name === "MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED" && e.value === "true"), s.name);

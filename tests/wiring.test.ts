@@ -11,7 +11,7 @@ import { frontendBuildValues } from "../config/frontends";
 import { frontendName, serviceGraph } from "../config/graph";
 import { renderWiringSection, sectionOf } from "../config/wiring-docs";
 import {
-    CONFIG_REPO_DIR, CONFIG_SERVER, envSettings, placeholdersOf, SERVER_SETTINGS_DIR, SERVER_SETTINGS_FILE, servedOverrides, settingsFor,
+    CONFIG_REPO_DIR, CONFIG_SERVER, envSettings, GENERATED_REPO_DIR, placeholdersOf, servedSettings, settingsFor,
     WiredWorkload, WiringContext,
 } from "../config/wiring";
 import { deploy, Deployed, GENERATED, Obj, ROOT, sourceOf, stackConfig, withObject } from "./harness";
@@ -33,17 +33,12 @@ const envOf = (d: Deployed, name: string): Obj[] => deploymentOf(d, name).spec.t
 const envMap = (d: Deployed, name: string) => Object.fromEntries(envOf(d, name).map((e) => [e.name, e]));
 const configMap = (d: Deployed, prefix: string) => d.of("ConfigMap").find((c) => c.metadata.name.startsWith(prefix));
 const secretName = (d: Deployed, secret: string) => d.exports.secretNames[secret] as string;
-/** The overrides the config server serves, as Spring would bind them from its mounted settings file. */
-const overridesOf = (d: Deployed): Record<string, string> => {
-    const yml = configMap(d, "config-server-configmap")?.data?.[SERVER_SETTINGS_FILE];
-    assert.ok(yml, "the config server's settings file is rendered");
-    const doc = parse(yml) as Obj;
-    const raw = doc.spring.cloud.config.server.overrides as Record<string, string>;
-    // Keys are in bracket notation so Spring keeps them verbatim (e.g. defaultZone's case).
-    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.replace(/^\[(.*)\]$/, "$1"), v]));
+/** What the platform serves one config client: its generated `<service>.yml`, flat keys. */
+const servedOf = (d: Deployed, service: string): Record<string, string> => {
+    const yml = configMap(d, "config-generated-configmap")?.data?.[`${service}.yml`];
+    assert.ok(yml !== undefined, `no generated file for ${service}`);
+    return (parse(yml) ?? {}) as Record<string, string>;
 };
-/** Escaped placeholders as the server keeps them after binding: `\${X}` -> `${X}`. */
-const unescape = (v: string) => v.replace(/\\\$\{/g, "${");
 
 describe("the wiring contract", function () {
     this.timeout(60000);
@@ -115,71 +110,81 @@ describe("the wiring contract", function () {
     });
 
     describe("the config server", () => {
-        it("serves the platform's overrides, and credentials only as placeholders each client resolves", () => {
-            const overrides = overridesOf(dev);
-            // Properties the upstream served config fixes (config/application.yml and config/<service>.yml at
-            // d830e08): bound here, they outrank every served file. Bootstrap-phase remote sources outrank the
-            // pod's env (https://docs.spring.io/spring-cloud-commons/reference/spring-cloud-commons/application-context-services.html)
-            // and the server puts overrides first among them
-            // (https://docs.spring.io/spring-cloud-config/reference/server/environment-repository/property-overrides.html).
-            const bound: Record<string, string[]> = {
-                "spring.rabbitmq.username": ["RABBITMQ_USERNAME"],
-                "spring.rabbitmq.password": ["RABBITMQ_PASSWORD"],
-                "token.secret": ["TOKEN_SECRET"],
-                "spring.datasource.username": ["DB_USERNAME"],
-                "spring.datasource.password": ["DB_PASSWORD"],
-                "spring.r2dbc.username": ["DB_USERNAME"],
-                "spring.r2dbc.password": ["DB_PASSWORD"],
-                "eureka.client.service-url.defaultZone": ["EUREKA_USERNAME", "EUREKA_PASSWORD", "DISCOVERY_HOSTNAME"],
+        it("serves each config client its own complete file, credentials only as placeholders it resolves", () => {
+            const bound: Record<string, Record<string, string[]>> = {
+                "user-service": {
+                    "spring.datasource.username": ["DB_USERNAME"], "spring.datasource.password": ["DB_PASSWORD"], "token.secret": ["TOKEN_SECRET"],
+                    "spring.rabbitmq.username": ["RABBITMQ_USERNAME"], "spring.rabbitmq.password": ["RABBITMQ_PASSWORD"],
+                    "eureka.client.service-url.defaultZone": ["EUREKA_USERNAME", "EUREKA_PASSWORD", "DISCOVERY_HOSTNAME"],
+                },
+                "reserve-item-service": { "spring.r2dbc.username": ["DB_USERNAME"], "spring.r2dbc.password": ["DB_PASSWORD"] },
+                apigateway: { "token.secret": ["TOKEN_SECRET"], "apigateway.host": ["APIGATEWAY_HOSTNAME"] },
             };
-            for (const [prop, vars] of Object.entries(bound)) {
-                assert.ok(overrides[prop] !== undefined, `${prop} is not overridden`);
-                assert.deepStrictEqual(placeholdersOf(unescape(overrides[prop])), vars, prop);
+            for (const [svc, props] of Object.entries(bound)) {
+                for (const [prop, vars] of Object.entries(props)) assert.deepStrictEqual(placeholdersOf(servedOf(dev, svc)[prop] ?? ""), vars, `${svc} ${prop}`);
             }
-            for (const [prop, v] of Object.entries(overrides)) {
-                // Unescaped, the server itself would resolve the placeholder (the same docs page).
-                assert.ok(!/(^|[^\\])\$\{/.test(v), `${prop}: placeholder not escaped: ${v}`);
-                assert.ok(!v.includes(GENERATED), `${prop} carries a generated secret`);
-            }
+            // Values from the platform's model, not from upstream's config/ (which the stack does not serve).
+            assert.strictEqual(servedOf(dev, "user-service")["spring.datasource.url"],
+                "jdbc:mysql://mysql.egov-dev.svc.cluster.local:3306/msaportal?serverTimezone=Asia/Seoul&autoReconnect=true");
+            assert.strictEqual(servedOf(dev, "reserve-check-service")["spring.r2dbc.url"],
+                "r2dbc:mysql://mysql.egov-dev.svc.cluster.local:3306/reservation?serverTimezone=Asia/Seoul");
+            assert.strictEqual(servedOf(dev, "user-service")["token.expiration_time"], "7200000");
+            assert.strictEqual(servedOf(dev, "board-service")["messages.directory"], "/srv/nfs/msa-attach-volume/messages");
+            // A client is served nothing it lacks the variable for (upstream issue 4: overrides went to every client).
+            assert.strictEqual(servedOf(dev, "apigateway")["spring.datasource.username"], undefined);
+            assert.strictEqual(servedOf(dev, "reserve-item-service")["spring.datasource.url"], undefined);
             for (const cm of dev.of("ConfigMap")) assert.ok(!JSON.stringify(cm.data ?? {}).includes(GENERATED), cm.metadata.name);
         });
 
         it("cannot resolve a client's placeholder: it has none of their variables", () => {
             const serverEnv = Object.keys(envMap(dev, CONFIG_SERVER));
-            const used = new Set(Object.values(overridesOf(dev)).flatMap((v) => placeholdersOf(unescape(v))));
+            const files = configMap(dev, "config-generated-configmap")!.data as Record<string, string>;
+            const used = new Set(Object.values(files).flatMap((y) => Object.values((parse(y) ?? {}) as Record<string, string>).flatMap((v) => placeholdersOf(String(v)))));
+            assert.ok(used.size > 0);
             for (const v of used) assert.ok(!serverEnv.includes(v), `the config server has ${v}`);
         });
 
-        it("gives every client that reads an override each variable it names", () => {
+        it("gives every client each variable its served file names, and serves the others nothing", () => {
             const ctx = contextOf(devRaw);
-            const overrides = overridesOf(dev);
-            for (const o of servedOverrides) {
-                for (const w of wired.filter((x) => o.readers(x, ctx))) {
-                    const env = envMap(dev, w.name);
-                    for (const v of placeholdersOf(unescape(overrides[o.property]))) assert.ok(env[v], `${w.name} reads ${o.property} but lacks ${v}`);
+            for (const w of wired) {
+                const clientFile = configMap(dev, "config-generated-configmap")!.data[`${w.name}.yml`];
+                if (!w.spec?.usesConfigServer) {
+                    assert.strictEqual(clientFile, undefined, w.name);
+                    continue;
                 }
+                const env = envMap(dev, w.name);
+                for (const [prop, v] of Object.entries(servedOf(dev, w.name))) {
+                    for (const name of placeholdersOf(String(v))) assert.ok(env[name], `${w.name} is served ${prop} but lacks ${name}`);
+                }
+                assert.strictEqual(env.SPRING_CLOUD_CONFIG_NAME?.value, w.name, "asks for its own file");
+                assert.strictEqual(env.SPRING_CLOUD_CONFIG_FAIL_FAST?.value, "true", "fails fast without the config server");
             }
-            // Every config client reads the credentials the served config would otherwise fix.
-            for (const s of backendServices.filter((x) => x.usesConfigServer && x.needsDatabase)) {
-                for (const v of ["DB_USERNAME", "DB_PASSWORD", "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD", "TOKEN_SECRET"]) assert.ok(envMap(dev, s.name)[v], `${s.name} ${v}`);
-            }
+            for (const o of servedSettings) assert.ok(o.who.length > 0 && o.replaces.length > 0, o.property);
+            assert.ok(servedSettings.some((o) => wired.some((w) => o.readers(w, ctx))));
         });
 
-        it("reads its overrides and the served files from what it mounts, under the properties it reads", () => {
-            const dep = deploymentOf(dev, CONFIG_SERVER);
-            const pod = dep.spec.template.spec;
-            const env = envMap(dev, CONFIG_SERVER);
-            const mountOf = (dir: string) => {
-                const m = pod.containers[0].volumeMounts.find((x: Obj) => x.mountPath === dir);
-                assert.ok(m, `nothing mounted at ${dir}`);
-                return pod.volumes.find((v: Obj) => v.name === m.name).configMap.name as string;
-            };
-            assert.strictEqual(env.SPRING_CONFIG_ADDITIONAL_LOCATION.value, `file:${SERVER_SETTINGS_DIR}/${SERVER_SETTINGS_FILE}`);
-            assert.strictEqual(mountOf(SERVER_SETTINGS_DIR), configMap(dev, "config-server-configmap")!.metadata.name);
-            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${CONFIG_REPO_DIR}/`);
-            assert.strictEqual(mountOf(CONFIG_REPO_DIR), configMap(dev, "config-repo-configmap")!.metadata.name);
-            assert.deepStrictEqual(configMap(dev, "config-repo-configmap")!.data, {}, "no configServer.path: only the overrides are served");
-            assert.strictEqual(env.SPRING_PROFILES_ACTIVE.value, "native,logstash");
+        it("reads the generated and the user's files from what it mounts, the user's searched last (they win)", async () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-config-repo-"));
+            try {
+                fs.writeFileSync(path.join(dir, "application.yml"), "egov:\n  message: layered\n");
+                const d = await deploy(withObject(devRaw, "configServer", { path: dir }));
+                const pod = deploymentOf(d, CONFIG_SERVER).spec.template.spec;
+                const env = envMap(d, CONFIG_SERVER);
+                const mountOf = (at: string) => {
+                    const m = pod.containers[0].volumeMounts.find((x: Obj) => x.mountPath === at);
+                    assert.ok(m, `nothing mounted at ${at}`);
+                    return pod.volumes.find((v: Obj) => v.name === m.name).configMap.name as string;
+                };
+                assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${GENERATED_REPO_DIR}/,file:${CONFIG_REPO_DIR}/`);
+                assert.strictEqual(mountOf(GENERATED_REPO_DIR), configMap(d, "config-generated-configmap")!.metadata.name);
+                assert.strictEqual(mountOf(CONFIG_REPO_DIR), configMap(d, "config-repo-configmap")!.metadata.name);
+                assert.strictEqual(env.SPRING_PROFILES_ACTIVE.value, "native,logstash");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+            const devEnv = envMap(dev, CONFIG_SERVER);
+            assert.strictEqual(devEnv.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${GENERATED_REPO_DIR}/`, "no configServer.path: the generated files alone");
+            assert.strictEqual(configMap(dev, "config-repo-configmap"), undefined);
         });
 
         it("serves a directory given as configServer.path", async () => {
@@ -201,13 +206,15 @@ describe("the wiring contract", function () {
         it("serves a git repository given as configServer.git, with the git profile", async () => {
             const d = await deploy(withObject(devRaw, "configServer", { git: { uri: "https://git.example.go.kr/egov/config.git", searchPaths: "config" } }));
             const env = envMap(d, CONFIG_SERVER);
-            assert.strictEqual(env.SPRING_PROFILES_ACTIVE.value, "git,logstash");
+            assert.strictEqual(env.SPRING_PROFILES_ACTIVE.value, "git,native,logstash");
+            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_GIT_ORDER.value, "1", "the repository above the generated files");
+            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_ORDER.value, "2");
             assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_GIT_URI.value, "https://git.example.go.kr/egov/config.git");
             assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_GIT_DEFAULT_LABEL.value, "main");
             assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_GIT_SEARCH_PATHS.value, "config");
-            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS, undefined);
+            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${GENERATED_REPO_DIR}/`);
             assert.strictEqual(configMap(d, "config-repo-configmap"), undefined);
-            assert.ok(overridesOf(d)["token.secret"], "the overrides hold whatever the repository says");
+            assert.strictEqual(servedOf(d, "user-service")["token.secret"], "${TOKEN_SECRET}", "the generated files are still served");
         });
 
         it("refuses a config server source it cannot serve, naming every bad key", () => {
@@ -262,7 +269,7 @@ describe("the wiring contract", function () {
                 assert.strictEqual(env.MANAGEMENT_TRACING_SAMPLING_PROBABILITY.value, "0.5");
             }
             for (const s of backendServices.filter((x) => !x.usesTracing)) assert.strictEqual(envMap(d, s.name).MANAGEMENT_ZIPKIN_TRACING_ENDPOINT, undefined, s.name);
-            assert.strictEqual(overridesOf(d)["management.tracing.sampling.probability"], "\\${MANAGEMENT_TRACING_SAMPLING_PROBABILITY}");
+            assert.strictEqual(servedOf(d, "user-service")["management.tracing.sampling.probability"], "${MANAGEMENT_TRACING_SAMPLING_PROBABILITY}");
         });
 
         it("with logging and tracing off, tells the services instead of leaving them to retry a missing host", async () => {
@@ -279,19 +286,19 @@ describe("the wiring contract", function () {
             }
             // The config server's own application.yml activates "default" too; keeping it keeps the appender off.
             assert.strictEqual(envMap(d, CONFIG_SERVER).SPRING_PROFILES_ACTIVE.value, "native,default");
-            const overrides = overridesOf(d);
-            assert.strictEqual(overrides["management.tracing.enabled"], "\\${MANAGEMENT_TRACING_ENABLED}");
-            assert.strictEqual(overrides["management.zipkin.tracing.endpoint"], undefined);
+            const served = servedOf(d, "user-service");
+            assert.strictEqual(served["management.tracing.enabled"], "${MANAGEMENT_TRACING_ENABLED}");
+            assert.strictEqual(served["management.zipkin.tracing.endpoint"], undefined);
         });
     });
 
     it("derives service-to-service edges from the calls in the upstream source", () => {
         const g = contextOf(devRaw).graph;
-        assert.ok(g.allows("portal-service", "board-service", 80), "portal-service BoardServiceClient (@FeignClient)");
-        assert.ok(g.allows("board-service", "user-service", 80), "board-service DelegatingAuthorizationService");
-        assert.ok(g.allows("reserve-check-service", "reserve-item-service", 80), "reserve-check-service ReserveItemServiceClient");
+        assert.ok(g.allows("portal-service", "board-service", 8080), "portal-service BoardServiceClient (@FeignClient)");
+        assert.ok(g.allows("board-service", "user-service", 8080), "board-service DelegatingAuthorizationService");
+        assert.ok(g.allows("reserve-check-service", "reserve-item-service", 8080), "reserve-check-service ReserveItemServiceClient");
         assert.ok(g.allows("apigateway", "apigateway", 8000), "ReactiveAuthorization goes through apigateway.host");
-        assert.ok(!g.allows("user-service", "board-service", 80), "user-service calls no other service");
+        assert.ok(!g.allows("user-service", "board-service", 8080), "user-service calls no other service");
         assert.ok(!g.dependenciesOf("discovery").some((e) => e.to === "logstash"), "discovery has no Logstash appender");
     });
 

@@ -1,0 +1,55 @@
+// npm run boot-check -- --stack NAME [--upstream DIR] [--write-facts]: resolves what each upstream application
+// needs to start and to pass its probes (derived from its source) against what the stack gives it; prints every
+// requirement with where it is satisfied from, or why not, and exits 1 on any unsatisfied one. With --upstream
+// (default ../shared/reference/egovframe-msa-edu when it exists) the facts are derived from that tree, else the
+// committed scripts/lib/boot-facts.json is used; --write-facts stores the derived facts there.
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs, readStackConfig, ROOT } from "./lib/stack-config";
+
+const USAGE = "usage: npm run boot-check -- --stack NAME [--upstream DIR] [--write-facts]";
+
+async function main(): Promise<void> {
+    const opts = parseArgs(process.argv.slice(2), { stack: "value", upstream: "value", "write-facts": "flag" }, USAGE);
+    if (!opts.stack) throw new Error(USAGE);
+    const derive = await import("./lib/boot-derive");
+    const cwd = process.env.INIT_CWD ?? process.cwd();
+    const upstream = opts.upstream ? path.resolve(cwd, opts.upstream) : path.resolve(ROOT, "..", "shared", "reference", "egovframe-msa-edu");
+    let facts;
+    let origin: string;
+    if (fs.existsSync(path.join(upstream, "backend"))) {
+        facts = derive.deriveFacts(upstream);
+        origin = `derived from ${upstream} (commit ${facts.commit})`;
+        if (opts["write-facts"]) {
+            fs.writeFileSync(derive.FACTS_FILE, derive.factsJson(facts));
+            origin += `, written to ${path.relative(ROOT, derive.FACTS_FILE)}`;
+        }
+    } else if (opts.upstream) {
+        throw new Error(`--upstream ${upstream}: no backend/ directory there`);
+    } else {
+        facts = derive.readFacts();
+        origin = `${path.relative(ROOT, derive.FACTS_FILE)} (commit ${facts.commit}; ${upstream} not found)`;
+    }
+    const { raw, source } = readStackConfig(opts.stack);
+    const [{ deploy }, check, { loadConfig }, { serviceGraph }] = await Promise.all([
+        import("./lib/mocked-run"), import("./lib/boot-check"), import("../config"), import("../config/graph"),
+    ]);
+    const deployed = await deploy(raw, opts.stack);
+    const graph = serviceGraph(loadConfig((k) => raw[k], opts.stack));
+    const reports = check.bootCheck(facts, deployed, graph);
+    process.stdout.write(`boot check of stack ${opts.stack} (config from ${source}); facts ${origin}\n\n`);
+    for (const r of reports) process.stdout.write(`${check.formatReport(r)}\n\n`);
+    const failed = check.failures(reports);
+    const count = reports.reduce((n, r) => n + r.findings.length, 0);
+    if (failed.length > 0) {
+        process.stdout.write(`${failed.length} of ${count} requirements unsatisfied:\n`);
+        for (const f of failed) process.stdout.write(`  ${f.workload} ${f.finding.key} [${f.finding.needs}]\n`);
+        process.exit(1);
+    }
+    process.stdout.write(`all ${count} requirements of ${reports.length} workloads satisfied\n`);
+}
+
+main().catch((e: Error) => {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+});

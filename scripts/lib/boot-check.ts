@@ -1,0 +1,418 @@
+// Resolves what each upstream application needs at start-up (scripts/lib/boot-facts.json, derived from its
+// source by boot-derive.ts) against what a stack gives it, read from the objects the stack renders: the pod's
+// env (with the ConfigMap values it references), the files the config server serves it, the packaged YAML and
+// Spring's defaults. It reads source and objects; it does not run a JVM (see docs/boot-check.md).
+import { parse } from "yaml";
+import type { ServiceGraph } from "../../config/graph";
+import { BootFacts, JVM_PROPERTIES, placeholders, Requirement, ServiceFacts, SourcedValue } from "./boot-derive";
+import type { Obj } from "./mocked-run";
+
+/** The rendered objects the check reads (a mocked run, or a copy a test changed). */
+export interface Rendered {
+    of(kind: string): Obj[];
+    find(kind: string, name: string): Obj | undefined;
+}
+
+/** A deep copy of rendered objects a test may change ("put a regression back"). */
+export function editable(d: Rendered, kinds: readonly string[] = ["Deployment", "StatefulSet", "ConfigMap", "Service"]): Rendered & { all: { kind: string; obj: Obj }[] } {
+    const all = kinds.flatMap((kind) => d.of(kind).map((o) => ({ kind, obj: structuredClone(o) as Obj })));
+    return {
+        all,
+        of: (kind) => all.filter((x) => x.kind === kind).map((x) => x.obj),
+        find: (kind, name) => all.find((x) => x.kind === kind && x.obj.metadata?.name === name)?.obj,
+    };
+}
+
+export type Status = "ok" | "FAIL" | "note";
+
+export interface Finding {
+    readonly status: Status;
+    /** The property, probe or port the finding is about. */
+    readonly key: string;
+    /** The resolved value and where it comes from, or why it cannot be satisfied. */
+    readonly detail: string;
+    /** Upstream file:line that needs it. */
+    readonly needs: string;
+}
+
+export interface WorkloadReport {
+    readonly workload: string;
+    readonly summary: string;
+    readonly findings: readonly Finding[];
+}
+
+const at = (x: { file: string; line: number }) => `${x.file}:${x.line}`;
+
+/** Spring's PathPattern matching: `?` one character, `*` any within a segment, `**` any number of segments, `{x}` one segment. */
+export function pathMatches(pattern: string, path: string): boolean {
+    const pat = pattern.split("/").slice(1);
+    const seg = path.split("/").slice(1);
+    const segRe = (p: string) => new RegExp(`^${p.split(/(\{[^}]+\}|\?|\*)/).map((t) => {
+        if (t === "?") return "[^/]";
+        if (t === "*") return "[^/]*";
+        if (/^\{[^}]+\}$/.test(t)) return "[^/]+";
+        return t.replace(/[.+^$()|[\]\\]/g, "\\$&");
+    }).join("")}$`);
+    const match = (i: number, j: number): boolean => {
+        if (i === pat.length) return j === seg.length;
+        if (pat[i] === "**" || /^\{\*.+\}$/.test(pat[i])) {
+            for (let k = j; k <= seg.length; k++) if (match(i + 1, k)) return true;
+            return false;
+        }
+        return j < seg.length && segRe(pat[i]).test(seg[j]) && match(i + 1, j + 1);
+    };
+    return match(0, 0);
+}
+
+interface Source { readonly name: string; readonly get: (key: string) => string | undefined }
+interface Resolved { readonly value?: string; readonly from: string; readonly error?: string }
+
+const SECRET = "<secret>";
+
+/** Env of a container: literal values, ConfigMap values looked up, Secret values hidden. */
+function envOf(d: Rendered, c: Obj): Map<string, { value: string; from: string }> {
+    const out = new Map<string, { value: string; from: string }>();
+    for (const e of (c.env ?? []) as Obj[]) {
+        if (e.value !== undefined) out.set(e.name, { value: String(e.value), from: `env ${e.name}` });
+        else if (e.valueFrom?.configMapKeyRef) {
+            const ref = e.valueFrom.configMapKeyRef;
+            const cm = d.of("ConfigMap").find((x) => x.metadata.name === ref.name);
+            const v = cm?.data?.[ref.key];
+            if (v !== undefined) out.set(e.name, { value: String(v), from: `env ${e.name} (ConfigMap ${ref.name})` });
+        } else if (e.valueFrom?.secretKeyRef) {
+            out.set(e.name, { value: SECRET, from: `env ${e.name} (Secret ${e.valueFrom.secretKeyRef.name} ${e.valueFrom.secretKeyRef.key})` });
+        }
+    }
+    return out;
+}
+
+/** Spring's relaxed names of a property in the OS environment (SystemEnvironmentPropertySource). */
+const envNames = (key: string) => {
+    const u = key.replace(/[.-]/g, "_");
+    return [key, u, u.toUpperCase(), key.replace(/[.-]/g, "").toUpperCase()];
+};
+
+function flat(yml: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (v: unknown, prefix: string) => {
+        if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+            for (const [k, x] of Object.entries(v)) walk(x, prefix ? `${prefix}.${k.replace(/^\[(.*)\]$/, "$1")}` : k.replace(/^\[(.*)\]$/, "$1"));
+        } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${prefix}[${i}]`));
+        else out[prefix] = v === null || v === undefined ? "" : String(v);
+    };
+    walk(parse(yml) ?? {}, "");
+    return out;
+}
+
+/** The served repository as the config server sees it: search locations in order, each a map of files. */
+interface Repository {
+    /** spring.cloud.config.server.overrides: served to every client above everything else. */
+    readonly overrides?: { readonly file: string; readonly props: Record<string, string> };
+    readonly locations: { dir: string; configMap: string; files: Record<string, string> }[];
+    readonly git?: string;
+}
+
+function servedRepository(d: Rendered): Repository {
+    const dep = d.find("Deployment", "config-deployment");
+    if (!dep) return { locations: [] };
+    const pod = dep.spec.template.spec;
+    const c = pod.containers[0];
+    const env = envOf(d, c);
+    const locs = (env.get("SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS")?.value ?? "").split(",").filter(Boolean);
+    const locations = locs.map((l) => {
+        const dir = l.replace(/^file:/, "").replace(/\/$/, "");
+        const mount = ((c.volumeMounts ?? []) as Obj[]).find((m) => m.mountPath.replace(/\/$/, "") === dir);
+        const vol = mount ? ((pod.volumes ?? []) as Obj[]).find((v) => v.name === mount.name) : undefined;
+        const cm = vol?.configMap ? d.of("ConfigMap").find((x) => x.metadata.name === vol.configMap.name) : undefined;
+        return { dir, configMap: cm?.metadata.name ?? "(not mounted)", files: (cm?.data ?? {}) as Record<string, string> };
+    });
+    const profiles = env.get("SPRING_PROFILES_ACTIVE")?.value.split(",") ?? [];
+    // The server's own extra config file, where overrides would be set.
+    let overrides: Repository["overrides"];
+    const extra = env.get("SPRING_CONFIG_ADDITIONAL_LOCATION")?.value.replace(/^(optional:)?file:/, "");
+    if (extra) {
+        const mount = ((c.volumeMounts ?? []) as Obj[]).find((m) => extra.startsWith(`${m.mountPath.replace(/\/$/, "")}/`));
+        const vol = mount ? ((pod.volumes ?? []) as Obj[]).find((v) => v.name === mount.name) : undefined;
+        const cm = vol?.configMap ? d.of("ConfigMap").find((x) => x.metadata.name === vol.configMap.name) : undefined;
+        const text = mount && cm ? cm.data?.[extra.slice(mount.mountPath.replace(/\/$/, "").length + 1)] : undefined;
+        if (cm && text !== undefined) {
+            const props: Record<string, string> = {};
+            for (const [k, v] of Object.entries(flat(text))) {
+                // The server resolves its own file: an escaped \${X} reaches the client as ${X}.
+                if (k.startsWith("spring.cloud.config.server.overrides.")) props[k.slice("spring.cloud.config.server.overrides.".length)] = v.replace(/\\\$\{/g, "${");
+            }
+            overrides = { file: `${cm.metadata.name}/${extra.split("/").pop()}`, props };
+        }
+    }
+    return { overrides, locations, git: profiles.includes("git") ? env.get("SPRING_CLOUD_CONFIG_SERVER_GIT_URI")?.value ?? "(git)" : undefined };
+}
+
+/** The boot check of one Spring service's Deployment. */
+function checkService(f: ServiceFacts, d: Rendered, graph?: ServiceGraph): WorkloadReport | undefined {
+    const dep = d.find("Deployment", `${f.name}-deployment`) ?? d.find("StatefulSet", `${f.name}-statefulset`);
+    if (!dep) return undefined;
+    const pod = dep.spec.template.spec;
+    const c = pod.containers[0];
+    const env = envOf(d, c);
+    const findings: Finding[] = [];
+    const add = (status: Status, key: string, detail: string, needs: string) => findings.push({ status, key, detail, needs });
+
+    const envSource: Source = {
+        name: "pod env",
+        get: (k) => {
+            for (const n of envNames(k)) {
+                const e = env.get(n);
+                if (e) return `${e.value}\u0000${e.from}`;
+            }
+            return undefined;
+        },
+    };
+    const servedProps = new Map<string, Record<string, string>>();
+    const fileSource = (name: string, props: Record<string, SourcedValue | string>): Source => {
+        if (name.startsWith("served ")) servedProps.set(name, props as Record<string, string>);
+        return fileSourceOf(name, props);
+    };
+    const fileSourceOf = (name: string, props: Record<string, SourcedValue | string>): Source => ({
+        name,
+        get: (k) => {
+            const v = props[k];
+            if (v === undefined) return undefined;
+            return typeof v === "string" ? `${v}\u0000${name}` : `${v.value}\u0000${at(v)}`;
+        },
+    });
+    const bootstrapSources = [envSource, fileSource("bootstrap.yml", f.bootstrap as Record<string, SourcedValue>)];
+    const resolveIn = (sources: Source[], key: string, depth = 0): Resolved => {
+        if (JVM_PROPERTIES.includes(key)) return { value: `<JVM ${key}>`, from: "JVM system property" };
+        if (depth > 10) return { from: "", error: `placeholder loop at ${key}` };
+        for (const s of sources) {
+            const hit = s.get(key);
+            if (hit === undefined) continue;
+            const [raw, from] = hit.split("\u0000");
+            let value = raw;
+            const chain: string[] = [];
+            for (const p of placeholders(raw)) {
+                const inner = resolveIn(sources, p.name, depth + 1);
+                let v = inner.value;
+                if (v === undefined && p.fallback !== undefined) v = p.fallback.startsWith("${") ? resolveIn(sources, placeholders(p.fallback)[0].name, depth + 1).value ?? p.fallback : p.fallback;
+                if (v === undefined) return { from, error: `\${${p.name}} in ${key} (${from}) resolves nowhere${inner.error ? `: ${inner.error}` : ""}` };
+                value = value.replace(p.fallback === undefined ? `\${${p.name}}` : `\${${p.name}:${p.fallback}}`, v);
+                if (inner.value !== undefined) chain.push(`${p.name} <- ${inner.from}`);
+            }
+            return { value, from: chain.length ? `${from} [${chain.join("; ")}]` : from };
+        }
+        return { from: "" };
+    };
+
+    // Where its configuration comes from: served files first when it is a config client.
+    const appSources: Source[] = [];
+    let summary = "not a config client";
+    if (f.configClient) {
+        const name = resolveIn(bootstrapSources, "spring.cloud.config.name").value ?? resolveIn(bootstrapSources, "spring.application.name").value
+            ?? (f.packaged["spring.application.name"]?.value ?? f.name);
+        const repo = servedRepository(d);
+        const served: Source[] = [];
+        if (repo.overrides) served.push(fileSource(`served override ${repo.overrides.file}`, repo.overrides.props));
+        for (const loc of [...repo.locations].reverse()) {
+            for (const file of [`${name}.yml`, `${name}.yaml`, `${name}.properties`, "application.yml", "application.yaml"]) {
+                const text = loc.files[file];
+                if (text !== undefined && file.endsWith(".properties") === false) served.push(fileSource(`served ${loc.configMap}/${file}`, flat(text)));
+            }
+        }
+        summary = `config client: served ${name}.yml and application.yml from ${repo.locations.map((l) => l.dir).join(", ") || "(no search location)"}` +
+            (repo.git ? `, below git ${repo.git} (not readable here)` : "");
+        appSources.push(...served);
+        if (repo.git) add("note", "served config", `git repository ${repo.git} is served above these files; the check cannot read it`, at(f.configClient));
+        add("note", "spring.cloud.config.retry", f.configClient.retryOnClasspath
+            ? "spring-retry is on the classpath: set spring.cloud.config.retry.*"
+            : "spring-retry is not in build.gradle: with fail-fast the pod exits and the kubelet restarts it with back-off", at(f.configClient));
+        if (graph) {
+            for (const server of ["config", "discovery"]) {
+                const edge = graph.dependenciesOf(f.name).find((e) => e.to === server);
+                if (!edge) continue;
+                const before = graph.deployOrder.indexOf(server) < graph.deployOrder.indexOf(f.name);
+                add(edge.readyBefore && before ? "ok" : "FAIL", `deploy order: ${server} first`,
+                    edge.readyBefore && before ? `${server} is ready before ${f.name} (service graph, readyBefore)` : `${f.name} may start before ${server}`,
+                    at(f.configClient));
+            }
+        }
+    }
+    appSources.push(envSource, fileSource("application.yml", f.packaged as Record<string, SourcedValue>),
+        fileSource("bootstrap.yml", f.bootstrap as Record<string, SourcedValue>));
+    const isBootstrapKey = (k: string) => k.startsWith("spring.cloud.config.");
+    const resolve = (k: string) => resolveIn(isBootstrapKey(k) ? bootstrapSources : appSources, k);
+
+    for (const r of f.requires) {
+        const res = resolve(r.key);
+        const needs = at(r);
+        if (res.error) {
+            add("FAIL", r.key, `unresolvable: ${res.error} (${r.why})`, needs);
+            continue;
+        }
+        const value = res.value ?? r.bootDefault;
+        const from = res.value !== undefined ? res.from : r.bootDefault !== undefined ? "Spring default" : "";
+        if (value === undefined) {
+            add("FAIL", r.key, `not set anywhere the service reads (pod env, served files, packaged application.yml/bootstrap.yml); ${r.why}`, needs);
+            continue;
+        }
+        const shown = value.includes(SECRET) ? value : value.length > 90 ? `${value.slice(0, 87)}...` : value;
+        const bad = badValue(r, value, d);
+        add(bad ? "FAIL" : "ok", r.key, `${shown} <- ${from}${bad ? `: ${bad}` : ""}`, needs);
+    }
+
+    // Every served value must resolve in this client: the first bean that binds it would fail otherwise.
+    for (const src of appSources.filter((x) => x.name.startsWith("served "))) {
+        const props = servedProps.get(src.name) ?? {};
+        for (const [k, v] of Object.entries(props)) {
+            for (const p of placeholders(v)) {
+                if (p.fallback !== undefined) continue;
+                const r = resolveIn(appSources, p.name);
+                if (r.value === undefined) add("FAIL", k, `served \${${p.name}}, which ${f.name} has nowhere (Could not resolve placeholder)`, src.name);
+            }
+        }
+    }
+
+    // Literal credentials a user's served file puts over the platform's generated placeholders.
+    for (const s of appSources.filter((x) => x.name.startsWith("served ") && !x.name.includes("generated"))) {
+        for (const k of ["token.secret", "spring.datasource.password", "spring.r2dbc.password", "spring.rabbitmq.password"]) {
+            const hit = s.get(k);
+            if (hit && placeholders(hit.split("\u0000")[0]).length === 0) add("FAIL", k, `a literal credential in ${s.name} replaces the platform's generated one`, s.name);
+        }
+    }
+
+    // The port it listens on, that port against the pod's user, capabilities and sysctls, and its probes.
+    const portRes = resolve("server.port");
+    const port = Number(portRes.value ?? "8080");
+    const containerPorts = ((c.ports ?? []) as Obj[]).map((p) => Number(p.containerPort));
+    const portNeeds = f.packaged["server.port"] ? at(f.packaged["server.port"]) : `backend/${f.name}/src/main/resources/application.yml`;
+    if (!Number.isInteger(port) || port <= 0) add("FAIL", "server.port", `${portRes.value} <- ${portRes.from}: a random port; no probe or Service can reach it`, portNeeds);
+    else add(containerPorts.includes(port) ? "ok" : "FAIL", "server.port", `${port} <- ${portRes.from || "Spring default"}` +
+        (containerPorts.includes(port) ? ", a container port" : `: not a container port (${containerPorts.join(", ")})`), portNeeds);
+    if (Number.isInteger(port) && port > 0) findings.push(bindFinding(pod, c, port, portNeeds));
+
+    for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+        const p = c[kind] as Obj | undefined;
+        if (!p) {
+            add(kind === "startupProbe" ? "note" : "FAIL", kind, "none", portNeeds);
+            continue;
+        }
+        const probePort = Number(p.httpGet?.port ?? p.tcpSocket?.port);
+        if (probePort !== port) add("FAIL", kind, `port ${probePort}, but the service listens on ${port}`, portNeeds);
+        if (p.tcpSocket) {
+            add(probePort === port ? "ok" : "FAIL", kind, `TCP ${probePort}: the port accepts once the server started`, portNeeds);
+            continue;
+        }
+        const path = String(p.httpGet?.path ?? "/");
+        findings.push(...probePathFindings(f, kind, path, resolve));
+    }
+    return { workload: f.name, summary, findings };
+}
+
+function badValue(r: Requirement, value: string, d: Rendered): string | undefined {
+    const host = (() => {
+        const m = /^[a-z0-9+:]+:\/\/(?:[^@/]*@)?([^:/?]+)/i.exec(value);
+        return m ? m[1] : value.split(":")[0];
+    })();
+    switch (r.rule) {
+        case "remote-host": {
+            if (/^(localhost|127\.0\.0\.1|\[::1\])$/.test(host)) return `${host} is the pod itself: ${r.why}`;
+            if (host.startsWith("<")) return undefined;
+            const svc = host.split(".")[0];
+            if (host.endsWith(".svc.cluster.local") || !host.includes(".")) {
+                if (!d.of("Service").some((s) => s.metadata.name === svc)) return `no Service ${svc} in this stack`;
+            }
+            return undefined;
+        }
+        case "not-default-user":
+            return value === r.bootDefault ? `${value} is the broker's default user; ${r.why}` : undefined;
+        case "true":
+            return value === "true" ? undefined : `is ${value}; ${r.why}`;
+        default:
+            return undefined;
+    }
+}
+
+/** Whether a non-root process of this pod can bind `port`. */
+function bindFinding(pod: Obj, c: Obj, port: number, needs: string): Finding {
+    const uid = c.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
+    const added: string[] = c.securityContext?.capabilities?.add ?? [];
+    const sysctl = ((pod.securityContext?.sysctls ?? []) as Obj[]).find((s) => s.name === "net.ipv4.ip_unprivileged_port_start");
+    const key = `bind :${port}`;
+    if (port >= 1024) return { status: "ok", key, detail: `unprivileged port (uid ${uid ?? "of the image"})`, needs };
+    if (uid === 0) return { status: "ok", key, detail: "runs as root", needs };
+    if (added.includes("NET_BIND_SERVICE")) return { status: "ok", key, detail: "CAP_NET_BIND_SERVICE added", needs };
+    if (sysctl && Number(sysctl.value) <= port) return { status: "ok", key, detail: `sysctl net.ipv4.ip_unprivileged_port_start=${sysctl.value}`, needs };
+    return {
+        status: "FAIL", key, needs,
+        detail: `uid ${uid ?? "(image)"} with capabilities ${JSON.stringify(c.securityContext?.capabilities ?? {})} and no ` +
+            "net.ipv4.ip_unprivileged_port_start sysctl: \"Permission denied\" on runtimes that keep the kernel's 1024 (containerd 1.x, CRI-O)",
+    };
+}
+
+function probePathFindings(f: ServiceFacts, kind: string, path: string, resolve: (k: string) => Resolved): Finding[] {
+    const out: Finding[] = [];
+    const needsActuator = f.actuator ? at(f.actuator) : `backend/${f.name}/build.gradle`;
+    if (path.startsWith("/actuator")) {
+        if (!f.actuator) out.push({ status: "FAIL", key: kind, detail: `${path}: no actuator in build.gradle`, needs: needsActuator });
+        const exposure = resolve("management.endpoints.web.exposure.include").value ?? "health";
+        if (!/(^|[\s,])(health|\*)($|[\s,])/.test(exposure)) {
+            out.push({ status: "FAIL", key: kind, detail: `${path}: health is not exposed (${exposure})`, needs: needsActuator });
+        }
+        if (/^\/actuator\/health\/(liveness|readiness)$/.test(path) && resolve("management.endpoint.health.probes.enabled").value !== "true") {
+            out.push({ status: "FAIL", key: kind, detail: `${path}: the probe groups need management.endpoint.health.probes.enabled=true`, needs: needsActuator });
+        }
+    }
+    if (!f.security) {
+        out.push({ status: "ok", key: kind, detail: `GET ${path}: no Spring Security in build.gradle`, needs: needsActuator });
+        return out;
+    }
+    const permit = f.security.permits.find((p) => pathMatches(p.pattern, path));
+    out.push(permit
+        ? { status: "ok", key: kind, detail: `GET ${path}: permitAll by ${permit.pattern}`, needs: at(permit) }
+        : {
+            status: "FAIL", key: kind, needs: at(f.security.otherwise),
+            detail: `GET ${path}: matches no permitAll pattern (${f.security.permits.map((p) => p.pattern).join(" ")}); goes to ${f.security.otherwise.value}` +
+                " and is refused (401) without a token",
+        });
+    return out;
+}
+
+function checkFrontend(f: BootFacts["frontends"][number], d: Rendered): WorkloadReport | undefined {
+    const dep = d.find("Deployment", `frontend-${f.name}-deployment`);
+    if (!dep) return undefined;
+    const pod = dep.spec.template.spec;
+    const c = pod.containers[0];
+    const env = envOf(d, c);
+    const findings: Finding[] = [];
+    for (const b of f.buildTime) {
+        const pv = b.reads ? env.get(b.reads) : undefined;
+        findings.push({
+            status: "note", key: b.key, needs: at(b),
+            detail: `fixed when the image is built${b.reads ? ` from ${b.reads}` : ""}` +
+                (pv ? `; the pod's ${b.reads}=${pv.value} does not reach it (only code reading process.env at run time sees it)` : ""),
+        });
+    }
+    const port = Number(env.get("PORT")?.value ?? "3000");
+    findings.push(bindFinding(pod, c, port, `frontend/${f.name}/next.config.js`));
+    const containerPorts = ((c.ports ?? []) as Obj[]).map((p) => Number(p.containerPort));
+    findings.push({
+        status: containerPorts.includes(port) ? "ok" : "FAIL", key: "PORT", needs: `frontend/${f.name}/next.config.js`,
+        detail: `${port}${containerPorts.includes(port) ? ", a container port" : `: not a container port (${containerPorts.join(", ")})`}`,
+    });
+    return { workload: `frontend-${f.name}`, summary: "Next.js: build-time settings are reported, not failed (the image decides them)", findings };
+}
+
+/** Every upstream workload the stack deploys, checked. */
+export function bootCheck(facts: BootFacts, d: Rendered, graph?: ServiceGraph): WorkloadReport[] {
+    return [
+        ...facts.services.map((s) => checkService(s, d, graph)),
+        ...facts.frontends.map((f) => checkFrontend(f, d)),
+    ].filter((r): r is WorkloadReport => r !== undefined);
+}
+
+export function failures(reports: readonly WorkloadReport[]): { workload: string; finding: Finding }[] {
+    return reports.flatMap((r) => r.findings.filter((x) => x.status === "FAIL").map((finding) => ({ workload: r.workload, finding })));
+}
+
+export function formatReport(r: WorkloadReport): string {
+    return [`${r.workload} (${r.summary})`, ...r.findings.map((x) => `  ${x.status.padEnd(4)} ${x.key}: ${x.detail}  [${x.needs}]`)].join("\n");
+}

@@ -1,0 +1,372 @@
+// Derives, by program, what each upstream application needs to start and to pass its probes: read from its
+// Java source, packaged YAML, build.gradle and next.config.js (../shared/reference/egovframe-msa-edu). The
+// result is plain data with a source file and line per fact; it is committed (scripts/lib/boot-facts.json) so
+// the boot check runs without the upstream tree, and a unit test regenerates it to catch upstream changes.
+import * as fs from "fs";
+import * as path from "path";
+import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument } from "yaml";
+
+/** A property value from a packaged file, with where it is written. */
+export interface SourcedValue { readonly value: string; readonly file: string; readonly line: number }
+
+/** Something the application needs resolved before its context can start. */
+export interface Requirement {
+    readonly key: string;
+    /** What must hold: resolvable at all, or resolvable to a host other than the pod's own localhost, ... */
+    readonly rule: "resolvable" | "remote-host" | "not-default-user" | "true";
+    /** Spring Boot's own default when the key is unset (it may still fail the rule). */
+    readonly bootDefault?: string;
+    readonly why: string;
+    readonly file: string;
+    readonly line: number;
+}
+
+export interface PermitRule { readonly pattern: string; readonly file: string; readonly line: number }
+
+export interface ServiceFacts {
+    readonly name: string;
+    /** Packaged application.yml then bootstrap.yml, flattened (highest precedence first). */
+    readonly packaged: Readonly<Record<string, SourcedValue>>;
+    readonly bootstrap: Readonly<Record<string, SourcedValue>>;
+    readonly requires: readonly Requirement[];
+    /** Whether it reads its settings from a config server (spring-cloud-starter-config + bootstrap). */
+    readonly configClient?: { readonly file: string; readonly line: number; readonly retryOnClasspath: boolean };
+    readonly actuator?: { readonly file: string; readonly line: number };
+    /** Security: permitAll patterns (GET), and what any other path gets. */
+    readonly security?: { readonly permits: readonly PermitRule[]; readonly otherwise: SourcedValue };
+}
+
+export interface FrontendFacts {
+    readonly name: string;
+    /** Keys of next.config.js `env` and the variables `rewrites` reads: inlined when the image is built. */
+    readonly buildTime: readonly { readonly key: string; readonly reads: string; readonly file: string; readonly line: number }[];
+}
+
+export interface BootFacts {
+    readonly commit: string;
+    readonly services: readonly ServiceFacts[];
+    readonly frontends: readonly FrontendFacts[];
+}
+
+/** JVM system properties that are always defined, so a placeholder naming them resolves. */
+export const JVM_PROPERTIES = ["user.dir", "user.home", "java.io.tmpdir", "user.name", "java.home"];
+
+const rel = (root: string, f: string) => path.relative(root, f).split(path.sep).join("/");
+
+/** A YAML file flattened to dotted keys (list items as key[i]) with their line numbers. */
+export function flattenYaml(root: string, file: string): Record<string, SourcedValue> {
+    const out: Record<string, SourcedValue> = {};
+    if (!fs.existsSync(file)) return out;
+    const lc = new LineCounter();
+    const doc = parseDocument(fs.readFileSync(file, "utf8"), { lineCounter: lc });
+    const walk = (n: Node | null | undefined, prefix: string) => {
+        if (isMap(n)) {
+            for (const p of n.items) {
+                const k = isScalar(p.key) ? String(p.key.value) : String(p.key);
+                walk(p.value as Node, prefix ? `${prefix}.${k}` : k);
+            }
+        } else if (isSeq(n)) {
+            n.items.forEach((x, i) => walk(x as Node, `${prefix}[${i}]`));
+        } else if (isScalar(n)) {
+            const line = n.range ? lc.linePos(n.range[0]).line : 0;
+            out[prefix] = { value: n.value === null ? "" : String(n.value), file: rel(root, file), line };
+        }
+    };
+    walk(doc.contents as Node, "");
+    return out;
+}
+
+/** `${a:b}` placeholders of a value, outermost first: [name, default | undefined]. */
+export function placeholders(value: string): { name: string; fallback?: string }[] {
+    const out: { name: string; fallback?: string }[] = [];
+    for (let i = value.indexOf("${"); i >= 0; i = value.indexOf("${", i + 2)) {
+        let depth = 0;
+        let j = i;
+        for (; j < value.length; j++) {
+            if (value.startsWith("${", j)) { depth++; j++; } else if (value[j] === "}" && --depth === 0) break;
+        }
+        const body = value.slice(i + 2, j);
+        let d = 0;
+        let colon = -1;
+        for (let k = 0; k < body.length; k++) {
+            if (body.startsWith("${", k)) d++;
+            else if (body[k] === "}") d--;
+            else if (body[k] === ":" && d === 0) { colon = k; break; }
+        }
+        out.push(colon < 0 ? { name: body } : { name: body.slice(0, colon), fallback: body.slice(colon + 1) });
+        i = j - 1;
+    }
+    return out;
+}
+
+const lineOf = (text: string, index: number) => text.slice(0, index).split("\n").length;
+
+interface JavaFile { readonly file: string; readonly pkg: string; readonly text: string }
+
+function javaFiles(root: string, dir: string): JavaFile[] {
+    const out: JavaFile[] = [];
+    const walk = (d: string) => {
+        if (!fs.existsSync(d)) return;
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const p = path.join(d, e.name);
+            if (e.isDirectory()) walk(p);
+            else if (e.name.endsWith(".java")) {
+                const text = fs.readFileSync(p, "utf8");
+                out.push({ file: rel(root, p), pkg: /^\s*package\s+([\w.]+)\s*;/m.exec(text)?.[1] ?? "", text });
+            }
+        }
+    };
+    walk(dir);
+    return out.sort((a, b) => a.file.localeCompare(b.file));
+}
+
+/** The packages Spring scans: @ComponentScan({...}) on the application class, else that class's package. */
+function scanPackages(own: JavaFile[]): string[] {
+    const app = own.find((f) => /@SpringBootApplication/.test(f.text));
+    if (!app) return [];
+    const cs = /@ComponentScan\(\s*(?:basePackages\s*=\s*)?\{?([^)}]*)\}?\s*\)/.exec(app.text);
+    if (cs) return [...cs[1].matchAll(/"([\w.]+)"/g)].map((m) => m[1]);
+    return [app.pkg];
+}
+
+const BEAN = /@(Component|Configuration|Service|Repository|Controller|RestController|ControllerAdvice|RestControllerAdvice)\b/;
+
+/** String constants (`NAME = "a" + "b";`, `NAME = {"a", OTHER};`) of a set of Java files by `Class.NAME`, resolved. */
+function javaConstants(files: JavaFile[]): (ref: string, from: JavaFile) => string[] {
+    const raw = new Map<string, { expr: string; file: JavaFile }>();
+    const classOf = (f: JavaFile) => path.basename(f.file, ".java");
+    for (const f of files) {
+        for (const m of f.text.matchAll(/\b(?:String(?:\[\])?)\s+([A-Z][A-Z0-9_]*)\s*=\s*([^;]+);/g)) raw.set(`${classOf(f)}.${m[1]}`, { expr: m[2], file: f });
+    }
+    // A bare NAME: the referring class's own, else a static import's class, else the only class defining it.
+    const qualify = (ref: string, from: JavaFile): string => {
+        if (ref.includes(".")) return ref.split(".").slice(-2).join(".");
+        if (raw.has(`${classOf(from)}.${ref}`)) return `${classOf(from)}.${ref}`;
+        const imp = new RegExp(`import\\s+static\\s+[\\w.]*\\.(\\w+)\\.(?:${ref}|\\*)\\s*;`).exec(from.text);
+        if (imp && raw.has(`${imp[1]}.${ref}`)) return `${imp[1]}.${ref}`;
+        return [...raw.keys()].find((k) => k.endsWith(`.${ref}`)) ?? ref;
+    };
+    const resolve = (ref: string, from: JavaFile, seen: Set<string>): string[] => {
+        const key = qualify(ref, from);
+        const def = raw.get(key);
+        if (def === undefined || seen.has(key)) return [`<${ref}>`];
+        const items = splitTop(def.expr.trim().replace(/^\{|\}$/g, ""));
+        return items.flatMap((item) => {
+            const values = item.split("+").map((p) => p.trim()).map((p) => {
+                const lit = /^"(.*)"$/.exec(p);
+                return lit ? [lit[1]] : resolve(p, def.file, new Set([...seen, key]));
+            });
+            return values.length === 1 ? values[0] : [values.map((v) => v.join("")).join("")];
+        });
+    };
+    return (ref, from) => resolve(ref, from, new Set());
+}
+
+function splitTop(s: string): string[] {
+    const out: string[] = [];
+    let cur = "";
+    let inStr = false;
+    for (const ch of s) {
+        if (ch === "\"") inStr = !inStr;
+        if (ch === "," && !inStr) { if (cur.trim()) out.push(cur.trim()); cur = ""; } else cur += ch;
+    }
+    if (cur.trim()) out.push(cur.trim());
+    return out;
+}
+
+/** permitAll() rules of the scanned security configuration, in order, with what other paths get. */
+function securityOf(files: JavaFile[], constant: (ref: string, from: JavaFile) => string[]): ServiceFacts["security"] {
+    const sec = files.find((f) => /\.permitAll\(\)/.test(f.text) && /(SecurityWebFilterChain|SecurityFilterChain)/.test(f.text));
+    if (!sec) return undefined;
+    const permits: PermitRule[] = [];
+    for (const m of sec.text.matchAll(/\.(pathMatchers|requestMatchers)\(([^()]*)\)\s*\.permitAll\(\)/g)) {
+        const args = splitTop(m[2]);
+        // A rule for one HTTP method other than GET never lets a probe through.
+        if (args[0]?.startsWith("HttpMethod.")) {
+            if (args[0] !== "HttpMethod.GET") continue;
+            args.shift();
+        }
+        const line = lineOf(sec.text, m.index ?? 0);
+        for (const a of args) {
+            const lit = /^"(.*)"$/.exec(a);
+            const values = lit ? [lit[1]] : constant(a, sec);
+            for (const pattern of values) permits.push({ pattern, file: sec.file, line });
+        }
+    }
+    const other = /\.(anyExchange|anyRequest)\(\)\s*\.([\w]+\([^)]*\))/.exec(sec.text);
+    const otherwise = other
+        ? { value: `${other[1]}().${other[2]}`, file: sec.file, line: lineOf(sec.text, other.index) }
+        : { value: "authenticated (no anyRequest rule found)", file: sec.file, line: 1 };
+    return { permits, otherwise };
+}
+
+interface Dependency { readonly artifact: string; readonly line: number }
+
+function dependencies(gradleText: string): Dependency[] {
+    const out: Dependency[] = [];
+    gradleText.split("\n").forEach((l, i) => {
+        if (/^\s*\/\//.test(l)) return;
+        const m = /^\s*(implementation|runtimeOnly|api)\s*\(?\s*["']([^"':]+):([^"':]+)/.exec(l);
+        if (m) out.push({ artifact: `${m[2]}:${m[3]}`, line: i + 1 });
+    });
+    return out;
+}
+
+/** Starter -> what it needs at start-up (Spring Boot / Spring Cloud auto-configuration). */
+const STARTER_NEEDS: readonly { artifact: string; autoconfig?: string; needs: Omit<Requirement, "file" | "line">[] }[] = [
+    {
+        artifact: "org.springframework.boot:spring-boot-starter-data-jpa", autoconfig: "DataSourceAutoConfiguration",
+        needs: [{ key: "spring.datasource.url", rule: "remote-host", why: "JPA starter with no embedded database: DataSourceAutoConfiguration fails without a URL" }],
+    },
+    {
+        artifact: "org.springframework.boot:spring-boot-starter-data-r2dbc", autoconfig: "R2dbcAutoConfiguration",
+        needs: [{ key: "spring.r2dbc.url", rule: "remote-host", why: "R2DBC starter: R2dbcAutoConfiguration needs a URL (no embedded driver)" }],
+    },
+    ...["org.springframework.cloud:spring-cloud-starter-bus-amqp", "org.springframework.boot:spring-boot-starter-amqp",
+        "org.springframework.cloud:spring-cloud-stream-binder-rabbit"].map((artifact) => ({
+        artifact,
+        needs: [
+            { key: "spring.rabbitmq.host", rule: "remote-host" as const, bootDefault: "localhost", why: "AMQP: the broker is not in the pod" },
+            { key: "spring.rabbitmq.username", rule: "not-default-user" as const, bootDefault: "guest", why: "AMQP: RabbitMQ refuses guest from other hosts" },
+        ],
+    })),
+    {
+        artifact: "org.springframework.cloud:spring-cloud-starter-netflix-eureka-client",
+        needs: [{
+            key: "eureka.client.service-url.defaultZone", rule: "remote-host", bootDefault: "http://localhost:8761/eureka/",
+            why: "Eureka client: registers with and looks up the discovery server",
+        }],
+    },
+    {
+        artifact: "org.springframework.cloud:spring-cloud-starter-config",
+        needs: [
+            { key: "spring.cloud.config.uri", rule: "remote-host", bootDefault: "http://localhost:8888", why: "config client: where its settings come from" },
+            {
+                key: "spring.cloud.config.fail-fast", rule: "true", bootDefault: "false",
+                why: "config client: without fail-fast it starts on its packaged defaults when the config server is not there",
+            },
+        ],
+    },
+];
+
+export function deriveService(root: string, name: string): ServiceFacts {
+    const dir = path.join(root, "backend", name);
+    const res = path.join(dir, "src/main/resources");
+    const packaged = flattenYaml(root, path.join(res, "application.yml"));
+    const bootstrap = flattenYaml(root, path.join(res, "bootstrap.yml"));
+    const own = javaFiles(root, path.join(dir, "src/main/java"));
+    const common = javaFiles(root, path.join(root, "backend/egovframe-cloud-module-common/src/main/java"));
+    const pkgs = scanPackages(own);
+    const scanned = [...own, ...common].filter((f) => pkgs.some((p) => f.pkg === p || f.pkg.startsWith(`${p}.`)));
+    const requires: Requirement[] = [];
+
+    for (const f of scanned.filter((x) => BEAN.test(x.text))) {
+        for (const m of f.text.matchAll(/@Value\(\s*"([^"]*)"\s*\)/g)) {
+            for (const p of placeholders(m[1])) {
+                if (p.fallback !== undefined) continue;
+                requires.push({ key: p.name, rule: "resolvable", why: `@Value("${m[1]}") without a default`, file: f.file, line: lineOf(f.text, m.index ?? 0) });
+            }
+        }
+    }
+    for (const props of [packaged, bootstrap]) {
+        for (const [key, v] of Object.entries(props)) {
+            for (const p of placeholders(v.value)) {
+                if (p.fallback !== undefined || JVM_PROPERTIES.includes(p.name) || p.name.startsWith("random.")) continue;
+                requires.push({ key: p.name, rule: "resolvable", why: `${key}: \${${p.name}} without a default`, file: v.file, line: v.line });
+            }
+        }
+    }
+    const gradleFile = path.join(dir, "build.gradle");
+    const gradle = fs.existsSync(gradleFile) ? fs.readFileSync(gradleFile, "utf8") : "";
+    const deps = dependencies(gradle);
+    const excluded = Object.entries(packaged).filter(([k]) => k.startsWith("spring.autoconfigure.exclude")).map(([, v]) => v.value);
+    for (const s of STARTER_NEEDS) {
+        const dep = deps.find((d) => d.artifact === s.artifact);
+        if (!dep) continue;
+        if (s.autoconfig && excluded.some((e) => e.endsWith(`.${s.autoconfig}`))) continue;
+        for (const n of s.needs) {
+            if (requires.some((r) => r.key === n.key && r.rule === n.rule)) continue;
+            requires.push({ ...n, why: `${s.artifact.split(":")[1]}: ${n.why}`, file: rel(root, gradleFile), line: dep.line });
+        }
+    }
+    const configDep = deps.find((d) => d.artifact === "org.springframework.cloud:spring-cloud-starter-config");
+    const actuatorDep = deps.find((d) => d.artifact === "org.springframework.boot:spring-boot-starter-actuator"
+        || d.artifact === "org.springframework.cloud:spring-cloud-starter-netflix-eureka-server");
+    const hasSecurity = deps.some((d) => d.artifact === "org.springframework.boot:spring-boot-starter-security");
+    return {
+        name,
+        packaged,
+        bootstrap,
+        requires,
+        configClient: configDep && deps.some((d) => d.artifact === "org.springframework.cloud:spring-cloud-starter-bootstrap")
+            ? {
+                file: rel(root, gradleFile), line: configDep.line,
+                retryOnClasspath: deps.some((d) => d.artifact === "org.springframework.retry:spring-retry"),
+            }
+            : undefined,
+        actuator: actuatorDep ? { file: rel(root, gradleFile), line: actuatorDep.line } : undefined,
+        security: hasSecurity ? securityOf(scanned, javaConstants([...own, ...common])) : undefined,
+    };
+}
+
+export function deriveFrontend(root: string, name: string): FrontendFacts {
+    const file = path.join(root, "frontend", name, "next.config.js");
+    const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+    const buildTime: { key: string; reads: string; file: string; line: number }[] = [];
+    // const x = process.env.A || ...: which variable each local reads.
+    const locals = new Map<string, string>();
+    for (const m of text.matchAll(/const\s+(\w+)\s*=\s*process\.env\.(\w+)/g)) locals.set(m[1], m[2]);
+    const envBlock = /\benv:\s*\{/.exec(text);
+    if (envBlock) {
+        let depth = 1;
+        let i = envBlock.index + envBlock[0].length;
+        const start = i;
+        for (; i < text.length && depth > 0; i++) {
+            if (text[i] === "{") depth++;
+            else if (text[i] === "}") depth--;
+        }
+        const body = text.slice(start, i - 1);
+        for (const m of body.matchAll(/^\s*(\w+)\s*:\s*([^\n]+)/gm)) {
+            const expr = m[2];
+            const reads = /process\.env\.(\w+)/.exec(expr)?.[1] ?? locals.get(/^(\w+)/.exec(expr)?.[1] ?? "") ?? "";
+            buildTime.push({ key: m[1], reads, file: rel(root, file), line: lineOf(text, start + (m.index ?? 0) + m[0].indexOf(m[1])) });
+        }
+    }
+    const rewrites = /async\s+rewrites\s*\(\)/.exec(text);
+    if (rewrites) {
+        const tail = text.slice(rewrites.index);
+        for (const m of tail.matchAll(/\$\{(\w+)\}/g)) {
+            const reads = locals.get(m[1]) ?? m[1];
+            buildTime.push({ key: `rewrites ${m[1]}`, reads, file: rel(root, file), line: lineOf(text, rewrites.index + (m.index ?? 0)) });
+        }
+    }
+    return { name, buildTime };
+}
+
+/** Every backend service directory with a Spring application, and every frontend with a next.config.js. */
+export function deriveFacts(root: string): BootFacts {
+    const backend = path.join(root, "backend");
+    const services = fs.readdirSync(backend, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && fs.existsSync(path.join(backend, e.name, "src/main/resources/application.yml")))
+        .map((e) => e.name).sort();
+    const frontend = path.join(root, "frontend");
+    const frontends = fs.readdirSync(frontend, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && fs.existsSync(path.join(frontend, e.name, "next.config.js"))).map((e) => e.name).sort();
+    const commitFile = path.join(root, "SOURCE_COMMIT");
+    return {
+        commit: fs.existsSync(commitFile) ? fs.readFileSync(commitFile, "utf8").trim().split(/\s+/)[0] : "unknown",
+        services: services.map((s) => deriveService(root, s)),
+        frontends: frontends.map((f) => deriveFrontend(root, f)),
+    };
+}
+
+export const FACTS_FILE = path.join(__dirname, "boot-facts.json");
+export const DEFAULT_UPSTREAM = path.resolve(__dirname, "..", "..", "..", "shared", "reference", "egovframe-msa-edu");
+
+export function readFacts(file = FACTS_FILE): BootFacts {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as BootFacts;
+}
+
+export function factsJson(f: BootFacts): string {
+    return `${JSON.stringify(f, null, 1)}\n`;
+}
