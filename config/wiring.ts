@@ -41,8 +41,8 @@ export type ValueSource =
 export type Via =
     /** Spring binds the env var to the property (relaxed binding): beats packaged application/bootstrap.yml. */
     | "env"
-    /** A config server override names the env var as an escaped placeholder; each client resolves it. */
-    | "override"
+    /** The client's generated `<service>.yml` names the env var as a placeholder; the client resolves it. */
+    | "served"
     /** A served or packaged file refers to the env var through a placeholder of its own. */
     | "placeholder"
     /** logback-spring.xml: a Spring profile or a logback variable (system property, then OS env). */
@@ -119,7 +119,7 @@ export const envSettings: readonly EnvSetting[] = [
     {
         env: "SERVER_PORT", source: { from: "literal" }, feeds: "server.port", via: "env",
         upstream: "backend/<service>/src/main/resources/application.yml: server.port (0, a random port)", overriddenBy: BOOT_ENV,
-        who: "catalog flag setsServerPort (the business services: their Service targets port 80)",
+        who: "catalog flag setsServerPort (the business services: 8080, a port a non-root process binds on every runtime)",
         applies: (w) => w.spec?.setsServerPort === true, value: (_ctx, w) => String(w.spec?.port),
     },
     {
@@ -150,13 +150,13 @@ export const envSettings: readonly EnvSetting[] = [
         applies: isConfigClient, value: (_ctx, w) => w.name,
     },
     {
-        env: "DISCOVERY_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the eureka.client.service-url.defaultZone override", via: "override",
+        env: "DISCOVERY_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the eureka.client.service-url.defaultZone served setting", via: "served",
         upstream: "config/application.yml: eureka.client.service-url.defaultZone (host from ${eureka.instance.hostname:localhost})",
         overriddenBy: REMOTE_WINS, who: "graph edge to discovery",
         applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "discovery", ctx), value: (ctx) => host(ctx, "discovery"),
     },
     ...(["username", "password"] as const).map((key): EnvSetting => ({
-        env: `EUREKA_${key.toUpperCase()}`, source: { from: "secret", secret: "eureka", key }, feeds: "the eureka.client.service-url.defaultZone override", via: "override",
+        env: `EUREKA_${key.toUpperCase()}`, source: { from: "secret", secret: "eureka", key }, feeds: "the eureka.client.service-url.defaultZone served setting", via: "served",
         upstream: `config/application.yml: eureka.client.service-url.defaultZone (\${EUREKA_${key.toUpperCase()}:admin})`,
         overriddenBy: REMOTE_WINS, who: "graph edge to discovery",
         applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "discovery", ctx),
@@ -169,7 +169,7 @@ export const envSettings: readonly EnvSetting[] = [
         applies: (w) => w.spec?.isDiscoveryServer === true,
     })),
     {
-        env: "RABBITMQ_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the spring.rabbitmq.host override", via: "override",
+        env: "RABBITMQ_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the spring.rabbitmq.host served setting", via: "served",
         upstream: "config/application.yml: spring.rabbitmq.host: ${rabbitmq.hostname:localhost}",
         overriddenBy: REMOTE_WINS, who: "graph edges to rabbitmq and to config",
         applies: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx), value: (ctx) => host(ctx, "rabbitmq"),
@@ -181,7 +181,7 @@ export const envSettings: readonly EnvSetting[] = [
         applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "rabbitmq", ctx) && !isConfigClient(w, ctx), value: (ctx) => host(ctx, "rabbitmq"),
     },
     ...(["username", "password"] as const).map((key): EnvSetting => ({
-        env: `RABBITMQ_${key.toUpperCase()}`, source: { from: "secret", secret: "rabbitmq", key }, feeds: `the spring.rabbitmq.${key} override`, via: "override",
+        env: `RABBITMQ_${key.toUpperCase()}`, source: { from: "secret", secret: "rabbitmq", key }, feeds: `the spring.rabbitmq.${key} served setting`, via: "served",
         upstream: `config/application.yml: spring.rabbitmq.${key} (guest)`, overriddenBy: REMOTE_WINS,
         who: "graph edges to rabbitmq and to config",
         applies: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx),
@@ -194,33 +194,33 @@ export const envSettings: readonly EnvSetting[] = [
         applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "rabbitmq", ctx) && !isConfigClient(w, ctx),
     })),
     {
-        env: "MYSQL_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "mysql.hostname in the served datasource URL", via: "placeholder",
+        env: "MYSQL_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "mysql.hostname in a datasource URL of your served files (the generated URL names the host itself)", via: "placeholder",
         upstream: "config/<service>.yml: spring.datasource.url / spring.r2dbc.url (jdbc|r2dbc:mysql://${mysql.hostname:localhost}:3306/...)",
-        overriddenBy: "a served file with a fixed host (the URL, with its database name, stays the served files' business)",
+        overriddenBy: "a served file with a fixed host",
         who: "graph edge to mysql", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "mysql", ctx), value: (ctx) => host(ctx, "mysql"),
     },
     ...(["username", "password"] as const).map((key): EnvSetting => ({
         env: `DB_${key.toUpperCase()}`, source: { from: "secret", secret: "mysql", key },
-        feeds: `the spring.datasource.${key} and spring.r2dbc.${key} overrides`, via: "override",
+        feeds: `the spring.datasource.${key} and spring.r2dbc.${key} served setting`, via: "served",
         upstream: `config/<service>.yml: spring.datasource.${key} / spring.r2dbc.${key} (\${DB_${key.toUpperCase()}:msaportal})`,
         overriddenBy: REMOTE_WINS, who: "graph edge to mysql",
         applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "mysql", ctx),
     })),
     {
-        env: "TOKEN_SECRET", source: { from: "secret", secret: "token", key: "token-secret" }, feeds: "the token.secret override", via: "override",
+        env: "TOKEN_SECRET", source: { from: "secret", secret: "token", key: "token-secret" }, feeds: "the token.secret served setting", via: "served",
         upstream: "config/application.yml: token.secret (a fixed key); read by @Value(\"${token.secret}\") in apigateway ReactiveAuthorization, " +
             "user-service TokenProvider, board/portal SecurityConfig, reserve-* AuthenticationConverter",
         overriddenBy: REMOTE_WINS, who: "catalog flag usesToken", applies: (w) => w.spec?.usesToken === true,
     },
     {
-        env: "APIGATEWAY_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the apigateway.host override", via: "override",
+        env: "APIGATEWAY_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the apigateway.host served setting", via: "served",
         upstream: "config/application.yml: apigateway.host: http://${apigateway.hostname:localhost}:${server.port}; " +
             "read by backend/apigateway/.../ReactiveAuthorization.java @Value(\"${apigateway.host:...}\") to check authorizations through its own route",
         overriddenBy: REMOTE_WINS, who: "catalog flag isGateway", applies: (w) => w.spec?.isGateway === true,
         value: (ctx) => host(ctx, gatewayOf(ctx)?.name ?? "apigateway"),
     },
     {
-        env: "MANAGEMENT_ZIPKIN_TRACING_ENDPOINT", source: { from: "configMap", configMap: "backend" }, feeds: "management.zipkin.tracing.endpoint", via: "override",
+        env: "MANAGEMENT_ZIPKIN_TRACING_ENDPOINT", source: { from: "configMap", configMap: "backend" }, feeds: "management.zipkin.tracing.endpoint", via: "served",
         upstream: "backend/<service>/build.gradle: micrometer-tracing-bridge-brave + zipkin-reporter-brave (Spring Boot 3.5.6); " +
             "config/application.yml sets only Boot 2's spring.zipkin.base-url, which nothing reads",
         overriddenBy: REMOTE_WINS, who: "graph edge to zipkin (tracing.enabled and catalog flag usesTracing)",
@@ -229,13 +229,13 @@ export const envSettings: readonly EnvSetting[] = [
     },
     {
         env: "MANAGEMENT_TRACING_SAMPLING_PROBABILITY", source: { from: "literal" },
-        feeds: "management.tracing.sampling.probability (Boot's default 0.1)", via: "override",
+        feeds: "management.tracing.sampling.probability (Boot's default 0.1)", via: "served",
         upstream: "backend/<service>/build.gradle: micrometer-tracing-bridge-brave (Spring Boot 3.5.6)",
         overriddenBy: REMOTE_WINS, who: "graph edge to zipkin", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "zipkin", ctx),
         value: (ctx) => String(ctx.cfg.tracing.samplingProbability),
     },
     {
-        env: "MANAGEMENT_TRACING_ENABLED", source: { from: "literal" }, feeds: "management.tracing.enabled", via: "override",
+        env: "MANAGEMENT_TRACING_ENABLED", source: { from: "literal" }, feeds: "management.tracing.enabled", via: "served",
         upstream: "backend/<service>/build.gradle: micrometer-tracing-bridge-brave (Spring Boot 3.5.6)",
         overriddenBy: REMOTE_WINS, who: "catalog flag usesTracing while tracing.enabled is false (no Zipkin to retry)",
         applies: (w, ctx) => w.spec?.usesTracing === true && !ctx.cfg.tracing.enabled, value: () => "false",
