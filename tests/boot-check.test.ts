@@ -158,16 +158,22 @@ describe("the boot check", function () {
                     "package org.egovframe.cloud.userservice;\n@SpringBootApplication\npublic class UserServiceApplication {}\n");
                 fs.writeFileSync(path.join(java, "config/AuditConfig.java"), "package org.egovframe.cloud.userservice.config;\n\n@Configuration\n" +
                     "public class AuditConfig {\n    @Value(\"${audit.retention-days}\")\n    private int days;\n    @Value(\"${audit.enabled:true}\")\n    private boolean on;\n}\n");
+                fs.writeFileSync(path.join(java, "config/MailProperties.java"), "package org.egovframe.cloud.userservice.config;\n\n" +
+                    "@Validated\n@ConfigurationProperties(prefix = \"egov.mail\")\npublic class MailProperties {\n    @NotBlank\n    private String senderAddress;\n" +
+                    "    private String signature;\n}\n");
                 const derived = deriveService(root, "user-service");
-                assert.deepStrictEqual(derived.requires.map((x) => `${x.key} ${x.file}:${x.line}`),
-                    ["audit.retention-days backend/user-service/src/main/java/org/egovframe/cloud/userservice/config/AuditConfig.java:5"], "a key with a default is not required");
+                assert.deepStrictEqual(derived.requires.map((x) => `${x.key} ${x.file}:${x.line}`), [
+                    "audit.retention-days backend/user-service/src/main/java/org/egovframe/cloud/userservice/config/AuditConfig.java:5",
+                    "egov.mail.sender-address backend/user-service/src/main/java/org/egovframe/cloud/userservice/config/MailProperties.java:6",
+                ], "a key with a default, or a field without a constraint, is not required");
                 const withNew: BootFacts = {
                     ...facts,
                     services: facts.services.map((s) => (s.name === "user-service" ? { ...s, requires: [...s.requires, ...derived.requires] } : s)),
                 };
                 const f = failed(dev, withNew);
-                assert.strictEqual(f.length, 1, f.join("\n"));
+                assert.strictEqual(f.length, 2, f.join("\n"));
                 assert.match(f[0], /^user-service audit\.retention-days \[backend\/user-service\/.*\/AuditConfig\.java:5\] not set anywhere/);
+                assert.match(f[1], /^user-service egov\.mail\.sender-address \[backend\/user-service\/.*\/MailProperties\.java:6\] not set anywhere/);
             } finally {
                 fs.rmSync(root, { recursive: true, force: true });
             }

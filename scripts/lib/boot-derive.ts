@@ -268,6 +268,18 @@ export function deriveService(root: string, name: string): ServiceFacts {
             }
         }
     }
+    // @ConfigurationProperties validated with @Validated: each @NotNull/@NotBlank/@NotEmpty field must be bound.
+    for (const f of scanned) {
+        const cp = /@ConfigurationProperties\(\s*(?:(?:prefix|value)\s*=\s*)?"([^"]+)"/.exec(f.text);
+        if (!cp || !/@Validated\b/.test(f.text)) continue;
+        for (const m of f.text.matchAll(/@(NotNull|NotBlank|NotEmpty)\b[^;]*?\s(\w+)\s*(?:=[^;]*)?;/g)) {
+            const kebab = m[2].replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+            requires.push({
+                key: `${cp[1]}.${kebab}`, rule: "resolvable", why: `@ConfigurationProperties("${cp[1]}") @Validated field ${m[2]} is @${m[1]}`,
+                file: f.file, line: lineOf(f.text, m.index ?? 0),
+            });
+        }
+    }
     for (const props of [packaged, bootstrap]) {
         for (const [key, v] of Object.entries(props)) {
             for (const p of placeholders(v.value)) {
