@@ -63,8 +63,10 @@ export function readServices(r: Reader, value: Json[] | undefined, imageRef: Reg
         }
         const image = r.string(`${at}.image`, entry.image, undefined, imageRef, "an image reference such as registry.example.go.kr/egov/notice-service:1.0.0");
         if (absent(entry.image)) r.reject(`${at}.image`, null, "an image reference (required)");
-        const port = r.int(`${at}.port`, entry.port, 0, 1, 65535);
-        if (absent(entry.port)) r.reject(`${at}.port`, null, "the port the service listens on, 1 to 65535 (required)");
+        // From 1024: the pods run as uid 1000 with every capability dropped, and on containerd 1.x and CRI-O a
+        // non-root process cannot bind below 1024 (npm run boot-check checks the built-in services the same way).
+        const port = r.int(`${at}.port`, entry.port, 0, 1024, 65535);
+        if (absent(entry.port)) r.reject(`${at}.port`, null, "the port the service listens on, 1024 to 65535 (required)");
         if (entry.replicas !== undefined && name !== undefined) replicas[name] = r.int(`${at}.replicas`, entry.replicas, 1, 1, 50);
         const ingressHost = r.string(`${at}.ingressHost`, entry.ingressHost, undefined, HOST_PREFIX,
             "a host prefix (a DNS label): the service is then public at <prefix>.<domain>");
