@@ -86,10 +86,13 @@ function envOf(d: Rendered, c: Obj): Map<string, { value: string; from: string }
     return out;
 }
 
-/** Spring's relaxed names of a property in the OS environment (SystemEnvironmentPropertySource). */
+/**
+ * Spring's names of a property in the OS environment: `.` and `-` as `_` (SystemEnvironmentPropertySource, and
+ * the binder's legacy form), and the binder's canonical form with dashes removed (`FAILFAST`).
+ */
 const envNames = (key: string) => {
     const u = key.replace(/[.-]/g, "_");
-    return [key, u, u.toUpperCase(), key.replace(/[.-]/g, "").toUpperCase()];
+    return [key, u, u.toUpperCase(), key.replace(/-/g, "").replace(/\./g, "_").toUpperCase()];
 };
 
 function flat(yml: string): Record<string, string> {
