@@ -1,8 +1,8 @@
 // The wiring contract: every setting the platform gives the Spring services and the frontends, the property
 // the application really reads (file and key in the upstream source), how the platform sets it and what could
 // override it. Env vars (components/backend-service.ts, frontend.ts), the backend ConfigMap (platform.ts) and
-// the files the config server serves for each service (components/config-server.ts) are all built from it, and README's "How the
-// services are configured" is generated from it (`npm run docs:wiring`). Who gets a setting is decided by the
+// the files the config server serves each service (components/config-server.ts) are all built from it, and
+// docs/wiring.md is generated from it (`npm run docs:wiring`). Who gets a setting is decided by the
 // service graph (config/graph.ts) and catalog flags, never by a list kept here.
 import type { PlatformConfig } from ".";
 import { BackendServiceSpec, infraPorts } from "./catalog";
