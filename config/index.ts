@@ -764,15 +764,25 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
 
     const db = r.object("database", ["name", "username", "databases", "initScriptsPath"]);
     const databaseName = r.string("database.name", db.name, "msaportal", MYSQL_IDENT, "a MySQL identifier");
-    let databases: string[] = [databaseName, "reservation"];
+    // Every database a service in force reads (the catalog's, else database.name) must be created for the user.
+    const usedBy = new Map<string, string[]>();
+    for (const s of services.filter((x) => x.needsDatabase)) {
+        const name = s.database?.name ?? databaseName;
+        usedBy.set(name, [...(usedBy.get(name) ?? []), s.name]);
+    }
+    const required = [databaseName, ...[...usedBy.keys()].filter((d) => d !== databaseName)];
+    let databases: string[] = required;
     if (db.databases !== undefined) {
         if (!Array.isArray(db.databases) || db.databases.some((d) => typeof d !== "string" || !MYSQL_IDENT.test(d))) {
             r.reject("database.databases", db.databases, "a list of MySQL identifiers");
-        } else if (db.databases.length === 0) {
-            r.reject("database.databases", db.databases, `the databases the services use, e.g. ["${databaseName}", "reservation"] ` +
-                "(the reserve-* services read reservation); remove the key for the defaults");
         } else {
             databases = [databaseName, ...(db.databases as string[]).filter((d) => d !== databaseName)];
+            const missing = required.filter((d) => !databases.includes(d));
+            if (missing.length > 0) {
+                r.reject("database.databases", db.databases, `a list with every database the services use (${JSON.stringify(required)}); ` +
+                    `missing ${missing.map((d) => `${d} (read by ${(usedBy.get(d) ?? []).join(", ")})`).join(", ")}; ` +
+                    "remove the key for exactly those, or add what is missing");
+            }
         }
     }
     const database = {
