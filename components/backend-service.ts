@@ -1,10 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BackendServiceSpec } from "../config/catalog";
+import { BackendServiceSpec, infraPorts } from "../config/catalog";
+import { eurekaOutOfServiceScript, preStopPauseSeconds, shutdown } from "../config/rollout";
 import { resolveImage } from "../config/images";
 import { SecretName, settingsFor, SHARED_DIR, WiredWorkload, WiringContext } from "../config/wiring";
 import { Credentials, SecretRef, secretEnv } from "./credentials";
-import { applicationWorkload, EnvVar, httpProbes, ingressFor, PartArgs, springBootProbes, Workload } from "./workload";
+import { applicationWorkload, EnvVar, httpProbes, ingressFor, PartArgs, pausingStop, springBootProbes, Workload } from "./workload";
 
 export interface BackendServiceArgs extends PartArgs {
     readonly spec: BackendServiceSpec;
@@ -64,6 +65,9 @@ export class BackendService extends pulumi.ComponentResource {
             // A service added through stack config brings its own image; it moves below the mirror like every other.
             ...(spec.image ? { image: resolveImage(args.config, { ref: spec.image }) } : {}),
             env: backendEnv(args),
+            // De-registered from Eureka and out of the endpoints before SIGTERM; then Spring drains in-flight requests.
+            stop: pausingStop(preStopPauseSeconds(spec.usesDiscovery), shutdown.springShutdownSeconds,
+                spec.usesDiscovery ? eurekaOutOfServiceScript(spec.name, infraPorts.discovery) : undefined),
             ...(spec.readinessPath ? httpProbes(spec.readinessPath, spec.port) : springBootProbes(spec.port)),
             volumeMounts: orUndefined([
                 ...(spec.needsSharedVolume ? [{ name: "backend-volume", mountPath: APP_HOME }] : []),

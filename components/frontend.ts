@@ -6,7 +6,8 @@ import { frontendImageId, resolveImage } from "../config/images";
 import { WiringContext } from "../config/wiring";
 import { wiredEnv } from "./backend-service";
 import { Credentials } from "./credentials";
-import { applicationWorkload, httpProbes, ingressFor, PartArgs, Workload } from "./workload";
+import { preStopPauseSeconds, shutdown } from "../config/rollout";
+import { applicationWorkload, httpProbes, ingressFor, PartArgs, pausingStop, Workload } from "./workload";
 
 export interface FrontendArgs extends PartArgs {
     readonly spec: FrontendSpec;
@@ -38,6 +39,8 @@ export class Frontend extends pulumi.ComponentResource {
             // Readiness renders the home page; liveness is the TCP accept (Next.js has no health endpoint).
             ...httpProbes("/", spec.port),
             ingress: ingressFor(cfg, spec.ingressHost, spec.port),
+            // Out of the Service's endpoints (and the ingress controller's upstreams) before SIGTERM.
+            stop: pausingStop(preStopPauseSeconds(false), shutdown.frontendShutdownSeconds),
         }, { parent: this });
         this.registerOutputs({ host: this.workload.host });
     }

@@ -4,6 +4,9 @@ import { PlatformConfig, ResourceQuantities, ServiceType } from "../config";
 import { platformImageName, resolveImage } from "../config/images";
 import { isAutoscaled } from "../config/volumes";
 import { podSecurity, PodSecurityProfile } from "../config/security";
+import {
+    defaultProgressDeadlineSeconds, deploymentStrategy, progressReportMarginSeconds, statefulSetStrategy, terminationGracePeriodSeconds,
+} from "../config/rollout";
 
 type Input<T> = pulumi.Input<T>;
 export type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -74,8 +77,21 @@ export interface WorkloadArgs {
     readonly volumeMounts?: VolumeMount[];
     readonly recreateOnUpdate?: boolean;
     readonly ingress?: WorkloadIngress;
-    /** How long `pulumi up` waits for the pods to become ready before failing (the provider's default: 10 minutes). */
+    /**
+     * How long a rollout may make no progress (progressDeadlineSeconds); `pulumi up` waits that plus a margin before
+     * failing (default: the provider's 10 minutes).
+     */
     readonly readinessTimeoutSeconds?: number;
+    /** Seconds a new pod must stay ready before it counts as available (the rollout waits for it). */
+    readonly minReadySeconds?: number;
+    /** How the container stops: a preStop command that pauses (and de-registers), and the grace period after it. */
+    readonly stop?: StopArgs;
+}
+
+export interface StopArgs {
+    /** Run before SIGTERM; ends with the pause (config/rollout.ts preStopPauseSeconds). */
+    readonly preStop: string[];
+    readonly terminationGracePeriodSeconds: number;
 }
 
 /** Pod Security `restricted` for a container: what every container gets unless its part has an exception. */
@@ -253,22 +269,31 @@ export class Workload extends pulumi.ComponentResource {
                 readinessProbe: args.readinessProbe,
                 livenessProbe: args.livenessProbe,
                 volumeMounts: args.volumeMounts,
+                lifecycle: args.stop ? { preStop: { exec: { command: args.stop.preStop } } } : undefined,
             }],
+            terminationGracePeriodSeconds: args.stop?.terminationGracePeriodSeconds,
             volumes: args.volumes,
         }, { security: args.security, resources: args.resources, image: args.image, automountServiceAccountToken: args.automountServiceAccountToken });
         const annotations = { ...exceptionAnnotations(args.security), ...args.podAnnotations };
         const template = { metadata: { labels, annotations: Object.keys(annotations).length ? annotations : undefined }, spec: podSpec };
         // An autoscaler owns spec.replicas: leaving it out keeps `pulumi up` from resetting the scale.
         const replicas = args.autoscaling ? undefined : args.replicas;
-        const timeout = args.readinessTimeoutSeconds ? `${args.readinessTimeoutSeconds}s` : undefined;
+        // The provider does not stop at ProgressDeadlineExceeded, only at its timeout: a little after the deadline,
+        // so Kubernetes' own verdict on the stuck rollout is part of the error `up` reports.
+        const progressDeadlineSeconds = args.readinessTimeoutSeconds ?? defaultProgressDeadlineSeconds;
+        const timeout = args.readinessTimeoutSeconds ? `${args.readinessTimeoutSeconds + progressReportMarginSeconds}s` : undefined;
         const workloadOpts = { ...parent, customTimeouts: timeout ? { create: timeout, update: timeout } : undefined };
+        const minReadySeconds = args.minReadySeconds;
 
         if (kind === "StatefulSet") {
             // Clients keep using the `<name>` Service; the StatefulSet is governed by a headless one.
             const headlessName = `${args.name}-headless`;
             this.workload = new k8s.apps.v1.StatefulSet(args.name, {
                 metadata: { ...metadata("-statefulset"), annotations: DELETE_IN_BACKGROUND },
-                spec: { serviceName: headlessName, replicas, selector: { matchLabels: selector }, template },
+                spec: {
+                    serviceName: headlessName, replicas, selector: { matchLabels: selector }, template,
+                    updateStrategy: statefulSetStrategy, minReadySeconds,
+                },
             }, workloadOpts);
         } else {
             this.workload = new k8s.apps.v1.Deployment(args.name, {
@@ -276,7 +301,10 @@ export class Workload extends pulumi.ComponentResource {
                 spec: {
                     replicas,
                     selector: { matchLabels: selector },
-                    strategy: args.recreateOnUpdate ? { type: "Recreate" } : undefined,
+                    // Recreate: two pods must never mount the volume at once; else never fewer ready pods than desired.
+                    strategy: args.recreateOnUpdate ? { type: "Recreate" } : deploymentStrategy,
+                    minReadySeconds,
+                    progressDeadlineSeconds,
                     template,
                 },
             }, workloadOpts);
@@ -411,7 +439,20 @@ export function applicationWorkload(part: PartArgs, name: string, tier: "backend
         resources: cfg.resources[tier],
         security: podSecurity[tier],
         readinessTimeoutSeconds: cfg.readinessTimeout,
+        minReadySeconds: cfg.rollout.minReadySeconds,
     } satisfies Partial<WorkloadArgs>;
+}
+
+/**
+ * A preStop hook that runs `before` (best effort: a failure never holds the pod up), then pauses so routers stop
+ * sending requests before SIGTERM; the grace period covers the pause and the process's own shutdown.
+ */
+export function pausingStop(pauseSeconds: number, shutdownSeconds: number, before?: string): StopArgs {
+    const pause = `sleep ${pauseSeconds}`;
+    return {
+        preStop: ["sh", "-c", before ? `{ ${before}; } >/dev/null 2>&1 || true; ${pause}` : pause],
+        terminationGracePeriodSeconds: terminationGracePeriodSeconds(pauseSeconds, shutdownSeconds),
+    };
 }
 
 /** Ingress settings for a public host `<prefix>.<domain>` from the stack config. */

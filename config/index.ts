@@ -10,6 +10,7 @@ import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFi
 import { singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
 import { serviceGraph } from "./graph";
+import { minReadySecondsDefault } from "./rollout";
 
 export { PROJECT };
 
@@ -82,6 +83,8 @@ export interface PlatformConfig {
     readonly replicas: Readonly<Record<string, number>>;
     /** Seconds `pulumi up` waits for an application workload's pods to become ready before failing. */
     readonly readinessTimeout: number;
+    /** minReadySeconds: how long a new pod must stay ready before a rollout counts it available (config/rollout.ts). */
+    readonly rollout: { readonly minReadySeconds: number };
     readonly autoscaling: {
         readonly enabled: boolean;
         readonly maxReplicas: number;
@@ -133,7 +136,7 @@ export interface PlatformConfig {
 export const CONFIG_KEYS = [
     "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
-    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
+    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "rollout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
     "token",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -533,8 +536,13 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         }
     }
 
-    const defaultEnv = (environments as readonly string[]).includes(stackName) ? (stackName as Environment) : "dev";
-    const environment = r.oneOf("environment", r.scalar("environment"), defaultEnv, environments);
+    // Never defaulted (not even from the stack name): a misnamed prod stack must not get dev's leniency.
+    const envRaw = r.scalar("environment");
+    if (envRaw === undefined || envRaw === null || envRaw === "") {
+        r.problems.push(`${PROJECT}:environment: not set; every stack states its environment, one of ${environments.join(", ")} ` +
+            `(\`pulumi config set environment <env> --stack ${stackName}\`); it is never guessed`);
+    }
+    const environment = r.oneOf("environment", envRaw, "dev", environments); // "dev" only while a problem is reported
     const isProd = environment === "prod";
 
     const kubeconfigRaw = r.string("kubeconfig", r.scalar("kubeconfig"), undefined, /^.+$/s, "a kubeconfig path or contents");
@@ -658,6 +666,8 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     }
 
     const readinessTimeout = r.int("readinessTimeout", r.scalar("readinessTimeout"), 600, 10, 7200);
+    const ro = r.object("rollout", ["minReadySeconds"]);
+    const rollout = { minReadySeconds: r.int("rollout.minReadySeconds", ro.minReadySeconds, minReadySecondsDefault[environment], 0, 300) };
 
     const as = r.object("autoscaling", ["enabled", "maxReplicas", "targetCPUUtilizationPercentage"]);
     const autoscaling = {
@@ -840,6 +850,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         services,
         replicas,
         readinessTimeout,
+        rollout,
         autoscaling,
         resources,
         networkPolicy,

@@ -18,7 +18,7 @@ const sourceText = (s: ValueSource) =>
 
 /** The contract evaluated for the built-in catalog with every part on, in namespace `egov`. */
 export function defaultWiring(): { ctx: WiringContext; workloads: WiredWorkload[] } {
-    const raw: Record<string, string> = { kubeContext: "docs", storage: JSON.stringify({ backend: "hostpath" }) };
+    const raw: Record<string, string> = { environment: "dev", kubeContext: "docs", storage: JSON.stringify({ backend: "hostpath" }) };
     const cfg = loadConfig((k) => raw[k], "dev");
     const ctx: WiringContext = { cfg, graph: serviceGraph(cfg, backendServices), services: backendServices };
     const workloads = [...backendServices.map((spec) => ({ name: spec.name, spec })), ...frontends.map((f) => ({ name: frontendName(f.name) }))];

@@ -7,6 +7,7 @@
 import type { PlatformConfig } from ".";
 import { BackendServiceSpec, infraPorts } from "./catalog";
 import { ServiceGraph } from "./graph";
+import { shutdown } from "./rollout";
 
 /** The application source every `upstream` reference below points into. */
 export const UPSTREAM = {
@@ -248,6 +249,38 @@ export const envSettings: readonly EnvSetting[] = [
         overriddenBy: "a served management.endpoint.health.probes.enabled (the served files set none)",
         who: "catalog: every backend service (discovery too: its actuator comes with the Eureka server starter, and its SecurityConfig permits /actuator/**, as upstream's SecurityConfigTest checks)",
         applies: (w) => w.spec !== undefined, value: () => "true",
+    },
+    // A graceful stop (config/rollout.ts: the preStop pause comes first, the grace period covers both).
+    {
+        env: "SERVER_SHUTDOWN", source: { from: "literal" }, feeds: "server.shutdown: on SIGTERM, stop taking requests and finish those in flight",
+        via: "env", upstream: "none: Spring Boot 3.5's default is graceful since 3.4, set so an older image or a served immediate is not silent",
+        overriddenBy: "a served server.shutdown (the served files set none)", who: "catalog: every backend service",
+        applies: (w) => w.spec !== undefined, value: () => "graceful",
+    },
+    {
+        env: "SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE", source: { from: "literal" },
+        feeds: "spring.lifecycle.timeout-per-shutdown-phase: how long in-flight requests get (Boot's default 30s)", via: "env",
+        upstream: "none", overriddenBy: "a served spring.lifecycle.timeout-per-shutdown-phase (the served files set none)",
+        who: "catalog: every backend service", applies: (w) => w.spec !== undefined, value: () => `${shutdown.springShutdownSeconds}s`,
+    },
+    {
+        env: "EUREKA_CLIENT_REGISTRYFETCHINTERVALSECONDS", source: { from: "literal" },
+        feeds: "eureka.client.registry-fetch-interval-seconds (default 30): a de-registered instance leaves callers within the preStop pause",
+        via: "env", upstream: "config/application.yml: eureka.client (sets no interval)", overriddenBy: "a served eureka.client.registry-fetch-interval-seconds (the served files set none)",
+        who: "graph edge to discovery", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "discovery", ctx), value: () => String(shutdown.registryFetchSeconds),
+    },
+    {
+        env: "EUREKA_SERVER_USEREADONLYRESPONSECACHE", source: { from: "literal" },
+        feeds: "eureka.server.use-read-only-response-cache (default true: registry answers up to 30 s old); off, a status change reaches the next fetch",
+        via: "env", upstream: "backend/discovery/src/main/resources/application.yml: eureka.server (sets only peer-node-read-timeout-ms)",
+        overriddenBy: "nothing served: the discovery server is no config client", who: "catalog flag isDiscoveryServer",
+        applies: (w) => w.spec?.isDiscoveryServer === true, value: () => "false",
+    },
+    {
+        env: "SPRING_CLOUD_LOADBALANCER_CACHE_TTL", source: { from: "literal" },
+        feeds: "spring.cloud.loadbalancer.cache.ttl (default 35s): how long a caller keeps an instance list", via: "env",
+        upstream: "backend/apigateway/build.gradle: spring-cloud-starter-gateway (lb:// routes)", overriddenBy: "a served spring.cloud.loadbalancer.cache.ttl (the served files set none)",
+        who: "graph edge to discovery", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "discovery", ctx), value: () => `${shutdown.loadBalancerCacheSeconds}s`,
     },
     {
         env: "SPRING_PROFILES_DEFAULT", source: { from: "literal" },

@@ -7,7 +7,12 @@
 #   npm run deploy -- --kubeconfig ~/.kube/x    ... or through that kubeconfig file
 #   npm run destroy [-- same options]           removes the stack's objects (and stops the local cluster)
 #   npm run policy [-- same options]            preview only: what would change, checked by the policy pack
+#   npm run rollback -- --stack prod [--to N]   re-applies the config of an earlier successful update (default:
+#                                               the newest whose config differs from now); --list numbers them
+#   --yes   apply without asking (CI); --new   create the stack (a name that does not exist is refused otherwise)
 #
+# Consent: every change but the local dev stack's shows the preview (with the policy pack) and asks first; without a
+# terminal it needs --yes. Every stack must state its environment (dev|staging|prod); none is assumed.
 # Every preview and up runs the policy pack in policy/ (mandatory: a violation stops the run before
 # anything changes).
 # State: $PULUMI_BACKEND_URL if you set one (or are logged in with `pulumi login`), else a local file
@@ -18,18 +23,23 @@ set -euo pipefail
 
 action=${1:-up}
 shift || true
-stack=dev kubeconfig="" context="" preview_only=0
+stack=dev kubeconfig="" context="" preview_only=0 yes=0 new=0 to="" list=0
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --stack) stack=$2; shift 2 ;;
-    --kubeconfig) kubeconfig=$2; shift 2 ;;
-    --context) context=$2; shift 2 ;;
+    --stack) stack=${2:?--stack needs a name}; shift 2 ;;
+    --kubeconfig) kubeconfig=${2:?--kubeconfig needs a path}; shift 2 ;;
+    --context) context=${2:?--context needs a name}; shift 2 ;;
     --preview) preview_only=1; shift ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --yes) yes=1; shift ;;
+    --new) new=1; shift ;;
+    --list) list=1; shift ;;
+    --to) to=${2:?--to needs an update number}; [[ $to =~ ^[0-9]+$ ]] || die "--to expects an update number (npm run rollback -- --stack NAME --list), not $to"; shift 2 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
-case $action in up|destroy|preview) ;; *) die "unknown action $action: expected up, preview or destroy" ;; esac
+case $action in up|destroy|preview|rollback) ;; *) die "unknown action $action: expected up, preview, destroy or rollback" ;; esac
+[[ (-z $to && $list == 0) || $action == rollback ]] || die "--to and --list are options of rollback only"
 [[ $action == preview ]] && preview_only=1
 
 cd "$EGOV_ROOT"
@@ -48,7 +58,22 @@ bash scripts/toolchain.sh
 
 use_state_backend
 
-pulumi stack select --create --secrets-provider passphrase "$stack" >/dev/null
+# The local dev stack is the default and made on first use; any other name must exist, or be asked for with --new,
+# so a misspelt --stack never becomes a new empty stack.
+local_target=0
+[[ -z $kubeconfig && -z $context && $stack == dev ]] && local_target=1
+if ! pulumi stack select "$stack" >/dev/null 2>&1; then
+  if [[ $new == 1 || $local_target == 1 ]]; then
+    pulumi stack init --secrets-provider passphrase "$stack" >/dev/null
+    log "created stack $stack"
+  else
+    known=$(pulumi stack ls --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).map(x=>x.name).join(", "))}catch{}})' || true)
+    die "no stack named $stack in the state backend ($(state_backend_shown)); known stacks: ${known:-none}. A new stack is created only when asked: add --new"
+  fi
+fi
+if [[ -z $(pulumi config get environment 2>/dev/null || true) ]]; then
+  die "stack $stack does not state its environment (nothing is assumed): set it in Pulumi.$stack.yaml or with \`pulumi config set environment dev|staging|prod --stack $stack\`"
+fi
 
 # The target cluster is always explicit: an option, the stack's config, or the local cluster for dev.
 if [[ -n $kubeconfig ]]; then
@@ -57,7 +82,7 @@ if [[ -n $kubeconfig ]]; then
 fi
 [[ -n $context ]] && pulumi config set kubeContext "$context"
 local_cluster=0
-if [[ -z $kubeconfig && -z $context && $stack == dev ]]; then
+if [[ $local_target == 1 ]]; then
   local_cluster=1
   if [[ $action == destroy ]] && ! bash scripts/cluster.sh status >/dev/null 2>&1; then
     log "the local cluster is not running: starting it so the stack's objects can be deleted"
@@ -74,19 +99,57 @@ fi
 # checkpoints are off: off for previews, where they give up nothing (an up keeps them).
 preview() { PULUMI_SKIP_CHECKPOINTS=true pulumi preview --diff --parallel "$parallel" "${policy[@]}"; }
 
+# Consent: the local dev stack changes at once; any other stack shows its preview first and applies it only after a
+# "yes" at Pulumi's own prompt (a terminal) or --yes (CI). Without either, the preview is shown and nothing changes.
+consent=(--yes --skip-preview)
+if [[ $local_cluster == 0 ]]; then
+  if [[ $yes == 1 ]]; then
+    consent=(--yes --diff)
+  elif [[ -t 0 && -t 1 ]]; then
+    consent=(--diff)
+  else
+    consent=()
+  fi
+fi
+refuse_without_consent() {
+  die "not applied: stack $stack is not the local dev stack, and there is no terminal to ask for consent; review the preview above and re-run with --yes to apply it"
+}
+apply() {
+  if [[ ${#consent[@]} == 0 ]]; then preview; refuse_without_consent; fi
+  pulumi up "${consent[@]}" --suppress-outputs --parallel "$parallel" "${policy[@]}"
+  log "stack outputs (secrets hidden; \`pulumi stack output --show-secrets\` reveals them):"
+  pulumi stack output
+}
+
 case $action in
   up)
-    if [[ $preview_only == 1 ]]; then
-      preview
-    else
-      pulumi up --yes --skip-preview --suppress-outputs --parallel "$parallel" "${policy[@]}"
-      log "stack outputs (secrets hidden; \`pulumi stack output --show-secrets\` reveals them):"
-      pulumi stack output
-    fi
+    if [[ $preview_only == 1 ]]; then preview; else apply; fi
     ;;
   preview) preview ;;
+  rollback)
+    if [[ $list == 1 ]]; then ts-node --swc scripts/rollback.ts --stack "$stack" --list; exit 0; fi
+    # The stack file is put back as it was unless the rollback is applied.
+    config_file=Pulumi.$stack.yaml saved=$(mktemp)
+    had_file=0
+    [[ -f $config_file ]] && { cp "$config_file" "$saved"; had_file=1; }
+    restore() { if [[ $had_file == 1 ]]; then cp "$saved" "$config_file"; else rm -f "$config_file"; fi; rm -f "$saved"; }
+    trap 'restore; log "rollback not applied: $config_file is as it was"' EXIT
+    version=$(ts-node --swc scripts/rollback.ts --stack "$stack" ${to:+--to "$to"})
+    apply
+    trap - EXIT
+    rm -f "$saved"
+    log "stack $stack runs the configuration of update $version again; $config_file holds it (commit it so the next deploy keeps it)"
+    ;;
   destroy)
-    pulumi destroy --yes --skip-preview --parallel "$parallel"
-    [[ $local_cluster == 1 ]] && bash scripts/cluster.sh down
+    if [[ $local_cluster == 1 ]]; then
+      pulumi destroy --yes --skip-preview --parallel "$parallel"
+    elif [[ ${#consent[@]} == 0 ]]; then
+      pulumi destroy --preview-only --parallel "$parallel"
+      refuse_without_consent
+    else
+      destroy_consent=(); [[ $yes == 1 ]] && destroy_consent=(--yes)
+      pulumi destroy "${destroy_consent[@]}" --parallel "$parallel"
+    fi
+    if [[ $local_cluster == 1 ]]; then bash scripts/cluster.sh down; fi
     ;;
 esac

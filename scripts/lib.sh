@@ -46,5 +46,11 @@ use_state_backend() {
     fi
     export PULUMI_CONFIG_PASSPHRASE_FILE="$EGOV_CACHE/passphrase"
   fi
-  log "state backend: ${PULUMI_BACKEND_URL:-$(pulumi whoami --verbose 2>/dev/null | sed -n 's/^Backend URL: //p')}"
+  log "state backend: $(state_backend_shown)"
+}
+
+# The state backend's URL for messages: a password in it (postgres://user:password@host/db) is never printed.
+state_backend_shown() {
+  printf '%s' "${PULUMI_BACKEND_URL:-$(pulumi whoami --verbose 2>/dev/null | sed -n 's/^Backend URL: //p')}" |
+    sed -E 's#^([a-z0-9+]+://)[^/@]*@#\1****@#'
 }

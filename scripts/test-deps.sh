@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `npm test` needs besides the project's own node_modules, installed when missing (npm runs this before the
-# unit and the e2e suites): the policy pack's packages (its rules are tested and every preview runs it) and a
-# MySQL-compatible server for the backup/restore tests (Debian's mariadb-server, started by the tests themselves).
+# unit and the e2e suites): the policy pack's packages (its rules are tested and every preview runs it), a
+# MySQL-compatible server for the backup/restore tests (Debian's mariadb-server) and PostgreSQL for the shared state
+# backend e2e (Debian's postgresql: tests/e2e/operating.e2e.ts), both started by the tests themselves.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,11 +19,13 @@ missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [[ -x /usr/sbin/$cmd ]] || missing+=("${wanted[$cmd]}")
 done
+# The PostgreSQL server's programs are not on PATH (Debian keeps them per major version).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if ((${#missing[@]} > 0)); then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   install=(apt-get -o DPkg::Lock::Timeout=300 install -y "${missing[@]}")
   if ! command -v apt-get >/dev/null 2>&1; then
-    die "the tests need ${missing[*]} (a MySQL-compatible server and client): install them with your package manager and rerun"
+    die "the tests need ${missing[*]} (database servers they start): install them with your package manager and rerun"
   fi
   sudo_=()
   if [[ $(id -u) != 0 ]]; then

@@ -91,7 +91,7 @@ describe("stack config", () => {
     });
 
     it("fills defaults for every unset key", () => {
-        const c = loadConfig(sourceOf({ kubeconfig: FAKE_KUBECONFIG, storage: JSON.stringify({ nfs: { server: "10.0.0.1" } }) }), "test");
+        const c = loadConfig(sourceOf({ environment: "dev", kubeconfig: FAKE_KUBECONFIG, storage: JSON.stringify({ nfs: { server: "10.0.0.1" } }) }), "test");
         assert.strictEqual(c.environment, "dev");
         assert.strictEqual(c.namespace, "egov");
         assert.strictEqual(c.serviceType, "ClusterIP");
@@ -112,7 +112,8 @@ describe("stack config", () => {
         const defaults: Raw = Object.fromEntries(declared.map(([k, d]) => [k, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]));
         const committed = [...Object.keys(dev()), ...Object.keys(prod())].filter((k) => k !== "kubeconfig");
         for (const k of committed) assert.ok(k in defaults, `stack files set ${k}, which Pulumi.yaml does not declare`);
-        const cfg = loadConfig(sourceOf({ ...defaults, kubeconfig: FAKE_KUBECONFIG, storage: JSON.stringify({ nfs: { server: "10.1.2.3" } }) }), "dev");
+        // environment has no usable default (a stack must state it): the one key set besides the cluster and NFS server.
+        const cfg = loadConfig(sourceOf({ ...defaults, environment: "dev", kubeconfig: FAKE_KUBECONFIG, storage: JSON.stringify({ nfs: { server: "10.1.2.3" } }) }), "dev");
         assert.strictEqual(cfg.namespace, "egov");
         assert.strictEqual(cfg.replicas.apigateway, 1);
     });
@@ -168,6 +169,18 @@ describe("stack config", () => {
             pulumi.runtime.setAllConfig(saved);
         }
     });
+
+    // A stack named like an environment, or not, never gets one by default: `production` must not become dev.
+    for (const stack of ["prod", "production", "dev"]) {
+        it(`refuses a stack (${stack}) that does not state its environment, naming the key and the choices`, () => {
+            const raw = dev();
+            delete raw.environment;
+            const problems = problemsOf(raw, stack);
+            assert.strictEqual(problems.length, 1, problems.join("\n"));
+            assert.match(problems[0], new RegExp(`^egov-platform:environment: not set; .*dev, staging, prod.*--stack ${stack}.*never guessed`));
+            assert.strictEqual(problemsOf({ ...raw, environment: "" }, stack).length, 1, "an empty value is not a choice either");
+        });
+    }
 
     it("reports every bad key at once", () => {
         const raw = set(set(dev(), "namespace", "BAD"), "serviceType", "LoadBalancer");
