@@ -16,7 +16,7 @@ import { KUBECONFIG, kubectl, kubectlJson, Obj } from "./kube";
 import { PostgresServer } from "./postgres";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "tsconfig.swc.json", "components", "config",
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config",
     "images.lock.json", "scripts", "toolchain"];
 const NS = "egov-ops";
 const STACK = "ops";
@@ -89,10 +89,6 @@ describe("end to end: operating a shared production-like stack", function () {
             ...process.env,
             PULUMI_BACKEND_URL: pg.url,
             PULUMI_CONFIG_PASSPHRASE: crypto.randomBytes(24).toString("hex"),
-            NODE_COMPILE_CACHE: path.join(work, ".node-compile-cache"),
-            // As deploy.sh runs the program (for the direct pulumi calls below too).
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.swc.json",
             CI: "true", // never a terminal here: consent must come from --yes
         };
         delete env.PULUMI_CONFIG_PASSPHRASE_FILE;
