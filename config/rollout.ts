@@ -11,8 +11,10 @@ export const deploymentStrategy = { type: "RollingUpdate", rollingUpdate: { maxU
 /**
  * A StatefulSet's: one pod at a time, highest ordinal first, each ready before the next (OrderedReady, the
  * default podManagementPolicy, is left unset: the field is immutable, so writing it would replace live sets).
+ * No rollingUpdate.maxUnavailable: behind the alpha gate MaxUnavailableStatefulSet, an API server without it
+ * drops the field, which would show as drift on every refresh; without it the controller replaces one at a time.
  */
-export const statefulSetStrategy = { type: "RollingUpdate", rollingUpdate: { partition: 0, maxUnavailable: 1 } } as const;
+export const statefulSetStrategy = { type: "RollingUpdate", rollingUpdate: { partition: 0 } } as const;
 
 /** `up` waits this much longer than a Deployment's progress deadline, so Kubernetes' verdict is in its error. */
 export const progressReportMarginSeconds = 10;

@@ -48,7 +48,7 @@ for (const stack of ["dev", "prod"] as const) {
             const sets = d.of("StatefulSet");
             assert.ok(sets.length >= 2);
             for (const s of sets) {
-                assert.deepStrictEqual(s.spec.updateStrategy, { type: "RollingUpdate", rollingUpdate: { partition: 0, maxUnavailable: 1 } });
+                assert.deepStrictEqual(s.spec.updateStrategy, { type: "RollingUpdate", rollingUpdate: { partition: 0 } });
                 assert.ok([undefined, "OrderedReady"].includes(s.spec.podManagementPolicy), `${s.metadata.name}: ${s.spec.podManagementPolicy}`);
             }
         });
