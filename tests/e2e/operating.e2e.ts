@@ -118,7 +118,7 @@ describe("end to end: operating a shared production-like stack", function () {
         const r = await deploySh("up", "--stack", STACK, "--new", "--kubeconfig", KUBECONFIG);
         assert.notStrictEqual(r.status, 0);
         assert.match(r.out, /urn=urn:pulumi:ops::egov-platform::.*kubernetes:apps\/v1:Deployment::apigateway\]/, r.out.slice(-3000));
-        assert.match(r.out, /(Policy Packs run|Policies):[\s\S]*egov-platform/, "the preview ran the policy pack");
+        assert.match(r.out, /(Policy Packs run|Policies):[\s\S]*egov-platform/, `the preview ran the policy pack:\n${r.out.slice(-1500)}`);
         assert.match(r.out, /not applied: stack ops is not the local dev stack, and there is no terminal to ask for consent; .* --yes/);
         assert.throws(() => kubectl("get", "namespace", NS), "nothing was deployed");
     });
@@ -150,7 +150,12 @@ describe("end to end: operating a shared production-like stack", function () {
         }
         const second = await deploySh("up", "--stack", STACK, "--kubeconfig", KUBECONFIG, "--yes");
         const firstRan = await first.done;
+        const atEnd = deployment(GATEWAY).status;
+        // The controller finishes the rollout whatever `up` reported; the watch covers all of it.
+        execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "-n", NS, "rollout", "status", `deployment/${GATEWAY}`, "--timeout=120s"], { stdio: "ignore" });
         watch.kill();
+        console.log(`      gateway at the end of up: ${atEnd.readyReplicas} ready, ${atEnd.updatedReplicas} updated of ${atEnd.replicas}; ` +
+            `watched (generation observed ready available updated):\n${watched.trim().split("\n").map((l) => `        ${l}`).join("\n")}`);
         timings.upgrade = firstRan.seconds;
         assert.strictEqual(firstRan.status, 0, firstRan.out.slice(-4000));
         assert.notStrictEqual(second.status, 0, "a second up ran while the first held the lock");
