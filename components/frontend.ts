@@ -4,7 +4,7 @@ import { BUILT_FOR_ANNOTATION } from "../config/frontends";
 import { frontendName } from "../config/graph";
 import { frontendImageId, resolveImage } from "../config/images";
 import { WiringContext } from "../config/wiring";
-import { wiredEnv } from "./backend-service";
+import { credentialsAnnotation, wiredEnv } from "./backend-service";
 import { Credentials } from "./credentials";
 import { applicationWorkload, httpProbes, ingressFor, PartArgs, Workload } from "./workload";
 
@@ -35,6 +35,7 @@ export class Frontend extends pulumi.ComponentResource {
             image: resolveImage(cfg, frontendImageId(cfg, spec.name)),
             podAnnotations: { [BUILT_FOR_ANNOTATION]: image?.built ? JSON.stringify(image.built.builtFor) : "unknown" },
             env: wiredEnv({ name: workloadName }, args.wiring, args),
+            podAnnotations: credentialsAnnotation({ name: workloadName }, args.wiring, args.credentials),
             // Readiness renders the home page; liveness is the TCP accept (Next.js has no health endpoint).
             ...httpProbes("/", spec.port),
             ingress: ingressFor(cfg, spec.ingressHost, spec.port),

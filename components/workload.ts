@@ -70,9 +70,13 @@ export interface WorkloadArgs {
     /** Only pods that call the Kubernetes API get a service account token. */
     readonly automountServiceAccountToken?: boolean;
     readonly initContainers?: Container[];
+    /** Containers beside the main one in every pod (e.g. Jenkins' home archiver, which needs its volume). */
+    readonly sidecars?: Container[];
     readonly volumes?: Volume[];
     readonly volumeMounts?: VolumeMount[];
     readonly recreateOnUpdate?: boolean;
+    /** Extra pod template annotations, e.g. the content hash of the credentials the pods read (rolls them on a change). */
+    readonly podAnnotations?: Readonly<Record<string, Input<string>>>;
     readonly ingress?: WorkloadIngress;
     /** How long `pulumi up` waits for the pods to become ready before failing (the provider's default: 10 minutes). */
     readonly readinessTimeoutSeconds?: number;
@@ -253,7 +257,7 @@ export class Workload extends pulumi.ComponentResource {
                 readinessProbe: args.readinessProbe,
                 livenessProbe: args.livenessProbe,
                 volumeMounts: args.volumeMounts,
-            }],
+            }, ...(args.sidecars ?? [])],
             volumes: args.volumes,
         }, { security: args.security, resources: args.resources, image: args.image, automountServiceAccountToken: args.automountServiceAccountToken });
         const annotations = { ...exceptionAnnotations(args.security), ...args.podAnnotations };
