@@ -29,7 +29,9 @@ function archiver(args: CiArgs): k8s.types.input.core.v1.Container[] {
         image: resolveImage(args.config, "rclone"),
         imagePullPolicy: args.config.image.pullPolicy,
         command: ["sh", "-c", loop],
-        env: [args.timezoneEnv, ...offsiteEnv(offsite), { name: "OFFSITE_RETENTION", value: String(offsite.jenkins.retention) },
+        // The archives' own retention replaces the dumps'.
+        env: [args.timezoneEnv, ...offsiteEnv(offsite).filter((e) => e.name !== "OFFSITE_RETENTION"),
+            { name: "OFFSITE_RETENTION", value: String(offsite.jenkins.retention) },
             { name: "ARCHIVE_AT", value: offsite.jenkins.time }, { name: "TMPDIR", value: "/tmp" }],
         resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "64Mi" } },
         volumeMounts: [

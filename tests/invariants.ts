@@ -83,6 +83,9 @@ export function assertReferencesResolve(d: Deployed): void {
         if (spec.serviceAccountName) assert.ok(serviceAccounts.has(spec.serviceAccountName), `${where}: no ServiceAccount ${spec.serviceAccountName}`);
         const volumes = new Map((spec.volumes ?? []).map((v: Obj) => [v.name, v]));
         for (const c of containers(w)) {
+            // The API server refuses a container with an env var twice (server-side apply: duplicate entries for key).
+            const names = ((c.env ?? []) as Obj[]).map((e) => e.name as string);
+            assert.deepStrictEqual(names.filter((n, i) => names.indexOf(n) !== i), [], `${where} container ${c.name}: env vars set twice`);
             for (const e of c.env ?? []) {
                 const cm = e.valueFrom?.configMapKeyRef;
                 if (cm) assert.ok(configMaps.get(cm.name)?.[cm.key] !== undefined, `${where} env ${e.name}: ConfigMap ${cm.name} has no key ${cm.key}`);

@@ -16,7 +16,7 @@ import { previewAsDeploy } from "./preview";
 const ROOT = path.resolve(__dirname, "../..");
 // Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
 const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "scripts/mysql"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "scripts/mysql", "scripts/rotate"];
 
 /** Every step of a run, and everything it printed. */
 class Recorder {
