@@ -88,6 +88,11 @@ describe("credential rotation (rendered)", () => {
         });
     }
 
+    it("the provider updates a changed Secret in place: replacing a fixed-name Secret would delete and recreate its workloads", () => {
+        const provider = unrotated.all.find((r) => r.type === "pulumi:providers:kubernetes")!;
+        assert.ok([true, "true"].includes(provider.obj.enableSecretMutable), JSON.stringify(provider.obj));
+    });
+
     it("a no-op: the same generation renders the same objects", async () => {
         const [a, b] = [await deploy(rotated({ mysql: 2 })), await deploy(withObject(stackConfig("dev", {}), "rotation", { mysql: 2 }))];
         assert.deepStrictEqual(hashes(a), hashes(b));
