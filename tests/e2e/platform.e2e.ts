@@ -202,6 +202,8 @@ describe("end to end on the local cluster", function () {
         assert.strictEqual(board.status.updatedReplicas, board.spec.replicas === undefined ? board.status.replicas : board.spec.replicas, "rolled out");
         const again = await timed("up dev (no-op after rotation)", () => dev.up(new Recorder().opts()));
         assert.deepStrictEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"], "a rotation is done in one up");
+        // The steps below check the credentials in force: the rotated ones (and that they are in no plaintext either).
+        credentials = (await dev.outputs()).credentials.value as Obj;
     });
 
     // Autoscaling, self-healing and an API server crash mid-up, on the dev stack deployed above.
