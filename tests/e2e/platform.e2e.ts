@@ -185,6 +185,9 @@ describe("end to end on the local cluster", function () {
             assert.ok(i >= 0, `no event "${line}" in:\n${events.join("\n")}`);
             return i;
         };
+        // Nothing is deleted or replaced but the password itself: the Secret is updated in place, MySQL is not touched.
+        assert.deepStrictEqual(events.filter((l) => /replace|delete/.test(l) && !/ RandomPassword mysql-password$/.test(l)), []);
+        assert.ok(!events.some((l) => / StatefulSet mysql$/.test(l)), "MySQL itself does not restart");
         const jobDone = at("done create Job mysql-rotate");
         const secretStart = at("start update Secret mysql");
         assert.ok(jobDone < secretStart, "the Secret changes only after the Job set the password");
