@@ -33,9 +33,11 @@ export class Frontend extends pulumi.ComponentResource {
         this.workload = new Workload(workloadName, {
             ...applicationWorkload(args, workloadName, "frontend", spec.name, spec.port, spec.nodePort),
             image: resolveImage(cfg, frontendImageId(cfg, spec.name)),
-            podAnnotations: { [BUILT_FOR_ANNOTATION]: image?.built ? JSON.stringify(image.built.builtFor) : "unknown" },
+            podAnnotations: {
+                [BUILT_FOR_ANNOTATION]: image?.built ? JSON.stringify(image.built.builtFor) : "unknown",
+                ...credentialsAnnotation({ name: workloadName }, args.wiring, args.credentials),
+            },
             env: wiredEnv({ name: workloadName }, args.wiring, args),
-            podAnnotations: credentialsAnnotation({ name: workloadName }, args.wiring, args.credentials),
             // Readiness renders the home page; liveness is the TCP accept (Next.js has no health endpoint).
             ...httpProbes("/", spec.port),
             ingress: ingressFor(cfg, spec.ingressHost, spec.port),

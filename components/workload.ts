@@ -47,8 +47,8 @@ export interface WorkloadArgs {
     readonly kind?: "Deployment" | "StatefulSet";
     readonly image: string;
     readonly imagePullPolicy?: string;
-    /** Annotations of the pods (besides the security exceptions). */
-    readonly podAnnotations?: Readonly<Record<string, string>>;
+    /** Annotations of the pods (besides the security exceptions), e.g. the content hash of the credentials they read. */
+    readonly podAnnotations?: Readonly<Record<string, Input<string>>>;
     readonly ports: readonly WorkloadPort[];
     /** Ports exposed by a second Service of their own, e.g. Jenkins' agent port (name suffix -> ports). */
     readonly extraServices?: Readonly<Record<string, readonly WorkloadPort[]>>;
@@ -75,8 +75,6 @@ export interface WorkloadArgs {
     readonly volumes?: Volume[];
     readonly volumeMounts?: VolumeMount[];
     readonly recreateOnUpdate?: boolean;
-    /** Extra pod template annotations, e.g. the content hash of the credentials the pods read (rolls them on a change). */
-    readonly podAnnotations?: Readonly<Record<string, Input<string>>>;
     readonly ingress?: WorkloadIngress;
     /** How long `pulumi up` waits for the pods to become ready before failing (the provider's default: 10 minutes). */
     readonly readinessTimeoutSeconds?: number;
