@@ -14,6 +14,10 @@ const cluster = new k8s.Provider("cluster", {
         : config.cluster.kubeconfig.includes("\n") ? pulumi.secret(config.cluster.kubeconfig) : config.cluster.kubeconfig,
     context: config.cluster.context,
     namespace: config.namespace,
+    // A changed Secret (a credential rotation) is updated in place. The provider's default replaces it, and a Secret
+    // with a fixed name is replaced delete-first, which deletes and recreates every workload that refers to it
+    // (MySQL included) instead of rolling them (docs/day-2.md).
+    enableSecretMutable: true,
 });
 
 const platform = new Platform("egov", { config }, { providers: [cluster] });

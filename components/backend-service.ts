@@ -46,6 +46,11 @@ export function wiredEnv(w: WiredWorkload, ctx: WiringContext, refs: {
     });
 }
 
+/** The credentials a workload reads (from the wiring contract): a new value of any of them rolls its pods. */
+export function credentialsAnnotation(w: WiredWorkload, ctx: WiringContext, credentials: Credentials): Record<string, pulumi.Output<string>> {
+    return credentials.hashAnnotation(settingsFor(w, ctx).flatMap((s) => (s.source.from === "secret" ? [s.source.secret] : [])));
+}
+
 /** The env vars a catalog entry gets: the wiring contract's settings, then the entry's own plain extras. */
 export function backendEnv(args: BackendServiceArgs): EnvVar[] {
     const env = wiredEnv({ name: args.spec.name, spec: args.spec }, args.wiring, args);
@@ -68,6 +73,7 @@ export class BackendService extends pulumi.ComponentResource {
             // De-registered from Eureka and out of the endpoints before SIGTERM; then Spring drains in-flight requests.
             stop: pausingStop(preStopPauseSeconds(spec.usesDiscovery), shutdown.springShutdownSeconds,
                 spec.usesDiscovery ? eurekaOutOfServiceScript(spec.name, infraPorts.discovery) : undefined),
+            podAnnotations: credentialsAnnotation({ name: spec.name, spec }, args.wiring, args.credentials),
             ...(spec.readinessPath ? httpProbes(spec.readinessPath, spec.port) : springBootProbes(spec.port)),
             volumeMounts: orUndefined([
                 ...(spec.needsSharedVolume ? [{ name: "backend-volume", mountPath: APP_HOME }] : []),

@@ -2,14 +2,16 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { OffsiteConfig } from "../config";
 import { resolveImage } from "../config/images";
-import { BACKUP_JOB } from "../config/volumes";
+import { BACKUP_JOB, ES_SNAPSHOT_JOB, ES_SNAPSHOT_PATH } from "../config/volumes";
+import { infraPorts } from "../config/catalog";
 import { Credentials, secretEnv } from "./credentials";
 import { DELETE_IN_BACKGROUND, PartArgs } from "./workload";
 
-/** The dump and restore scripts, shipped verbatim in a ConfigMap: the CronJob runs what the tests run. */
+/** The dump, restore, off-site copy and drill scripts, shipped verbatim in a ConfigMap: the CronJobs run what the tests run. */
 export const BACKUP_SCRIPTS_DIR = path.join(__dirname, "..", "scripts", "mysql");
-export const backupScriptFiles = ["common.sh", "backup.sh", "restore.sh"] as const;
+export const backupScriptFiles = ["common.sh", "backup.sh", "restore.sh", "offsite.sh", "drill.sh", "es-snapshot.sh"] as const;
 
 export interface BackupArgs extends PartArgs {
     readonly credentials: Credentials;
@@ -18,25 +20,61 @@ export interface BackupArgs extends PartArgs {
     /** In-cluster host name of MySQL. */
     readonly mysqlHost: pulumi.Input<string>;
     readonly mysqlPort: number;
+    /** The claim holding Elasticsearch's snapshot repository, when its snapshots go off-site. */
+    readonly esSnapshotClaimName?: pulumi.Input<string>;
 }
 
 /** Where the backup volume is mounted in the job's pod (and in a restore pod). */
 export const BACKUP_MOUNT = "/backup";
 const SCRIPTS_MOUNT = "/scripts";
+export const OFFSITE_CA_MOUNT = "/etc/offsite-ca";
+const CA_MOUNT = OFFSITE_CA_MOUNT;
+/** Annotation naming the Secrets and ConfigMaps an object reads that the agency creates outside git (JSON). */
+export const OUTSIDE_GIT_ANNOTATION = "egov-platform/created-outside-git";
+/** Name of the restore drill's CronJob. */
+export const DRILL_JOB = "mysql-restore-drill";
+/** Where the drill fetches the newest off-site copy to: scratch space of its own pod, never the backup volume. */
+export const DRILL_FETCH_DIR = "/drill";
+
+type Container = k8s.types.input.core.v1.Container;
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+
+/** The object store's settings and credentials (from the Secret the agency created outside git), for rclone. */
+export function offsiteEnv(o: OffsiteConfig): EnvVar[] {
+    const fromSecret = (name: string, key: string): EnvVar => ({ name, valueFrom: { secretKeyRef: { name: o.credentialsSecret, key } } });
+    return [
+        { name: "OFFSITE_ENDPOINT", value: o.endpoint },
+        { name: "OFFSITE_BUCKET", value: o.bucket },
+        { name: "OFFSITE_PREFIX", value: o.prefix },
+        { name: "OFFSITE_REGION", value: o.region },
+        { name: "OFFSITE_RETENTION", value: String(o.retention) },
+        fromSecret("AWS_ACCESS_KEY_ID", "access-key-id"),
+        fromSecret("AWS_SECRET_ACCESS_KEY", "secret-access-key"),
+        ...(o.caConfigMap ? [{ name: "OFFSITE_CA", value: `${CA_MOUNT}/ca.crt` }] : []),
+        // rclone keeps nothing between runs; its cache dir goes to the pod's scratch space.
+        { name: "HOME", value: "/tmp" },
+    ];
+}
 
 /**
  * A CronJob dumping the application databases with the application user's generated credentials (Secret
- * references only) to a volume on the data class, keeping the newest `backup.retention` backups. One run at
- * a time (concurrencyPolicy Forbid), so the ReadWriteOnce volume never has two pods.
+ * references only) to a volume on the data class, keeping the newest `backup.retention` backups, and with
+ * `backup.offsite` copying each to S3-compatible storage off the cluster (the dump is then the init container,
+ * the upload runs only after it succeeded). One run at a time (concurrencyPolicy Forbid), so the ReadWriteOnce
+ * volume never has two pods. With `backup.drill`, a second CronJob restores the newest backup (the newest
+ * off-site copy when there is a store) into scratch databases and checks it against the backup's manifest.
  */
 export class Backup extends pulumi.ComponentResource {
     public readonly cronJob: k8s.batch.v1.CronJob;
+    public readonly drill?: k8s.batch.v1.CronJob;
+    public readonly esSnapshot?: k8s.batch.v1.CronJob;
     public readonly scripts: k8s.core.v1.ConfigMap;
 
     constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Backup", name, {}, opts);
         const parent = { parent: this };
         const cfg = args.config;
+        const offsite = cfg.backup.offsite;
         const labels = { ...args.commonLabels, tier: "database", app: BACKUP_JOB };
 
         this.scripts = new k8s.core.v1.ConfigMap("mysql-backup-scripts", {
@@ -44,63 +82,159 @@ export class Backup extends pulumi.ComponentResource {
             data: Object.fromEntries(backupScriptFiles.map((f) => [f, fs.readFileSync(path.join(BACKUP_SCRIPTS_DIR, f), "utf8")])),
         }, parent);
 
-        const podSpec: k8s.types.input.core.v1.PodSpec = {
+        const mysqlEnv = (user: "app" | "root"): EnvVar[] => [
+            args.timezoneEnv,
+            { name: "MYSQL_HOST", value: args.mysqlHost },
+            { name: "MYSQL_PORT", value: String(args.mysqlPort) },
+            ...(user === "app"
+                ? [secretEnv("MYSQL_USER", args.credentials.mysql, "username"), secretEnv("MYSQL_PASSWORD", args.credentials.mysql, "password")]
+                // The drill creates and drops scratch databases, which the application user may not.
+                : [{ name: "MYSQL_USER", value: "root" }, secretEnv("MYSQL_PASSWORD", args.credentials.mysql, "root-password")]),
+            { name: "TMPDIR", value: "/tmp" },
+        ];
+        const hardened = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+        const mounts = [
+            { name: "backup", mountPath: BACKUP_MOUNT },
+            { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
+            { name: "tmp", mountPath: "/tmp" },
+            ...(offsite?.caConfigMap ? [{ name: "offsite-ca", mountPath: CA_MOUNT, readOnly: true }] : []),
+        ];
+        const mysqlContainer = (name: string, command: string[], env: EnvVar[]): Container => ({
+            name,
+            image: resolveImage(cfg, "mysql"),
+            imagePullPolicy: cfg.image.pullPolicy,
+            command,
+            env,
+            // The dump streams through gzip to the backup volume; /tmp (an emptyDir) holds only small files.
+            resources: {
+                requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+                limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "1Gi" },
+            },
+            securityContext: hardened,
+            volumeMounts: mounts,
+        });
+        const rcloneContainer = (name: string, command: string[]): Container => ({
+            name,
+            image: resolveImage(cfg, "rclone"),
+            imagePullPolicy: cfg.image.pullPolicy,
+            command,
+            env: [args.timezoneEnv, ...offsiteEnv(offsite!), { name: "BACKUP_DIR", value: BACKUP_MOUNT }],
+            resources: {
+                requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "64Mi" },
+                limits: { cpu: "1", memory: "256Mi", "ephemeral-storage": "256Mi" },
+            },
+            securityContext: hardened,
+            volumeMounts: mounts,
+        });
+        // The drill's pod has no backup volume (a ReadWriteOnce claim has one pod at a time): the copy goes to an emptyDir
+        // as large as the backup volume.
+        const podSpec = (containers: Container[], initContainers?: Container[], fetchDir = false): k8s.types.input.core.v1.PodSpec => ({
             restartPolicy: "Never",
             // The image's mysql user (uid/gid 999); fsGroup makes the volume writable for it.
             securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
             automountServiceAccountToken: false,
-            containers: [{
-                name: "backup",
-                image: resolveImage(cfg, "mysql"),
-                imagePullPolicy: cfg.image.pullPolicy,
-                command: ["bash", `${SCRIPTS_MOUNT}/backup.sh`],
-                env: [
-                    args.timezoneEnv,
-                    { name: "MYSQL_HOST", value: args.mysqlHost },
-                    { name: "MYSQL_PORT", value: String(args.mysqlPort) },
-                    secretEnv("MYSQL_USER", args.credentials.mysql, "username"),
-                    secretEnv("MYSQL_PASSWORD", args.credentials.mysql, "password"),
-                    { name: "DATABASES", value: cfg.database.databases.join(" ") },
-                    { name: "RETENTION", value: String(cfg.backup.retention) },
-                    { name: "BACKUP_DIR", value: BACKUP_MOUNT },
-                    { name: "TMPDIR", value: "/tmp" },
-                ],
-                // The dump streams through gzip to the backup volume; /tmp (an emptyDir) holds only small files.
-                resources: {
-                    requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
-                    limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "1Gi" },
-                },
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                volumeMounts: [
-                    { name: "backup", mountPath: BACKUP_MOUNT },
-                    { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
-                    { name: "tmp", mountPath: "/tmp" },
-                ],
-            }],
+            initContainers,
+            containers,
             volumes: [
-                { name: "backup", persistentVolumeClaim: { claimName: args.claimName } },
+                fetchDir
+                    ? { name: "backup", emptyDir: { sizeLimit: cfg.storage.sizes.backup } }
+                    : { name: "backup", persistentVolumeClaim: { claimName: args.claimName } },
                 { name: "scripts", configMap: { name: this.scripts.metadata.name, defaultMode: 0o555 } },
                 { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
+                ...(offsite?.caConfigMap ? [{ name: "offsite-ca", configMap: { name: offsite.caConfigMap } }] : []),
             ],
+        });
+        const cronJob = (jobName: string, schedule: string, componentLabel: string, spec: k8s.types.input.core.v1.PodSpec) => {
+            const l = { ...labels, "app.kubernetes.io/component": componentLabel };
+            const outside = offsite
+                ? { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [offsite.credentialsSecret], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) }
+                : undefined;
+            return new k8s.batch.v1.CronJob(jobName, {
+                metadata: { name: jobName, namespace: args.namespace, labels: l, annotations: { ...DELETE_IN_BACKGROUND, ...outside } },
+                spec: {
+                    schedule,
+                    timeZone: cfg.timezone,
+                    // Never two at once: the volume is ReadWriteOnce and a second run would race the first.
+                    concurrencyPolicy: "Forbid",
+                    startingDeadlineSeconds: 3600,
+                    successfulJobsHistoryLimit: 3,
+                    failedJobsHistoryLimit: 3,
+                    jobTemplate: {
+                        metadata: { labels: l },
+                        spec: { backoffLimit: 2, activeDeadlineSeconds: 6 * 3600, template: { metadata: { labels: l }, spec } },
+                    },
+                },
+            }, parent);
         };
 
-        this.cronJob = new k8s.batch.v1.CronJob(BACKUP_JOB, {
-            metadata: { name: BACKUP_JOB, namespace: args.namespace, labels, annotations: DELETE_IN_BACKGROUND },
-            spec: {
-                schedule: cfg.backup.schedule,
-                timeZone: cfg.timezone,
-                // Never two dumps at once: the volume is ReadWriteOnce and a second dump would race the first.
-                concurrencyPolicy: "Forbid",
-                startingDeadlineSeconds: 3600,
-                successfulJobsHistoryLimit: 3,
-                failedJobsHistoryLimit: 3,
-                jobTemplate: {
-                    metadata: { labels },
-                    spec: { backoffLimit: 2, activeDeadlineSeconds: 6 * 3600, template: { metadata: { labels }, spec: podSpec } },
-                },
-            },
-        }, parent);
+        const dumpEnv = [
+            ...mysqlEnv("app"),
+            { name: "DATABASES", value: cfg.database.databases.join(" ") },
+            { name: "RETENTION", value: String(cfg.backup.retention) },
+            { name: "BACKUP_DIR", value: BACKUP_MOUNT },
+        ];
+        const dump = mysqlContainer("backup", ["bash", `${SCRIPTS_MOUNT}/backup.sh`], dumpEnv);
+        this.cronJob = cronJob(BACKUP_JOB, cfg.backup.schedule, "backup", offsite
+            ? podSpec([rcloneContainer("offsite", ["sh", `${SCRIPTS_MOUNT}/offsite.sh`, "upload"])], [dump])
+            : podSpec([dump]));
 
-        this.registerOutputs({ cronJob: this.cronJob.metadata.name });
+        if (cfg.backup.drill.enabled && offsite) {
+            // The drill's pods are backup tooling (app mysql-backup): the same egress to MySQL and to the store. It drills the
+            // copy a restore after losing the cluster would use: the newest one in the store.
+            const onScratch = (c: Container): Container => ({
+                ...c,
+                resources: {
+                    requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+                    limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": cfg.storage.sizes.backup },
+                },
+                volumeMounts: [{ name: "backup", mountPath: DRILL_FETCH_DIR }, ...mounts.filter((m) => m.name !== "backup")],
+            });
+            const check = onScratch(mysqlContainer("drill", ["bash", `${SCRIPTS_MOUNT}/drill.sh`], [...mysqlEnv("root"), { name: "BACKUP_DIR", value: DRILL_FETCH_DIR }]));
+            const fetch = onScratch(rcloneContainer("fetch", ["sh", `${SCRIPTS_MOUNT}/offsite.sh`, "fetch", "latest", DRILL_FETCH_DIR]));
+            this.drill = cronJob(DRILL_JOB, cfg.backup.drill.schedule, "drill", podSpec([check], [fetch], true));
+        }
+
+        if (offsite && args.esSnapshotClaimName) {
+            // Elasticsearch writes the snapshot (API call from its own image, which has curl), then rclone mirrors the
+            // repository. The pod runs as Elasticsearch's uid/gid, so it reads the files Elasticsearch wrote.
+            const es = "/snapshots";
+            const take: Container = {
+                name: "snapshot",
+                image: resolveImage(cfg, "elasticsearch"),
+                imagePullPolicy: cfg.image.pullPolicy,
+                command: ["bash", `${SCRIPTS_MOUNT}/es-snapshot.sh`],
+                env: [args.timezoneEnv, { name: "ES_URL", value: `http://elasticsearch:${infraPorts.elasticsearch}` },
+                    { name: "REPO_PATH", value: ES_SNAPSHOT_PATH }, { name: "RETENTION", value: String(offsite.elasticsearch.retention) }],
+                resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "64Mi" } },
+                securityContext: hardened,
+                volumeMounts: [{ name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+            };
+            const mirror = { ...rcloneContainer("mirror", ["sh", `${SCRIPTS_MOUNT}/offsite.sh`, "mirror", es, "elasticsearch"]),
+                volumeMounts: [{ name: "snapshots", mountPath: es, readOnly: true }, ...mounts.filter((m) => m.name !== "backup")] };
+            const base = podSpec([mirror], [take]);
+            const spec: k8s.types.input.core.v1.PodSpec = {
+                ...base,
+                securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                volumes: [{ name: "snapshots", persistentVolumeClaim: { claimName: args.esSnapshotClaimName, readOnly: true } },
+                    ...(base.volumes as k8s.types.input.core.v1.Volume[]).filter((v) => v.name !== "backup")],
+            };
+            const l = { ...args.commonLabels, tier: "logging", app: ES_SNAPSHOT_JOB };
+            this.esSnapshot = new k8s.batch.v1.CronJob(ES_SNAPSHOT_JOB, {
+                metadata: { name: ES_SNAPSHOT_JOB, namespace: args.namespace, labels: l,
+                    annotations: { ...DELETE_IN_BACKGROUND,
+                        [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [offsite.credentialsSecret], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) } },
+                spec: {
+                    schedule: offsite.elasticsearch.schedule,
+                    timeZone: cfg.timezone,
+                    concurrencyPolicy: "Forbid",
+                    startingDeadlineSeconds: 3600,
+                    successfulJobsHistoryLimit: 3,
+                    failedJobsHistoryLimit: 3,
+                    jobTemplate: { metadata: { labels: l }, spec: { backoffLimit: 2, activeDeadlineSeconds: 6 * 3600, template: { metadata: { labels: l }, spec } } },
+                },
+            }, parent);
+        }
+
+        this.registerOutputs({ cronJob: this.cronJob.metadata.name, drill: this.drill?.metadata.name, esSnapshot: this.esSnapshot?.metadata.name });
     }
 }

@@ -4,9 +4,43 @@ import { infraNodePorts } from "../config/catalog";
 import { resolveImage } from "../config/images";
 import { ingressFor, PartArgs, probes, Workload } from "./workload";
 import { podSecurity } from "../config/security";
+import { OFFSITE_CA_MOUNT, offsiteEnv, OUTSIDE_GIT_ANNOTATION } from "./backup";
 
 export interface CiArgs extends PartArgs {
     readonly claimName: pulumi.Input<string>;
+    /** The backup scripts' ConfigMap, when Jenkins' home is archived to the object store (backup.offsite). */
+    readonly archiveScripts?: pulumi.Input<string>;
+}
+
+const JENKINS_HOME = "/var/jenkins_home";
+
+/**
+ * The archiver beside Jenkins: once a day at backup.offsite.jenkins.time (pod time zone) it streams the home
+ * directory (without workspaces and caches) to the object store as <prefix>/jenkins/<time>.tar.gz and keeps
+ * the newest retention. A sleeping loop, not a CronJob: the home is on a ReadWriteOnce volume Jenkins holds.
+ */
+function archiver(args: CiArgs): k8s.types.input.core.v1.Container[] {
+    const offsite = args.config.backup.offsite;
+    if (!args.archiveScripts || !offsite) return [];
+    const loop = `while :; do if [ "$(date +%H:%M)" = "$ARCHIVE_AT" ]; then sh /scripts/offsite.sh archive ${JENKINS_HOME} jenkins || ` +
+        `echo "error: the archive of Jenkins' home failed (above); next try tomorrow" >&2; sleep 61; fi; sleep 20; done`;
+    return [{
+        name: "home-archiver",
+        image: resolveImage(args.config, "rclone"),
+        imagePullPolicy: args.config.image.pullPolicy,
+        command: ["sh", "-c", loop],
+        // The archives' own retention replaces the dumps'.
+        env: [args.timezoneEnv, ...offsiteEnv(offsite).filter((e) => e.name !== "OFFSITE_RETENTION"),
+            { name: "OFFSITE_RETENTION", value: String(offsite.jenkins.retention) },
+            { name: "ARCHIVE_AT", value: offsite.jenkins.time }, { name: "TMPDIR", value: "/tmp" }],
+        resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "64Mi" } },
+        volumeMounts: [
+            { name: "jenkins-home", mountPath: JENKINS_HOME, readOnly: true },
+            { name: "archive-scripts", mountPath: "/scripts", readOnly: true },
+            { name: "archive-tmp", mountPath: "/tmp" },
+            ...(offsite.caConfigMap ? [{ name: "offsite-ca", mountPath: OFFSITE_CA_MOUNT, readOnly: true }] : []),
+        ],
+    }];
 }
 
 /**
@@ -69,8 +103,19 @@ export class Ci extends pulumi.ComponentResource {
             security: podSecurity.jenkins,
             // A first start unpacks plugins into JENKINS_HOME: up to 10 minutes before liveness applies.
             ...probes({ httpGet: { path: "/login", port: 8080 } }, { tcpSocket: { port: 8080 } }, undefined, 120),
-            volumeMounts: [{ name: "jenkins-home", mountPath: "/var/jenkins_home" }],
-            volumes: [{ name: "jenkins-home", persistentVolumeClaim: { claimName: args.claimName } }],
+            volumeMounts: [{ name: "jenkins-home", mountPath: JENKINS_HOME }],
+            sidecars: archiver(args),
+            podAnnotations: archiver(args).length === 0 ? undefined : { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({
+                secrets: [args.config.backup.offsite?.credentialsSecret], configMaps: args.config.backup.offsite?.caConfigMap ? [args.config.backup.offsite.caConfigMap] : [],
+            }) },
+            volumes: [
+                { name: "jenkins-home", persistentVolumeClaim: { claimName: args.claimName } },
+                ...(archiver(args).length === 0 ? [] : [
+                    { name: "archive-scripts", configMap: { name: args.archiveScripts, defaultMode: 0o555 } },
+                    { name: "archive-tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
+                    ...(args.config.backup.offsite?.caConfigMap ? [{ name: "offsite-ca", configMap: { name: args.config.backup.offsite.caConfigMap } }] : []),
+                ]),
+            ],
             ingress: ingressFor(cfg, "jenkins", 8080),
         }, parent);
         this.registerOutputs({});

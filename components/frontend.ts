@@ -4,7 +4,7 @@ import { BUILT_FOR_ANNOTATION } from "../config/frontends";
 import { frontendName } from "../config/graph";
 import { frontendImageId, resolveImage } from "../config/images";
 import { WiringContext } from "../config/wiring";
-import { wiredEnv } from "./backend-service";
+import { credentialsAnnotation, wiredEnv } from "./backend-service";
 import { Credentials } from "./credentials";
 import { preStopPauseSeconds, shutdown } from "../config/rollout";
 import { applicationWorkload, httpProbes, ingressFor, PartArgs, pausingStop, Workload } from "./workload";
@@ -34,7 +34,10 @@ export class Frontend extends pulumi.ComponentResource {
         this.workload = new Workload(workloadName, {
             ...applicationWorkload(args, workloadName, "frontend", spec.name, spec.port, spec.nodePort),
             image: resolveImage(cfg, frontendImageId(cfg, spec.name)),
-            podAnnotations: { [BUILT_FOR_ANNOTATION]: image?.built ? JSON.stringify(image.built.builtFor) : "unknown" },
+            podAnnotations: {
+                [BUILT_FOR_ANNOTATION]: image?.built ? JSON.stringify(image.built.builtFor) : "unknown",
+                ...credentialsAnnotation({ name: workloadName }, args.wiring, args.credentials),
+            },
             env: wiredEnv({ name: workloadName }, args.wiring, args),
             // Readiness renders the home page; liveness is the TCP accept (Next.js has no health endpoint).
             ...httpProbes("/", spec.port),

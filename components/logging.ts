@@ -4,6 +4,7 @@ import { infraNodePorts, infraPorts } from "../config/catalog";
 import { resolveImage } from "../config/images";
 import { httpProbes, ingressFor, PartArgs, probes, Workload } from "./workload";
 import { podSecurity } from "../config/security";
+import { ES_SNAPSHOT_PATH } from "../config/volumes";
 
 /**
  * Logstash listens here for the services' LogstashTcpSocketAppender (newline-delimited JSON, hence json_lines);
@@ -14,6 +15,8 @@ export const LOGSTASH_PORT = infraPorts.logstash;
 export interface LoggingArgs extends PartArgs {
     /** Claim on the data class for Elasticsearch's indices. */
     readonly elasticsearchClaimName: pulumi.Input<string>;
+    /** Claim (shared class) for the snapshot repository, when snapshots go off-site (components/backup.ts). */
+    readonly snapshotClaimName?: pulumi.Input<string>;
 }
 
 /** Elasticsearch (a StatefulSet on a data volume), Logstash (TCP json_lines -> Elasticsearch) and Kibana behind an Ingress. */
@@ -41,12 +44,15 @@ export class Logging extends pulumi.ComponentResource {
                 { name: "discovery.type", value: "single-node" },
                 { name: "ES_JAVA_OPTS", value: "-Xms512m -Xmx512m" },
                 args.timezoneEnv,
+                ...(args.snapshotClaimName ? [{ name: "path.repo", value: ES_SNAPSHOT_PATH }] : []),
             ],
             resources: cfg.resources.elasticsearch,
             security: podSecurity.elasticsearch,
             ...httpProbes("/_cluster/health?local=true", 9200),
-            volumeMounts: [{ name: "elasticsearch-data", mountPath: "/usr/share/elasticsearch/data" }],
-            volumes: [{ name: "elasticsearch-data", persistentVolumeClaim: { claimName: args.elasticsearchClaimName } }],
+            volumeMounts: [{ name: "elasticsearch-data", mountPath: "/usr/share/elasticsearch/data" },
+                ...(args.snapshotClaimName ? [{ name: "snapshots", mountPath: ES_SNAPSHOT_PATH }] : [])],
+            volumes: [{ name: "elasticsearch-data", persistentVolumeClaim: { claimName: args.elasticsearchClaimName } },
+                ...(args.snapshotClaimName ? [{ name: "snapshots", persistentVolumeClaim: { claimName: args.snapshotClaimName } }] : [])],
         }, parent);
         this.elasticsearchUrl = pulumi.interpolate`http://${this.elasticsearch.host}:9200`;
 

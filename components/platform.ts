@@ -7,11 +7,12 @@ import { backendConfigMapData, CONFIG_SERVER, generatedConfigFiles, servesUserFi
 import { APP_HOME, BackendService } from "./backend-service";
 import { ConfigServerFiles } from "./config-server";
 import { resolveImage } from "../config/images";
-import { platformVolumes } from "../config/volumes";
+import { offsiteWorkloads, platformVolumes } from "../config/volumes";
 import { Backup } from "./backup";
 import { enforcedLevel } from "../config/security";
 import { Ci } from "./ci";
 import { Credentials } from "./credentials";
+import { RotationJob } from "./rotation";
 import { Database } from "./database";
 import { Frontend } from "./frontend";
 import { Logging, LOGSTASH_PORT } from "./logging";
@@ -96,6 +97,9 @@ export class Platform extends pulumi.ComponentResource {
             databaseUsername: cfg.database.username,
             messagingUsername: cfg.messaging.username,
             discoveryUsername: cfg.discovery.username,
+            generations: cfg.rotation,
+            rotationJob: (credential, generation, next, scripts, opts) =>
+                new RotationJob(`${credential}-rotate`, { ...part, credential, generation, next, scripts }, opts),
         }, parent);
 
         // One claim per volume of config/volumes.ts, on its role's class (shared or data).
@@ -110,15 +114,17 @@ export class Platform extends pulumi.ComponentResource {
         const claim = (volume: string) => storage.claims[volume].metadata.name;
 
         const database = new Database("database", { ...part, credentials, claimName: claim("mysql") }, parent);
-        if (cfg.backup.enabled) {
-            new Backup("backup", {
+        const esSnapshotClaimName = storage.claims["es-snapshots"] ? claim("es-snapshots") : undefined;
+        const backup = !cfg.backup.enabled ? undefined : new Backup("backup", {
                 ...part, credentials, claimName: claim("backup"), mysqlHost: database.workload.service.metadata.name, mysqlPort: database.port,
+                esSnapshotClaimName,
             }, parent);
-        }
+        // Jenkins' home goes off-site from a container beside Jenkins (its volume is ReadWriteOnce: no second pod).
+        const backupScripts = backup && offsiteWorkloads(cfg).includes("jenkins") ? backup.scripts.metadata.name : undefined;
         const messaging = new Messaging("messaging", { ...part, credentials, claimName: claim("rabbitmq") }, parent);
         const tracing = cfg.tracing.enabled ? new Tracing("tracing", part, parent) : undefined;
-        const logging = cfg.logging.enabled ? new Logging("logging", { ...part, elasticsearchClaimName: claim("elasticsearch") }, parent) : undefined;
-        if (cfg.ci.enabled) new Ci("ci", { ...part, claimName: claim("jenkins") }, parent);
+        const logging = cfg.logging.enabled ? new Logging("logging", { ...part, elasticsearchClaimName: claim("elasticsearch"), snapshotClaimName: esSnapshotClaimName }, parent) : undefined;
+        if (cfg.ci.enabled) new Ci("ci", { ...part, claimName: claim("jenkins"), archiveScripts: backupScripts }, parent);
 
         const serverFiles = new ConfigServerFiles("config-server", {
             namespace,

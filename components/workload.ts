@@ -50,8 +50,8 @@ export interface WorkloadArgs {
     readonly kind?: "Deployment" | "StatefulSet";
     readonly image: string;
     readonly imagePullPolicy?: string;
-    /** Annotations of the pods (besides the security exceptions). */
-    readonly podAnnotations?: Readonly<Record<string, string>>;
+    /** Annotations of the pods (besides the security exceptions), e.g. the content hash of the credentials they read. */
+    readonly podAnnotations?: Readonly<Record<string, Input<string>>>;
     readonly ports: readonly WorkloadPort[];
     /** Ports exposed by a second Service of their own, e.g. Jenkins' agent port (name suffix -> ports). */
     readonly extraServices?: Readonly<Record<string, readonly WorkloadPort[]>>;
@@ -73,6 +73,8 @@ export interface WorkloadArgs {
     /** Only pods that call the Kubernetes API get a service account token. */
     readonly automountServiceAccountToken?: boolean;
     readonly initContainers?: Container[];
+    /** Containers beside the main one in every pod (e.g. Jenkins' home archiver, which needs its volume). */
+    readonly sidecars?: Container[];
     readonly volumes?: Volume[];
     readonly volumeMounts?: VolumeMount[];
     readonly recreateOnUpdate?: boolean;
@@ -270,7 +272,7 @@ export class Workload extends pulumi.ComponentResource {
                 livenessProbe: args.livenessProbe,
                 volumeMounts: args.volumeMounts,
                 lifecycle: args.stop ? { preStop: { exec: { command: args.stop.preStop } } } : undefined,
-            }],
+            }, ...(args.sidecars ?? [])],
             terminationGracePeriodSeconds: args.stop?.terminationGracePeriodSeconds,
             volumes: args.volumes,
         }, { security: args.security, resources: args.resources, image: args.image, automountServiceAccountToken: args.automountServiceAccountToken });

@@ -3,7 +3,7 @@
 // all read it; nothing else decides who talks to whom.
 import type { PlatformConfig } from ".";
 import { BackendServiceSpec, frontends, infraPorts } from "./catalog";
-import { BACKUP_JOB } from "./volumes";
+import { BACKUP_JOB, ES_SNAPSHOT_JOB, offsiteWorkloads } from "./volumes";
 
 export type NodeKind = "backend" | "frontend" | "infra";
 
@@ -85,6 +85,20 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         // The backup CronJob's pods (and the restore pod made from its template): clients only.
         node({ name: BACKUP_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
         edge(BACKUP_JOB, "mysql", infraPorts.mysql, "dumps the application databases (and restores them)");
+    }
+    if (offsiteWorkloads(cfg).includes(ES_SNAPSHOT_JOB)) {
+        // Takes snapshots through Elasticsearch's API, then copies the repository to the object store (external egress).
+        node({ name: ES_SNAPSHOT_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
+        edge(ES_SNAPSHOT_JOB, "elasticsearch", infraPorts.elasticsearch, "takes and deletes snapshots (backup.offsite)");
+    }
+    // The rotation Jobs (from a credential's first rotation on): clients of the server whose password they set.
+    if (cfg.rotation.mysql > 0) {
+        node({ name: "mysql-rotate", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
+        edge("mysql-rotate", "mysql", infraPorts.mysql, "sets the application user's new password (npm run rotate)");
+    }
+    if (cfg.rotation.rabbitmq > 0) {
+        node({ name: "rabbitmq-rotate", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
+        edge("rabbitmq-rotate", "rabbitmq", infraPorts.rabbitmqManagement, "sets the platform user's new password (npm run rotate)");
     }
     if (cfg.storage.shared.backend === "nfs" || cfg.storage.data.backend === "nfs") {
         // Creates the volumes of NFS claims through the API; the NFS mount itself is the kubelet's.

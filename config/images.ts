@@ -11,7 +11,7 @@ import * as path from "path";
 import type { PlatformConfig } from ".";
 import { defaultImages, ImageKey } from "./catalog";
 import { serviceGraph } from "./graph";
-import { BACKUP_JOB } from "./volumes";
+import { BACKUP_JOB, ES_SNAPSHOT_JOB, offsiteWorkloads } from "./volumes";
 
 /**
  * A third-party image by catalog key, a platform image by repository name, a full reference (a service added by
@@ -139,8 +139,17 @@ export function imagesInUse(cfg: PlatformConfig): ImageId[] {
             ids.push(own ? { ref: own } : { platform: platformImageName("backend", node.name) });
         }
         else if (node.kind === "frontend") ids.push(frontendImageId(cfg, node.name.replace(/^frontend-/, "")));
-        else if ((thirdPartyKeys as string[]).includes(node.name)) ids.push(node.name as ImageKey);
-        else if (node.name === BACKUP_JOB) ids.push("mysql"); // the dump runs the server's own client
+        else if ((thirdPartyKeys as string[]).includes(node.name)) {
+            ids.push(node.name as ImageKey);
+            if (node.name === "jenkins" && offsiteWorkloads(cfg).includes("jenkins")) ids.push("rclone"); // its home archiver
+        }
+        else if (node.name === BACKUP_JOB) {
+            ids.push("mysql"); // the dump, restore and drill run the server's own client
+            if (cfg.backup.offsite) ids.push("rclone"); // copies to and from the object store
+        }
+        else if (node.name === ES_SNAPSHOT_JOB) ids.push("elasticsearch", "rclone");
+        else if (node.name === "mysql-rotate") ids.push("mysql");
+        else if (node.name === "rabbitmq-rotate") ids.push("rabbitmq");
         else if (node.name === "nfs-provisioner") ids.push("nfsProvisioner");
         else if (node.startedBy) continue; // pods another workload starts (Jenkins agents) bring their own images
         else throw new Error(`images: workload ${node.name} has no image in the catalog`);

@@ -7,7 +7,7 @@ import { BackendServiceSpec, backendServices, defaultImages, frontends, ImageKey
 import { readServices } from "./services";
 import { FrontendImage, frontendImages, readFrontendsLock } from "./frontends";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
-import { singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
+import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
 import { serviceGraph } from "./graph";
 import { minReadySecondsDefault } from "./rollout";
@@ -113,8 +113,18 @@ export interface PlatformConfig {
     };
     readonly messaging: { readonly username: string };
     readonly discovery: { readonly username: string };
-    /** MySQL dumps by a CronJob to a volume on the data class, keeping the last `retention`. */
-    readonly backup: { readonly enabled: boolean; readonly schedule: string; readonly retention: number };
+    /** MySQL dumps by a CronJob to a volume on the data class, keeping the last `retention`; see docs/day-2.md. */
+    readonly backup: {
+        readonly enabled: boolean;
+        readonly schedule: string;
+        readonly retention: number;
+        /** Copies of every dump (and its checksums) in S3-compatible storage off the cluster. */
+        readonly offsite?: OffsiteConfig;
+        /** The scheduled restore drill (needs offsite): the newest off-site copy into scratch databases, checked against its manifest. */
+        readonly drill: { readonly enabled: boolean; readonly schedule: string };
+    };
+    /** Generation per credential: raising one rotates it on the next `up` (`npm run rotate`). */
+    readonly rotation: Readonly<Record<RotatedCredential, number>>;
     readonly logging: { readonly enabled: boolean };
     readonly tracing: {
         readonly enabled: boolean;
@@ -128,6 +138,31 @@ export interface PlatformConfig {
     readonly ci: { readonly enabled: boolean };
 }
 
+export const rotatedCredentials = ["mysql", "rabbitmq", "eureka", "token"] as const;
+export type RotatedCredential = (typeof rotatedCredentials)[number];
+
+/** S3-compatible object storage the agency runs, for copies of the backups. */
+export interface OffsiteConfig {
+    /** https://host[:port] (http only for a loopback or in-cluster test server). */
+    readonly endpoint: string;
+    readonly bucket: string;
+    /** Key prefix under the bucket, without leading or trailing slash; may be empty. */
+    readonly prefix: string;
+    readonly region: string;
+    /** A Secret created outside git in the namespace, keys access-key-id and secret-access-key. */
+    readonly credentialsSecret: string;
+    /** A ConfigMap with key ca.crt: the CA that signed the endpoint's certificate (else the image's CAs). */
+    readonly caConfigMap?: string;
+    /** Backups kept in the bucket (the oldest beyond this are deleted after a successful upload). */
+    readonly retention: number;
+    /** The store's address range: the backup pods' only egress outside the cluster (network policy). */
+    readonly cidrs: readonly string[];
+    /** Elasticsearch snapshots (with logging on): a snapshot repository on the shared class, mirrored to the store. */
+    readonly elasticsearch: { readonly schedule: string; readonly retention: number };
+    /** Jenkins' home (with ci on): a tar.gz archive every day at `time` (HH:MM in `timezone`), the newest `retention` kept. */
+    readonly jenkins: { readonly time: string; readonly retention: number };
+}
+
 /**
  * Every `egov-platform:` key the program reads: the one list, kept equal to Pulumi.yaml's `config:`
  * by tests/config-keys.test.ts. A stack key not listed here fails the run (a misspelt key is never
@@ -138,6 +173,7 @@ export const CONFIG_KEYS = [
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
     "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "rollout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
     "token",
+    "rotation",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -707,7 +743,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         if (!DNS_LABEL.test(workload)) r.reject(`networkPolicy.externalEgress.${workload}`, cidrs, "a workload name (its app label) as the key");
         else externalEgress[workload] = readCidrs(r, `networkPolicy.externalEgress.${workload}`, cidrs, []);
     }
-    const networkPolicy: NetworkPolicyConfig = {
+    const networkPolicy: { -readonly [K in keyof NetworkPolicyConfig]: NetworkPolicyConfig[K] } = {
         enabled: r.bool("networkPolicy.enabled", np.enabled, true),
         ingressNamespace: r.string("networkPolicy.ingressNamespace", np.ingressNamespace, "ingress-nginx", DNS_LABEL,
             "the namespace name of the ingress controller"),
@@ -811,12 +847,13 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const discovery = {
         username: r.string("discovery.username", r.object("discovery", ["username"]).username, "eureka", USERNAME, "a user name"),
     };
-    const bk = r.object("backup", ["enabled", "schedule", "retention"]);
+    const bk = r.object("backup", ["enabled", "schedule", "retention", "offsite", "drill"]);
+    const cronAllowed = "a cron schedule of five fields (minute hour day month weekday), e.g. \"30 2 * * *\", or @daily";
     const backup = {
         enabled: r.bool("backup.enabled", bk.enabled, isProd),
-        schedule: r.string("backup.schedule", bk.schedule, "30 2 * * *", CRON,
-            "a cron schedule of five fields (minute hour day month weekday), e.g. \"30 2 * * *\", or @daily"),
+        schedule: r.string("backup.schedule", bk.schedule, "30 2 * * *", CRON, cronAllowed),
         retention: r.int("backup.retention", bk.retention, 7, 1, 365),
+        offsite: readOffsite(r, bk.offsite, cronAllowed),
     };
     const badCron = cronProblems(backup.schedule);
     if (badCron.length > 0) {
@@ -833,6 +870,24 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     if (token.refreshSeconds < expirationSeconds) {
         r.reject("token.refreshSeconds", token.refreshSeconds, `at least token.expirationSeconds (${expirationSeconds}): a refresh token outlives the access token`);
     }
+    const cfgParts = { logging: enabled("logging", true), ci: enabled("ci", true) };
+    const backupWithDrill = { ...backup, drill: readDrill(r, bk.drill, isProd && backup.offsite !== undefined, cronAllowed) };
+    if (backup.offsite && networkPolicy.enabled) {
+        if (backup.offsite.cidrs.length === 0) {
+            r.problems.push(`${PROJECT}:backup.offsite.cidrs: not set; expected the object store's address range (CIDRs): with ` +
+                "networkPolicy.enabled the backup pods may reach only what is listed there");
+        }
+        // One home for the store's addresses: every workload that copies to it gets them as external egress.
+        for (const w of offsiteWorkloads({ ...cfgParts, backup: backupWithDrill })) {
+            networkPolicy.externalEgress = { ...networkPolicy.externalEgress, [w]: [...(networkPolicy.externalEgress[w] ?? []), ...backup.offsite.cidrs] };
+        }
+    }
+    if (backupWithDrill.drill.enabled && !backup.offsite) {
+        r.reject("backup.drill.enabled", true, "false unless backup.offsite is set: the drill restores the newest off-site copy");
+    }
+    const rot = r.object("rotation", rotatedCredentials);
+    const rotation = Object.fromEntries(rotatedCredentials.map((c) => [c, r.int(`rotation.${c}`, rot[c], 0, 0, 1_000_000)])) as
+        Record<RotatedCredential, number>;
 
     const cfg: PlatformConfig = {
         environment,
@@ -859,11 +914,12 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         database,
         messaging,
         discovery,
-        backup,
-        logging: enabled("logging", true),
+        backup: backupWithDrill,
+        rotation,
+        logging: cfgParts.logging,
         tracing: readTracing(r),
         configServer: readConfigServer(r),
-        ci: enabled("ci", true),
+        ci: cfgParts.ci,
         token,
     };
     if (image.requireDigests) {
@@ -898,6 +954,66 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     }
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return cfg;
+}
+
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const S3_PREFIX = /^([A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*)?$/;
+
+function subObject(r: Reader, key: string, v: Json | undefined, fields: readonly string[]): Record<string, Json> | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "object" || Array.isArray(v)) return r.reject(key, v, "an object");
+    for (const f of Object.keys(v)) if (!fields.includes(f)) r.reject(`${key}.${f}`, v[f], `a known field of ${key}: ${fields.join(", ")}`);
+    return v;
+}
+
+function readOffsite(r: Reader, v: Json | undefined, cronAllowed: string): OffsiteConfig | undefined {
+    const o = subObject(r, "backup.offsite", v, ["endpoint", "bucket", "prefix", "region", "credentialsSecret", "caConfigMap", "retention",
+        "cidrs", "elasticsearch", "jenkins"]);
+    if (!o) return undefined;
+    const required = (k: string, pattern: RegExp, allowed: string): string => {
+        if (o[k] === undefined || o[k] === null || o[k] === "") {
+            r.problems.push(`${PROJECT}:backup.offsite.${k}: not set; expected ${allowed}`);
+            return "";
+        }
+        return r.string(`backup.offsite.${k}`, o[k], "", pattern, allowed);
+    };
+    const endpoint = required("endpoint", /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?\/?$/, "the object store's URL, https://host[:port]");
+    if (endpoint.startsWith("http://") && !/^http:\/\/(localhost|127\.0\.0\.1|[a-z0-9-]+(\.[a-z0-9-]+)*\.svc(\.cluster\.local)?)(:|\/|$)/.test(endpoint)) {
+        r.reject("backup.offsite.endpoint", endpoint, "an https:// URL (plain http only to loopback or an in-cluster Service): the dumps hold every row");
+    }
+    return {
+        endpoint: endpoint.replace(/\/$/, ""),
+        bucket: required("bucket", S3_BUCKET, "an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)"),
+        prefix: r.string("backup.offsite.prefix", o.prefix, "", S3_PREFIX, "a key prefix such as egov/prod (no leading or trailing slash)"),
+        region: r.string("backup.offsite.region", o.region, "us-east-1", /^[a-z0-9-]{1,32}$/, "a region name the store accepts, e.g. us-east-1"),
+        credentialsSecret: required("credentialsSecret", DNS_SUBDOMAIN,
+            "the name of a Secret (created outside git) with keys access-key-id and secret-access-key"),
+        caConfigMap: r.string("backup.offsite.caConfigMap", o.caConfigMap, undefined, DNS_SUBDOMAIN, "the name of a ConfigMap with key ca.crt"),
+        retention: r.int("backup.offsite.retention", o.retention, 30, 1, 3650),
+        cidrs: readCidrs(r, "backup.offsite.cidrs", o.cidrs, []),
+        elasticsearch: (() => {
+            const es = subObject(r, "backup.offsite.elasticsearch", o.elasticsearch, ["schedule", "retention"]) ?? {};
+            return {
+                schedule: r.string("backup.offsite.elasticsearch.schedule", es.schedule, "0 3 * * *", CRON, cronAllowed),
+                retention: r.int("backup.offsite.elasticsearch.retention", es.retention, 14, 1, 3650),
+            };
+        })(),
+        jenkins: (() => {
+            const j = subObject(r, "backup.offsite.jenkins", o.jenkins, ["time", "retention"]) ?? {};
+            return {
+                time: r.string("backup.offsite.jenkins.time", j.time, "03:30", /^([01][0-9]|2[0-3]):[0-5][0-9]$/, "a time of day HH:MM, e.g. \"03:30\""),
+                retention: r.int("backup.offsite.jenkins.retention", j.retention, 7, 1, 3650),
+            };
+        })(),
+    };
+}
+
+function readDrill(r: Reader, v: Json | undefined, def: boolean, cronAllowed: string): { enabled: boolean; schedule: string } {
+    const o = subObject(r, "backup.drill", v, ["enabled", "schedule"]) ?? {};
+    return {
+        enabled: r.bool("backup.drill.enabled", o.enabled, def),
+        schedule: r.string("backup.drill.schedule", o.schedule, "30 4 * * 0", CRON, cronAllowed),
+    };
 }
 
 /** Reads the current stack's config through the Pulumi SDK. */

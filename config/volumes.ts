@@ -42,6 +42,17 @@ export function maxPodsOf(cfg: Pick<PlatformConfig, "autoscaling" | "replicas">,
     return isAutoscaled(cfg, name) ? Math.max(cfg.autoscaling.maxReplicas, cfg.replicas[name]) : cfg.replicas[name];
 }
 
+/** The Elasticsearch snapshot CronJob's workload name (app label). */
+export const ES_SNAPSHOT_JOB = "elasticsearch-snapshot";
+/** Where Elasticsearch's snapshot repository (path.repo) is, in Elasticsearch and in the snapshot job. */
+export const ES_SNAPSHOT_PATH = "/usr/share/elasticsearch/snapshots";
+
+/** The workloads that copy to the object store of backup.offsite: dumps, Elasticsearch snapshots, Jenkins' home. */
+export function offsiteWorkloads(cfg: Pick<PlatformConfig, "backup" | "logging" | "ci">): string[] {
+    if (!cfg.backup.enabled || !cfg.backup.offsite) return [];
+    return [BACKUP_JOB, ...(cfg.logging.enabled ? [ES_SNAPSHOT_JOB] : []), ...(cfg.ci.enabled ? ["jenkins"] : [])];
+}
+
 /** Every volume the stack config asks for, with the workloads that mount it. */
 export function platformVolumes(
     cfg: Pick<PlatformConfig, "storage" | "ci" | "logging" | "backup" | "services">,
@@ -56,6 +67,10 @@ export function platformVolumes(
     if (cfg.ci.enabled) volumes.push({ name: "jenkins", role: "data", size: s.jenkins, mountedBy: ["jenkins"] });
     if (cfg.logging.enabled) volumes.push({ name: "elasticsearch", role: "data", size: s.elasticsearch, mountedBy: ["elasticsearch"] });
     if (cfg.backup.enabled) volumes.push({ name: "backup", role: "data", size: s.backup, mountedBy: [BACKUP_JOB] });
+    // Elasticsearch writes its snapshot repository there, the snapshot job mirrors it to the store: both mount it.
+    if (offsiteWorkloads(cfg).includes(ES_SNAPSHOT_JOB)) {
+        volumes.push({ name: "es-snapshots", role: "shared", size: s.elasticsearch, mountedBy: ["elasticsearch", ES_SNAPSHOT_JOB] });
+    }
     return volumes;
 }
 

@@ -5,12 +5,16 @@
 #   npm run db:restore -- --stack prod --database msaportal         newest backup into msaportal
 #   npm run db:restore -- --stack prod --database msaportal --dump 20250301T023000.123Z
 #   npm run db:restore -- --stack prod --database scratch --from msaportal --create
+#   npm run db:restore -- --stack prod --offsite --list             list the copies in the object store
+#   npm run db:restore -- --stack prod --offsite --database msaportal [--dump NAME]
 #
 #   --dump NAME     a backup (directory name as --list shows it); default: the newest
 #   --from DB       whose dump to take from that backup (default: --database)
 #   --create        create --database when the server lacks it
 #   --yes           do not ask for confirmation
 #   --dry-run       print the restore pod and have the API server validate it; change nothing
+#   --offsite       take the backup from the S3-compatible store of backup.offsite (the newest copy, or
+#                   --dump NAME), fetched and checked against its SHA256SUMS first (to <volume>/.restore/)
 #
 # It runs scripts/mysql/restore.sh (mounted from the stack's ConfigMap, the very file tested in
 # tests/mysql-backup.test.ts) in a one-off pod built from the CronJob's own pod template: same image,
@@ -20,7 +24,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-stack="" database="" dump="" from="" create=0 yes=0 list=0 dry_run=0
+stack="" database="" dump="" from="" create=0 yes=0 list=0 dry_run=0 offsite=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --stack) stack=${2:-}; shift 2 ;;
@@ -31,7 +35,8 @@ while [[ $# -gt 0 ]]; do
     --yes) yes=1; shift ;;
     --list) list=1; shift ;;
     --dry-run) dry_run=1; shift ;;
-    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --offsite) offsite=1; shift ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -60,25 +65,49 @@ context=$(pulumi config get kubeContext --stack "$stack" 2>/dev/null || true)
 cronjob=$("${kube[@]}" get cronjob mysql-backup -o json 2>/dev/null) \
   || die "stack $stack (namespace $ns) has no mysql-backup CronJob: backups are off (backup.enabled)"
 
-if [[ $list == 1 ]]; then
+# With --offsite the backup comes from the object store: the CronJob's own uploader container (image, settings,
+# credentials) fetches it first, into a directory of its own on the backup volume.
+fetch=()
+if [[ $offsite == 1 ]]; then
+  grep -Eq '"name": *"offsite"' <<<"$cronjob" || die "stack $stack has no off-site copies (backup.offsite is not set)"
+  if [[ $list == 1 ]]; then
+    fetch=(sh /scripts/offsite.sh list)
+  else
+    fetch=(sh -c "rm -rf /backup/.restore && exec sh /scripts/offsite.sh fetch ${dump:-latest} /backup/.restore")
+  fi
+fi
+if [[ $list == 1 && $offsite == 1 ]]; then
+  command=(true)
+elif [[ $list == 1 ]]; then
   command=(bash -c 'cd "$BACKUP_DIR" && for d in */; do [ -f "$d/MANIFEST" ] && echo "${d%/} $(sed -n "s/^databases=//p" "$d/MANIFEST")"; done; true')
 else
   command=(bash /scripts/restore.sh --database "$database")
-  [[ -n $dump ]] && command+=(--dump "/backup/$dump")
+  if [[ $offsite == 1 ]]; then
+    command=(env BACKUP_DIR=/backup/.restore bash /scripts/restore.sh --database "$database")
+    [[ -n $dump ]] && command+=(--dump "/backup/.restore/$dump")
+  elif [[ -n $dump ]]; then
+    command+=(--dump "/backup/$dump")
+  fi
   [[ -n $from ]] && command+=(--from "$from")
   [[ $create == 1 ]] && command+=(--create)
 fi
 
 pod=mysql-restore-$(date -u +%Y%m%d%H%M%S)
 manifest=$(node -e '
-  const [cronJob, pod, command] = [JSON.parse(process.argv[1]), process.argv[2], JSON.parse(process.argv[3])];
+  const [cronJob, pod, command, fetch] = [JSON.parse(process.argv[1]), process.argv[2], JSON.parse(process.argv[3]), JSON.parse(process.argv[4])];
   const spec = cronJob.spec.jobTemplate.spec.template.spec;
-  spec.containers[0].command = command;
+  // The dump container (the main one, or the init container when the CronJob also uploads) runs the restore.
+  const all = [...(spec.initContainers ?? []), ...spec.containers];
+  const mysql = all.find((c) => c.name === "backup");
+  const uploader = all.find((c) => c.name === "offsite");
+  spec.containers = [{ ...mysql, command }];
+  spec.initContainers = fetch.length > 0 ? [{ ...uploader, name: "fetch", command: fetch }] : undefined;
   spec.restartPolicy = "Never";
   // The labels of the backup pods, so the same network policy lets it reach MySQL.
   const labels = { ...cronJob.spec.jobTemplate.spec.template.metadata.labels, "egov-platform/restore": "true" };
   console.log(JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: pod, labels }, spec }));
-' "$cronjob" "$pod" "$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' "${command[@]}")")
+' "$cronjob" "$pod" "$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' "${command[@]}")" \
+  "$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' ${fetch[@]+"${fetch[@]}"})")
 
 if [[ $dry_run == 1 ]]; then
   printf '%s\n' "$manifest"
@@ -115,7 +144,8 @@ for _ in $(seq 1 720); do
   [[ $phase == Succeeded || $phase == Failed ]] && break
   sleep 5
 done
-"${kube[@]}" logs "$pod" || true
+[[ ${#fetch[@]} -eq 0 ]] || "${kube[@]}" logs "$pod" -c fetch || true
+"${kube[@]}" logs "$pod" -c backup || true
 case $phase in
   Succeeded) log "done" ;;
   Failed) die "the restore failed (its output is above)" ;;

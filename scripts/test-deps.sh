@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # What `npm test` needs besides the project's own node_modules, installed when missing (npm runs this before the
 # unit and the e2e suites): the policy pack's packages (its rules are tested and every preview runs it), a
-# MySQL-compatible server for the backup/restore tests (Debian's mariadb-server) and PostgreSQL for the shared state
-# backend e2e (Debian's postgresql: tests/e2e/operating.e2e.ts), both started by the tests themselves.
+# MySQL-compatible server for the backup/restore/drill/rotation tests (Debian's mariadb-server), a RabbitMQ broker
+# for the rotation test (Debian's rabbitmq-server), PostgreSQL for the shared state backend e2e (Debian's
+# postgresql: tests/e2e/operating.e2e.ts), all started by the tests themselves, never as services, and rclone, the
+# S3-compatible server and client of the off-cluster backup tests (built from its Go module once).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,7 +16,7 @@ cd "$EGOV_ROOT"
 
 # Debian packages: command -> package. A missing one is installed with apt-get as root (or through sudo without a
 # password); anywhere else the run stops with the one line that installs them.
-declare -A wanted=([mariadbd]=mariadb-server [mariadb]=mariadb-client [mysqldump]=mariadb-client)
+declare -A wanted=([mariadbd]=mariadb-server [mariadb]=mariadb-client [mysqldump]=mariadb-client [rabbitmq-server]=rabbitmq-server)
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [[ -x /usr/sbin/$cmd ]] || missing+=("${wanted[$cmd]}")
@@ -25,7 +27,7 @@ if ((${#missing[@]} > 0)); then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   install=(apt-get -o DPkg::Lock::Timeout=300 install -y "${missing[@]}")
   if ! command -v apt-get >/dev/null 2>&1; then
-    die "the tests need ${missing[*]} (database servers they start): install them with your package manager and rerun"
+    die "the tests need ${missing[*]} (servers they start: MySQL-compatible, RabbitMQ, PostgreSQL): install them with your package manager and rerun"
   fi
   sudo_=()
   if [[ $(id -u) != 0 ]]; then
@@ -35,3 +37,6 @@ if ((${#missing[@]} > 0)); then
   step "apt-get update" "$EGOV_CACHE/logs/apt-update.log" "${sudo_[@]}" apt-get -o DPkg::Lock::Timeout=300 update
   step "${install[*]}" "$EGOV_CACHE/logs/apt-install.log" "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive "${install[@]}"
 fi
+
+# rclone at the version the backup jobs' image runs (toolchain/versions.env), cached in $EGOV_CACHE.
+bash "$EGOV_ROOT/scripts/toolchain/rclone.sh"

@@ -3,6 +3,7 @@ import * as assert from "assert";
 import { backendServices } from "../config/catalog";
 import { quantityValue } from "../config";
 import { EXCEPTIONS_ANNOTATION } from "../components/workload";
+import { OUTSIDE_GIT_ANNOTATION } from "../components/backup";
 import { Deployed, Obj } from "./harness";
 import { podsOf, PolicySet } from "./netpol-eval";
 
@@ -66,16 +67,25 @@ export function assertSelectorsMatch(d: Deployed): void {
 }
 
 export function assertReferencesResolve(d: Deployed): void {
-    const configMaps = new Map(d.of("ConfigMap").map((c) => [c.metadata.name, c.data ?? {}]));
-    const secrets = new Map(d.of("Secret").map((s) => [s.metadata.name, { ...(s.data ?? {}), ...(s.stringData ?? {}) }]));
+    const configMapsRendered = new Map<string, Obj>(d.of("ConfigMap").map((c) => [c.metadata.name, c.data ?? {}]));
+    const secretsRendered = new Map<string, Obj>(d.of("Secret").map((s) => [s.metadata.name, { ...(s.data ?? {}), ...(s.stringData ?? {}) }]));
     const claims = new Set(d.of("PersistentVolumeClaim").map((c) => c.metadata.name));
     const serviceAccounts = new Set(d.of("ServiceAccount").map((s) => s.metadata.name));
     for (const w of [...workloads(d), ...d.of("CronJob").map((c): Obj => ({ ...c, kind: "CronJob" }))]) {
         const where = `${w.kind} ${w.metadata.name}`;
         const spec = templateOf(w).spec;
+        // What the object declares the agency creates outside git (e.g. the object store's credentials): not rendered.
+        const outside = JSON.parse(w.metadata.annotations?.[OUTSIDE_GIT_ANNOTATION] ?? templateOf(w).metadata?.annotations?.[OUTSIDE_GIT_ANNOTATION] ?? "{}") as
+            { secrets?: string[]; configMaps?: string[] };
+        const secrets = new Map([...secretsRendered, ...(outside.secrets ?? []).map((n): [string, Obj] => [n, new Proxy({}, { get: () => "outside git" })])]);
+        const configMaps = new Map([...configMapsRendered,
+            ...(outside.configMaps ?? []).map((n): [string, Obj] => [n, new Proxy({}, { get: () => "outside git" })])]);
         if (spec.serviceAccountName) assert.ok(serviceAccounts.has(spec.serviceAccountName), `${where}: no ServiceAccount ${spec.serviceAccountName}`);
         const volumes = new Map((spec.volumes ?? []).map((v: Obj) => [v.name, v]));
         for (const c of containers(w)) {
+            // The API server refuses a container with an env var twice (server-side apply: duplicate entries for key).
+            const names = ((c.env ?? []) as Obj[]).map((e) => e.name as string);
+            assert.deepStrictEqual(names.filter((n, i) => names.indexOf(n) !== i), [], `${where} container ${c.name}: env vars set twice`);
             for (const e of c.env ?? []) {
                 const cm = e.valueFrom?.configMapKeyRef;
                 if (cm) assert.ok(configMaps.get(cm.name)?.[cm.key] !== undefined, `${where} env ${e.name}: ConfigMap ${cm.name} has no key ${cm.key}`);

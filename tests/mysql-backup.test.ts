@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { BACKUP_SCRIPTS_DIR } from "../components/backup";
+import { ROTATE_SCRIPTS_DIR } from "../components/credentials";
 
 const APP_USER = "msaportal";
 const APP_PASSWORD = "AppPassw0rdForTheTest1";
@@ -107,6 +108,59 @@ class Server {
     }
 }
 
+/**
+ * A real S3-compatible server: rclone's `serve s3` (built by scripts/toolchain/rclone.sh, the same rclone the
+ * backup jobs' image runs) over TLS with a certificate of its own CA, serving a directory (one bucket per folder).
+ */
+class ObjectStore {
+    private proc?: ChildProcess;
+    private constructor(readonly dir: string, readonly port: number) {}
+    static readonly ACCESS = "egovbackupkey";
+    static readonly SECRET = "EgovBackupSecretKey0123456789";
+    static readonly BUCKET = "egov-backups";
+
+    static async start(): Promise<ObjectStore> {
+        assert.ok(fs.existsSync(RCLONE), `${RCLONE} is missing: bash scripts/toolchain/rclone.sh (.ci/run does)`);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-s3-"));
+        const s = new ObjectStore(dir, await freePort());
+        stores.add(s);
+        fs.mkdirSync(path.join(dir, "data", ObjectStore.BUCKET), { recursive: true });
+        await execFileAsync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+            "-subj", "/CN=egov test object store", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", `${dir}/key.pem`, "-out", `${dir}/ca.pem`]);
+        s.proc = spawn(RCLONE, ["serve", "s3", "--addr", `127.0.0.1:${s.port}`, "--cert", `${dir}/ca.pem`, "--key", `${dir}/key.pem`,
+            "--auth-key", `${ObjectStore.ACCESS},${ObjectStore.SECRET}`, "--config", "/dev/null", `${dir}/data`], { stdio: "ignore" });
+        s.proc.unref();
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+            const up = await new Promise<boolean>((resolve) => {
+                const c = net.connect(s.port, "127.0.0.1", () => { c.end(); resolve(true); });
+                c.on("error", () => resolve(false));
+            });
+            if (up) break;
+            assert.ok(Date.now() < deadline && s.proc.exitCode === null, "rclone serve s3 did not start");
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        return s;
+    }
+
+    get endpoint(): string { return `https://127.0.0.1:${this.port}`; }
+    /** The objects under a key prefix, as the server stores them (its directory), sorted. */
+    keys(prefix: string): string[] {
+        const root = path.join(this.dir, "data", ObjectStore.BUCKET);
+        const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true })
+            .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.relative(root, path.join(d, e.name))]));
+        return walk(root).filter((k) => k.startsWith(prefix)).sort();
+    }
+    stop(): void {
+        this.proc?.kill("SIGKILL");
+        fs.rmSync(this.dir, { recursive: true, force: true });
+        stores.delete(this);
+    }
+}
+const RCLONE = path.join(process.env.EGOV_CACHE ?? path.join(os.homedir(), ".cache", "egov-platform"), "bin", "rclone");
+const stores = new Set<ObjectStore>();
+process.on("exit", () => { for (const s of stores) s.stop(); });
+
 const live = new Set<Server>();
 process.on("exit", () => { for (const s of live) s.kill(); });
 
@@ -114,6 +168,8 @@ process.on("exit", () => { for (const s of live) s.kill(); });
 // files that run before this one.
 const servers = Promise.all([Server.start("source"), Server.start("target")]);
 servers.catch(() => undefined);
+const objectStore = ObjectStore.start();
+objectStore.catch(() => undefined);
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
@@ -124,16 +180,16 @@ describe("MySQL backup and restore scripts against a real server", function () {
     let backupDir: string;
     const transcript: string[] = [];
 
-    const run = (script: "backup.sh" | "restore.sh", server: Server, env: Record<string, string> = {}, args: string[] = []): Run => {
+    const run = (script: "backup.sh" | "restore.sh" | "offsite.sh" | "drill.sh", server: Server, env: Record<string, string> = {}, args: string[] = []): Run => {
         const r = spawnSync("bash", [path.join(BACKUP_SCRIPTS_DIR, script), ...args], {
             encoding: "utf8",
             env: {
-                PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: os.tmpdir(), MYSQL_HOST: "127.0.0.1", MYSQL_PORT: String(server.port),
+                PATH: `${path.dirname(RCLONE)}:${process.env.PATH ?? "/usr/bin:/bin"}`, TMPDIR: os.tmpdir(), MYSQL_HOST: "127.0.0.1", MYSQL_PORT: String(server.port),
                 MYSQL_USER: APP_USER, MYSQL_PASSWORD: APP_PASSWORD, BACKUP_DIR: backupDir, DATABASES: DATABASES.join(" "), RETENTION: "2", ...env,
             },
         });
         transcript.push(`$ ${script} ${args.join(" ")}`.trim(), ...`${r.stdout}${r.stderr}`.trim().split("\n").map((l) => `  ${l}`));
-        assert.ok(!`${r.stdout}${r.stderr}`.includes(APP_PASSWORD), `${script} printed the password`);
+        for (const secret of [APP_PASSWORD, ObjectStore.SECRET]) assert.ok(!`${r.stdout}${r.stderr}`.includes(secret), `${script} printed a secret`);
         return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     };
     const backups = () => fs.readdirSync(backupDir).filter((n) => /^\d{8}T\d{6}\.\d+Z$/.test(n)).sort();
@@ -166,6 +222,7 @@ describe("MySQL backup and restore scripts against a real server", function () {
 
     after(async () => {
         await Promise.all([source?.stop(), target?.stop()]);
+        (await objectStore.catch(() => undefined))?.stop();
         if (backupDir) fs.rmSync(backupDir, { recursive: true, force: true });
         console.log(`\n  backup round trip (for the issue notes):\n${transcript.map((l) => `    ${l}`).join("\n")}\n`);
     });
@@ -175,9 +232,13 @@ describe("MySQL backup and restore scripts against a real server", function () {
         const kept = backups();
         assert.strictEqual(kept.length, 2, `RETENTION=2 keeps two backups: ${kept}`);
         for (const b of kept) {
-            assert.deepStrictEqual(fs.readdirSync(path.join(backupDir, b)).sort(), ["MANIFEST", "msaportal.sql.gz", "reservation.sql.gz"]);
+            assert.deepStrictEqual(fs.readdirSync(path.join(backupDir, b)).sort(), ["MANIFEST", "SHA256SUMS", "msaportal.sql.gz", "reservation.sql.gz"]);
         }
         assert.match(fs.readFileSync(path.join(backupDir, kept[1], "MANIFEST"), "utf8"), /^databases=msaportal reservation$/m);
+        // The dump's own manifest: base tables (not the view) and their rows, what the restore drill checks against.
+        assert.match(fs.readFileSync(path.join(backupDir, kept[1], "MANIFEST"), "utf8"), /^tables\.msaportal=board:2 board_log:2$/m);
+        assert.match(fs.readFileSync(path.join(backupDir, kept[1], "MANIFEST"), "utf8"), /^tables\.reservation=reserve_item:2$/m);
+        assert.strictEqual(spawnSync("sha256sum", ["-c", "--quiet", "SHA256SUMS"], { cwd: path.join(backupDir, kept[1]) }).status, 0, "SHA256SUMS checks");
         assert.deepStrictEqual(fs.readdirSync(backupDir).filter((n) => n.startsWith(".partial")), [], "no partial backup is left");
     });
 
@@ -280,6 +341,250 @@ describe("MySQL backup and restore scripts against a real server", function () {
             assert.match(run("restore.sh", target, {}, []).stderr, /--database is required/);
             assert.match(run("restore.sh", target, {}, ["--database", "x; DROP DATABASE msaportal"]).stderr, /is not a database name/);
             unchanged();
+        });
+    });
+
+    // scripts/rotate/mysql.sh, the payload of the mysql-rotate-g<N> Job (components/rotation.ts), on the same server.
+    describe("credential rotation (scripts/rotate/mysql.sh) against the same server", () => {
+        const ROT_USER = "rotuser";
+        const OLD = "OldPassw0rdOfTheRotation1";
+        const NEW = "NewPassw0rdOfTheRotation2";
+        const rotate = (env: Record<string, string>): Run => {
+            const r = spawnSync("bash", [path.join(ROTATE_SCRIPTS_DIR, "mysql.sh")], {
+                encoding: "utf8",
+                env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: os.tmpdir(), MYSQL_HOST: "127.0.0.1", MYSQL_PORT: String(source.port),
+                    MYSQL_USER: ROT_USER, ...env },
+            });
+            transcript.push("$ rotate/mysql.sh", ...`${r.stdout}${r.stderr}`.trim().split("\n").map((l) => `  ${l}`));
+            for (const secret of [OLD, NEW]) assert.ok(!`${r.stdout}${r.stderr}`.includes(secret), `the script printed a password: ${r.stdout}${r.stderr}`);
+            return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+        };
+        const logsIn = (password: string): boolean => spawnSync("mariadb", ["--no-defaults", "--protocol=tcp", "-h127.0.0.1", `-P${source.port}`,
+            `-u${ROT_USER}`, `-p${password}`, "-e", "SELECT 1"], { encoding: "utf8" }).status === 0;
+        let held: ChildProcess | undefined;
+        after(() => held?.kill());
+
+        before(() => {
+            source.sql(`CREATE USER '${ROT_USER}'@'%' IDENTIFIED BY '${OLD}'; GRANT ALL PRIVILEGES ON \`msaportal\`.* TO '${ROT_USER}'@'%'`);
+        });
+
+        it("sets the new password logging in with the current one: old works before, new after, old refused after; a held connection survives", async () => {
+            assert.ok(logsIn(OLD), "the old password works before");
+            assert.ok(!logsIn(NEW), "the new password does not work before");
+            // A connection opened with the old password (as a pod's pool holds one) across the change.
+            held = spawn("mariadb", ["--no-defaults", "--protocol=tcp", "-h127.0.0.1", `-P${source.port}`, `-u${ROT_USER}`, `-p${OLD}`,
+                "--batch", "--unbuffered", "--skip-column-names", "msaportal"], { stdio: ["pipe", "pipe", "pipe"] });
+            let out = "";
+            held.stdout?.on("data", (d: Buffer) => { out += d.toString(); });
+            const ask = async (q: string, want: RegExp) => {
+                held?.stdin?.write(`${q};\n`);
+                const deadline = Date.now() + 10_000;
+                while (!want.test(out)) {
+                    assert.ok(Date.now() < deadline && held?.exitCode === null, `the held connection did not answer ${q}: ${out}`);
+                    await new Promise((r) => setTimeout(r, 20));
+                }
+            };
+            await ask("SELECT CONCAT('before-', CONNECTION_ID())", /before-\d+/);
+            const r = rotate({ CURRENT_PASSWORD: OLD, NEW_PASSWORD: NEW });
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.match(r.stdout, /set the new password of rotuser/);
+            assert.match(r.stdout, /checked: the new password logs in, the old one is refused/);
+            assert.ok(logsIn(NEW), "the new password works after");
+            assert.ok(!logsIn(OLD), "the old password is refused after");
+            await ask("SELECT CONCAT('after-', COUNT(*)) FROM board", /after-\d+/);
+            assert.strictEqual(out.match(/before-(\d+)/)?.[1] !== undefined, true);
+        });
+
+        it("a re-run (the Secret already changed, or a Job retried) changes nothing", () => {
+            const r = rotate({ CURRENT_PASSWORD: NEW, NEW_PASSWORD: NEW });
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.match(r.stdout, /already logs in .*nothing to change/);
+            assert.ok(logsIn(NEW));
+        });
+
+        it("a first deploy (no Secret yet, so no current password) changes nothing", () => {
+            const r = rotate({ NEW_PASSWORD: "YetAnotherPassw0rd3" });
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.match(r.stdout, /no current password \(first deploy\): nothing to rotate/);
+            assert.ok(logsIn(NEW), "the password in force is untouched");
+        });
+
+        it("a current password that does not log in fails the Job, and nothing changes (the Secret is not updated after a failed Job)", () => {
+            const r = rotate({ CURRENT_PASSWORD: "WrongPassw0rd9", NEW_PASSWORD: "YetAnotherPassw0rd3" });
+            assert.notStrictEqual(r.status, 0);
+            assert.match(r.stderr, /cannot log in to 127\.0\.0\.1:\d+ as rotuser with the current password nor the new one: .*Access denied.*nothing was changed/);
+            assert.ok(logsIn(NEW));
+            assert.ok(!logsIn("YetAnotherPassw0rd3"));
+        });
+
+        it("an unreachable server fails the Job", async () => {
+            const r = rotate({ MYSQL_PORT: String(await freePort()), CURRENT_PASSWORD: NEW, NEW_PASSWORD: "YetAnotherPassw0rd3" });
+            assert.notStrictEqual(r.status, 0);
+            assert.match(r.stderr, /cannot log in to 127\.0\.0\.1/);
+        });
+    });
+
+    describe("off-cluster copies (scripts/mysql/offsite.sh) in a real S3-compatible server, and the restore drill", () => {
+        let store: ObjectStore;
+        let offsiteEnv: Record<string, string>;
+        const PREFIX = "agency/prod";
+        before(async () => {
+            store = await objectStore;
+            offsiteEnv = {
+                OFFSITE_ENDPOINT: store.endpoint, OFFSITE_BUCKET: ObjectStore.BUCKET, OFFSITE_PREFIX: PREFIX, OFFSITE_RETENTION: "2",
+                OFFSITE_CA: path.join(store.dir, "ca.pem"), AWS_ACCESS_KEY_ID: ObjectStore.ACCESS, AWS_SECRET_ACCESS_KEY: ObjectStore.SECRET,
+                // One try each: the failure cases below would otherwise wait out the retries meant for a flaky network.
+                RCLONE_RETRIES: "1", RCLONE_LOW_LEVEL_RETRIES: "1",
+            };
+        });
+        const copies = () => [...new Set(store.keys(`${PREFIX}/mysql/`).map((k) => k.split("/")[3]))].sort();
+        const sha256 = (file: string) => execFileSync("sha256sum", [file], { encoding: "utf8" }).split(" ")[0];
+
+        it("a dump lands under <prefix>/mysql/<backup>/ with its checksums, and they match what was dumped", () => {
+            assert.strictEqual(run("backup.sh", source).status, 0);
+            const newest = backups().at(-1)!;
+            const r = run("offsite.sh", source, offsiteEnv, ["upload"]);
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.match(r.stdout, new RegExp(`uploaded backup ${newest.replace(/\./g, "\\.")} to egov-backups/agency/prod/mysql/${newest.replace(/\./g, "\\.")}/ \\(4 files, checked\\)`));
+            assert.deepStrictEqual(store.keys(`${PREFIX}/mysql/${newest}/`), ["MANIFEST", "SHA256SUMS", "msaportal.sql.gz", "reservation.sql.gz"]
+                .map((f) => `${PREFIX}/mysql/${newest}/${f}`));
+            const stored = (f: string) => path.join(store.dir, "data", ObjectStore.BUCKET, PREFIX, "mysql", newest, f);
+            const sums = fs.readFileSync(stored("SHA256SUMS"), "utf8");
+            for (const f of ["msaportal.sql.gz", "reservation.sql.gz", "MANIFEST"]) {
+                assert.strictEqual(sha256(stored(f)), sha256(path.join(backupDir, newest, f)), `${f} is the dumped file`);
+                assert.ok(sums.includes(`${sha256(stored(f))}  ${f}`), `SHA256SUMS lists ${f}`);
+            }
+            assert.strictEqual(run("offsite.sh", source, offsiteEnv, ["upload"]).stdout.includes("is already in egov-backups"), true, "a re-run uploads nothing twice");
+        });
+
+        it("retention deletes the oldest copies beyond OFFSITE_RETENTION, only after a new copy is complete", () => {
+            const seen: string[] = [];
+            for (let i = 0; i < 2; i++) {
+                assert.strictEqual(run("backup.sh", source).status, 0);
+                assert.strictEqual(run("offsite.sh", source, offsiteEnv, ["upload"]).status, 0);
+                seen.push(...copies());
+            }
+            const all = [...new Set(seen)].sort();
+            assert.strictEqual(all.length, 3, `three backups were uploaded: ${all}`);
+            assert.deepStrictEqual(copies(), all.slice(1), "the oldest is gone, the newest two are kept");
+            assert.match(transcript.join("\n"), new RegExp(`removed old copy ${all[0].replace(/\./g, "\\.")} from egov-backups`));
+        });
+
+        it("a wrong credential, a wrong CA or an unreachable endpoint fails loudly and leaves every earlier copy as it was", async () => {
+            assert.strictEqual(run("backup.sh", source).status, 0);
+            const before = store.keys("");
+            const contents = before.map((k) => sha256(path.join(store.dir, "data", ObjectStore.BUCKET, k)));
+            const wrongKey = run("offsite.sh", source, { ...offsiteEnv, AWS_SECRET_ACCESS_KEY: "NotTheSecretKey" }, ["upload"]);
+            assert.notStrictEqual(wrongKey.status, 0);
+            assert.match(wrongKey.stderr, /error: cannot list https:\/\/127\.0\.0\.1:\d+ bucket egov-backups: .*StatusCode: 403, api error (InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied)/);
+            const noCa = run("offsite.sh", source, { ...offsiteEnv, OFFSITE_CA: "" }, ["upload"]);
+            assert.notStrictEqual(noCa.status, 0);
+            assert.match(noCa.stderr, /error: cannot list .*x509: certificate signed by unknown authority/);
+            const down = run("offsite.sh", source, { ...offsiteEnv, OFFSITE_ENDPOINT: `https://127.0.0.1:${await freePort()}` }, ["upload"]);
+            assert.notStrictEqual(down.status, 0);
+            assert.match(down.stderr, /error: cannot list https:\/\/127\.0\.0\.1:\d+ bucket egov-backups: .*connection refused/);
+            const noCreds = run("offsite.sh", source, { ...offsiteEnv, AWS_ACCESS_KEY_ID: "" }, ["upload"]);
+            assert.match(noCreds.stderr, /no object store credentials: .*backup\.offsite\.credentialsSecret/);
+            assert.deepStrictEqual(store.keys(""), before, "no copy was added or removed");
+            assert.deepStrictEqual(store.keys("").map((k) => sha256(path.join(store.dir, "data", ObjectStore.BUCKET, k))), contents, "none was changed");
+        });
+
+        it("archives a directory (Jenkins' home) as <prefix>/jenkins/<time>.tar.gz without workspaces, keeping the newest; a failed one leaves nothing", async () => {
+            const home = fs.mkdtempSync(path.join(os.tmpdir(), "egov-jenkins-home-"));
+            fs.mkdirSync(path.join(home, "jobs", "build"), { recursive: true });
+            fs.writeFileSync(path.join(home, "config.xml"), "<hudson/>");
+            fs.writeFileSync(path.join(home, "jobs", "build", "config.xml"), "<project/>");
+            fs.mkdirSync(path.join(home, "workspace"));
+            fs.writeFileSync(path.join(home, "workspace", "big.bin"), "scratch");
+            const archives = () => store.keys(`${PREFIX}/jenkins/`).filter((k) => !k.includes(".partial"));
+            try {
+                for (let i = 0; i < 3; i++) {
+                    if (i > 0) await new Promise((r) => setTimeout(r, 1100)); // archive names have one-second resolution
+                    const r = run("offsite.sh", source, offsiteEnv, ["archive", home, "jenkins"]);
+                    assert.strictEqual(r.status, 0, r.stderr);
+                    assert.match(r.stdout, /archived .* to egov-backups\/agency\/prod\/jenkins\/\d{8}T\d{6}Z\.tar\.gz/);
+                }
+                const kept = archives();
+                assert.strictEqual(kept.length, 2, `retention 2: ${kept}`);
+                assert.match(transcript.join("\n"), /removed old archive \d{8}T\d{6}Z\.tar\.gz from egov-backups/);
+                const listing = execFileSync("tar", ["-tzf", path.join(store.dir, "data", ObjectStore.BUCKET, kept[1])], { encoding: "utf8" });
+                assert.deepStrictEqual(listing.split("\n").filter((l) => l && !l.endsWith("/")).sort(), ["./config.xml", "./jobs/build/config.xml"]);
+                const before = store.keys("");
+                const down = run("offsite.sh", source, { ...offsiteEnv, OFFSITE_ENDPOINT: `https://127.0.0.1:${await freePort()}` }, ["archive", home, "jenkins"]);
+                assert.notStrictEqual(down.status, 0);
+                assert.match(down.stderr, /archiving .* failed \(upload: .*connection refused.*\); earlier archives are untouched/);
+                assert.deepStrictEqual(store.keys(""), before);
+            } finally {
+                fs.rmSync(home, { recursive: true, force: true });
+            }
+        });
+
+        it("mirrors a directory (Elasticsearch's snapshot repository) to <prefix>/elasticsearch/, deletions included; never an empty one", () => {
+            const repo = fs.mkdtempSync(path.join(os.tmpdir(), "egov-es-repo-"));
+            try {
+                fs.mkdirSync(path.join(repo, "indices"));
+                for (const f of ["index-0", "index.latest", "indices/a.dat", "indices/b.dat"]) fs.writeFileSync(path.join(repo, f), f);
+                assert.strictEqual(run("offsite.sh", source, offsiteEnv, ["mirror", repo, "elasticsearch"]).status, 0);
+                const mirrored = () => store.keys(`${PREFIX}/elasticsearch/`).map((k) => k.slice(`${PREFIX}/elasticsearch/`.length));
+                assert.deepStrictEqual(mirrored(), ["index-0", "index.latest", "indices/a.dat", "indices/b.dat"]);
+                fs.rmSync(path.join(repo, "indices", "a.dat")); // a snapshot deleted by Elasticsearch's retention
+                assert.strictEqual(run("offsite.sh", source, offsiteEnv, ["mirror", repo, "elasticsearch"]).status, 0);
+                assert.deepStrictEqual(mirrored(), ["index-0", "index.latest", "indices/b.dat"]);
+                const empty = fs.mkdtempSync(path.join(os.tmpdir(), "egov-es-empty-"));
+                const r = run("offsite.sh", source, offsiteEnv, ["mirror", empty, "elasticsearch"]);
+                fs.rmSync(empty, { recursive: true });
+                assert.notStrictEqual(r.status, 0);
+                assert.match(r.stderr, /is empty: nothing to mirror/);
+                assert.deepStrictEqual(mirrored(), ["index-0", "index.latest", "indices/b.dat"]);
+            } finally {
+                fs.rmSync(repo, { recursive: true, force: true });
+            }
+        });
+
+        describe("the restore drill (scripts/mysql/drill.sh) on the newest copy fetched from the store", () => {
+            let fetched: string;
+            const drillEnv = () => ({ BACKUP_DIR: fetched, MYSQL_USER: "drill", MYSQL_PASSWORD: "DrillPassw0rd4" });
+            before(() => {
+                // In the cluster the drill logs in as root; here a user with the same powers.
+                target.sql("CREATE USER 'drill'@'%' IDENTIFIED BY 'DrillPassw0rd4'; GRANT ALL PRIVILEGES ON *.* TO 'drill'@'%'");
+                fetched = fs.mkdtempSync(path.join(os.tmpdir(), "egov-drill-"));
+            });
+            after(() => fs.rmSync(fetched, { recursive: true, force: true }));
+
+            it("passes: restores each database into a scratch one, checks tables and rows against the manifest, drops it", () => {
+                const f = run("offsite.sh", source, { ...offsiteEnv, BACKUP_DIR: fetched }, ["fetch", "latest", fetched]);
+                assert.strictEqual(f.status, 0, f.stderr);
+                assert.match(f.stdout, /fetched backup \S+ into .* \(checksums match\)/);
+                const before = target.databases();
+                const r = run("drill.sh", target, drillEnv());
+                assert.strictEqual(r.status, 0, r.stderr);
+                assert.match(r.stdout, /drill passed: backup \S+, 2 databases, 3 tables, \d+ rows as in its manifest; scratch databases dropped/);
+                assert.deepStrictEqual(target.databases(), before, "no scratch database is left");
+            });
+
+            it("fails visibly on a corrupted dump (checksums), and on a dump that restores other rows than its manifest says", () => {
+                const name = fs.readdirSync(fetched).filter((n) => /^\d{8}T/.test(n)).sort().at(-1)!;
+                const good = path.join(fetched, name);
+                const corrupt = path.join(fetched, `${name.slice(0, 15)}.999Z`);
+                fs.cpSync(good, corrupt, { recursive: true });
+                const dump = path.join(corrupt, "msaportal.sql.gz");
+                const bytes = fs.readFileSync(dump);
+                bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+                fs.writeFileSync(dump, bytes);
+                const before = target.databases();
+                const r = run("drill.sh", target, { ...drillEnv(), DRILL_BACKUP: corrupt });
+                assert.notStrictEqual(r.status, 0);
+                assert.match(r.stderr, /drill failed: backup \S+ does not match its checksums: msaportal\.sql\.gz: FAILED/);
+                // A manifest that disagrees with what the dump restores (its checksums made to match): named per table.
+                fs.copyFileSync(path.join(good, "msaportal.sql.gz"), dump);
+                const manifest = path.join(corrupt, "MANIFEST");
+                fs.writeFileSync(manifest, fs.readFileSync(manifest, "utf8").replace(/board:2/, "board:3"));
+                execFileSync("bash", ["-c", "sha256sum -- *.sql.gz MANIFEST > SHA256SUMS"], { cwd: corrupt });
+                const m = run("drill.sh", target, { ...drillEnv(), DRILL_BACKUP: corrupt });
+                assert.notStrictEqual(m.status, 0);
+                assert.match(m.stderr, /drill FAILED for backup \S+:\n {2}- msaportal\.board: 2 rows restored, the manifest says 3/);
+                assert.deepStrictEqual(target.databases(), before, "the scratch databases are dropped after a failed drill too");
+            });
         });
     });
 });

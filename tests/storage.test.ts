@@ -36,7 +36,9 @@ describe("volume roles in stack config", () => {
 
     it("refuses a ReadWriteOnce shared volume that several pods mount, naming the volume, the workloads and the fix", () => {
         const problems = problemsOf(withObject(stackConfig("prod"), "storage", { shared: { backend: "cinder" } }), "prod");
-        assert.strictEqual(problems.length, 1, problems.join("\n"));
+        // prod's off-site copies add the Elasticsearch snapshot repository, which Elasticsearch and the snapshot job share.
+        assert.strictEqual(problems.length, 2, problems.join("\n"));
+        assert.match(problems[1], /^egov-platform:storage\.shared\.backend: "cinder" is not allowed for volume es-snapshots-pvc: .* 2 pods can mount it: elasticsearch \(up to 1 pod\), elasticsearch-snapshot \(up to 1 pod\)/);
         assert.match(problems[0], /^egov-platform:storage\.shared\.backend: "cinder" is not allowed for volume backend-pvc/);
         assert.match(problems[0], /12 pods can mount it: portal-service \(up to 6 pods\), board-service \(up to 6 pods\)/);
         assert.match(problems[0], /set storage\.shared\.backend to nfs \(ReadWriteMany\)/);
@@ -79,9 +81,9 @@ describe("prod as rendered", function () {
         const classes: Record<string, Obj> = Object.fromEntries(d.of("StorageClass").map((c) => [c.metadata.name.split("-")[1], c]));
         assert.deepStrictEqual(Object.keys(classes).sort(), ["cinder", "nfs"]);
         const claims = claimsByVolume(d);
-        assert.deepStrictEqual(Object.keys(claims).sort(), ["backend", "backup", "elasticsearch", "jenkins", "mysql", "rabbitmq"]);
+        assert.deepStrictEqual(Object.keys(claims).sort(), ["backend", "backup", "elasticsearch", "es-snapshots", "jenkins", "mysql", "rabbitmq"]);
         for (const [volume, c] of Object.entries(claims)) {
-            const shared = volume === "backend";
+            const shared = volume === "backend" || volume === "es-snapshots";
             assert.strictEqual(c.spec.storageClassName, classes[shared ? "nfs" : "cinder"].metadata.name, volume);
             assert.deepStrictEqual(c.spec.accessModes, [shared ? "ReadWriteMany" : "ReadWriteOnce"], volume);
             assert.ok(c.metadata.name.endsWith(`-pvc-${c.spec.storageClassName}`), "the claim name carries its class");
@@ -147,7 +149,9 @@ describe("prod as rendered", function () {
         assert.strictEqual(cj.spec.timeZone, "Asia/Seoul");
         assert.strictEqual(cj.spec.concurrencyPolicy, "Forbid");
         const pod = cj.spec.jobTemplate.spec.template.spec;
-        const ct = pod.containers[0];
+        // With off-site copies the dump is the init container: the upload runs only after it succeeded.
+        const ct = pod.initContainers[0];
+        assert.strictEqual(ct.name, "backup");
         const env = Object.fromEntries((ct.env as Obj[]).map((e) => [e.name, e]));
         assert.deepStrictEqual(env.MYSQL_USER.valueFrom.secretKeyRef, { name: "mysql-secret", key: "username" });
         assert.deepStrictEqual(env.MYSQL_PASSWORD.valueFrom.secretKeyRef, { name: "mysql-secret", key: "password" });

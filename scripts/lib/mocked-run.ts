@@ -64,7 +64,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
             state.metadata = { ...(state.metadata ?? {}), name: meta.name };
         }
         if (args.type === "random:index/randomPassword:RandomPassword") {
-            state.result = `${GENERATED}${args.name.replace(/[^A-Za-z0-9]/g, "")}${"x".repeat(8)}`;
+            // A new keeper (a rotation's generation) is a new value, as with the real provider.
+            const generation = (args.inputs as Obj).keepers?.generation ?? "";
+            state.result = `${GENERATED}${args.name.replace(/[^A-Za-z0-9]/g, "")}${generation}${"x".repeat(8)}`;
         }
         const rec: Recorded = { type: args.type, name: args.name, provider: args.provider, raw: args.inputs, obj };
         this.resources.push(rec);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Dumps the application databases into $BACKUP_DIR/<UTC start time>/<database>.sql.gz and keeps the newest
+# Dumps the application databases into $BACKUP_DIR/<UTC start time>/<database>.sql.gz (with MANIFEST and
+# SHA256SUMS) and keeps the newest
 # $RETENTION backups. Run by the mysql-backup CronJob; the tests run it against a real server.
 #
 #   DATABASES="msaportal reservation" RETENTION=7 MYSQL_USER=... MYSQL_PASSWORD=... backup.sh
@@ -29,7 +30,13 @@ for db in "${dbs[@]}"; do
   dump_to "$db" "$partial/$db.sql.gz"
   log "dumped $db ($(stat -c %s "$partial/$db.sql.gz") bytes compressed)"
 done
-printf 'databases=%s\nhost=%s\nserver=%s\n' "${dbs[*]}" "$MYSQL_HOST" "$(sql "SELECT VERSION()")" >"$partial/MANIFEST"
+# MANIFEST: what the restore drill checks a restore against (tables.<db>=table:rows ...); SHA256SUMS: every
+# file's checksum, the last file written (and uploaded), so a copy with it is a complete copy.
+{
+  printf 'databases=%s\nhost=%s\nserver=%s\n' "${dbs[*]}" "$MYSQL_HOST" "$(sql "SELECT VERSION()")"
+  for db in "${dbs[@]}"; do printf 'tables.%s=%s\n' "$db" "$(table_counts "$partial/$db.sql.gz")"; done
+} >"$partial/MANIFEST"
+(cd "$partial" && sha256sum -- *.sql.gz MANIFEST >SHA256SUMS)
 mv "$partial" "$BACKUP_DIR/$name"
 log "backup $BACKUP_DIR/$name complete"
 

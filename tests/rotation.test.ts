@@ -1,0 +1,138 @@
+// Credential rotation as rendered: generations, the Jobs that set server passwords first, the content hash that
+// rolls exactly the pods that read a rotated credential, and `npm run rotate`'s edit of the stack file.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CREDENTIALS_HASH_ANNOTATION, ROTATE_SCRIPTS_DIR } from "../components/credentials";
+import { configProblems, deploy, Deployed, GENERATED, Obj, ROOT, stackConfig, withObject } from "./harness";
+import { PolicySet, podsOf } from "./netpol-eval";
+import { bumpGeneration } from "../scripts/lib/rotation";
+
+const workloads = (d: Deployed): Obj[] => [...d.of("Deployment"), ...d.of("StatefulSet")];
+const hashes = (d: Deployed): Record<string, string | undefined> =>
+    Object.fromEntries(workloads(d).map((w) => [w.metadata.name, w.spec.template.metadata.annotations?.[CREDENTIALS_HASH_ANNOTATION]]));
+/** The Secrets a workload's containers read, from their env (the fact the annotation must follow). */
+const secretsRead = (w: Obj): string[] => [...new Set((w.spec.template.spec.containers as Obj[]).flatMap((c) => (c.env ?? []) as Obj[])
+    .flatMap((e) => (e.valueFrom?.secretKeyRef ? [String(e.valueFrom.secretKeyRef.name).replace(/-secret$/, "")] : [])))].sort();
+const secretValue = (d: Deployed, name: string, key: string): string => d.find("Secret", name)?.stringData?.[key];
+
+describe("credential rotation (rendered)", () => {
+    const base = stackConfig("dev");
+    const rotated = (generations: Obj) => withObject(base, "rotation", generations);
+    let unrotated: Deployed;
+    before(async () => { unrotated = await deploy(base); });
+
+    it("before any rotation: no rotation Job, no second copy of a password", () => {
+        assert.deepStrictEqual(unrotated.of("Job"), []);
+        assert.strictEqual(unrotated.find("Secret", "mysql-rotation-secret"), undefined);
+        assert.strictEqual(unrotated.find("ConfigMap", "rotate-scripts"), undefined);
+    });
+
+    it("every application pod template carries the hash of exactly the credentials it reads; the servers carry none (they need no restart)", () => {
+        const h = hashes(unrotated);
+        for (const w of workloads(unrotated)) {
+            const name = w.metadata.name as string;
+            if (name.startsWith("mysql") || name.startsWith("rabbitmq")) {
+                assert.strictEqual(h[name], undefined, `${name} must not roll on a rotation: its Secret env is read only on first init`);
+                continue;
+            }
+            const read = secretsRead(w);
+            if (read.length === 0) { assert.strictEqual(h[name], undefined, name); continue; }
+            assert.deepStrictEqual(h[name]?.split(",").map((p) => p.split("=")[0]), read, `${name}: hash of what it reads`);
+            assert.ok(!h[name]?.includes(GENERATED), "the annotation holds digests, never a password");
+        }
+    });
+
+    for (const [credential, secret, job] of [["mysql", "mysql", "mysql-rotate-g1"], ["rabbitmq", "rabbitmq", "rabbitmq-rotate-g1"]] as const) {
+        it(`${credential}: a Job sets the new password logging in with the current one, from the Secret that still holds it`, async () => {
+            const d = await deploy(rotated({ [credential]: 1 }));
+            const j = d.find("Job", job);
+            assert.ok(j, `${job} is rendered`);
+            const env = Object.fromEntries((j.spec.template.spec.containers[0].env as Obj[]).map((e) => [e.name, e]));
+            assert.deepStrictEqual(env.CURRENT_PASSWORD.valueFrom.secretKeyRef, { name: `${secret}-secret`, key: "password", optional: true });
+            assert.deepStrictEqual(env.NEW_PASSWORD.valueFrom.secretKeyRef.name, `${credential}-rotation-secret`);
+            // The next value is the one the credential's Secret gets; the old one was different.
+            const next = secretValue(d, `${credential}-rotation-secret`, "password");
+            assert.strictEqual(next, secretValue(d, `${secret}-secret`, "password"));
+            assert.notStrictEqual(next, secretValue(unrotated, `${secret}-secret`, "password"));
+            // The Job runs the tested script, shipped verbatim.
+            const script = credential === "mysql" ? "mysql.sh" : "rabbitmq.py";
+            assert.strictEqual(d.find("ConfigMap", "rotate-scripts")?.data?.[script] ?? d.of("ConfigMap").find((c) => c.data?.[script])?.data[script],
+                fs.readFileSync(path.join(ROTATE_SCRIPTS_DIR, script), "utf8"));
+            assert.strictEqual(j.spec.template.spec.securityContext.runAsNonRoot, true);
+            // Its pods may reach the server's port it uses, and nothing else.
+            const pols = new PolicySet(d.of("NetworkPolicy"));
+            const pods = podsOf(workloads(d));
+            const jobPod = { namespace: j.metadata.namespace, labels: j.spec.template.metadata.labels, ports: [] };
+            const port = credential === "mysql" ? 3306 : 15672;
+            assert.ok(pols.allows(jobPod, pods.get(credential)!, port), `the Job reaches ${credential}:${port}`);
+            assert.ok(!pols.allows(jobPod, pods.get("discovery")!, 8761), "and nothing else");
+        });
+    }
+
+    for (const credential of ["mysql", "rabbitmq", "eureka", "token"] as const) {
+        it(`${credential}: a new generation rolls exactly the workloads that read it`, async () => {
+            const d = await deploy(rotated({ [credential]: 1 }));
+            const [h0, h1] = [hashes(unrotated), hashes(d)];
+            const readers = workloads(d).filter((w) => secretsRead(w).includes(credential)).map((w) => w.metadata.name as string)
+                .filter((n) => h0[n] !== undefined);
+            assert.ok(readers.length > 0);
+            for (const w of workloads(d)) {
+                const n = w.metadata.name as string;
+                if (readers.includes(n)) assert.notStrictEqual(h1[n], h0[n], `${n} reads ${credential}: it rolls`);
+                else assert.strictEqual(h1[n], h0[n], `${n} does not read ${credential}: it stays`);
+            }
+            if (credential === "eureka" || credential === "token") assert.deepStrictEqual(d.of("Job"), [], "no server to tell first");
+        });
+    }
+
+    it("the provider updates a changed Secret in place: replacing a fixed-name Secret would delete and recreate its workloads", () => {
+        const provider = unrotated.all.find((r) => r.type === "pulumi:providers:kubernetes")!;
+        assert.ok([true, "true"].includes(provider.obj.enableSecretMutable), JSON.stringify(provider.obj));
+    });
+
+    it("a no-op: the same generation renders the same objects", async () => {
+        const [a, b] = [await deploy(rotated({ mysql: 2 })), await deploy(withObject(stackConfig("dev", {}), "rotation", { mysql: 2 }))];
+        assert.deepStrictEqual(hashes(a), hashes(b));
+    });
+
+    it("config: generations are whole numbers >= 0 of the four credentials", () => {
+        assert.deepStrictEqual(configProblems(rotated({ mysql: 3, token: 1 })), []);
+        assert.match(configProblems(rotated({ mysql: -1 })).join("\n"), /rotation\.mysql: -1 is not allowed; expected a whole number from 0/);
+        assert.match(configProblems(rotated({ postgres: 1 })).join("\n"), /rotation\.postgres: 1 is not allowed; expected a known field of rotation: mysql, rabbitmq, eureka, token/);
+    });
+
+    describe("npm run rotate", () => {
+        let dir: string;
+        beforeEach(() => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-rotate-"));
+            fs.copyFileSync(path.join(ROOT, "Pulumi.prod.yaml"), path.join(dir, "Pulumi.prod.yaml"));
+        });
+        afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+        it("raises the generation in the stack file, keeping its comments; the next raise goes on from there", () => {
+            const file = path.join(dir, "Pulumi.prod.yaml");
+            assert.deepStrictEqual(bumpGeneration(file, "mysql"), { from: 0, to: 1 });
+            assert.deepStrictEqual(bumpGeneration(file, "mysql"), { from: 1, to: 2 });
+            assert.deepStrictEqual(bumpGeneration(file, "token"), { from: 0, to: 1 });
+            const text = fs.readFileSync(file, "utf8");
+            assert.ok(text.startsWith(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8").split("\n")[0]), "the header comment stays");
+            assert.match(text, /egov-platform:rotation:\n\s+mysql: 2\n\s+token: 1/);
+        });
+
+        it("refuses an unknown credential and changes nothing; --no-deploy only edits the file", () => {
+            const run = (...args: string[]) => spawnSync(process.execPath, ["-r", path.join(ROOT, "tests", "ts-node-swc.js"), path.join(ROOT, "scripts", "rotate.ts"),
+                "--stack", "prod", ...args], { encoding: "utf8", env: { ...process.env, EGOV_PROJECT_DIR: dir } });
+            const bad = run("--credential", "postgres");
+            assert.notStrictEqual(bad.status, 0);
+            assert.match(bad.stderr, /--credential postgres is not one of mysql, rabbitmq, eureka, token/);
+            assert.strictEqual(fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8"), fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8"));
+            const ok = run("--credential", "rabbitmq", "--no-deploy");
+            assert.strictEqual(ok.status, 0, ok.stderr);
+            assert.match(ok.stderr, /rotation\.rabbitmq 0 -> 1\nOn the next up of stack prod: a Job sets the platform user's new RabbitMQ password/);
+            assert.match(fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8"), /rotation:\n\s+rabbitmq: 1/);
+        });
+    });
+});
