@@ -9,22 +9,12 @@ import * as path from "path";
 import { promisify } from "util";
 import { BACKUP_SCRIPTS_DIR } from "../components/backup";
 import { ROTATE_SCRIPTS_DIR } from "../components/credentials";
+import { freePort } from "./ports";
 
 const APP_USER = "msaportal";
 const APP_PASSWORD = "AppPassw0rdForTheTest1";
 const DATABASES = ["msaportal", "reservation"];
 const execFileAsync = promisify(execFile);
-
-async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
 
 /** A MariaDB server of its own: datadir, socket and port in a temp dir, never the system service. */
 class Server {

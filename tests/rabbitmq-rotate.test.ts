@@ -3,26 +3,15 @@
 import * as assert from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { ROTATE_SCRIPTS_DIR } from "../components/credentials";
+import { freePort } from "./ports";
 
 const SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 const USER = "egov";
 const OLD = "OldRabbitPassw0rd1";
 const NEW = "NewRabbitPassw0rd2";
-
-async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
 
 /** A broker node of its own: data, logs, cookie, epmd and every port private to this run. */
 class Broker {
