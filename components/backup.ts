@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { OffsiteConfig } from "../config";
+import type { OffsiteConfig } from "../config/types";
 import { resolveImage } from "../config/images";
 import { BACKUP_JOB, ES_SNAPSHOT_JOB, ES_SNAPSHOT_PATH } from "../config/volumes";
 import { infraPorts } from "../config/catalog";

@@ -4,7 +4,7 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { RotatedCredential } from "../config";
+import type { RotatedCredential } from "../config/types";
 
 export interface CredentialsArgs {
     readonly namespace: pulumi.Input<string>;

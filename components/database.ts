@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig } from "../config";
+import type { PlatformConfig } from "../config/types";
 import { resolveImage } from "../config/images";
 import { Credentials, secretEnv } from "./credentials";
 import { PartArgs, probes, Workload } from "./workload";

@@ -3,7 +3,7 @@ import type { FrontendSpec } from "../config/catalog";
 import { BUILT_FOR_ANNOTATION } from "../config/frontends";
 import { frontendName } from "../config/graph";
 import { frontendImageId, resolveImage } from "../config/images";
-import { WiringContext } from "../config/wiring";
+import type { WiringContext } from "../config/wiring";
 import { credentialsAnnotation, wiredEnv } from "./backend-service";
 import { Credentials } from "./credentials";
 import { preStopPauseSeconds, shutdown } from "../config/rollout";

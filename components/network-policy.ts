@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { NetworkPolicyConfig, ServiceType } from "../config";
-import { GraphEdge, ServiceGraph } from "../config/graph";
+import type { NetworkPolicyConfig, ServiceType } from "../config/types";
+import type { GraphEdge, ServiceGraph } from "../config/graph";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type PolicyPort = { protocol: "TCP" | "UDP"; port: number };

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig, ResourcePart } from "../config";
+import type { PlatformConfig, ResourcePart } from "../config/types";
 import { frontends } from "../config/catalog";
 import { frontendName, serviceGraph } from "../config/graph";
 import { backendConfigMapData, CONFIG_SERVER, generatedConfigFiles, servesUserFiles, WiredWorkload, WiringContext } from "../config/wiring";

@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig, ResourceQuantities, StorageBackend } from "../config";
+import type { PlatformConfig, ResourceQuantities, StorageBackend } from "../config/types";
 import { accessModeFor, VolumeRole, volumeRoles, VolumeUse } from "../config/volumes";
 import { podSecurity } from "../config/security";
 import { DELETE_IN_BACKGROUND, exceptionAnnotations, hardenPod } from "./workload";

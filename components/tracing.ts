@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { infraNodePorts, infraPorts } from "../config/catalog";
 import { resolveImage } from "../config/images";
-import { PlatformConfig } from "../config";
+import type { PlatformConfig } from "../config/types";
 import { httpProbes, ingressFor, PartArgs, Workload } from "./workload";
 import { podSecurity } from "../config/security";
 

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig, ResourceQuantities, ServiceType } from "../config";
+import type { PlatformConfig, ResourceQuantities, ServiceType } from "../config/types";
 import { platformImageName, resolveImage } from "../config/images";
 import { isAutoscaled } from "../config/volumes";
 import { podSecurity, PodSecurityProfile } from "../config/security";

@@ -6,7 +6,7 @@
 // record by the program and the policy pack. docs/frontends.md explains the whole flow.
 import * as fs from "fs";
 import * as path from "path";
-import type { PlatformConfig } from ".";
+import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, FrontendSpec } from "./catalog";
 import { DIGEST, parseImageRef } from "./images";
 

@@ -1,7 +1,7 @@
 // The service graph: which workload talks to which, on which port, derived once from the catalog and the
 // parts the stack config turns on. Env wiring, deploy order, network policy and the config-server contract
 // all read it; nothing else decides who talks to whom.
-import type { PlatformConfig } from ".";
+import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, frontends, infraPorts } from "./catalog";
 import { BACKUP_JOB, ES_SNAPSHOT_JOB, offsiteWorkloads } from "./volumes";
 

@@ -8,7 +8,7 @@
 // `npm run images` prints reproduces the layout exactly.
 import * as fs from "fs";
 import * as path from "path";
-import type { PlatformConfig } from ".";
+import type { PlatformConfig } from "./types";
 import { defaultImages, ImageKey } from "./catalog";
 import { serviceGraph } from "./graph";
 import { BACKUP_JOB, ES_SNAPSHOT_JOB, offsiteWorkloads } from "./volumes";

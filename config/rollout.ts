@@ -1,6 +1,6 @@
 // How workloads are replaced and stopped: the one home of the rollout and shutdown timings
 // (docs/operating-production.md explains them). Components read these; nothing else writes a number.
-import type { Environment } from "./index";
+import type { Environment } from "./types";
 
 /** Default of the `minReadySeconds` stack key: how long a new pod must stay ready before the rollout goes on. */
 export const minReadySecondsDefault: Readonly<Record<Environment, number>> = { dev: 0, staging: 10, prod: 10 };

@@ -1,7 +1,7 @@
 // Pod hardening per part, as data: the uid/gid each image runs as, the paths it writes (each gets an
 // emptyDir unless the part mounts a volume there), and every exception to Pod Security `restricted`.
 // components/workload.ts applies it; a new image is a new entry here, not new hardening code.
-import type { ResourcePart } from ".";
+import type { ResourcePart } from "./types";
 
 /** Controls a part may be excused from, each with its reason. */
 export type HardeningControl =

@@ -1,7 +1,8 @@
 // The `services` stack config key: backend services an agency adds to the built-in catalog. Each entry
 // becomes a catalog entry like the built-ins, so it gets everything they get (Deployment, Service,
 // autoscaler, ingress, credentials from its flags, graph edges and what follows from them).
-import type { Json, Reader } from ".";
+import type { Json } from "./types";
+import type { Reader } from "./reader";
 import { BackendServiceSpec, backendServices, frontends, infraIngressHosts, infraWorkloadNames } from "./catalog";
 import { frontendName } from "./graph";
 

@@ -1,6 +1,6 @@
 // The platform's volumes as data: each one's role (how many pods may share it) and which workloads mount it.
 // Config validation counts pods from this list; the Storage component creates one claim per entry.
-import type { PlatformConfig, StorageBackend } from ".";
+import type { PlatformConfig, StorageBackend } from "./types";
 import { BackendServiceSpec, backendServices } from "./catalog";
 
 /** shared: many pods at once (ReadWriteMany where the backend can); data: one pod (ReadWriteOnce). */

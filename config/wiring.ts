@@ -4,7 +4,7 @@
 // the files the config server serves each service (components/config-server.ts) are all built from it, and
 // docs/wiring.md is generated from it (`npm run docs:wiring`). Who gets a setting is decided by the
 // service graph (config/graph.ts) and catalog flags, never by a list kept here.
-import type { PlatformConfig } from ".";
+import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, infraPorts } from "./catalog";
 import { ServiceGraph } from "./graph";
 import { shutdown } from "./rollout";

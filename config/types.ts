@@ -1,0 +1,184 @@
+// The shape of the validated stack config: types and the closed sets of values, no logic. Read by every module
+// that needs a config type (import type), so none of them imports the reader back.
+import type { BackendServiceSpec, ImageKey } from "./catalog";
+import type { FrontendImage } from "./frontends";
+
+export const storageBackends = ["nfs", "cinder", "hostpath"] as const;
+export type StorageBackend = (typeof storageBackends)[number];
+export const environments = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof environments)[number];
+export const serviceTypes = ["ClusterIP", "NodePort"] as const;
+export type ServiceType = (typeof serviceTypes)[number];
+export const pullPolicies = ["Always", "IfNotPresent", "Never"] as const;
+export type PullPolicy = (typeof pullPolicies)[number];
+
+export type Quantities = {
+    readonly cpu: string;
+    readonly memory: string;
+    readonly "ephemeral-storage": string;
+};
+export interface ResourceQuantities {
+    readonly requests: Quantities;
+    readonly limits: Quantities;
+}
+
+/** Parts with their own `resources.<part>` defaults; init containers get their part's. */
+export const resourceParts = ["backend", "frontend", "mysql", "rabbitmq", "elasticsearch", "logstash", "kibana", "zipkin",
+    "jenkins", "nfsProvisioner"] as const;
+export type ResourcePart = (typeof resourceParts)[number];
+
+export interface NetworkPolicyConfig {
+    readonly enabled: boolean;
+    /** Namespace of the ingress controller, whose pods may reach the public ports. */
+    readonly ingressNamespace: string;
+    /** Where the Kubernetes API server's endpoints are, for pods that call it. */
+    readonly apiServer: { readonly cidrs: readonly string[]; readonly ports: readonly number[] };
+    /** Extra egress per workload (app name) to CIDRs outside the cluster, e.g. Jenkins to the git server. */
+    readonly externalEgress: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface PlatformConfig {
+    readonly environment: Environment;
+    /** The one cluster this stack targets; never the ambient kubeconfig context. */
+    readonly cluster: { readonly kubeconfig?: string; readonly context?: string };
+    readonly namespace: string;
+    readonly createNamespace: boolean;
+    readonly domain: string;
+    readonly ingress: {
+        readonly className?: string;
+        /** Wait for the ingress controller to assign an address (needs a controller in the cluster). */
+        readonly waitForAddress: boolean;
+        readonly tlsSecretName?: string;
+    };
+    readonly image: {
+        readonly registry: string;
+        readonly tag: string;
+        readonly pullPolicy: PullPolicy;
+        /** Every image the stack runs must be pinned by digest. */
+        readonly requireDigests: boolean;
+    };
+    /** Source references of the third-party images; config/images.ts resolves what containers run. */
+    readonly images: Readonly<Record<ImageKey, string>>;
+    /** Registry prefix every image is pulled through, e.g. harbor.agency.go.kr/egov. */
+    readonly imageMirror?: string;
+    /** Pinned digests by fully qualified source reference (images.lock.json, then the imageDigests key). */
+    readonly imageDigests: Readonly<Record<string, string>>;
+    /** Per frontend: the image built for this stack (frontends.lock.json) or a warning why there is none that fits. */
+    readonly frontendImages: Readonly<Record<string, FrontendImage>>;
+    readonly serviceType: ServiceType;
+    /** The backend catalog in force: the built-in services, then those the `services` key adds. */
+    readonly services: readonly BackendServiceSpec[];
+    /** Replica count per scalable workload (backend service name or frontend-<name>). */
+    readonly replicas: Readonly<Record<string, number>>;
+    /** Seconds `pulumi up` waits for an application workload's pods to become ready before failing. */
+    readonly readinessTimeout: number;
+    /** minReadySeconds: how long a new pod must stay ready before a rollout counts it available (config/rollout.ts). */
+    readonly rollout: { readonly minReadySeconds: number };
+    readonly autoscaling: {
+        readonly enabled: boolean;
+        readonly maxReplicas: number;
+        readonly targetCPUUtilizationPercentage: number;
+    };
+    readonly resources: Readonly<Record<ResourcePart, ResourceQuantities>>;
+    readonly networkPolicy: NetworkPolicyConfig;
+    readonly timezone: string;
+    readonly storage: {
+        /** Backend per volume role; `setBy` is the config key that chose it (for messages). */
+        readonly shared: { readonly backend: StorageBackend; readonly setBy: string };
+        readonly data: { readonly backend: StorageBackend; readonly setBy: string };
+        /** Protect data volumes from deletion and keep released volumes (Retain). */
+        readonly protect: boolean;
+        readonly sizes: Readonly<Record<VolumeSize, string>>;
+        readonly nfs: { readonly server: string; readonly path: string; readonly staticVolumes: boolean };
+        readonly cinder: { readonly type?: string; readonly availabilityZone?: string };
+    };
+    readonly database: {
+        readonly name: string;
+        readonly username: string;
+        /** Databases created for the application user (the first is MYSQL_DATABASE). */
+        readonly databases: readonly string[];
+        /** Init SQL scripts by file name, read from database.initScriptsPath. */
+        readonly initScripts: Readonly<Record<string, string>>;
+    };
+    readonly messaging: { readonly username: string };
+    readonly discovery: { readonly username: string };
+    /** MySQL dumps by a CronJob to a volume on the data class, keeping the last `retention`; see docs/day-2.md. */
+    readonly backup: {
+        readonly enabled: boolean;
+        readonly schedule: string;
+        readonly retention: number;
+        /** Copies of every dump (and its checksums) in S3-compatible storage off the cluster. */
+        readonly offsite?: OffsiteConfig;
+        /** The scheduled restore drill (needs offsite): the newest off-site copy into scratch databases, checked against its manifest. */
+        readonly drill: { readonly enabled: boolean; readonly schedule: string };
+    };
+    /** Generation per credential: raising one rotates it on the next `up` (`npm run rotate`). */
+    readonly rotation: Readonly<Record<RotatedCredential, number>>;
+    readonly logging: { readonly enabled: boolean };
+    readonly tracing: {
+        readonly enabled: boolean;
+        /** management.tracing.sampling.probability of every traced service (0 to 1). */
+        readonly samplingProbability: number;
+    };
+    /** What the config server serves above the files the platform generates for each service (see config/wiring.ts). */
+    readonly configServer: ConfigServerSource;
+    /** JWT lifetimes user-service signs with (token.expiration_time / token.refresh_time, served in ms). */
+    readonly token: { readonly expirationSeconds: number; readonly refreshSeconds: number };
+    readonly ci: { readonly enabled: boolean };
+}
+
+export const rotatedCredentials = ["mysql", "rabbitmq", "eureka", "token"] as const;
+export type RotatedCredential = (typeof rotatedCredentials)[number];
+
+/** S3-compatible object storage the agency runs, for copies of the backups. */
+export interface OffsiteConfig {
+    /** https://host[:port] (http only for a loopback or in-cluster test server). */
+    readonly endpoint: string;
+    readonly bucket: string;
+    /** Key prefix under the bucket, without leading or trailing slash; may be empty. */
+    readonly prefix: string;
+    readonly region: string;
+    /** A Secret created outside git in the namespace, keys access-key-id and secret-access-key. */
+    readonly credentialsSecret: string;
+    /** A ConfigMap with key ca.crt: the CA that signed the endpoint's certificate (else the image's CAs). */
+    readonly caConfigMap?: string;
+    /** Backups kept in the bucket (the oldest beyond this are deleted after a successful upload). */
+    readonly retention: number;
+    /** The store's address range: the backup pods' only egress outside the cluster (network policy). */
+    readonly cidrs: readonly string[];
+    /** Elasticsearch snapshots (with logging on): a snapshot repository on the shared class, mirrored to the store. */
+    readonly elasticsearch: { readonly schedule: string; readonly retention: number };
+    /** Jenkins' home (with ci on): a tar.gz archive every day at `time` (HH:MM in `timezone`), the newest `retention` kept. */
+    readonly jenkins: { readonly time: string; readonly retention: number };
+}
+
+/**
+ * Every `egov-platform:` key the program reads: the one list, kept equal to Pulumi.yaml's `config:`
+ * by tests/config-keys.test.ts. A stack key not listed here fails the run (a misspelt key is never
+ * silently ignored); reading a key not listed here is a programming error.
+ */
+export const CONFIG_KEYS = [
+    "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
+    "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
+    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "rollout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
+    "token",
+    "rotation",
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/**
+ * The application config repository: files from a local directory (shipped in a ConfigMap) or a git
+ * repository, served above the files the platform generates for each service; with neither, only those.
+ */
+export type ConfigServerSource =
+    | { readonly source: "directory"; readonly files: Readonly<Record<string, string>> }
+    | { readonly source: "git"; readonly uri: string; readonly label: string; readonly searchPaths?: string };
+
+export const volumeSizes = ["shared", "mysql", "jenkins", "elasticsearch", "rabbitmq", "backup"] as const;
+export type VolumeSize = (typeof volumeSizes)[number];
+
+/** Raw config by key, as Pulumi gives it: a string, or undefined when unset. */
+export type ConfigSource = (key: string) => string | undefined;
+
+/** A structured config value as Pulumi hands it over (JSON). */
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
