@@ -41,7 +41,7 @@ type EnvVar = k8s.types.input.core.v1.EnvVar;
 
 /** The object store's settings and credentials (from the Secret the agency created outside git), for rclone. */
 export function offsiteEnv(o: OffsiteConfig): EnvVar[] {
-    const fromSecret = (name: string, key: string): EnvVar => ({ name, valueFrom: { secretKeyRef: { name: o.credentialsSecret, key } } });
+    const fromSecret = (name: string, key: string): EnvVar => ({ name, valueFrom: { secretKeyRef: { name: o.credentialsSecretName, key } } });
     return [
         { name: "OFFSITE_ENDPOINT", value: o.endpoint },
         { name: "OFFSITE_BUCKET", value: o.bucket },
@@ -147,7 +147,7 @@ export class Backup extends pulumi.ComponentResource {
         const cronJob = (jobName: string, schedule: string, componentLabel: string, spec: k8s.types.input.core.v1.PodSpec) => {
             const l = { ...labels, "app.kubernetes.io/component": componentLabel };
             const outside = offsite
-                ? { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [offsite.credentialsSecret], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) }
+                ? { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [offsite.credentialsSecretName], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) }
                 : undefined;
             return new k8s.batch.v1.CronJob(jobName, {
                 metadata: { name: jobName, namespace: args.namespace, labels: l, annotations: { ...DELETE_IN_BACKGROUND, ...outside } },
@@ -222,7 +222,7 @@ export class Backup extends pulumi.ComponentResource {
             this.esSnapshot = new k8s.batch.v1.CronJob(ES_SNAPSHOT_JOB, {
                 metadata: { name: ES_SNAPSHOT_JOB, namespace: args.namespace, labels: l,
                     annotations: { ...DELETE_IN_BACKGROUND,
-                        [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [offsite.credentialsSecret], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) } },
+                        [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [offsite.credentialsSecretName], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) } },
                 spec: {
                     schedule: offsite.elasticsearch.schedule,
                     timeZone: cfg.timezone,

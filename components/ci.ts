@@ -106,7 +106,7 @@ export class Ci extends pulumi.ComponentResource {
             volumeMounts: [{ name: "jenkins-home", mountPath: JENKINS_HOME }],
             sidecars: archiver(args),
             podAnnotations: archiver(args).length === 0 ? undefined : { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({
-                secrets: [args.config.backup.offsite?.credentialsSecret], configMaps: args.config.backup.offsite?.caConfigMap ? [args.config.backup.offsite.caConfigMap] : [],
+                secrets: [args.config.backup.offsite?.credentialsSecretName], configMaps: args.config.backup.offsite?.caConfigMap ? [args.config.backup.offsite.caConfigMap] : [],
             }) },
             volumes: [
                 { name: "jenkins-home", persistentVolumeClaim: { claimName: args.claimName } },

@@ -608,7 +608,7 @@ function subObject(r: Reader, key: string, v: Json | undefined, fields: readonly
 }
 
 function readOffsite(r: Reader, v: Json | undefined, cronAllowed: string): OffsiteConfig | undefined {
-    const o = subObject(r, "backup.offsite", v, ["endpoint", "bucket", "prefix", "region", "credentialsSecret", "caConfigMap", "retention",
+    const o = subObject(r, "backup.offsite", v, ["endpoint", "bucket", "prefix", "region", "credentialsSecretName", "caConfigMap", "retention",
         "cidrs", "elasticsearch", "jenkins"]);
     if (!o) return undefined;
     const required = (k: string, pattern: RegExp, allowed: string): string => {
@@ -627,7 +627,7 @@ function readOffsite(r: Reader, v: Json | undefined, cronAllowed: string): Offsi
         bucket: required("bucket", S3_BUCKET, "an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)"),
         prefix: r.string("backup.offsite.prefix", o.prefix, "", S3_PREFIX, "a key prefix such as egov/prod (no leading or trailing slash)"),
         region: r.string("backup.offsite.region", o.region, "us-east-1", /^[a-z0-9-]{1,32}$/, "a region name the store accepts, e.g. us-east-1"),
-        credentialsSecret: required("credentialsSecret", DNS_SUBDOMAIN,
+        credentialsSecretName: required("credentialsSecretName", DNS_SUBDOMAIN,
             "the name of a Secret (created outside git) with keys access-key-id and secret-access-key"),
         caConfigMap: r.string("backup.offsite.caConfigMap", o.caConfigMap, undefined, DNS_SUBDOMAIN, "the name of a ConfigMap with key ca.crt"),
         retention: r.int("backup.offsite.retention", o.retention, 30, 1, 3650),

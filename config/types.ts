@@ -139,7 +139,7 @@ export interface OffsiteConfig {
     readonly prefix: string;
     readonly region: string;
     /** A Secret created outside git in the namespace, keys access-key-id and secret-access-key. */
-    readonly credentialsSecret: string;
+    readonly credentialsSecretName: string;
     /** A ConfigMap with key ca.crt: the CA that signed the endpoint's certificate (else the image's CAs). */
     readonly caConfigMap?: string;
     /** Backups kept in the bucket (the oldest beyond this are deleted after a successful upload). */

@@ -474,7 +474,7 @@ describe("MySQL backup and restore scripts against a real server", function () {
             assert.notStrictEqual(down.status, 0);
             assert.match(down.stderr, /error: cannot list https:\/\/127\.0\.0\.1:\d+ bucket egov-backups: .*connection refused/);
             const noCreds = run("offsite.sh", source, { ...offsiteEnv, AWS_ACCESS_KEY_ID: "" }, ["upload"]);
-            assert.match(noCreds.stderr, /no object store credentials: .*backup\.offsite\.credentialsSecret/);
+            assert.match(noCreds.stderr, /no object store credentials: .*backup\.offsite\.credentialsSecretName/);
             assert.deepStrictEqual(store.keys(""), before, "no copy was added or removed");
             assert.deepStrictEqual(store.keys("").map((k) => sha256(path.join(store.dir, "data", ObjectStore.BUCKET, k))), contents, "none was changed");
         });

@@ -123,7 +123,7 @@ describe("off-cluster backups and the restore drill", () => {
 
     describe("config", () => {
         const dev = stackConfig("dev");
-        const offsite = { endpoint: "https://s3.agency.go.kr", bucket: "egov-backups", credentialsSecret: "s3-creds" };
+        const offsite = { endpoint: "https://s3.agency.go.kr", bucket: "egov-backups", credentialsSecretName: "s3-creds" };
         const withStore = (o: Obj, extra: Obj = {}) => withObject(dev, "backup", { enabled: true, offsite: { cidrs: ["10.0.0.0/24"], ...o }, ...extra });
 
         it("accepts a store; the drill is off in dev unless switched on, on in prod", () => {
@@ -137,7 +137,7 @@ describe("off-cluster backups and the restore drill", () => {
             const p = configProblems(withStore({ prefix: "/lead" })).join("\n");
             assert.match(p, /backup\.offsite\.endpoint: not set; expected the object store's URL/);
             assert.match(p, /backup\.offsite\.bucket: not set/);
-            assert.match(p, /backup\.offsite\.credentialsSecret: not set; expected the name of a Secret \(created outside git\)/);
+            assert.match(p, /backup\.offsite\.credentialsSecretName: not set; expected the name of a Secret \(created outside git\)/);
             assert.match(p, /backup\.offsite\.prefix: "\/lead" is not allowed/);
             assert.match(configProblems(withStore({ ...offsite, endpoint: "http://s3.agency.go.kr" })).join("\n"),
                 /backup\.offsite\.endpoint: "http:\/\/s3\.agency\.go\.kr" is not allowed; expected an https:\/\/ URL/);

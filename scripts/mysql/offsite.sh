@@ -23,7 +23,7 @@ STAMP_RE='^[0-9]{8}T[0-9]{6}(\.[0-9]+)?Z$'
 BACKUP_DIR=${BACKUP_DIR:-/backup}
 : "${OFFSITE_ENDPOINT:?OFFSITE_ENDPOINT is not set}" "${OFFSITE_BUCKET:?OFFSITE_BUCKET is not set}"
 [ -n "${AWS_ACCESS_KEY_ID:-}" ] && [ -n "${AWS_SECRET_ACCESS_KEY:-}" ] ||
-  die "no object store credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY come from the Secret named in backup.offsite.credentialsSecret"
+  die "no object store credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY come from the Secret named in backup.offsite.credentialsSecretName"
 RETENTION=${OFFSITE_RETENTION:-30}
 case $RETENTION in ''|*[!0-9]*|0) die "OFFSITE_RETENTION must be a whole number of at least 1, not '$RETENTION'" ;; esac
 
