@@ -36,6 +36,17 @@ export RCLONE_CONFIG_OFFSITE_TYPE=s3 RCLONE_CONFIG_OFFSITE_PROVIDER=Other RCLONE
 # (the Job's own retries come on top). RCLONE_RETRIES / RCLONE_LOW_LEVEL_RETRIES in the environment win.
 export RCLONE_RETRIES="${RCLONE_RETRIES:-2}" RCLONE_LOW_LEVEL_RETRIES="${RCLONE_LOW_LEVEL_RETRIES:-3}"
 rc() { rclone --contimeout 10s --timeout 120s --s3-no-check-bucket "$@"; }
+
+# prune LIST WHAT VERB PARENT: deletes the oldest entries of LIST (sorted, one per line) beyond $RETENTION with
+# `rclone VERB PARENT/<entry>`; called only after a new copy is complete.
+prune() {
+  count=$(printf '%s\n' "$1" | grep -c . || true)
+  [ "$count" -gt "$RETENTION" ] || return 0
+  for old in $(printf '%s\n' "$1" | head -n "$((count - RETENTION))"); do
+    rc "$3" "$4/$old" || die "could not delete the old $2 $old"
+    log "removed old $2 $old from $OFFSITE_BUCKET"
+  done
+}
 remote="offsite:$OFFSITE_BUCKET/${OFFSITE_PREFIX:+$OFFSITE_PREFIX/}mysql"
 
 # why OUTPUT: rclone's last error line, without its time stamp and request ids.
@@ -78,14 +89,7 @@ case ${1:-} in
     rm -f "$failed" "$failed.rclone"
     log "archived $dir to $OFFSITE_BUCKET/${OFFSITE_PREFIX:+$OFFSITE_PREFIX/}$kind/$name"
     out=$(rc lsf --files-only "$root/$kind" 2>&1) || die "cannot list $kind archives: $(why "$out")"
-    all=$(printf '%s\n' "$out" | grep -E '^[0-9]{8}T[0-9]{6}Z\.tar\.gz$' | sort || true)
-    count=$(printf '%s\n' "$all" | grep -c . || true)
-    if [ "$count" -gt "$RETENTION" ]; then
-      printf '%s\n' "$all" | head -n "$((count - RETENTION))" | while read -r old; do
-        rc deletefile "$root/$kind/$old" || die "could not delete the old archive $old"
-        log "removed old archive $old from $OFFSITE_BUCKET"
-      done
-    fi
+    prune "$(printf '%s\n' "$out" | grep -E '^[0-9]{8}T[0-9]{6}Z\.tar\.gz$' | sort || true)" "archive" deletefile "$root/$kind"
     ;;
   upload)
     name=""
@@ -109,13 +113,7 @@ case ${1:-} in
       log "uploaded backup $name to $OFFSITE_BUCKET/${OFFSITE_PREFIX:+$OFFSITE_PREFIX/}mysql/$name/ ($(($(wc -l <"$BACKUP_DIR/$name/SHA256SUMS") + 1)) files, checked)"
       existing=$(copies)
     fi
-    count=$(printf '%s\n' "$existing" | grep -c . || true)
-    if [ "$count" -gt "$RETENTION" ]; then
-      printf '%s\n' "$existing" | head -n "$((count - RETENTION))" | while read -r old; do
-        rc purge "$remote/$old" || die "could not delete the old copy $old"
-        log "removed old copy $old from $OFFSITE_BUCKET"
-      done
-    fi
+    prune "$existing" "copy" purge "$remote"
     ;;
   list)
     copies
