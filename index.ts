@@ -4,8 +4,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Platform } from "./components/platform";
 import { loadStackConfig } from "./config";
+import { planPlatform } from "./config/plan";
 
+// Config -> plan -> components: read and validated once, resolved into records, rendered.
 const config = loadStackConfig();
+const plan = planPlatform(config);
 
 // The only Kubernetes provider: default providers are disabled in Pulumi.yaml, so nothing can reach
 // whatever kubeconfig context happens to be current.
@@ -20,7 +23,7 @@ const cluster = new k8s.Provider("cluster", {
     enableSecretMutable: true,
 });
 
-const platform = new Platform("egov", { config }, { providers: [cluster] });
+const platform = new Platform("egov", { plan }, { providers: [cluster] });
 
 export const environment = config.environment;
 export const namespace = platform.outputs.namespace;

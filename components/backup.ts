@@ -3,9 +3,7 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { OffsiteConfig } from "../config/types";
-import { resolveImage } from "../config/images";
-import { BACKUP_JOB, ES_SNAPSHOT_JOB, ES_SNAPSHOT_PATH } from "../config/volumes";
-import { infraPorts } from "../config/catalog";
+import type { BackupPlan } from "../config/plan";
 import { Credentials, secretEnv } from "./credentials";
 import { DELETE_IN_BACKGROUND, PartArgs } from "./workload";
 
@@ -14,12 +12,13 @@ export const BACKUP_SCRIPTS_DIR = path.join(__dirname, "..", "scripts", "mysql")
 export const backupScriptFiles = ["common.sh", "backup.sh", "restore.sh", "offsite.sh", "drill.sh", "es-snapshot.sh"] as const;
 
 export interface BackupArgs extends PartArgs {
+    /** Schedules, retention, images and the off-site store, drill and Elasticsearch snapshots when on. */
+    readonly plan: BackupPlan;
     readonly credentials: Credentials;
     /** Claim on the data class the dumps are written to. */
     readonly claimName: pulumi.Input<string>;
     /** In-cluster host name of MySQL. */
     readonly mysqlHost: pulumi.Input<string>;
-    readonly mysqlPort: number;
     /** The claim holding Elasticsearch's snapshot repository, when its snapshots go off-site. */
     readonly esSnapshotClaimName?: pulumi.Input<string>;
 }
@@ -73,9 +72,9 @@ export class Backup extends pulumi.ComponentResource {
     constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Backup", name, {}, opts);
         const parent = { parent: this };
-        const cfg = args.config;
-        const offsite = cfg.backup.offsite;
-        const labels = { ...args.commonLabels, tier: "database", app: BACKUP_JOB };
+        const plan = args.plan;
+        const offsite = plan.offsite;
+        const labels = { ...args.commonLabels, tier: "database", app: plan.jobName };
 
         this.scripts = new k8s.core.v1.ConfigMap("mysql-backup-scripts", {
             metadata: { namespace: args.namespace, labels },
@@ -85,7 +84,7 @@ export class Backup extends pulumi.ComponentResource {
         const mysqlEnv = (user: "app" | "root"): EnvVar[] => [
             args.timezoneEnv,
             { name: "MYSQL_HOST", value: args.mysqlHost },
-            { name: "MYSQL_PORT", value: String(args.mysqlPort) },
+            { name: "MYSQL_PORT", value: String(plan.mysqlPort) },
             ...(user === "app"
                 ? [secretEnv("MYSQL_USER", args.credentials.mysql, "username"), secretEnv("MYSQL_PASSWORD", args.credentials.mysql, "password")]
                 // The drill creates and drops scratch databases, which the application user may not.
@@ -101,8 +100,8 @@ export class Backup extends pulumi.ComponentResource {
         ];
         const mysqlContainer = (name: string, command: string[], env: EnvVar[]): Container => ({
             name,
-            image: resolveImage(cfg, "mysql"),
-            imagePullPolicy: cfg.image.pullPolicy,
+            image: plan.images.mysql,
+            imagePullPolicy: plan.imagePullPolicy,
             command,
             env,
             // The dump streams through gzip to the backup volume; /tmp (an emptyDir) holds only small files.
@@ -115,8 +114,8 @@ export class Backup extends pulumi.ComponentResource {
         });
         const rcloneContainer = (name: string, command: string[]): Container => ({
             name,
-            image: resolveImage(cfg, "rclone"),
-            imagePullPolicy: cfg.image.pullPolicy,
+            image: plan.images.rclone,
+            imagePullPolicy: plan.imagePullPolicy,
             command,
             env: [args.timezoneEnv, ...offsiteEnv(offsite!), { name: "BACKUP_DIR", value: BACKUP_MOUNT }],
             resources: {
@@ -137,7 +136,7 @@ export class Backup extends pulumi.ComponentResource {
             containers,
             volumes: [
                 fetchDir
-                    ? { name: "backup", emptyDir: { sizeLimit: cfg.storage.sizes.backup } }
+                    ? { name: "backup", emptyDir: { sizeLimit: plan.drill?.scratchSize } }
                     : { name: "backup", persistentVolumeClaim: { claimName: args.claimName } },
                 { name: "scripts", configMap: { name: this.scripts.metadata.name, defaultMode: 0o555 } },
                 { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
@@ -153,7 +152,7 @@ export class Backup extends pulumi.ComponentResource {
                 metadata: { name: jobName, namespace: args.namespace, labels: l, annotations: { ...DELETE_IN_BACKGROUND, ...outside } },
                 spec: {
                     schedule,
-                    timeZone: cfg.timezone,
+                    timeZone: plan.timezone,
                     // Never two at once: the volume is ReadWriteOnce and a second run would race the first.
                     concurrencyPolicy: "Forbid",
                     startingDeadlineSeconds: 3600,
@@ -169,42 +168,44 @@ export class Backup extends pulumi.ComponentResource {
 
         const dumpEnv = [
             ...mysqlEnv("app"),
-            { name: "DATABASES", value: cfg.database.databases.join(" ") },
-            { name: "RETENTION", value: String(cfg.backup.retention) },
+            { name: "DATABASES", value: plan.databases.join(" ") },
+            { name: "RETENTION", value: String(plan.retention) },
             { name: "BACKUP_DIR", value: BACKUP_MOUNT },
         ];
         const dump = mysqlContainer("backup", ["bash", `${SCRIPTS_MOUNT}/backup.sh`], dumpEnv);
-        this.cronJob = cronJob(BACKUP_JOB, cfg.backup.schedule, "backup", offsite
+        this.cronJob = cronJob(plan.jobName, plan.schedule, "backup", offsite
             ? podSpec([rcloneContainer("offsite", ["sh", `${SCRIPTS_MOUNT}/offsite.sh`, "upload"])], [dump])
             : podSpec([dump]));
 
-        if (cfg.backup.drill.enabled && offsite) {
+        if (plan.drill && offsite) {
+            const drill = plan.drill;
             // The drill's pods are backup tooling (app mysql-backup): the same egress to MySQL and to the store. It drills the
             // copy a restore after losing the cluster would use: the newest one in the store.
             const onScratch = (c: Container): Container => ({
                 ...c,
                 resources: {
                     requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
-                    limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": cfg.storage.sizes.backup },
+                    limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": drill.scratchSize },
                 },
                 volumeMounts: [{ name: "backup", mountPath: DRILL_FETCH_DIR }, ...mounts.filter((m) => m.name !== "backup")],
             });
             const check = onScratch(mysqlContainer("drill", ["bash", `${SCRIPTS_MOUNT}/drill.sh`], [...mysqlEnv("root"), { name: "BACKUP_DIR", value: DRILL_FETCH_DIR }]));
             const fetch = onScratch(rcloneContainer("fetch", ["sh", `${SCRIPTS_MOUNT}/offsite.sh`, "fetch", "latest", DRILL_FETCH_DIR]));
-            this.drill = cronJob(DRILL_JOB, cfg.backup.drill.schedule, "drill", podSpec([check], [fetch], true));
+            this.drill = cronJob(DRILL_JOB, drill.schedule, "drill", podSpec([check], [fetch], true));
         }
 
-        if (offsite && args.esSnapshotClaimName) {
+        const snapshot = plan.elasticsearchSnapshot;
+        if (offsite && snapshot && args.esSnapshotClaimName) {
             // Elasticsearch writes the snapshot (API call from its own image, which has curl), then rclone mirrors the
             // repository. The pod runs as Elasticsearch's uid/gid, so it reads the files Elasticsearch wrote.
             const es = "/snapshots";
             const take: Container = {
                 name: "snapshot",
-                image: resolveImage(cfg, "elasticsearch"),
-                imagePullPolicy: cfg.image.pullPolicy,
+                image: plan.images.elasticsearch,
+                imagePullPolicy: plan.imagePullPolicy,
                 command: ["bash", `${SCRIPTS_MOUNT}/es-snapshot.sh`],
-                env: [args.timezoneEnv, { name: "ES_URL", value: `http://elasticsearch:${infraPorts.elasticsearch}` },
-                    { name: "REPO_PATH", value: ES_SNAPSHOT_PATH }, { name: "RETENTION", value: String(offsite.elasticsearch.retention) }],
+                env: [args.timezoneEnv, { name: "ES_URL", value: snapshot.url },
+                    { name: "REPO_PATH", value: snapshot.repoPath }, { name: "RETENTION", value: String(snapshot.retention) }],
                 resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "64Mi" } },
                 securityContext: hardened,
                 volumeMounts: [{ name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
@@ -218,14 +219,14 @@ export class Backup extends pulumi.ComponentResource {
                 volumes: [{ name: "snapshots", persistentVolumeClaim: { claimName: args.esSnapshotClaimName, readOnly: true } },
                     ...(base.volumes as k8s.types.input.core.v1.Volume[]).filter((v) => v.name !== "backup")],
             };
-            const l = { ...args.commonLabels, tier: "logging", app: ES_SNAPSHOT_JOB };
-            this.esSnapshot = new k8s.batch.v1.CronJob(ES_SNAPSHOT_JOB, {
-                metadata: { name: ES_SNAPSHOT_JOB, namespace: args.namespace, labels: l,
+            const l = { ...args.commonLabels, tier: "logging", app: snapshot.jobName };
+            this.esSnapshot = new k8s.batch.v1.CronJob(snapshot.jobName, {
+                metadata: { name: snapshot.jobName, namespace: args.namespace, labels: l,
                     annotations: { ...DELETE_IN_BACKGROUND,
                         [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [offsite.credentialsSecretName], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) } },
                 spec: {
-                    schedule: offsite.elasticsearch.schedule,
-                    timeZone: cfg.timezone,
+                    schedule: snapshot.schedule,
+                    timeZone: plan.timezone,
                     concurrencyPolicy: "Forbid",
                     startingDeadlineSeconds: 3600,
                     successfulJobsHistoryLimit: 3,

@@ -1,12 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { infraNodePorts } from "../config/catalog";
-import { resolveImage } from "../config/images";
-import { ingressFor, PartArgs, probes, Workload } from "./workload";
-import { podSecurity } from "../config/security";
+import type { PlatformPlan } from "../config/plan";
+import { PartArgs, probes, Workload } from "./workload";
 import { OFFSITE_CA_MOUNT, offsiteEnv, OUTSIDE_GIT_ANNOTATION } from "./backup";
 
 export interface CiArgs extends PartArgs {
+    /** Jenkins' workload record and, when its home goes off-site, the archiver's. */
+    readonly plan: NonNullable<PlatformPlan["ci"]>;
     readonly claimName: pulumi.Input<string>;
     /** The backup scripts' ConfigMap, when Jenkins' home is archived to the object store (backup.offsite). */
     readonly archiveScripts?: pulumi.Input<string>;
@@ -20,14 +20,15 @@ const JENKINS_HOME = "/var/jenkins_home";
  * the newest retention. A sleeping loop, not a CronJob: the home is on a ReadWriteOnce volume Jenkins holds.
  */
 function archiver(args: CiArgs): k8s.types.input.core.v1.Container[] {
-    const offsite = args.config.backup.offsite;
-    if (!args.archiveScripts || !offsite) return [];
+    const archive = args.plan.archive;
+    if (!args.archiveScripts || !archive) return [];
+    const offsite = archive.offsite;
     const loop = `while :; do if [ "$(date +%H:%M)" = "$ARCHIVE_AT" ]; then sh /scripts/offsite.sh archive ${JENKINS_HOME} jenkins || ` +
         `echo "error: the archive of Jenkins' home failed (above); next try tomorrow" >&2; sleep 61; fi; sleep 20; done`;
     return [{
         name: "home-archiver",
-        image: resolveImage(args.config, "rclone"),
-        imagePullPolicy: args.config.image.pullPolicy,
+        image: archive.image,
+        imagePullPolicy: archive.imagePullPolicy,
         command: ["sh", "-c", loop],
         // The archives' own retention replaces the dumps'.
         env: [args.timezoneEnv, ...offsiteEnv(offsite).filter((e) => e.name !== "OFFSITE_RETENTION"),
@@ -54,7 +55,9 @@ export class Ci extends pulumi.ComponentResource {
     constructor(name: string, args: CiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Ci", name, {}, opts);
         const parent = { parent: this };
-        const cfg = args.config;
+        const plan = args.plan.workload;
+        const offsite = args.plan.archive?.offsite;
+        const httpPort = plan.ports[0].port;
         const meta = (n: string) => ({ name: n, namespace: args.namespace, labels: { ...args.commonLabels, tier: "cicd", app: "jenkins" } });
 
         this.serviceAccount = new k8s.core.v1.ServiceAccount("jenkins", { metadata: meta("jenkins") }, parent);
@@ -83,40 +86,29 @@ export class Ci extends pulumi.ComponentResource {
             }, parent);
         }
 
-        this.workload = new Workload("jenkins", {
+        this.workload = new Workload(plan.name, {
             namespace: args.namespace,
-            name: "jenkins",
-            tier: "cicd",
             commonLabels: args.commonLabels,
-            kind: "StatefulSet",
-            image: resolveImage(cfg, "jenkins"),
-            ports: [{ name: "http", port: 8080, nodePort: infraNodePorts.jenkinsHttp }],
-            extraServices: { jnlp: [{ name: "jnlp", port: 50000, nodePort: infraNodePorts.jenkinsAgent }] },
-            serviceType: cfg.serviceType,
-            replicas: 1,
+            plan,
             serviceAccountName: this.serviceAccount.metadata.name,
             // The Kubernetes plugin starts agent pods through the API.
             automountServiceAccountToken: true,
             env: [args.timezoneEnv],
-            resources: cfg.resources.jenkins,
-            // The image runs as uid 1000; fsGroup makes the volume writable for it.
-            security: podSecurity.jenkins,
             // A first start unpacks plugins into JENKINS_HOME: up to 10 minutes before liveness applies.
-            ...probes({ httpGet: { path: "/login", port: 8080 } }, { tcpSocket: { port: 8080 } }, undefined, 120),
+            ...probes({ httpGet: { path: "/login", port: httpPort } }, { tcpSocket: { port: httpPort } }, undefined, 120),
             volumeMounts: [{ name: "jenkins-home", mountPath: JENKINS_HOME }],
             sidecars: archiver(args),
             podAnnotations: archiver(args).length === 0 ? undefined : { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({
-                secrets: [args.config.backup.offsite?.credentialsSecretName], configMaps: args.config.backup.offsite?.caConfigMap ? [args.config.backup.offsite.caConfigMap] : [],
+                secrets: [offsite?.credentialsSecretName], configMaps: offsite?.caConfigMap ? [offsite.caConfigMap] : [],
             }) },
             volumes: [
                 { name: "jenkins-home", persistentVolumeClaim: { claimName: args.claimName } },
                 ...(archiver(args).length === 0 ? [] : [
                     { name: "archive-scripts", configMap: { name: args.archiveScripts, defaultMode: 0o555 } },
                     { name: "archive-tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
-                    ...(args.config.backup.offsite?.caConfigMap ? [{ name: "offsite-ca", configMap: { name: args.config.backup.offsite.caConfigMap } }] : []),
+                    ...(offsite?.caConfigMap ? [{ name: "offsite-ca", configMap: { name: offsite.caConfigMap } }] : []),
                 ]),
             ],
-            ingress: ingressFor(cfg, "jenkins", 8080),
         }, parent);
         this.registerOutputs({});
     }

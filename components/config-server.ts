@@ -1,14 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_REPO_DIR, GENERATED_REPO_DIR } from "../config/wiring";
+import type { PlatformPlan } from "../config/plan";
 
 export interface ConfigServerFilesArgs {
     readonly namespace: pulumi.Input<string>;
     readonly commonLabels: Readonly<Record<string, string>>;
-    /** The configuration the platform generates for each of its config clients (config/wiring.ts). */
-    readonly generatedFiles: Readonly<Record<string, string>>;
-    /** The user's files (configServer.path), served above the generated ones; undefined with configServer.git. */
-    readonly repoFiles?: Readonly<Record<string, string>>;
+    /**
+     * The configuration the platform generates for each of its config clients (config/wiring.ts) and the user's files
+     * (configServer.path, served above them; none with configServer.git), with where the server reads each.
+     */
+    readonly plan: PlatformPlan["configServer"];
 }
 
 type Volume = k8s.types.input.core.v1.Volume;
@@ -28,17 +29,17 @@ export class ConfigServerFiles extends pulumi.ComponentResource {
         const labels = { ...args.commonLabels, tier: "backend", app: "config" };
         const generated = new k8s.core.v1.ConfigMap("config-generated-configmap", {
             metadata: { namespace: args.namespace, labels },
-            data: { ...args.generatedFiles },
+            data: { ...args.plan.generatedFiles },
         }, parent);
         this.volumes = [{ name: "config-generated", configMap: { name: generated.metadata.name } }];
-        this.volumeMounts = [{ name: "config-generated", mountPath: GENERATED_REPO_DIR, readOnly: true }];
-        if (args.repoFiles !== undefined) {
+        this.volumeMounts = [{ name: "config-generated", mountPath: args.plan.generatedDir, readOnly: true }];
+        if (args.plan.repoFiles !== undefined) {
             const repo = new k8s.core.v1.ConfigMap("config-repo-configmap", {
                 metadata: { namespace: args.namespace, labels },
-                data: { ...args.repoFiles },
+                data: { ...args.plan.repoFiles },
             }, parent);
             this.volumes.push({ name: "config-repo", configMap: { name: repo.metadata.name } });
-            this.volumeMounts.push({ name: "config-repo", mountPath: CONFIG_REPO_DIR, readOnly: true });
+            this.volumeMounts.push({ name: "config-repo", mountPath: args.plan.repoDir, readOnly: true });
         }
         this.registerOutputs({ generated: generated.metadata.name });
     }

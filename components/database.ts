@@ -1,12 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformConfig } from "../config/types";
-import { resolveImage } from "../config/images";
+import type { PlatformPlan } from "../config/plan";
 import { Credentials, secretEnv } from "./credentials";
 import { PartArgs, probes, Workload } from "./workload";
-import { podSecurity } from "../config/security";
 
 export interface DatabaseArgs extends PartArgs {
+    /** MySQL's workload record, the database it creates and the init scripts. */
+    readonly plan: PlatformPlan["database"];
     readonly credentials: Credentials;
     readonly claimName: pulumi.Input<string>;
 }
@@ -35,32 +35,26 @@ else
 fi
 `;
 
-/** SQL run once on an empty data directory: the application's extra databases, granted to its user. */
-export function databasesSql(cfg: PlatformConfig["database"]): string {
-    return cfg.databases
-        .map((db) => `CREATE DATABASE IF NOT EXISTS \`${db}\`;\nGRANT ALL PRIVILEGES ON \`${db}\`.* TO '${cfg.username}'@'%';\n`)
-        .join("");
-}
-
 /** MySQL as a StatefulSet on the platform's data claim, with generated root and application passwords. */
 export class Database extends pulumi.ComponentResource {
     public readonly workload: Workload;
     public readonly configMap: k8s.core.v1.ConfigMap;
     public readonly initScripts: k8s.core.v1.ConfigMap;
     public readonly host: pulumi.Output<string>;
-    public readonly port = 3306;
+    public readonly port: number;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Database", name, {}, opts);
         const parent = { parent: this };
-        const cfg = args.config;
+        const plan = args.plan;
+        this.port = plan.workload.ports[0].port;
         const labels = { ...args.commonLabels, tier: "database" };
         const mysqlSecret = args.credentials.mysql;
 
         this.configMap = new k8s.core.v1.ConfigMap("mysql-configmap", {
             metadata: { namespace: args.namespace, labels: { ...labels, app: "mysql" } },
             data: {
-                "mysql-database": cfg.database.name,
+                "mysql-database": plan.databaseName,
                 "mysql-root-host": "%",
                 "primary.cnf": primaryCnf,
                 "replica.cnf": replicaCnf,
@@ -69,10 +63,7 @@ export class Database extends pulumi.ComponentResource {
         // Ours first (00-), then the user's scripts in name order.
         this.initScripts = new k8s.core.v1.ConfigMap("mysql-initdb", {
             metadata: { namespace: args.namespace, labels: { ...labels, app: "mysql" } },
-            data: {
-                "00-egov-databases.sql": databasesSql(cfg.database),
-                ...Object.fromEntries(Object.entries(cfg.database.initScripts).map(([f, sql]) => [`10-${f}`, sql])),
-            },
+            data: { ...plan.initScripts },
         }, parent);
 
         const cm = this.configMap.metadata.name;
@@ -80,16 +71,10 @@ export class Database extends pulumi.ComponentResource {
         // The probe authenticates with the generated root password; the reference's password-less probe cannot.
         const sqlProbe = ["bash", "-c", 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql -uroot -h 127.0.0.1 -e "SELECT 1"'];
 
-        this.workload = new Workload("mysql", {
+        this.workload = new Workload(plan.workload.name, {
             namespace: args.namespace,
-            name: "mysql",
-            tier: "database",
             commonLabels: args.commonLabels,
-            kind: "StatefulSet",
-            image: resolveImage(cfg, "mysql"),
-            ports: [{ name: "mysql", port: this.port }],
-            serviceType: "ClusterIP",
-            replicas: 1,
+            plan: plan.workload,
             env: [
                 cmEnv("MYSQL_DATABASE", "mysql-database"),
                 cmEnv("MYSQL_ROOT_HOST", "mysql-root-host"),
@@ -98,13 +83,11 @@ export class Database extends pulumi.ComponentResource {
                 secretEnv("MYSQL_USER", mysqlSecret, "username"),
                 secretEnv("MYSQL_PASSWORD", mysqlSecret, "password"),
             ],
-            resources: cfg.resources.mysql,
-            security: podSecurity.mysql,
             // Readiness: an authenticated query; liveness: the server process answers on its socket.
             ...probes({ exec: { command: sqlProbe } }, { exec: { command: ["mysqladmin", "ping"] } }, undefined, 60),
             initContainers: [{
                 name: "init-mysql",
-                image: resolveImage(cfg, "mysql"),
+                image: plan.workload.image,
                 command: ["bash", "-c", initScript],
                 volumeMounts: [
                     { name: "mysql-conf", mountPath: "/mnt/conf.d" },

@@ -1,18 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { FrontendSpec } from "../config/catalog";
-import { BUILT_FOR_ANNOTATION } from "../config/frontends";
-import { frontendName } from "../config/graph";
-import { frontendImageId, resolveImage } from "../config/images";
-import type { WiringContext } from "../config/wiring";
-import { credentialsAnnotation, wiredEnv } from "./backend-service";
+import type { FrontendPlan } from "../config/plan";
+import { wiredEnv } from "./backend-service";
 import { Credentials } from "./credentials";
-import { preStopPauseSeconds, shutdown } from "../config/rollout";
-import { applicationWorkload, httpProbes, ingressFor, PartArgs, pausingStop, Workload } from "./workload";
+import { httpProbes, PartArgs, Workload } from "./workload";
 
 export interface FrontendArgs extends PartArgs {
-    readonly spec: FrontendSpec;
-    /** The wiring contract's inputs and what its settings refer to. */
-    readonly wiring: WiringContext;
+    /** The frontend's record: its workload, the wiring contract's env, the image's build annotation. */
+    readonly plan: FrontendPlan;
     readonly credentials: Credentials;
     readonly backendConfigMap: pulumi.Input<string>;
     readonly commonConfigMap: pulumi.Input<string>;
@@ -27,23 +21,16 @@ export class Frontend extends pulumi.ComponentResource {
 
     constructor(name: string, args: FrontendArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Frontend", name, {}, opts);
-        const { spec, config: cfg } = args;
-        const workloadName = frontendName(spec.name);
-        const image = cfg.frontendImages[spec.name];
-        if (image?.warning) void pulumi.log.warn(image.warning, this);
-        this.workload = new Workload(workloadName, {
-            ...applicationWorkload(args, workloadName, "frontend", spec.name, spec.port, spec.nodePort),
-            image: resolveImage(cfg, frontendImageId(cfg, spec.name)),
-            podAnnotations: {
-                [BUILT_FOR_ANNOTATION]: image?.built ? JSON.stringify(image.built.builtFor) : "unknown",
-                ...credentialsAnnotation({ name: workloadName }, args.wiring, args.credentials),
-            },
-            env: wiredEnv({ name: workloadName }, args.wiring, args),
+        const { plan } = args;
+        if (plan.warning) void pulumi.log.warn(plan.warning, this);
+        this.workload = new Workload(plan.workload.name, {
+            namespace: args.namespace,
+            commonLabels: args.commonLabels,
+            plan: plan.workload,
+            podAnnotations: { ...plan.podAnnotations, ...args.credentials.hashAnnotation(plan.credentials) },
+            env: wiredEnv(plan.env, args),
             // Readiness renders the home page; liveness is the TCP accept (Next.js has no health endpoint).
-            ...httpProbes("/", spec.port),
-            ingress: ingressFor(cfg, spec.ingressHost, spec.port),
-            // Out of the Service's endpoints (and the ingress controller's upstreams) before SIGTERM.
-            stop: pausingStop(preStopPauseSeconds(false), shutdown.frontendShutdownSeconds),
+            ...httpProbes("/", plan.spec.port),
         }, { parent: this });
         this.registerOutputs({ host: this.workload.host });
     }

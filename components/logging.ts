@@ -1,18 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { infraNodePorts, infraPorts } from "../config/catalog";
-import { resolveImage } from "../config/images";
-import { httpProbes, ingressFor, PartArgs, probes, Workload } from "./workload";
-import { podSecurity } from "../config/security";
-import { ES_SNAPSHOT_PATH } from "../config/volumes";
-
-/**
- * Logstash listens here for the services' LogstashTcpSocketAppender (newline-delimited JSON, hence json_lines);
- * the services get this port in logstash_hostname (config/wiring.ts).
- */
-export const LOGSTASH_PORT = infraPorts.logstash;
+import type { PlatformPlan, WorkloadPlan } from "../config/plan";
+import { httpProbes, PartArgs, probes, Workload } from "./workload";
 
 export interface LoggingArgs extends PartArgs {
+    /** The three workloads' records and the snapshot repository's path when snapshots go off-site. */
+    readonly plan: NonNullable<PlatformPlan["logging"]>;
     /** Claim on the data class for Elasticsearch's indices. */
     readonly elasticsearchClaimName: pulumi.Input<string>;
     /** Claim (shared class) for the snapshot repository, when snapshots go off-site (components/backup.ts). */
@@ -25,36 +18,42 @@ export class Logging extends pulumi.ComponentResource {
     public readonly logstash: Workload;
     public readonly kibana: Workload;
     public readonly elasticsearchUrl: pulumi.Output<string>;
+    /**
+     * Logstash listens here for the services' LogstashTcpSocketAppender (newline-delimited JSON, hence json_lines);
+     * the services get this port in logstash_hostname (config/wiring.ts).
+     */
+    public readonly logstashPort: number;
 
     constructor(name: string, args: LoggingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Logging", name, {}, opts);
         const parent = { parent: this };
-        const cfg = args.config;
-        const base = { namespace: args.namespace, tier: "logging", commonLabels: args.commonLabels, replicas: 1 };
+        const plan = args.plan;
+        const base = { namespace: args.namespace, commonLabels: args.commonLabels };
         const labels = { ...args.commonLabels, tier: "logging" };
+        const portOf = (w: WorkloadPlan, name: string) => w.ports.find((p) => p.name === name)!.port;
+        const esPort = portOf(plan.elasticsearch, "http");
+        const kibanaPort = portOf(plan.kibana, "http");
+        const LOGSTASH_PORT = this.logstashPort = portOf(plan.logstash, "tcp-json");
+        const snapshots = plan.snapshotPath;
+        // What the graph says must be ready first (Elasticsearch, for Logstash and Kibana).
+        const after = (w: WorkloadPlan) => ({ ...parent, dependsOn: w.waitsFor.includes(plan.elasticsearch.name) ? this.elasticsearch.ready : [] });
 
-        this.elasticsearch = new Workload("elasticsearch", {
+        this.elasticsearch = new Workload(plan.elasticsearch.name, {
             ...base,
-            name: "elasticsearch",
-            kind: "StatefulSet",
-            image: resolveImage(cfg, "elasticsearch"),
-            ports: [{ name: "http", port: 9200 }, { name: "transport", port: 9300 }],
-            serviceType: "ClusterIP",
+            plan: plan.elasticsearch,
             env: [
                 { name: "discovery.type", value: "single-node" },
                 { name: "ES_JAVA_OPTS", value: "-Xms512m -Xmx512m" },
                 args.timezoneEnv,
-                ...(args.snapshotClaimName ? [{ name: "path.repo", value: ES_SNAPSHOT_PATH }] : []),
+                ...(snapshots ? [{ name: "path.repo", value: snapshots }] : []),
             ],
-            resources: cfg.resources.elasticsearch,
-            security: podSecurity.elasticsearch,
-            ...httpProbes("/_cluster/health?local=true", 9200),
+            ...httpProbes("/_cluster/health?local=true", esPort),
             volumeMounts: [{ name: "elasticsearch-data", mountPath: "/usr/share/elasticsearch/data" },
-                ...(args.snapshotClaimName ? [{ name: "snapshots", mountPath: ES_SNAPSHOT_PATH }] : [])],
+                ...(snapshots ? [{ name: "snapshots", mountPath: snapshots }] : [])],
             volumes: [{ name: "elasticsearch-data", persistentVolumeClaim: { claimName: args.elasticsearchClaimName } },
-                ...(args.snapshotClaimName ? [{ name: "snapshots", persistentVolumeClaim: { claimName: args.snapshotClaimName } }] : [])],
+                ...(snapshots && args.snapshotClaimName ? [{ name: "snapshots", persistentVolumeClaim: { claimName: args.snapshotClaimName } }] : [])],
         }, parent);
-        this.elasticsearchUrl = pulumi.interpolate`http://${this.elasticsearch.host}:9200`;
+        this.elasticsearchUrl = pulumi.interpolate`http://${this.elasticsearch.host}:${esPort}`;
 
         const logstashConfig = new k8s.core.v1.ConfigMap("logstash-configmap", {
             metadata: { namespace: args.namespace, labels: { ...labels, app: "logstash" } },
@@ -76,17 +75,12 @@ output {
                 "logstash.yml": "http.host: \"0.0.0.0\"\npath.config: /usr/share/logstash/pipeline\n",
             },
         }, parent);
-        this.logstash = new Workload("logstash", {
+        this.logstash = new Workload(plan.logstash.name, {
             ...base,
-            name: "logstash",
-            image: resolveImage(cfg, "logstash"),
-            ports: [{ name: "tcp-json", port: LOGSTASH_PORT }],
-            serviceType: "ClusterIP",
+            plan: plan.logstash,
             env: [args.timezoneEnv],
-            resources: cfg.resources.logstash,
-            security: podSecurity.logstash,
-            // Readiness: the pipeline's input accepts; liveness: the monitoring API (port 9600) answers.
-            ...probes({ tcpSocket: { port: LOGSTASH_PORT } }, { httpGet: { path: "/", port: 9600 } }),
+            // Readiness: the pipeline's input accepts; liveness: the monitoring API answers.
+            ...probes({ tcpSocket: { port: LOGSTASH_PORT } }, { httpGet: { path: "/", port: plan.logstashMonitoringPort } }),
             volumeMounts: [
                 { name: "config", mountPath: "/usr/share/logstash/config/logstash.yml", subPath: "logstash.yml" },
                 { name: "pipeline", mountPath: "/usr/share/logstash/pipeline" },
@@ -95,7 +89,7 @@ output {
                 { name: "config", configMap: { name: logstashConfig.metadata.name, items: [{ key: "logstash.yml", path: "logstash.yml" }] } },
                 { name: "pipeline", configMap: { name: logstashConfig.metadata.name, items: [{ key: "logstash.conf", path: "logstash.conf" }] } },
             ],
-        }, parent);
+        }, after(plan.logstash));
 
         const kibanaConfig = new k8s.core.v1.ConfigMap("kibana-configmap", {
             metadata: { namespace: args.namespace, labels: { ...labels, app: "kibana" } },
@@ -106,21 +100,15 @@ elasticsearch.hosts: ["${this.elasticsearchUrl}"]
 `,
             },
         }, parent);
-        this.kibana = new Workload("kibana", {
+        this.kibana = new Workload(plan.kibana.name, {
             ...base,
-            name: "kibana",
-            image: resolveImage(cfg, "kibana"),
-            ports: [{ name: "http", port: 5601, nodePort: infraNodePorts.kibana }],
-            serviceType: cfg.serviceType,
+            plan: plan.kibana,
             env: [args.timezoneEnv],
-            resources: cfg.resources.kibana,
-            security: podSecurity.kibana,
-            ...httpProbes("/api/status", 5601),
+            ...httpProbes("/api/status", kibanaPort),
             // Only kibana.yml is replaced; the image's other config files stay.
             volumeMounts: [{ name: "config", mountPath: "/usr/share/kibana/config/kibana.yml", subPath: "kibana.yml" }],
             volumes: [{ name: "config", configMap: { name: kibanaConfig.metadata.name } }],
-            ingress: ingressFor(cfg, "kibana", 5601),
-        }, parent);
+        }, after(plan.kibana));
 
         this.registerOutputs({ elasticsearchUrl: this.elasticsearchUrl });
     }

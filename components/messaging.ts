@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { infraNodePorts } from "../config/catalog";
-import { resolveImage } from "../config/images";
+import type { WorkloadPlan } from "../config/plan";
 import { Credentials, secretEnv } from "./credentials";
-import { ingressFor, PartArgs, probes, Workload } from "./workload";
-import { podSecurity } from "../config/security";
+import { PartArgs, probes, Workload } from "./workload";
 
 export interface MessagingArgs extends PartArgs {
+    /** RabbitMQ's workload record (ports amqp and management). */
+    readonly plan: { readonly workload: WorkloadPlan };
     readonly credentials: Credentials;
     /** Claim on the data class for /var/lib/rabbitmq (queues, node identity, Erlang cookie). */
     readonly claimName: pulumi.Input<string>;
@@ -19,29 +19,23 @@ export interface MessagingArgs extends PartArgs {
 export class Messaging extends pulumi.ComponentResource {
     public readonly workload: Workload;
     public readonly host: pulumi.Output<string>;
-    public readonly port = 5672;
-    public readonly managementPort = 15672;
+    public readonly port: number;
+    public readonly managementPort: number;
 
     constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Messaging", name, {}, opts);
-        const cfg = args.config;
+        const plan = args.plan.workload;
+        const portOf = (n: string) => plan.ports.find((p) => p.name === n)!.port;
+        this.port = portOf("amqp");
+        this.managementPort = portOf("management");
         const base = probes({ tcpSocket: { port: this.port } },
             { exec: { command: ["rabbitmq-diagnostics", "-q", "ping"] } }, { tcpSocket: { port: this.port } });
         // The CLI boots an Erlang node per call: give it time, and do not run it often.
         const rabbitProbes = { ...base, livenessProbe: { ...base.livenessProbe, periodSeconds: 60, timeoutSeconds: 15 } };
-        this.workload = new Workload("rabbitmq", {
+        this.workload = new Workload(plan.name, {
             namespace: args.namespace,
-            name: "rabbitmq",
-            tier: "backend",
             commonLabels: args.commonLabels,
-            kind: "StatefulSet",
-            image: resolveImage(cfg, "rabbitmq"),
-            ports: [
-                { name: "amqp", port: this.port, nodePort: infraNodePorts.rabbitmqAmqp },
-                { name: "management", port: this.managementPort, nodePort: infraNodePorts.rabbitmqManagement },
-            ],
-            serviceType: cfg.serviceType,
-            replicas: 1,
+            plan,
             env: [
                 args.timezoneEnv,
                 { name: "MY_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
@@ -52,13 +46,10 @@ export class Messaging extends pulumi.ComponentResource {
                 secretEnv("RABBITMQ_DEFAULT_USER", args.credentials.rabbitmq, "username"),
                 secretEnv("RABBITMQ_DEFAULT_PASS", args.credentials.rabbitmq, "password"),
             ],
-            resources: cfg.resources.rabbitmq,
-            security: podSecurity.rabbitmq,
             // Readiness: clients can open AMQP connections; liveness: the node answers the CLI's ping (RabbitMQ's advice).
             ...rabbitProbes,
             volumeMounts: [{ name: "rabbitmq-data", mountPath: "/var/lib/rabbitmq" }],
             volumes: [{ name: "rabbitmq-data", persistentVolumeClaim: { claimName: args.claimName } }],
-            ingress: ingressFor(cfg, "rabbitmq", this.managementPort),
         }, { parent: this });
         this.host = this.workload.host;
         this.registerOutputs({ host: this.host });

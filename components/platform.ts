@@ -1,29 +1,24 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformConfig, ResourcePart } from "../config/types";
-import { frontends } from "../config/catalog";
-import { frontendName, serviceGraph } from "../config/graph";
-import { backendConfigMapData, CONFIG_SERVER, generatedConfigFiles, servesUserFiles, WiredWorkload, WiringContext } from "../config/wiring";
-import { APP_HOME, BackendService } from "./backend-service";
+import type { PlatformPlan } from "../config/plan";
+import { BackendService } from "./backend-service";
 import { ConfigServerFiles } from "./config-server";
-import { resolveImage } from "../config/images";
-import { offsiteWorkloads, platformVolumes } from "../config/volumes";
 import { Backup } from "./backup";
-import { enforcedLevel } from "../config/security";
 import { Ci } from "./ci";
 import { Credentials } from "./credentials";
 import { RotationJob } from "./rotation";
 import { Database } from "./database";
 import { Frontend } from "./frontend";
-import { Logging, LOGSTASH_PORT } from "./logging";
+import { Logging } from "./logging";
 import { Messaging } from "./messaging";
 import { NetworkPolicies } from "./network-policy";
 import { Storage } from "./storage";
 import { Tracing } from "./tracing";
-import { EnvVar, PartArgs, publicUrl, Workload } from "./workload";
+import { EnvVar, PartArgs, Workload } from "./workload";
 
 export interface PlatformArgs {
-    readonly config: PlatformConfig;
+    /** The stack resolved into records (config/plan.ts planPlatform). */
+    readonly plan: PlatformPlan;
 }
 
 /** The stack's output contract, read by other stacks through StackReference. */
@@ -48,143 +43,107 @@ export class Platform extends pulumi.ComponentResource {
     constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Platform", name, {}, opts);
         const parent = { parent: this };
-        const cfg = args.config;
-        const commonLabels = {
-            "app.kubernetes.io/part-of": "egov-platform",
-            "app.kubernetes.io/managed-by": "pulumi",
-            env: cfg.environment,
-        };
+        const plan = args.plan;
+        const commonLabels = plan.commonLabels;
 
-        // Pod Security admission: enforce the strictest level every deployed part meets; warn and audit at
-        // restricted always, so an exception stays visible. "latest" follows the cluster's own version.
-        const level = enforcedLevel(deployedParts(cfg));
-        const podSecurityLabels = {
-            "pod-security.kubernetes.io/enforce": level,
-            "pod-security.kubernetes.io/enforce-version": "latest",
-            "pod-security.kubernetes.io/warn": "restricted",
-            "pod-security.kubernetes.io/warn-version": "latest",
-            "pod-security.kubernetes.io/audit": "restricted",
-            "pod-security.kubernetes.io/audit-version": "latest",
-        };
         // Deleting the namespace would delete the protected claims with it, so it is protected alike.
-        const namespace: pulumi.Output<string> = cfg.createNamespace
-            ? new k8s.core.v1.Namespace("namespace", { metadata: { name: cfg.namespace, labels: { ...commonLabels, ...podSecurityLabels } } },
-                { ...parent, protect: cfg.storage.protect }).metadata.name
-            : pulumi.output(cfg.namespace);
+        const namespace: pulumi.Output<string> = plan.namespace.create
+            ? new k8s.core.v1.Namespace("namespace", { metadata: { name: plan.namespace.name, labels: { ...plan.namespace.labels } } },
+                { ...parent, protect: plan.namespace.protect }).metadata.name
+            : pulumi.output(plan.namespace.name);
 
         const commonConfig = new k8s.core.v1.ConfigMap("common-configmap", {
             metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },
-            data: { APP_HOME, TZ: cfg.timezone },
+            data: { ...plan.commonConfig },
         }, parent);
         // Everything the services are given comes from the wiring contract, which reads the service graph.
-        const graph = serviceGraph(cfg);
-        const wiring: WiringContext = { cfg, graph, services: cfg.services };
-        const wired: WiredWorkload[] = [
-            ...cfg.services.map((spec) => ({ name: spec.name, spec })),
-            ...frontends.map((f) => ({ name: frontendName(f.name) })),
-        ];
         const backendConfig = new k8s.core.v1.ConfigMap("backend-configmap", {
             metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },
-            data: backendConfigMapData(wired, wiring),
+            data: { ...plan.backendConfig },
         }, parent);
 
         const timezoneEnv: EnvVar = { name: "TZ", valueFrom: { configMapKeyRef: { name: commonConfig.metadata.name, key: "TZ" } } };
-        const part: PartArgs = { namespace, config: cfg, commonLabels, timezoneEnv };
+        const part: PartArgs = { namespace, commonLabels, timezoneEnv };
 
         const credentials = new Credentials("credentials", {
             namespace,
             commonLabels,
-            databaseUsername: cfg.database.username,
-            messagingUsername: cfg.messaging.username,
-            discoveryUsername: cfg.discovery.username,
-            generations: cfg.rotation,
+            databaseUsername: plan.credentials.databaseUsername,
+            messagingUsername: plan.credentials.messagingUsername,
+            discoveryUsername: plan.credentials.discoveryUsername,
+            generations: plan.rotation.generations,
             rotationJob: (credential, generation, next, scripts, opts) =>
-                new RotationJob(`${credential}-rotate`, { ...part, credential, generation, next, scripts }, opts),
+                new RotationJob(`${credential}-rotate`, { ...part, plan: plan.rotation, credential, generation, next, scripts }, opts),
         }, parent);
 
         // One claim per volume of config/volumes.ts, on its role's class (shared or data).
-        const storage = new Storage("storage", {
-            namespace,
-            storage: cfg.storage,
-            provisionerImage: resolveImage(cfg, "nfsProvisioner"),
-            provisionerResources: cfg.resources.nfsProvisioner,
-            commonLabels,
-            volumes: platformVolumes(cfg),
-        }, parent);
+        const storage = new Storage("storage", { namespace, commonLabels, plan: plan.storage }, parent);
         const claim = (volume: string) => storage.claims[volume].metadata.name;
 
-        const database = new Database("database", { ...part, credentials, claimName: claim("mysql") }, parent);
+        const database = new Database("database", { ...part, plan: plan.database, credentials, claimName: claim("mysql") }, parent);
         const esSnapshotClaimName = storage.claims["es-snapshots"] ? claim("es-snapshots") : undefined;
-        const backup = !cfg.backup.enabled ? undefined : new Backup("backup", {
-                ...part, credentials, claimName: claim("backup"), mysqlHost: database.workload.service.metadata.name, mysqlPort: database.port,
+        const backup = !plan.backup ? undefined : new Backup("backup", {
+                ...part, plan: plan.backup, credentials, claimName: claim("backup"), mysqlHost: database.workload.service.metadata.name,
                 esSnapshotClaimName,
             }, parent);
         // Jenkins' home goes off-site from a container beside Jenkins (its volume is ReadWriteOnce: no second pod).
-        const backupScripts = backup && offsiteWorkloads(cfg).includes("jenkins") ? backup.scripts.metadata.name : undefined;
-        const messaging = new Messaging("messaging", { ...part, credentials, claimName: claim("rabbitmq") }, parent);
-        const tracing = cfg.tracing.enabled ? new Tracing("tracing", part, parent) : undefined;
-        const logging = cfg.logging.enabled ? new Logging("logging", { ...part, elasticsearchClaimName: claim("elasticsearch"), snapshotClaimName: esSnapshotClaimName }, parent) : undefined;
-        if (cfg.ci.enabled) new Ci("ci", { ...part, claimName: claim("jenkins"), archiveScripts: backupScripts }, parent);
+        const backupScripts = backup && plan.ci?.archive ? backup.scripts.metadata.name : undefined;
+        const messaging = new Messaging("messaging", { ...part, plan: plan.messaging, credentials, claimName: claim("rabbitmq") }, parent);
+        const tracing = plan.tracing ? new Tracing("tracing", { ...part, plan: plan.tracing }, parent) : undefined;
+        const logging = plan.logging
+            ? new Logging("logging", { ...part, plan: plan.logging, elasticsearchClaimName: claim("elasticsearch"), snapshotClaimName: esSnapshotClaimName }, parent)
+            : undefined;
+        if (plan.ci) new Ci("ci", { ...part, plan: plan.ci, claimName: claim("jenkins"), archiveScripts: backupScripts }, parent);
 
-        const serverFiles = new ConfigServerFiles("config-server", {
-            namespace,
-            commonLabels,
-            generatedFiles: generatedConfigFiles(wired, wiring),
-            repoFiles: servesUserFiles({ cfg }) && cfg.configServer.source === "directory" ? cfg.configServer.files : undefined,
-        }, parent);
+        const serverFiles = new ConfigServerFiles("config-server", { namespace, commonLabels, plan: plan.configServer }, parent);
 
+        if (plan.networkPolicy) {
+            const np = plan.networkPolicy;
+            new NetworkPolicies("network-policy", { namespace, graph: np.graph, config: np.config, serviceType: np.serviceType, commonLabels }, parent);
+        }
         // Deploy order from the service graph: a service waits only for the servers it needs ready first
         // (the reference applied everything in one fixed order instead), and only for what "ready" means
         // there (pods ready, Service created), not for the server's autoscaler or ingress.
-        if (cfg.networkPolicy.enabled) {
-            new NetworkPolicies("network-policy", { namespace, graph, config: cfg.networkPolicy, serviceType: cfg.serviceType, commonLabels }, parent);
-        }
         const servers: Record<string, Workload> = { mysql: database.workload, rabbitmq: messaging.workload };
-        const inOrder = [...cfg.services].sort((a, b) => graph.deployOrder.indexOf(a.name) - graph.deployOrder.indexOf(b.name));
-        for (const spec of inOrder) {
-            const dependsOn = graph.dependenciesOf(spec.name).filter((e) => e.readyBefore).flatMap((e) => {
-                const server = servers[e.to];
-                if (!server) throw new Error(`deploy order: ${spec.name} needs ${e.to} ready first, but no workload ${e.to} was built before it`);
+        for (const svc of plan.services) {
+            const dependsOn = svc.workload.waitsFor.flatMap((to) => {
+                const server = servers[to];
+                if (!server) throw new Error(`deploy order: ${svc.spec.name} needs ${to} ready first, but no workload ${to} was built before it`);
                 return server.ready;
             });
-            const svc = new BackendService(spec.name, {
+            const built = new BackendService(svc.spec.name, {
                 ...part,
-                spec,
+                plan: svc,
                 credentials,
                 backendConfigMap: backendConfig.metadata.name,
                 commonConfigMap: commonConfig.metadata.name,
                 sharedClaimName: claim("backend"),
-                wiring,
-                ...(spec.name === CONFIG_SERVER ? { volumes: serverFiles.volumes, volumeMounts: serverFiles.volumeMounts } : {}),
+                ...(svc.servesConfig ? { volumes: serverFiles.volumes, volumeMounts: serverFiles.volumeMounts } : {}),
             }, { ...parent, dependsOn });
-            this.backends[spec.name] = svc;
-            servers[spec.name] = svc.workload;
+            this.backends[svc.spec.name] = built;
+            servers[svc.spec.name] = built.workload;
         }
-        for (const spec of frontends) {
-            this.frontends[spec.name] = new Frontend(`frontend-${spec.name}`, {
-                ...part, spec, wiring, credentials, backendConfigMap: backendConfig.metadata.name, commonConfigMap: commonConfig.metadata.name,
+        for (const f of plan.frontends) {
+            this.frontends[f.spec.name] = new Frontend(`frontend-${f.spec.name}`, {
+                ...part, plan: f, credentials, backendConfigMap: backendConfig.metadata.name, commonConfigMap: commonConfig.metadata.name,
             }, parent);
         }
 
-        const urls: Record<string, string> = {};
-        for (const s of [...cfg.services, ...frontends]) if (s.ingressHost) urls[s.name] = publicUrl(cfg, s.ingressHost);
-        urls.rabbitmq = publicUrl(cfg, "rabbitmq");
-        if (tracing) urls.zipkin = publicUrl(cfg, "zipkin");
-        if (logging) urls.kibana = publicUrl(cfg, "kibana");
-        if (cfg.ci.enabled) urls.jenkins = publicUrl(cfg, "jenkins");
-
+        const at = (e: { workload: string; port: number }) => ({ host: this.backends[e.workload].workload.host, port: e.port });
+        const [config, discovery, gateway] = [at(plan.endpoints.configServer), at(plan.endpoints.discovery), at(plan.endpoints.apigateway)];
         const endpoints: Record<string, pulumi.Output<string>> = {
             mysql: pulumi.interpolate`${database.host}:${database.port}`,
             rabbitmq: pulumi.interpolate`${messaging.host}:${messaging.port}`,
-            configServer: pulumi.interpolate`http://${this.backends[CONFIG_SERVER].workload.host}:8888`,
-            discovery: pulumi.interpolate`http://${this.backends.discovery.workload.host}:8761/eureka`,
-            apigateway: pulumi.interpolate`http://${this.backends.apigateway.workload.host}:8000`,
+            configServer: pulumi.interpolate`http://${config.host}:${config.port}`,
+            discovery: pulumi.interpolate`http://${discovery.host}:${discovery.port}/eureka`,
+            apigateway: pulumi.interpolate`http://${gateway.host}:${gateway.port}`,
         };
         if (tracing) endpoints.zipkin = pulumi.interpolate`http://${tracing.host}:${tracing.port}`;
         if (logging) {
             endpoints.elasticsearch = logging.elasticsearchUrl;
-            endpoints.logstash = pulumi.interpolate`${logging.logstash.host}:${LOGSTASH_PORT}`;
+            endpoints.logstash = pulumi.interpolate`${logging.logstash.host}:${logging.logstashPort}`;
         }
+        const urls = { ...plan.urls };
 
         this.outputs = {
             namespace,
@@ -202,14 +161,4 @@ export class Platform extends pulumi.ComponentResource {
         };
         this.registerOutputs({ ...this.outputs });
     }
-}
-
-/** The parts (by their resources/security key) this config deploys. */
-export function deployedParts(cfg: PlatformConfig): ResourcePart[] {
-    const parts: ResourcePart[] = ["backend", "frontend", "mysql", "rabbitmq"];
-    if (cfg.tracing.enabled) parts.push("zipkin");
-    if (cfg.logging.enabled) parts.push("elasticsearch", "logstash", "kibana");
-    if (cfg.ci.enabled) parts.push("jenkins");
-    if (cfg.storage.shared.backend === "nfs" || cfg.storage.data.backend === "nfs") parts.push("nfsProvisioner");
-    return parts;
 }

@@ -1,11 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { infraPorts } from "../config/catalog";
-import { resolveImage } from "../config/images";
+import type { RotationPlan } from "../config/plan";
 import { PartArgs } from "./workload";
 import { SecretRef, secretName, ServerCredential } from "./credentials";
 
 export interface RotationJobArgs extends PartArgs {
+    /** The servers' images, addresses and users. */
+    readonly plan: RotationPlan;
     readonly credential: ServerCredential;
     readonly generation: number;
     /** The Secret holding the new password (key password). */
@@ -27,23 +28,23 @@ export class RotationJob extends pulumi.ComponentResource {
 
     constructor(name: string, args: RotationJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:RotationJob", name, {}, opts);
-        const cfg = args.config;
+        const plan = args.plan;
         const app = rotationJobName(args.credential);
         const labels = { ...args.commonLabels, tier: "secret", app };
         const current = { name: "CURRENT_PASSWORD", valueFrom: { secretKeyRef: { name: secretName(args.credential), key: "password", optional: true } } };
         const next = { name: "NEW_PASSWORD", valueFrom: { secretKeyRef: { name: args.next.name, key: "password" } } };
         const perServer = args.credential === "mysql"
             ? {
-                image: resolveImage(cfg, "mysql"),
+                image: plan.mysql.image,
                 command: ["bash", "/scripts/mysql.sh"],
-                env: [{ name: "MYSQL_HOST", value: "mysql" }, { name: "MYSQL_PORT", value: String(infraPorts.mysql) },
-                    { name: "MYSQL_USER", value: cfg.database.username }],
+                env: [{ name: "MYSQL_HOST", value: plan.mysql.host }, { name: "MYSQL_PORT", value: String(plan.mysql.port) },
+                    { name: "MYSQL_USER", value: plan.mysql.username }],
             }
             : {
-                image: resolveImage(cfg, "rabbitmq"),
+                image: plan.rabbitmq.image,
                 command: ["python3", "/scripts/rabbitmq.py"],
-                env: [{ name: "RABBITMQ_URL", value: `http://rabbitmq:${infraPorts.rabbitmqManagement}` },
-                    { name: "RABBITMQ_USER", value: cfg.messaging.username }],
+                env: [{ name: "RABBITMQ_URL", value: plan.rabbitmq.url },
+                    { name: "RABBITMQ_USER", value: plan.rabbitmq.username }],
             };
         this.job = new k8s.batch.v1.Job(app, {
             metadata: { name: `${app}-g${args.generation}`, namespace: args.namespace, labels },
@@ -59,7 +60,7 @@ export class RotationJob extends pulumi.ComponentResource {
                         securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
                         containers: [{
                             name: "rotate",
-                            imagePullPolicy: cfg.image.pullPolicy,
+                            imagePullPolicy: plan.imagePullPolicy,
                             ...perServer,
                             env: [args.timezoneEnv, ...perServer.env, current, next, { name: "TMPDIR", value: "/tmp" }],
                             resources: {

@@ -1,26 +1,16 @@
-import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformConfig, ResourceQuantities, StorageBackend } from "../config/types";
-import { accessModeFor, VolumeRole, volumeRoles, VolumeUse } from "../config/volumes";
-import { podSecurity } from "../config/security";
+import type { StorageBackend } from "../config/types";
+import type { StoragePlan } from "../config/plan";
+import type { VolumeRole } from "../config/volumes";
 import { DELETE_IN_BACKGROUND, exceptionAnnotations, hardenPod } from "./workload";
 
 export interface StorageArgs {
     readonly namespace: pulumi.Input<string>;
-    readonly storage: PlatformConfig["storage"];
-    readonly provisionerImage: string;
-    readonly provisionerResources: ResourceQuantities;
     readonly commonLabels: Readonly<Record<string, string>>;
-    /** Claims to create, one per volume (config/volumes.ts). */
-    readonly volumes: readonly VolumeUse[];
+    /** Classes, one claim per volume (config/volumes.ts) and the NFS provisioner when a role is on nfs. */
+    readonly plan: StoragePlan;
 }
-
-const provisioners = {
-    cinder: "cinder.csi.openstack.org",
-    // The controller manager's built-in provisioner (--enable-hostpath-provisioner): single-node and local clusters only.
-    hostpath: "kubernetes.io/host-path",
-} as const;
 
 /**
  * One StorageClass per backend the volume roles use (shared and data may differ: NFS and Cinder in prod),
@@ -36,48 +26,32 @@ export class Storage extends pulumi.ComponentResource {
     constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Storage", name, {}, opts);
         const parent = { parent: this };
-        const st = args.storage;
+        const st = args.plan;
         const labels = { ...args.commonLabels, tier: "storage" };
-        const reclaimPolicy = st.protect ? "Retain" : "Delete";
         const ns = pulumi.output(args.namespace);
 
-        const backends = [...new Set(volumeRoles.map((r) => st[r].backend))];
-        for (const backend of backends) {
-            const provisioner = backend === "nfs" ? this.nfsProvisioner(args, labels).provisionerName : provisioners[backend];
-            const parameters: Record<string, string> = {};
-            if (backend === "nfs") parameters.archiveOnDelete = st.protect ? "true" : "false";
-            if (backend === "cinder") {
-                if (st.cinder.type) parameters.type = st.cinder.type;
-                if (st.cinder.availabilityZone) parameters.availability = st.cinder.availabilityZone;
-            }
-            // Named <namespace>-<backend>-<hash of its immutable fields>: changing the provisioner or a parameter makes
-            // a new class, and with it new claims, instead of an update the API server refuses (even in preview).
-            // Block volumes are zonal: bind where the pod is scheduled, or a pod can land in another zone than its volume.
-            const volumeBindingMode = backend === "cinder" ? "WaitForFirstConsumer" : "Immediate";
-            const immutable = { backend, parameters, reclaimPolicy, volumeBindingMode };
-            const hash = createHash("sha256").update(JSON.stringify(immutable)).digest("hex").slice(0, 6);
-            // The first class keeps its old resource name, so a stack that had one class keeps its state.
-            this.storageClasses[backend] = new k8s.storage.v1.StorageClass(backend === backends[0] ? "class" : `class-${backend}`, {
-                metadata: { name: pulumi.interpolate`${ns}-${backend}-${hash}`, labels: { ...labels, app: backend } },
+        for (const c of st.classes) {
+            const provisioner = c.provisioner ?? this.nfsProvisioner(args, labels).provisionerName;
+            this.storageClasses[c.backend] = new k8s.storage.v1.StorageClass(c.resourceName, {
+                metadata: { name: pulumi.interpolate`${ns}-${c.nameSuffix}`, labels: { ...labels, app: c.backend } },
                 provisioner,
-                parameters,
-                reclaimPolicy,
-                allowVolumeExpansion: backend === "cinder",
-                volumeBindingMode,
+                parameters: { ...c.parameters },
+                reclaimPolicy: c.reclaimPolicy,
+                allowVolumeExpansion: c.allowVolumeExpansion,
+                volumeBindingMode: c.volumeBindingMode,
             }, parent);
         }
-        const classOf = (role: VolumeRole) => this.storageClasses[st[role].backend]!.metadata.name;
+        const classOf = (role: VolumeRole) => this.storageClasses[st.backendOf[role]]!.metadata.name;
         this.classNames = { shared: classOf("shared"), data: classOf("data") };
 
-        for (const v of args.volumes) {
-            const backend = st[v.role].backend;
+        for (const v of st.volumes) {
             const className = classOf(v.role);
-            const accessMode = accessModeFor(backend, v.role);
+            const accessMode = v.accessMode;
             // Static NFS volumes, pre-bound to their claim, need no running provisioner (as in the reference).
             // Claim names carry the class: moving to another class is a new claim, never an in-place edit.
             const claimName = pulumi.interpolate`${v.name}-pvc-${className}`;
             let volumeName: pulumi.Output<string> | undefined;
-            if (backend === "nfs" && st.nfs.staticVolumes) {
+            if (v.staticNfs) {
                 const pv = new k8s.core.v1.PersistentVolume(`${v.name}-pv`, {
                     metadata: { name: pulumi.interpolate`${v.name}-pv-${className}`, labels: { ...labels, app: v.name } },
                     spec: {
@@ -112,8 +86,9 @@ export class Storage extends pulumi.ComponentResource {
     /** The NFS subdir provisioner with least-privilege RBAC (no PodSecurityPolicy rule: that API is gone). */
     private nfsProvisioner(args: StorageArgs, labels: Record<string, string>) {
         const parent = { parent: this };
-        const st = args.storage;
+        const st = args.plan;
         const ns = pulumi.output(args.namespace);
+        const nfs = st.provisioner!;
         const meta = (name: pulumi.Input<string>) => ({ name, namespace: args.namespace, labels: { ...labels, app: "nfs" } });
         // Cluster-scoped names carry the namespace so two stacks can share a cluster.
         const clusterName = pulumi.interpolate`${ns}-nfs-provisioner`;
@@ -175,12 +150,12 @@ export class Storage extends pulumi.ComponentResource {
                 strategy: { type: "Recreate" },
                 selector: { matchLabels: selector },
                 template: {
-                    metadata: { labels: { ...labels, ...selector }, annotations: exceptionAnnotations(podSecurity.nfsProvisioner) },
+                    metadata: { labels: { ...labels, ...selector }, annotations: exceptionAnnotations(nfs.security) },
                     spec: hardenPod({
                         serviceAccountName: sa.metadata.name,
                         containers: [{
                             name: "nfs-provisioner",
-                            image: args.provisionerImage,
+                            image: nfs.image,
                             env: [
                                 { name: "PROVISIONER_NAME", value: provisionerName },
                                 { name: "NFS_SERVER", value: st.nfs.server },
@@ -190,9 +165,9 @@ export class Storage extends pulumi.ComponentResource {
                         }],
                         volumes: [{ name: "nfs-root", persistentVolumeClaim: { claimName: rootClaim.metadata.name } }],
                     }, {
-                        security: podSecurity.nfsProvisioner,
-                        resources: args.provisionerResources,
-                        image: args.provisionerImage,
+                        security: nfs.security,
+                        resources: nfs.resources,
+                        image: nfs.image,
                         // It watches claims and creates volumes through the API.
                         automountServiceAccountToken: true,
                     }),

@@ -1,20 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformConfig, ResourceQuantities, ServiceType } from "../config/types";
-import { platformImageName, resolveImage } from "../config/images";
-import { isAutoscaled } from "../config/volumes";
-import { podSecurity, PodSecurityProfile } from "../config/security";
-import {
-    defaultProgressDeadlineSeconds, deploymentStrategy, progressReportMarginSeconds, statefulSetStrategy, terminationGracePeriodSeconds,
-} from "../config/rollout";
+import type { ResourceQuantities } from "../config/types";
+import type { PodSecurityProfile } from "../config/security";
+import type { WorkloadPlan, WorkloadPort } from "../config/plan";
 
 type Input<T> = pulumi.Input<T>;
 export type EnvVar = k8s.types.input.core.v1.EnvVar;
 
-/** What every part of the platform is given. */
+/** What every part of the platform is given besides its own records. */
 export interface PartArgs {
     readonly namespace: pulumi.Input<string>;
-    readonly config: PlatformConfig;
     readonly commonLabels: Readonly<Record<string, string>>;
     /** TZ from the common ConfigMap. */
     readonly timezoneEnv: EnvVar;
@@ -25,50 +20,19 @@ type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 
-export interface WorkloadPort {
-    readonly name: string;
-    readonly port: number;
-    /** Used when the Service type is NodePort. */
-    readonly nodePort?: number;
-}
-
-export interface WorkloadIngress {
-    readonly host: string;
-    /** The Service port the Ingress routes to. */
-    readonly port: number;
-    readonly className?: string;
-    readonly tlsSecretName?: string;
-    readonly waitForAddress: boolean;
-}
-
+/** A workload's record from the plan, and what only the part that owns it knows how to render. */
 export interface WorkloadArgs {
     readonly namespace: Input<string>;
-    /** Also the Service name, i.e. the in-cluster host name. */
-    readonly name: string;
-    readonly tier: string;
     readonly commonLabels: Readonly<Record<string, string>>;
-    readonly kind?: "Deployment" | "StatefulSet";
-    readonly image: string;
-    readonly imagePullPolicy?: string;
+    /** Name, image, ports, scale, resources, hardening, ingress, rollout and stop (config/plan.ts). */
+    readonly plan: WorkloadPlan;
     /** Annotations of the pods (besides the security exceptions), e.g. the content hash of the credentials they read. */
     readonly podAnnotations?: Readonly<Record<string, Input<string>>>;
-    readonly ports: readonly WorkloadPort[];
-    /** Ports exposed by a second Service of their own, e.g. Jenkins' agent port (name suffix -> ports). */
-    readonly extraServices?: Readonly<Record<string, readonly WorkloadPort[]>>;
-    readonly serviceType: ServiceType;
     readonly env?: Input<Input<EnvVar>[]>;
     readonly command?: string[];
-    /** A fixed count, or autoscaled from `replicas` (the minimum) to `maxReplicas`. */
-    readonly replicas: number;
-    readonly autoscaling?: { readonly maxReplicas: number; readonly targetCPUUtilizationPercentage: number };
-    /** Requests and limits (cpu, memory, ephemeral-storage) of every container, init containers included. */
-    readonly resources: ResourceQuantities;
-    /** uid/gid, writable paths and exceptions of the image (config/security.ts). */
-    readonly security: PodSecurityProfile;
     readonly startupProbe?: Probe;
     readonly readinessProbe?: Probe;
     readonly livenessProbe?: Probe;
-    /** Env the probes rely on (e.g. Spring's health groups switched on). */
     readonly serviceAccountName?: Input<string>;
     /** Only pods that call the Kubernetes API get a service account token. */
     readonly automountServiceAccountToken?: boolean;
@@ -77,23 +41,6 @@ export interface WorkloadArgs {
     readonly sidecars?: Container[];
     readonly volumes?: Volume[];
     readonly volumeMounts?: VolumeMount[];
-    readonly recreateOnUpdate?: boolean;
-    readonly ingress?: WorkloadIngress;
-    /**
-     * How long a rollout may make no progress (progressDeadlineSeconds); `pulumi up` waits that plus a margin before
-     * failing (default: the provider's 10 minutes).
-     */
-    readonly readinessTimeoutSeconds?: number;
-    /** Seconds a new pod must stay ready before it counts as available (the rollout waits for it). */
-    readonly minReadySeconds?: number;
-    /** How the container stops: a preStop command that pauses (and de-registers), and the grace period after it. */
-    readonly stop?: StopArgs;
-}
-
-export interface StopArgs {
-    /** Run before SIGTERM; ends with the pause (config/rollout.ts preStopPauseSeconds). */
-    readonly preStop: string[];
-    readonly terminationGracePeriodSeconds: number;
 }
 
 /** Pod Security `restricted` for a container: what every container gets unless its part has an exception. */
@@ -248,65 +195,61 @@ export class Workload extends pulumi.ComponentResource {
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:Workload", name, {}, opts);
         const parent = { parent: this };
-        const kind = args.kind ?? "Deployment";
-        const selector = { app: args.name, tier: args.tier };
-        const labels = { ...args.commonLabels, ...selector, "app.kubernetes.io/name": args.name };
-        const metadata = (suffix: string) => ({ name: `${args.name}${suffix}`, namespace: args.namespace, labels });
+        const plan = args.plan;
+        const kind = plan.kind;
+        const selector = { app: plan.name, tier: plan.tier };
+        const labels = { ...args.commonLabels, ...selector, "app.kubernetes.io/name": plan.name };
+        const metadata = (suffix: string) => ({ name: `${plan.name}${suffix}`, namespace: args.namespace, labels });
 
         // More than one pod possible: spread them and let a drain take one at a time.
-        const maxPods = args.autoscaling ? Math.max(args.autoscaling.maxReplicas, args.replicas) : args.replicas;
         const podSpec = hardenPod({
-            topologySpreadConstraints: maxPods > 1 ? spreadConstraints(selector) : undefined,
+            topologySpreadConstraints: plan.maxPods > 1 ? spreadConstraints(selector) : undefined,
             serviceAccountName: args.serviceAccountName,
             initContainers: args.initContainers,
             containers: [{
-                name: args.name,
-                image: args.image,
-                imagePullPolicy: args.imagePullPolicy,
+                name: plan.name,
+                image: plan.image,
+                imagePullPolicy: plan.imagePullPolicy,
                 command: args.command,
-                ports: [...args.ports, ...Object.values(args.extraServices ?? {}).flat()]
+                ports: [...plan.ports, ...Object.values(plan.extraServices ?? {}).flat()]
                     .map((p) => ({ name: p.name, containerPort: p.port })),
                 env: args.env,
                 startupProbe: args.startupProbe,
                 readinessProbe: args.readinessProbe,
                 livenessProbe: args.livenessProbe,
                 volumeMounts: args.volumeMounts,
-                lifecycle: args.stop ? { preStop: { exec: { command: args.stop.preStop } } } : undefined,
+                lifecycle: plan.stop ? { preStop: { exec: { command: plan.stop.preStop } } } : undefined,
             }, ...(args.sidecars ?? [])],
-            terminationGracePeriodSeconds: args.stop?.terminationGracePeriodSeconds,
+            terminationGracePeriodSeconds: plan.stop?.terminationGracePeriodSeconds,
             volumes: args.volumes,
-        }, { security: args.security, resources: args.resources, image: args.image, automountServiceAccountToken: args.automountServiceAccountToken });
-        const annotations = { ...exceptionAnnotations(args.security), ...args.podAnnotations };
+        }, { security: plan.security, resources: plan.resources, image: plan.image, automountServiceAccountToken: args.automountServiceAccountToken });
+        const annotations = { ...exceptionAnnotations(plan.security), ...args.podAnnotations };
         const template = { metadata: { labels, annotations: Object.keys(annotations).length ? annotations : undefined }, spec: podSpec };
         // An autoscaler owns spec.replicas: leaving it out keeps `pulumi up` from resetting the scale.
-        const replicas = args.autoscaling ? undefined : args.replicas;
-        // The provider does not stop at ProgressDeadlineExceeded, only at its timeout: a little after the deadline,
-        // so Kubernetes' own verdict on the stuck rollout is part of the error `up` reports.
-        const progressDeadlineSeconds = args.readinessTimeoutSeconds ?? defaultProgressDeadlineSeconds;
-        const timeout = args.readinessTimeoutSeconds ? `${args.readinessTimeoutSeconds + progressReportMarginSeconds}s` : undefined;
+        const replicas = plan.autoscaling ? undefined : plan.replicas;
+        const timeout = plan.rollout.waitTimeout;
         const workloadOpts = { ...parent, customTimeouts: timeout ? { create: timeout, update: timeout } : undefined };
-        const minReadySeconds = args.minReadySeconds;
+        const minReadySeconds = plan.rollout.minReadySeconds;
 
         if (kind === "StatefulSet") {
             // Clients keep using the `<name>` Service; the StatefulSet is governed by a headless one.
-            const headlessName = `${args.name}-headless`;
-            this.workload = new k8s.apps.v1.StatefulSet(args.name, {
+            const headlessName = `${plan.name}-headless`;
+            this.workload = new k8s.apps.v1.StatefulSet(plan.name, {
                 metadata: { ...metadata("-statefulset"), annotations: DELETE_IN_BACKGROUND },
                 spec: {
                     serviceName: headlessName, replicas, selector: { matchLabels: selector }, template,
-                    updateStrategy: statefulSetStrategy, minReadySeconds,
+                    updateStrategy: plan.rollout.strategy, minReadySeconds,
                 },
             }, workloadOpts);
         } else {
-            this.workload = new k8s.apps.v1.Deployment(args.name, {
+            this.workload = new k8s.apps.v1.Deployment(plan.name, {
                 metadata: { ...metadata("-deployment"), annotations: DELETE_IN_BACKGROUND },
                 spec: {
                     replicas,
                     selector: { matchLabels: selector },
-                    // Recreate: two pods must never mount the volume at once; else never fewer ready pods than desired.
-                    strategy: args.recreateOnUpdate ? { type: "Recreate" } : deploymentStrategy,
+                    strategy: plan.rollout.strategy,
                     minReadySeconds,
-                    progressDeadlineSeconds,
+                    progressDeadlineSeconds: plan.rollout.progressDeadlineSeconds,
                     template,
                 },
             }, workloadOpts);
@@ -316,73 +259,73 @@ export class Workload extends pulumi.ComponentResource {
         // for them to settle. Pod readiness is already awaited on the workload above, which clients depend
         // on, and the selector is checked against the pod labels by the unit invariants; so the Service is
         // only created, never awaited (a LoadBalancer, whose address is worth waiting for, would be).
-        const serviceAnnotations = args.serviceType === "ClusterIP" || args.serviceType === "NodePort"
+        const serviceAnnotations = plan.serviceType === "ClusterIP" || plan.serviceType === "NodePort"
             ? { "pulumi.com/skipAwait": "true" } : undefined;
         const makeService = (svcName: string, ports: readonly WorkloadPort[]) =>
             new k8s.core.v1.Service(svcName, {
                 metadata: { name: svcName, namespace: args.namespace, labels, annotations: serviceAnnotations },
                 spec: {
-                    type: args.serviceType,
+                    type: plan.serviceType,
                     selector,
                     ports: ports.map((p) => ({
                         name: p.name,
                         port: p.port,
                         targetPort: p.name,
                         protocol: "TCP",
-                        nodePort: args.serviceType === "NodePort" ? p.nodePort : undefined,
+                        nodePort: plan.serviceType === "NodePort" ? p.nodePort : undefined,
                     })),
                 },
             }, parent);
-        this.service = makeService(args.name, args.ports);
+        this.service = makeService(plan.name, plan.ports);
         if (kind === "StatefulSet") {
-            this.headlessService = new k8s.core.v1.Service(`${args.name}-headless`, {
-                metadata: { name: `${args.name}-headless`, namespace: args.namespace, labels, annotations: serviceAnnotations },
+            this.headlessService = new k8s.core.v1.Service(`${plan.name}-headless`, {
+                metadata: { name: `${plan.name}-headless`, namespace: args.namespace, labels, annotations: serviceAnnotations },
                 spec: {
                     type: "ClusterIP",
                     clusterIP: "None",
                     // Pods resolve their own name before they are ready (RabbitMQ does so at boot).
                     publishNotReadyAddresses: true,
                     selector,
-                    ports: args.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })),
+                    ports: plan.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })),
                 },
             }, parent);
         }
-        for (const [suffix, ports] of Object.entries(args.extraServices ?? {})) {
-            this.extraServices.push(makeService(`${args.name}-${suffix}`, ports));
+        for (const [suffix, ports] of Object.entries(plan.extraServices ?? {})) {
+            this.extraServices.push(makeService(`${plan.name}-${suffix}`, ports));
         }
         this.host = pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local`;
         this.ready = [this.workload, this.service, ...this.extraServices];
 
-        if (args.autoscaling) {
-            this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(args.name, {
+        if (plan.autoscaling) {
+            this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(plan.name, {
                 metadata: metadata("-hpa-cpu"),
                 spec: {
                     scaleTargetRef: { apiVersion: "apps/v1", kind, name: this.workload.metadata.name },
-                    minReplicas: args.replicas,
-                    maxReplicas: args.autoscaling.maxReplicas,
+                    minReplicas: plan.replicas,
+                    maxReplicas: plan.autoscaling.maxReplicas,
                     metrics: [{
                         type: "Resource",
                         resource: {
                             name: "cpu",
-                            target: { type: "Utilization", averageUtilization: args.autoscaling.targetCPUUtilizationPercentage },
+                            target: { type: "Utilization", averageUtilization: plan.autoscaling.targetCPUUtilizationPercentage },
                         },
                     }],
                 },
             }, parent);
         }
 
-        if (maxPods > 1) {
+        if (plan.maxPods > 1) {
             // maxUnavailable (not minAvailable): at one replica the budget still allows one eviction, so a drain
             // never blocks; at more it keeps all but one running. Unready pods never hold a drain up either.
-            this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(args.name, {
+            this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(plan.name, {
                 metadata: metadata("-pdb"),
                 spec: { maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow", selector: { matchLabels: selector } },
             }, parent);
         }
 
-        if (args.ingress) {
-            const ing = args.ingress;
-            this.ingress = new k8s.networking.v1.Ingress(args.name, {
+        if (plan.ingress) {
+            const ing = plan.ingress;
+            this.ingress = new k8s.networking.v1.Ingress(plan.name, {
                 metadata: {
                     ...metadata("-ingress"),
                     // Without an ingress controller no address is ever assigned; waiting would hang `pulumi up`.
@@ -422,53 +365,4 @@ export function spreadConstraints(selector: Record<string, string>): k8s.types.i
         },
         { topologyKey: "topology.kubernetes.io/zone", maxSkew: 1, whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
     ];
-}
-
-/** What every workload built from the platform's own images shares: image, scaling, exposure, hardening. */
-export function applicationWorkload(part: PartArgs, name: string, tier: "backend" | "frontend", imageOf: string, port: number, nodePort?: number) {
-    const cfg = part.config;
-    return {
-        namespace: part.namespace,
-        name,
-        tier,
-        commonLabels: part.commonLabels,
-        image: resolveImage(cfg, { platform: platformImageName(tier, imageOf) }),
-        imagePullPolicy: cfg.image.pullPolicy,
-        ports: [{ name: "http", port, nodePort }],
-        serviceType: cfg.serviceType,
-        replicas: cfg.replicas[name],
-        autoscaling: isAutoscaled(cfg, name) ? cfg.autoscaling : undefined,
-        resources: cfg.resources[tier],
-        security: podSecurity[tier],
-        readinessTimeoutSeconds: cfg.readinessTimeout,
-        minReadySeconds: cfg.rollout.minReadySeconds,
-    } satisfies Partial<WorkloadArgs>;
-}
-
-/**
- * A preStop hook that runs `before` (best effort: a failure never holds the pod up), then pauses so routers stop
- * sending requests before SIGTERM; the grace period covers the pause and the process's own shutdown.
- */
-export function pausingStop(pauseSeconds: number, shutdownSeconds: number, before?: string): StopArgs {
-    const pause = `sleep ${pauseSeconds}`;
-    return {
-        preStop: ["sh", "-c", before ? `{ ${before}; } >/dev/null 2>&1 || true; ${pause}` : pause],
-        terminationGracePeriodSeconds: terminationGracePeriodSeconds(pauseSeconds, shutdownSeconds),
-    };
-}
-
-/** Ingress settings for a public host `<prefix>.<domain>` from the stack config. */
-export function ingressFor(cfg: PlatformConfig, hostPrefix: string, port: number): WorkloadIngress {
-    return {
-        host: `${hostPrefix}.${cfg.domain}`,
-        port,
-        className: cfg.ingress.className,
-        tlsSecretName: cfg.ingress.tlsSecretName,
-        waitForAddress: cfg.ingress.waitForAddress,
-    };
-}
-
-/** The public URL an Ingress host is served at. */
-export function publicUrl(cfg: PlatformConfig, hostPrefix: string): string {
-    return `${cfg.ingress.tlsSecretName ? "https" : "http"}://${hostPrefix}.${cfg.domain}`;
 }

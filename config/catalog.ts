@@ -158,7 +158,10 @@ export const infraPorts = {
     rabbitmqManagement: 15672,
     zipkin: 9411,
     elasticsearch: 9200,
+    elasticsearchTransport: 9300,
     logstash: 8088,
+    /** Logstash's monitoring API (its liveness probe). */
+    logstashMonitoring: 9600,
     kibana: 5601,
     jenkinsHttp: 8080,
     jenkinsAgent: 50000,

@@ -9,6 +9,7 @@ import * as path from "path";
 import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, FrontendSpec } from "./catalog";
 import { DIGEST, parseImageRef } from "./images";
+import { publicUrl } from "./parts";
 
 export type FrontendName = FrontendSpec["name"];
 
@@ -59,7 +60,7 @@ export function frontendBuildValues(cfg: Pick<PlatformConfig, "services" | "name
     const gw = gatewayOf(cfg.services);
     return {
         apiUrl: gw ? `http://${gw.name}.${cfg.namespace}.svc.cluster.local:${gw.port}` : "",
-        publicUrl: `${cfg.ingress.tlsSecretName ? "https" : "http"}://${spec.ingressHost}.${cfg.domain}`,
+        publicUrl: publicUrl(cfg, spec.ingressHost),
         siteId: SITE_IDS[spec.name],
         timezone: cfg.timezone,
     };

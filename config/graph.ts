@@ -3,7 +3,8 @@
 // all read it; nothing else decides who talks to whom.
 import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, frontends, infraPorts } from "./catalog";
-import { BACKUP_JOB, ES_SNAPSHOT_JOB, offsiteWorkloads } from "./volumes";
+import { BACKUP_JOB, ES_SNAPSHOT_JOB } from "./volumes";
+import { partsOn } from "./parts";
 
 export type NodeKind = "backend" | "frontend" | "infra";
 
@@ -55,6 +56,7 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
     const nodes = new Map<string, GraphNode>();
     const edges: GraphEdge[] = [];
     const node = (n: GraphNode) => nodes.set(n.name, n);
+    const on = partsOn(cfg);
     const edge = (from: string, to: string, port: number, why: string, readyBefore = false) =>
         edges.push({ from, to, port, why, readyBefore });
 
@@ -69,10 +71,10 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         name: "rabbitmq", kind: "infra", ports: { amqp: infraPorts.rabbitmqAmqp, management: infraPorts.rabbitmqManagement },
         publicPorts: [infraPorts.rabbitmqManagement], callsKubernetesApi: false,
     });
-    if (cfg.tracing.enabled) {
+    if (on.tracing) {
         node({ name: "zipkin", kind: "infra", ports: { http: infraPorts.zipkin }, publicPorts: [infraPorts.zipkin], callsKubernetesApi: false });
     }
-    if (cfg.logging.enabled) {
+    if (on.logging) {
         node({
             name: "elasticsearch", kind: "infra", ports: { http: infraPorts.elasticsearch }, publicPorts: [], callsKubernetesApi: false,
         });
@@ -81,12 +83,12 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         edge("logstash", "elasticsearch", infraPorts.elasticsearch, "ships the services' log events", true);
         edge("kibana", "elasticsearch", infraPorts.elasticsearch, "queries the log index", true);
     }
-    if (cfg.backup.enabled) {
+    if (on.backup) {
         // The backup CronJob's pods (and the restore pod made from its template): clients only.
         node({ name: BACKUP_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
         edge(BACKUP_JOB, "mysql", infraPorts.mysql, "dumps the application databases (and restores them)");
     }
-    if (offsiteWorkloads(cfg).includes(ES_SNAPSHOT_JOB)) {
+    if (on.elasticsearchSnapshots) {
         // Takes snapshots through Elasticsearch's API, then copies the repository to the object store (external egress).
         node({ name: ES_SNAPSHOT_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
         edge(ES_SNAPSHOT_JOB, "elasticsearch", infraPorts.elasticsearch, "takes and deletes snapshots (backup.offsite)");
@@ -100,11 +102,11 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         node({ name: "rabbitmq-rotate", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
         edge("rabbitmq-rotate", "rabbitmq", infraPorts.rabbitmqManagement, "sets the platform user's new password (npm run rotate)");
     }
-    if (cfg.storage.shared.backend === "nfs" || cfg.storage.data.backend === "nfs") {
+    if (on.nfs) {
         // Creates the volumes of NFS claims through the API; the NFS mount itself is the kubelet's.
         node({ name: "nfs-provisioner", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: true });
     }
-    if (cfg.ci.enabled) {
+    if (on.ci) {
         node({
             name: "jenkins", kind: "infra", ports: { http: infraPorts.jenkinsHttp, jnlp: infraPorts.jenkinsAgent },
             publicPorts: [infraPorts.jenkinsHttp], callsKubernetesApi: true,
@@ -121,8 +123,8 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         if (s.usesDiscovery) edge(s.name, "discovery", infraPorts.discovery, "registers with and looks up Eureka", true);
         if (s.needsDatabase) edge(s.name, "mysql", infraPorts.mysql, "reads and writes its tables", true);
         if (s.usesMessaging) edge(s.name, "rabbitmq", infraPorts.rabbitmqAmqp, "Spring Cloud Bus and events", true);
-        if (s.usesTracing && cfg.tracing.enabled) edge(s.name, "zipkin", infraPorts.zipkin, "sends trace spans");
-        if (s.shipsLogs && cfg.logging.enabled) edge(s.name, "logstash", infraPorts.logstash, "ships log events");
+        if (s.usesTracing && on.tracing) edge(s.name, "zipkin", infraPorts.zipkin, "sends trace spans");
+        if (s.shipsLogs && on.logging) edge(s.name, "logstash", infraPorts.logstash, "ships log events");
         if (gateway && s.routedByGateway) edge(gateway.name, s.name, s.port, "routes API requests to the service");
         for (const callee of s.calls ?? []) {
             const target = services.find((t) => t.name === callee);

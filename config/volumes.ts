@@ -2,6 +2,7 @@
 // Config validation counts pods from this list; the Storage component creates one claim per entry.
 import type { PlatformConfig, StorageBackend } from "./types";
 import { BackendServiceSpec, backendServices } from "./catalog";
+import { offsiteParts, partsOn } from "./parts";
 
 /** shared: many pods at once (ReadWriteMany where the backend can); data: one pod (ReadWriteOnce). */
 export const volumeRoles = ["shared", "data"] as const;
@@ -48,27 +49,29 @@ export const ES_SNAPSHOT_JOB = "elasticsearch-snapshot";
 export const ES_SNAPSHOT_PATH = "/usr/share/elasticsearch/snapshots";
 
 /** The workloads that copy to the object store of backup.offsite: dumps, Elasticsearch snapshots, Jenkins' home. */
-export function offsiteWorkloads(cfg: Pick<PlatformConfig, "backup" | "logging" | "ci">): string[] {
-    if (!cfg.backup.enabled || !cfg.backup.offsite) return [];
-    return [BACKUP_JOB, ...(cfg.logging.enabled ? [ES_SNAPSHOT_JOB] : []), ...(cfg.ci.enabled ? ["jenkins"] : [])];
+export function offsiteWorkloads(cfg: Parameters<typeof offsiteParts>[0]): string[] {
+    const on = offsiteParts(cfg);
+    if (!on.offsite) return [];
+    return [BACKUP_JOB, ...(on.elasticsearchSnapshots ? [ES_SNAPSHOT_JOB] : []), ...(on.jenkinsArchive ? ["jenkins"] : [])];
 }
 
 /** Every volume the stack config asks for, with the workloads that mount it. */
 export function platformVolumes(
-    cfg: Pick<PlatformConfig, "storage" | "ci" | "logging" | "backup" | "services">,
+    cfg: Parameters<typeof partsOn>[0] & Pick<PlatformConfig, "services">,
     services: readonly BackendServiceSpec[] = cfg.services,
 ): VolumeUse[] {
     const s = cfg.storage.sizes;
+    const on = partsOn(cfg);
     const volumes: VolumeUse[] = [
         { name: "backend", role: "shared", size: s.shared, mountedBy: services.filter((x) => x.needsSharedVolume).map((x) => x.name) },
         { name: "mysql", role: "data", size: s.mysql, mountedBy: ["mysql"] },
         { name: "rabbitmq", role: "data", size: s.rabbitmq, mountedBy: ["rabbitmq"] },
     ];
-    if (cfg.ci.enabled) volumes.push({ name: "jenkins", role: "data", size: s.jenkins, mountedBy: ["jenkins"] });
-    if (cfg.logging.enabled) volumes.push({ name: "elasticsearch", role: "data", size: s.elasticsearch, mountedBy: ["elasticsearch"] });
-    if (cfg.backup.enabled) volumes.push({ name: "backup", role: "data", size: s.backup, mountedBy: [BACKUP_JOB] });
+    if (on.ci) volumes.push({ name: "jenkins", role: "data", size: s.jenkins, mountedBy: ["jenkins"] });
+    if (on.logging) volumes.push({ name: "elasticsearch", role: "data", size: s.elasticsearch, mountedBy: ["elasticsearch"] });
+    if (on.backup) volumes.push({ name: "backup", role: "data", size: s.backup, mountedBy: [BACKUP_JOB] });
     // Elasticsearch writes its snapshot repository there, the snapshot job mirrors it to the store: both mount it.
-    if (offsiteWorkloads(cfg).includes(ES_SNAPSHOT_JOB)) {
+    if (on.elasticsearchSnapshots) {
         volumes.push({ name: "es-snapshots", role: "shared", size: s.elasticsearch, mountedBy: ["elasticsearch", ES_SNAPSHOT_JOB] });
     }
     return volumes;

@@ -3,7 +3,7 @@ import { loadConfig, resourceParts } from "../config";
 import { backendServices } from "../config/catalog";
 import { serviceGraph } from "../config/graph";
 import { enforcedLevel, podSecurity } from "../config/security";
-import { deployedParts } from "../components/platform";
+import { deployedParts } from "../config/parts";
 import { writableVolumeName } from "../components/workload";
 import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./harness";
 import { assertContainerBounds, assertPodSecurity, workloads } from "./invariants";

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from "../config";
 import { backendServices, frontends, infraPorts } from "../config/catalog";
 import { frontendBuildValues } from "../config/frontends";
 import { frontendName, serviceGraph } from "../config/graph";
-import { renderWiringSection, sectionOf } from "../config/wiring-docs";
+import { renderWiringSection, sectionOf } from "../scripts/lib/wiring-docs";
 import {
     CONFIG_REPO_DIR, CONFIG_SERVER, envSettings, GENERATED_REPO_DIR, placeholdersOf, servedSettings, settingsFor,
     WiredWorkload, WiringContext,

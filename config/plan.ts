@@ -1,0 +1,526 @@
+// The plan: the one pure step between the validated config and the components. It resolves the config, the
+// catalog and the service graph into one record per workload and per shared part (image after mirror and
+// digest, ports, scale and maximum pods, resources, security profile, volumes, ingress, what it waits for).
+// Components render these records and decide nothing; they import only types from config/. No Pulumi here:
+// tests/plan.test.ts calls planPlatform() directly.
+import { createHash } from "crypto";
+import type {
+    Environment, NetworkPolicyConfig, OffsiteConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential,
+    ServiceType, StorageBackend,
+} from "./types";
+import { frontends, infraNodePorts, infraPorts } from "./catalog";
+import type { BackendServiceSpec, FrontendSpec, ImageKey } from "./catalog";
+import { BUILT_FOR_ANNOTATION } from "./frontends";
+import { frontendName, serviceGraph } from "./graph";
+import type { ServiceGraph } from "./graph";
+import { frontendImageId, platformImageName, resolveImage } from "./images";
+import { deployedParts, partsOn, publicUrl } from "./parts";
+import type { PartsOn } from "./parts";
+import {
+    defaultProgressDeadlineSeconds, deploymentStrategy, eurekaOutOfServiceScript, preStopPauseSeconds, progressReportMarginSeconds, shutdown,
+    statefulSetStrategy, terminationGracePeriodSeconds,
+} from "./rollout";
+import { enforcedLevel, podSecurity } from "./security";
+import type { PodSecurityLevel, PodSecurityProfile } from "./security";
+import { accessModeFor, BACKUP_JOB, ES_SNAPSHOT_JOB, ES_SNAPSHOT_PATH, isAutoscaled, maxPodsOf, platformVolumes, volumeRoles } from "./volumes";
+import type { AccessMode, VolumeRole, VolumeUse } from "./volumes";
+import {
+    backendConfigMapData, CONFIG_REPO_DIR, CONFIG_SERVER, GENERATED_REPO_DIR, generatedConfigFiles, servesUserFiles, settingsFor, SHARED_DIR,
+} from "./wiring";
+import type { SecretName, WiredWorkload, WiringContext } from "./wiring";
+
+export interface WorkloadPort {
+    readonly name: string;
+    readonly port: number;
+    /** Used when the Service type is NodePort. */
+    readonly nodePort?: number;
+}
+
+export interface IngressPlan {
+    readonly host: string;
+    /** The Service port the Ingress routes to. */
+    readonly port: number;
+    readonly className?: string;
+    readonly tlsSecretName?: string;
+    readonly waitForAddress: boolean;
+}
+
+/** How the container stops: a preStop command that pauses (and de-registers), and the grace period after it. */
+export interface StopPlan {
+    readonly preStop: string[];
+    readonly terminationGracePeriodSeconds: number;
+}
+
+/** How a workload is rolled and how long `up` waits for it (config/rollout.ts). */
+export interface RolloutPlan {
+    /** A Deployment's or a StatefulSet's update strategy. */
+    readonly strategy: Readonly<Record<string, unknown>>;
+    /** A Deployment's progress deadline. */
+    readonly progressDeadlineSeconds: number;
+    /** The provider's create/update timeout (a little after the deadline), when the stack sets readinessTimeout. */
+    readonly waitTimeout?: string;
+    readonly minReadySeconds?: number;
+}
+
+/** One workload: a Deployment or StatefulSet, its Services, and optionally an Ingress and an autoscaler. */
+export interface WorkloadPlan {
+    /** Also the Service name, i.e. the in-cluster host name, and the `app` label. */
+    readonly name: string;
+    readonly tier: string;
+    readonly kind: "Deployment" | "StatefulSet";
+    /** After the mirror and digest pinning (config/images.ts). */
+    readonly image: string;
+    readonly imagePullPolicy?: PullPolicy;
+    readonly ports: readonly WorkloadPort[];
+    /** Ports exposed by a second Service of their own, e.g. Jenkins' agent port (name suffix -> ports). */
+    readonly extraServices?: Readonly<Record<string, readonly WorkloadPort[]>>;
+    readonly serviceType: ServiceType;
+    /** A fixed count, or the autoscaler's minimum. */
+    readonly replicas: number;
+    readonly autoscaling?: { readonly maxReplicas: number; readonly targetCPUUtilizationPercentage: number };
+    /** The most pods it can run at once (spread and disruption budget from 2). */
+    readonly maxPods: number;
+    readonly resources: ResourceQuantities;
+    readonly security: PodSecurityProfile;
+    readonly ingress?: IngressPlan;
+    readonly rollout: RolloutPlan;
+    readonly stop?: StopPlan;
+    /** Workloads whose pods must be ready (and Services there) before this one is created: the graph's readyBefore edges. */
+    readonly waitsFor: readonly string[];
+}
+
+/** An env var of the wiring contract, resolved: from a shared ConfigMap key, a Secret key or a literal. */
+export type PlannedEnv =
+    | { readonly name: string; readonly from: "configMap"; readonly configMap: "backend" | "common" }
+    | { readonly name: string; readonly from: "secret"; readonly secret: SecretName; readonly key: string }
+    | { readonly name: string; readonly from: "literal"; readonly value: string };
+
+/** A backend service or a frontend: a workload with the wiring contract's env. */
+export interface ApplicationPlan {
+    readonly workload: WorkloadPlan;
+    readonly env: readonly PlannedEnv[];
+    /** The credentials it reads: a new value of any of them rolls its pods. */
+    readonly credentials: readonly SecretName[];
+}
+
+export interface ServicePlan extends ApplicationPlan {
+    readonly spec: BackendServiceSpec;
+    /** Where the shared backend volume is mounted, when the service needs it. */
+    readonly sharedVolumeMount?: string;
+    /** Is the config server: it mounts the files the platform generates (and the user's). */
+    readonly servesConfig: boolean;
+}
+
+export interface FrontendPlan extends ApplicationPlan {
+    readonly spec: FrontendSpec;
+    readonly podAnnotations: Readonly<Record<string, string>>;
+    /** Why the image is not one built for this stack, to be shown as a warning. */
+    readonly warning?: string;
+}
+
+export interface StorageClassPlan {
+    readonly backend: StorageBackend;
+    /** The Pulumi resource name: the first class keeps "class", so a stack that had one class keeps its state. */
+    readonly resourceName: string;
+    /** The class name after the namespace: `<backend>-<hash of the immutable fields>`. */
+    readonly nameSuffix: string;
+    /** The CSI or built-in provisioner; undefined for nfs (the stack's own provisioner). */
+    readonly provisioner?: string;
+    readonly parameters: Readonly<Record<string, string>>;
+    readonly reclaimPolicy: "Retain" | "Delete";
+    readonly volumeBindingMode: "Immediate" | "WaitForFirstConsumer";
+    readonly allowVolumeExpansion: boolean;
+}
+
+export interface VolumePlan extends VolumeUse {
+    readonly backend: StorageBackend;
+    readonly accessMode: AccessMode;
+    /** A pre-bound NFS volume (nfs.staticVolumes): no provisioner involved. */
+    readonly staticNfs: boolean;
+}
+
+export interface StoragePlan {
+    readonly protect: boolean;
+    readonly classes: readonly StorageClassPlan[];
+    readonly backendOf: Readonly<Record<VolumeRole, StorageBackend>>;
+    readonly volumes: readonly VolumePlan[];
+    readonly nfs: { readonly server: string; readonly path: string };
+    /** The NFS subdir provisioner, when a role is on nfs. */
+    readonly provisioner?: { readonly image: string; readonly resources: ResourceQuantities; readonly security: PodSecurityProfile };
+}
+
+export interface BackupPlan {
+    readonly jobName: string;
+    readonly schedule: string;
+    readonly timezone: string;
+    readonly retention: number;
+    readonly databases: readonly string[];
+    readonly images: { readonly mysql: string; readonly rclone: string; readonly elasticsearch: string };
+    readonly imagePullPolicy: PullPolicy;
+    readonly mysqlPort: number;
+    readonly offsite?: OffsiteConfig;
+    /** The restore drill, when on: its schedule and the scratch space its fetched copy needs. */
+    readonly drill?: { readonly schedule: string; readonly scratchSize: string };
+    /** Elasticsearch snapshots mirrored off-site, when on. */
+    readonly elasticsearchSnapshot?: {
+        readonly jobName: string; readonly schedule: string; readonly retention: number; readonly repoPath: string; readonly url: string;
+    };
+}
+
+export interface RotationPlan {
+    readonly imagePullPolicy: PullPolicy;
+    readonly generations: Readonly<Record<RotatedCredential, number>>;
+    readonly mysql: { readonly image: string; readonly host: string; readonly port: number; readonly username: string };
+    readonly rabbitmq: { readonly image: string; readonly url: string; readonly username: string };
+}
+
+export interface PlatformPlan {
+    readonly environment: Environment;
+    readonly namespace: {
+        readonly name: string;
+        readonly create: boolean;
+        /** Deleting it would delete the protected claims with it. */
+        readonly protect: boolean;
+        readonly labels: Readonly<Record<string, string>>;
+    };
+    readonly commonLabels: Readonly<Record<string, string>>;
+    readonly timezone: string;
+    readonly parts: PartsOn;
+    readonly podSecurityLevel: PodSecurityLevel;
+    /** Data of the common ConfigMap (APP_HOME, TZ). */
+    readonly commonConfig: Readonly<Record<string, string>>;
+    /** Data of the backend ConfigMap, from the wiring contract. */
+    readonly backendConfig: Readonly<Record<string, string>>;
+    readonly configServer: {
+        readonly generatedFiles: Readonly<Record<string, string>>;
+        readonly generatedDir: string;
+        /** The user's files (configServer.path), served above the generated ones. */
+        readonly repoFiles?: Readonly<Record<string, string>>;
+        readonly repoDir: string;
+    };
+    readonly credentials: { readonly databaseUsername: string; readonly messagingUsername: string; readonly discoveryUsername: string };
+    readonly rotation: RotationPlan;
+    readonly storage: StoragePlan;
+    readonly database: {
+        readonly workload: WorkloadPlan;
+        readonly databaseName: string;
+        /** SQL files run once on an empty data directory: ours first, then the user's in name order. */
+        readonly initScripts: Readonly<Record<string, string>>;
+    };
+    readonly messaging: { readonly workload: WorkloadPlan };
+    readonly tracing?: { readonly workload: WorkloadPlan };
+    readonly logging?: {
+        readonly elasticsearch: WorkloadPlan; readonly logstash: WorkloadPlan; readonly kibana: WorkloadPlan;
+        /** path.repo of Elasticsearch, when its snapshots go off-site. */
+        readonly snapshotPath?: string;
+        /** Logstash's monitoring API (its liveness probe). */
+        readonly logstashMonitoringPort: number;
+    };
+    readonly ci?: {
+        readonly workload: WorkloadPlan;
+        /** The home archiver beside Jenkins, when its home goes off-site. */
+        readonly archive?: { readonly image: string; readonly imagePullPolicy: PullPolicy; readonly offsite: OffsiteConfig };
+    };
+    readonly backup?: BackupPlan;
+    /** Backend services, each after the servers it needs ready first. */
+    readonly services: readonly ServicePlan[];
+    readonly frontends: readonly FrontendPlan[];
+    readonly networkPolicy?: { readonly graph: ServiceGraph; readonly config: NetworkPolicyConfig; readonly serviceType: ServiceType };
+    /** Public URLs by workload (stack output). */
+    readonly urls: Readonly<Record<string, string>>;
+    /** The in-cluster endpoints of the output contract: workload and port. */
+    readonly endpoints: Readonly<Record<"configServer" | "discovery" | "apigateway", { readonly workload: string; readonly port: number }>>;
+}
+
+const provisioners: Readonly<Record<Exclude<StorageBackend, "nfs">, string>> = {
+    cinder: "cinder.csi.openstack.org",
+    // The controller manager's built-in provisioner (--enable-hostpath-provisioner): single-node and local clusters only.
+    hostpath: "kubernetes.io/host-path",
+};
+
+/** SQL run once on an empty data directory: the application's extra databases, granted to its user. */
+export function databasesSql(db: PlatformConfig["database"]): string {
+    return db.databases
+        .map((name) => `CREATE DATABASE IF NOT EXISTS \`${name}\`;\nGRANT ALL PRIVILEGES ON \`${name}\`.* TO '${db.username}'@'%';\n`)
+        .join("");
+}
+
+/**
+ * A preStop hook that runs `before` (best effort: a failure never holds the pod up), then pauses so routers stop
+ * sending requests before SIGTERM; the grace period covers the pause and the process's own shutdown.
+ */
+export function pausingStop(pauseSeconds: number, shutdownSeconds: number, before?: string): StopPlan {
+    const pause = `sleep ${pauseSeconds}`;
+    return {
+        preStop: ["sh", "-c", before ? `{ ${before}; } >/dev/null 2>&1 || true; ${pause}` : pause],
+        terminationGracePeriodSeconds: terminationGracePeriodSeconds(pauseSeconds, shutdownSeconds),
+    };
+}
+
+/** Ingress settings for a public host `<prefix>.<domain>` from the stack config. */
+export function ingressFor(cfg: Pick<PlatformConfig, "domain" | "ingress">, hostPrefix: string, port: number): IngressPlan {
+    return {
+        host: `${hostPrefix}.${cfg.domain}`,
+        port,
+        className: cfg.ingress.className,
+        tlsSecretName: cfg.ingress.tlsSecretName,
+        waitForAddress: cfg.ingress.waitForAddress,
+    };
+}
+
+/** The whole stack as records: what the components render. */
+export function planPlatform(cfg: PlatformConfig): PlatformPlan {
+    const on = partsOn(cfg);
+    const graph = serviceGraph(cfg);
+    const wiring: WiringContext = { cfg, graph, services: cfg.services };
+    const wired: WiredWorkload[] = [
+        ...cfg.services.map((spec) => ({ name: spec.name, spec })),
+        ...frontends.map((f) => ({ name: frontendName(f.name) })),
+    ];
+    const waitsFor = (name: string) => graph.dependenciesOf(name).filter((e) => e.readyBefore).map((e) => e.to);
+    const infraRollout = (kind: WorkloadPlan["kind"]): RolloutPlan => ({
+        strategy: kind === "StatefulSet" ? statefulSetStrategy : deploymentStrategy,
+        progressDeadlineSeconds: defaultProgressDeadlineSeconds,
+    });
+
+    // Third-party servers: one pod, their own ports and hardening, no pull policy of the platform's images.
+    const infra = (name: string, part: Extract<ResourcePart, ImageKey>, kind: WorkloadPlan["kind"], tier: string, ports: WorkloadPort[], more: Partial<WorkloadPlan> = {}): WorkloadPlan => ({
+        name, tier, kind,
+        image: resolveImage(cfg, part),
+        ports,
+        serviceType: cfg.serviceType,
+        replicas: 1,
+        maxPods: 1,
+        resources: cfg.resources[part],
+        security: podSecurity[part],
+        rollout: infraRollout(kind),
+        waitsFor: waitsFor(name),
+        ...more,
+    });
+
+    // The platform's own images: scale, pull policy, the stack's readiness timeout and rollout pace.
+    const application = (name: string, tier: "backend" | "frontend", image: string, port: number, nodePort: number | undefined,
+        ingressHost: string | undefined, stop: StopPlan): WorkloadPlan => ({
+        name, tier, kind: "Deployment",
+        image,
+        imagePullPolicy: cfg.image.pullPolicy,
+        ports: [{ name: "http", port, nodePort }],
+        serviceType: cfg.serviceType,
+        replicas: cfg.replicas[name],
+        autoscaling: isAutoscaled(cfg, name) ? cfg.autoscaling : undefined,
+        maxPods: maxPodsOf(cfg, name),
+        resources: cfg.resources[tier],
+        security: podSecurity[tier],
+        ingress: ingressHost ? ingressFor(cfg, ingressHost, port) : undefined,
+        rollout: {
+            strategy: deploymentStrategy,
+            // The provider does not stop at ProgressDeadlineExceeded, only at its timeout: a little after the deadline,
+            // so Kubernetes' own verdict on the stuck rollout is part of the error `up` reports.
+            progressDeadlineSeconds: cfg.readinessTimeout,
+            waitTimeout: `${cfg.readinessTimeout + progressReportMarginSeconds}s`,
+            minReadySeconds: cfg.rollout.minReadySeconds,
+        },
+        stop,
+        waitsFor: waitsFor(name),
+    });
+    const wiredEnv = (w: WiredWorkload): PlannedEnv[] => settingsFor(w, wiring).map((s): PlannedEnv => {
+        switch (s.source.from) {
+            case "configMap": return { name: s.env, from: "configMap", configMap: s.source.configMap };
+            case "secret": return { name: s.env, from: "secret", secret: s.source.secret, key: s.source.key };
+            case "literal": return { name: s.env, from: "literal", value: s.value?.(wiring, w) ?? "" };
+        }
+    });
+    const credentialsOf = (w: WiredWorkload): SecretName[] =>
+        [...new Set(settingsFor(w, wiring).flatMap((s) => (s.source.from === "secret" ? [s.source.secret] : [])))].sort();
+
+    const byOrder = (name: string) => graph.deployOrder.indexOf(name);
+    const services: ServicePlan[] = [...cfg.services].sort((a, b) => byOrder(a.name) - byOrder(b.name)).map((spec) => {
+        const w = { name: spec.name, spec };
+        // A service added through stack config brings its own image; it moves below the mirror like every other.
+        const image = resolveImage(cfg, spec.image ? { ref: spec.image } : { platform: platformImageName("backend", spec.name) });
+        // De-registered from Eureka and out of the endpoints before SIGTERM; then Spring drains in-flight requests.
+        const stop = pausingStop(preStopPauseSeconds(spec.usesDiscovery), shutdown.springShutdownSeconds,
+            spec.usesDiscovery ? eurekaOutOfServiceScript(spec.name, infraPorts.discovery) : undefined);
+        return {
+            spec,
+            workload: application(spec.name, "backend", image, spec.port, spec.nodePort, spec.ingressHost, stop),
+            env: [...wiredEnv(w), ...Object.entries(spec.env ?? {}).map(([name, value]): PlannedEnv => ({ name, from: "literal", value }))],
+            credentials: credentialsOf(w),
+            sharedVolumeMount: spec.needsSharedVolume ? SHARED_DIR : undefined,
+            servesConfig: spec.name === CONFIG_SERVER,
+        };
+    });
+    const frontendPlans: FrontendPlan[] = frontends.map((spec) => {
+        const name = frontendName(spec.name);
+        const built = cfg.frontendImages[spec.name];
+        const w = { name };
+        return {
+            spec,
+            // The image built for the stack (frontends.lock.json, config/frontends.ts); its pods say what it was built for.
+            workload: application(name, "frontend", resolveImage(cfg, frontendImageId(cfg, spec.name)), spec.port, spec.nodePort, spec.ingressHost,
+                // Out of the Service's endpoints (and the ingress controller's upstreams) before SIGTERM.
+                pausingStop(preStopPauseSeconds(false), shutdown.frontendShutdownSeconds)),
+            env: wiredEnv(w),
+            credentials: credentialsOf(w),
+            podAnnotations: { [BUILT_FOR_ANNOTATION]: built?.built ? JSON.stringify(built.built.builtFor) : "unknown" },
+            warning: built?.warning,
+        };
+    });
+
+    const commonLabels = { "app.kubernetes.io/part-of": "egov-platform", "app.kubernetes.io/managed-by": "pulumi", env: cfg.environment };
+    // Pod Security admission: enforce the strictest level every deployed part meets; warn and audit at
+    // restricted always, so an exception stays visible. "latest" follows the cluster's own version.
+    const level = enforcedLevel(deployedParts(cfg));
+    const podSecurityLabels = {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "latest",
+    };
+
+    const urls: Record<string, string> = {};
+    for (const s of [...cfg.services, ...frontends]) if (s.ingressHost) urls[s.name] = publicUrl(cfg, s.ingressHost);
+    urls.rabbitmq = publicUrl(cfg, "rabbitmq");
+    if (on.tracing) urls.zipkin = publicUrl(cfg, "zipkin");
+    if (on.logging) urls.kibana = publicUrl(cfg, "kibana");
+    if (on.ci) urls.jenkins = publicUrl(cfg, "jenkins");
+
+    const serviceNamed = (pick: (s: BackendServiceSpec) => boolean, what: string) => {
+        const s = cfg.services.find(pick);
+        if (!s) throw new Error(`plan: the catalog has no ${what}`);
+        return { workload: s.name, port: s.port };
+    };
+    const offsite = on.offsite ? cfg.backup.offsite : undefined;
+
+    return {
+        environment: cfg.environment,
+        namespace: { name: cfg.namespace, create: cfg.createNamespace, protect: cfg.storage.protect, labels: { ...commonLabels, ...podSecurityLabels } },
+        commonLabels,
+        timezone: cfg.timezone,
+        parts: on,
+        podSecurityLevel: level,
+        commonConfig: { APP_HOME: SHARED_DIR, TZ: cfg.timezone },
+        backendConfig: backendConfigMapData(wired, wiring),
+        configServer: {
+            generatedFiles: generatedConfigFiles(wired, wiring),
+            generatedDir: GENERATED_REPO_DIR,
+            repoFiles: servesUserFiles({ cfg }) && cfg.configServer.source === "directory" ? cfg.configServer.files : undefined,
+            repoDir: CONFIG_REPO_DIR,
+        },
+        credentials: { databaseUsername: cfg.database.username, messagingUsername: cfg.messaging.username, discoveryUsername: cfg.discovery.username },
+        rotation: {
+            imagePullPolicy: cfg.image.pullPolicy,
+            generations: cfg.rotation,
+            mysql: { image: resolveImage(cfg, "mysql"), host: "mysql", port: infraPorts.mysql, username: cfg.database.username },
+            rabbitmq: { image: resolveImage(cfg, "rabbitmq"), url: `http://rabbitmq:${infraPorts.rabbitmqManagement}`, username: cfg.messaging.username },
+        },
+        storage: planStorage(cfg, on),
+        database: {
+            workload: infra("mysql", "mysql", "StatefulSet", "database", [{ name: "mysql", port: infraPorts.mysql }], { serviceType: "ClusterIP" }),
+            databaseName: cfg.database.name,
+            initScripts: {
+                "00-egov-databases.sql": databasesSql(cfg.database),
+                ...Object.fromEntries(Object.entries(cfg.database.initScripts).map(([f, sql]) => [`10-${f}`, sql])),
+            },
+        },
+        messaging: {
+            workload: infra("rabbitmq", "rabbitmq", "StatefulSet", "backend", [
+                { name: "amqp", port: infraPorts.rabbitmqAmqp, nodePort: infraNodePorts.rabbitmqAmqp },
+                { name: "management", port: infraPorts.rabbitmqManagement, nodePort: infraNodePorts.rabbitmqManagement },
+            ], { ingress: ingressFor(cfg, "rabbitmq", infraPorts.rabbitmqManagement) }),
+        },
+        tracing: !on.tracing ? undefined : {
+            workload: infra("zipkin", "zipkin", "Deployment", "backend", [{ name: "http", port: infraPorts.zipkin, nodePort: infraNodePorts.zipkin }],
+                { ingress: ingressFor(cfg, "zipkin", infraPorts.zipkin) }),
+        },
+        logging: !on.logging ? undefined : {
+            elasticsearch: infra("elasticsearch", "elasticsearch", "StatefulSet", "logging", [
+                { name: "http", port: infraPorts.elasticsearch }, { name: "transport", port: infraPorts.elasticsearchTransport },
+            ], { serviceType: "ClusterIP" }),
+            logstash: infra("logstash", "logstash", "Deployment", "logging", [{ name: "tcp-json", port: infraPorts.logstash }], { serviceType: "ClusterIP" }),
+            kibana: infra("kibana", "kibana", "Deployment", "logging", [{ name: "http", port: infraPorts.kibana, nodePort: infraNodePorts.kibana }],
+                { ingress: ingressFor(cfg, "kibana", infraPorts.kibana) }),
+            snapshotPath: on.elasticsearchSnapshots ? ES_SNAPSHOT_PATH : undefined,
+            logstashMonitoringPort: infraPorts.logstashMonitoring,
+        },
+        ci: !on.ci ? undefined : {
+            workload: infra("jenkins", "jenkins", "StatefulSet", "cicd", [{ name: "http", port: infraPorts.jenkinsHttp, nodePort: infraNodePorts.jenkinsHttp }], {
+                extraServices: { jnlp: [{ name: "jnlp", port: infraPorts.jenkinsAgent, nodePort: infraNodePorts.jenkinsAgent }] },
+                ingress: ingressFor(cfg, "jenkins", infraPorts.jenkinsHttp),
+            }),
+            archive: on.jenkinsArchive && offsite ? { image: resolveImage(cfg, "rclone"), imagePullPolicy: cfg.image.pullPolicy, offsite } : undefined,
+        },
+        backup: !on.backup ? undefined : {
+            jobName: BACKUP_JOB,
+            schedule: cfg.backup.schedule,
+            timezone: cfg.timezone,
+            retention: cfg.backup.retention,
+            databases: cfg.database.databases,
+            images: { mysql: resolveImage(cfg, "mysql"), rclone: resolveImage(cfg, "rclone"), elasticsearch: resolveImage(cfg, "elasticsearch") },
+            imagePullPolicy: cfg.image.pullPolicy,
+            mysqlPort: infraPorts.mysql,
+            offsite,
+            drill: on.drill ? { schedule: cfg.backup.drill.schedule, scratchSize: cfg.storage.sizes.backup } : undefined,
+            elasticsearchSnapshot: on.elasticsearchSnapshots && offsite ? {
+                jobName: ES_SNAPSHOT_JOB, schedule: offsite.elasticsearch.schedule, retention: offsite.elasticsearch.retention,
+                repoPath: ES_SNAPSHOT_PATH, url: `http://elasticsearch:${infraPorts.elasticsearch}`,
+            } : undefined,
+        },
+        services,
+        frontends: frontendPlans,
+        networkPolicy: on.networkPolicy ? { graph, config: cfg.networkPolicy, serviceType: cfg.serviceType } : undefined,
+        urls,
+        endpoints: {
+            configServer: serviceNamed((s) => s.name === CONFIG_SERVER, "config server"),
+            discovery: serviceNamed((s) => s.isDiscoveryServer, "discovery server"),
+            apigateway: serviceNamed((s) => s.isGateway, "API gateway"),
+        },
+    };
+}
+
+/** One StorageClass per backend the volume roles use, one claim per volume of config/volumes.ts on its role's class. */
+function planStorage(cfg: PlatformConfig, on: PartsOn): StoragePlan {
+    const st = cfg.storage;
+    const reclaimPolicy = st.protect ? "Retain" : "Delete";
+    const backends = [...new Set(volumeRoles.map((r) => st[r].backend))];
+    const classes = backends.map((backend, i): StorageClassPlan => {
+        const parameters: Record<string, string> = {};
+        if (backend === "nfs") parameters.archiveOnDelete = st.protect ? "true" : "false";
+        if (backend === "cinder") {
+            if (st.cinder.type) parameters.type = st.cinder.type;
+            if (st.cinder.availabilityZone) parameters.availability = st.cinder.availabilityZone;
+        }
+        // Block volumes are zonal: bind where the pod is scheduled, or a pod can land in another zone than its volume.
+        const volumeBindingMode = backend === "cinder" ? "WaitForFirstConsumer" : "Immediate";
+        // Named after a hash of its immutable fields: changing the provisioner or a parameter makes a new class, and
+        // with it new claims, instead of an update the API server refuses (even in preview).
+        const hash = createHash("sha256").update(JSON.stringify({ backend, parameters, reclaimPolicy, volumeBindingMode })).digest("hex").slice(0, 6);
+        return {
+            backend,
+            resourceName: i === 0 ? "class" : `class-${backend}`,
+            nameSuffix: `${backend}-${hash}`,
+            provisioner: backend === "nfs" ? undefined : provisioners[backend],
+            parameters,
+            reclaimPolicy,
+            volumeBindingMode,
+            allowVolumeExpansion: backend === "cinder",
+        };
+    });
+    return {
+        protect: st.protect,
+        classes,
+        backendOf: { shared: st.shared.backend, data: st.data.backend },
+        volumes: platformVolumes(cfg).map((v) => ({
+            ...v,
+            backend: st[v.role].backend,
+            accessMode: accessModeFor(st[v.role].backend, v.role),
+            staticNfs: st[v.role].backend === "nfs" && st.nfs.staticVolumes,
+        })),
+        nfs: { server: st.nfs.server, path: st.nfs.path },
+        provisioner: on.nfs
+            ? { image: resolveImage(cfg, "nfsProvisioner"), resources: cfg.resources.nfsProvisioner, security: podSecurity.nfsProvisioner }
+            : undefined,
+    };
+}
