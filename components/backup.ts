@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { OffsiteConfig } from "../config/types";
 import type { BackupPlan } from "../config/plan";
 import { Credentials, secretEnv } from "./credentials";
-import { DELETE_IN_BACKGROUND, PartArgs } from "./workload";
+import { DELETE_IN_BACKGROUND, hardenPod, PartArgs } from "./workload";
 
 /** The dump, restore, off-site copy and drill scripts, shipped verbatim in a ConfigMap: the CronJobs run what the tests run. */
 export const BACKUP_SCRIPTS_DIR = path.join(__dirname, "..", "scripts", "mysql");
@@ -91,25 +91,24 @@ export class Backup extends pulumi.ComponentResource {
                 : [{ name: "MYSQL_USER", value: "root" }, secretEnv("MYSQL_PASSWORD", args.credentials.mysql, "root-password")]),
             { name: "TMPDIR", value: "/tmp" },
         ];
-        const hardened = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
         const mounts = [
             { name: "backup", mountPath: BACKUP_MOUNT },
             { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
             { name: "tmp", mountPath: "/tmp" },
             ...(offsite?.caConfigMap ? [{ name: "offsite-ca", mountPath: CA_MOUNT, readOnly: true }] : []),
         ];
+        // The dump streams through gzip to the backup volume; /tmp (an emptyDir) holds only small files.
+        const jobResources = {
+            requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+            limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "1Gi" },
+        };
         const mysqlContainer = (name: string, command: string[], env: EnvVar[]): Container => ({
             name,
             image: plan.images.mysql,
             imagePullPolicy: plan.imagePullPolicy,
             command,
             env,
-            // The dump streams through gzip to the backup volume; /tmp (an emptyDir) holds only small files.
-            resources: {
-                requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
-                limits: { cpu: "1", memory: "512Mi", "ephemeral-storage": "1Gi" },
-            },
-            securityContext: hardened,
+            resources: jobResources,
             volumeMounts: mounts,
         });
         const rcloneContainer = (name: string, command: string[]): Container => ({
@@ -122,16 +121,13 @@ export class Backup extends pulumi.ComponentResource {
                 requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "64Mi" },
                 limits: { cpu: "1", memory: "256Mi", "ephemeral-storage": "256Mi" },
             },
-            securityContext: hardened,
             volumeMounts: mounts,
         });
         // The drill's pod has no backup volume (a ReadWriteOnce claim has one pod at a time): the copy goes to an emptyDir
         // as large as the backup volume.
-        const podSpec = (containers: Container[], initContainers?: Container[], fetchDir = false): k8s.types.input.core.v1.PodSpec => ({
+        // Hardened like every workload's pods (components/workload.ts hardenPod), as the image's own user.
+        const podSpec = (containers: Container[], initContainers?: Container[], fetchDir = false, security = plan.security.mysql) => hardenPod({
             restartPolicy: "Never",
-            // The image's mysql user (uid/gid 999); fsGroup makes the volume writable for it.
-            securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
-            automountServiceAccountToken: false,
             initContainers,
             containers,
             volumes: [
@@ -142,7 +138,7 @@ export class Backup extends pulumi.ComponentResource {
                 { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
                 ...(offsite?.caConfigMap ? [{ name: "offsite-ca", configMap: { name: offsite.caConfigMap } }] : []),
             ],
-        });
+        }, { security, resources: jobResources, image: plan.images.mysql });
         const cronJob = (jobName: string, schedule: string, componentLabel: string, spec: k8s.types.input.core.v1.PodSpec) => {
             const l = { ...labels, "app.kubernetes.io/component": componentLabel };
             const outside = offsite
@@ -207,15 +203,13 @@ export class Backup extends pulumi.ComponentResource {
                 env: [args.timezoneEnv, { name: "ES_URL", value: snapshot.url },
                     { name: "REPO_PATH", value: snapshot.repoPath }, { name: "RETENTION", value: String(snapshot.retention) }],
                 resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "64Mi" } },
-                securityContext: hardened,
-                volumeMounts: [{ name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+                    volumeMounts: [{ name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
             };
             const mirror = { ...rcloneContainer("mirror", ["sh", `${SCRIPTS_MOUNT}/offsite.sh`, "mirror", es, "elasticsearch"]),
                 volumeMounts: [{ name: "snapshots", mountPath: es, readOnly: true }, ...mounts.filter((m) => m.name !== "backup")] };
-            const base = podSpec([mirror], [take]);
+            const base = podSpec([mirror], [take], false, plan.security.elasticsearch);
             const spec: k8s.types.input.core.v1.PodSpec = {
                 ...base,
-                securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
                 volumes: [{ name: "snapshots", persistentVolumeClaim: { claimName: args.esSnapshotClaimName, readOnly: true } },
                     ...(base.volumes as k8s.types.input.core.v1.Volume[]).filter((v) => v.name !== "backup")],
             };

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RotationPlan } from "../config/plan";
-import { PartArgs } from "./workload";
+import { hardenPod, PartArgs } from "./workload";
 import { SecretRef, secretName, ServerCredential } from "./credentials";
 
 export interface RotationJobArgs extends PartArgs {
@@ -36,12 +36,14 @@ export class RotationJob extends pulumi.ComponentResource {
         const perServer = args.credential === "mysql"
             ? {
                 image: plan.mysql.image,
+                security: plan.mysql.security,
                 command: ["bash", "/scripts/mysql.sh"],
                 env: [{ name: "MYSQL_HOST", value: plan.mysql.host }, { name: "MYSQL_PORT", value: String(plan.mysql.port) },
                     { name: "MYSQL_USER", value: plan.mysql.username }],
             }
             : {
                 image: plan.rabbitmq.image,
+                security: plan.rabbitmq.security,
                 command: ["python3", "/scripts/rabbitmq.py"],
                 env: [{ name: "RABBITMQ_URL", value: plan.rabbitmq.url },
                     { name: "RABBITMQ_USER", value: plan.rabbitmq.username }],
@@ -53,28 +55,29 @@ export class RotationJob extends pulumi.ComponentResource {
                 activeDeadlineSeconds: 600,
                 template: {
                     metadata: { labels },
-                    spec: {
+                    // Hardened like every workload's pods (components/workload.ts hardenPod), as the server image's own user.
+                    spec: hardenPod({
                         restartPolicy: "Never",
-                        automountServiceAccountToken: false,
-                        // Both images' own non-root user (999).
-                        securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
                         containers: [{
                             name: "rotate",
                             imagePullPolicy: plan.imagePullPolicy,
-                            ...perServer,
+                            image: perServer.image,
+                            command: perServer.command,
                             env: [args.timezoneEnv, ...perServer.env, current, next, { name: "TMPDIR", value: "/tmp" }],
-                            resources: {
-                                requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
-                                limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "64Mi" },
-                            },
-                            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                             volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
                         }],
                         volumes: [
                             { name: "scripts", configMap: { name: args.scripts, defaultMode: 0o555 } },
                             { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "4Mi" } },
                         ],
-                    },
+                    }, {
+                        security: perServer.security,
+                        image: perServer.image,
+                        resources: {
+                            requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
+                            limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "64Mi" },
+                        },
+                    }),
                 },
             },
         }, { parent: this });

@@ -20,7 +20,7 @@ import {
     defaultProgressDeadlineSeconds, deploymentStrategy, eurekaOutOfServiceScript, preStopPauseSeconds, progressReportMarginSeconds, shutdown,
     statefulSetStrategy, terminationGracePeriodSeconds,
 } from "./rollout";
-import { enforcedLevel, podSecurity } from "./security";
+import { enforcedLevel, jobSecurity, podSecurity } from "./security";
 import type { PodSecurityLevel, PodSecurityProfile } from "./security";
 import { accessModeFor, BACKUP_JOB, ES_SNAPSHOT_JOB, ES_SNAPSHOT_PATH, isAutoscaled, maxPodsOf, platformVolumes, volumeRoles } from "./volumes";
 import type { AccessMode, VolumeRole, VolumeUse } from "./volumes";
@@ -157,6 +157,8 @@ export interface BackupPlan {
     readonly databases: readonly string[];
     readonly images: { readonly mysql: string; readonly rclone: string; readonly elasticsearch: string };
     readonly imagePullPolicy: PullPolicy;
+    /** The pods' users: MySQL's for the dump, restore and drill pods, Elasticsearch's for the snapshot pod. */
+    readonly security: { readonly mysql: PodSecurityProfile; readonly elasticsearch: PodSecurityProfile };
     readonly mysqlPort: number;
     readonly offsite?: OffsiteConfig;
     /** The restore drill, when on: its schedule and the scratch space its fetched copy needs. */
@@ -170,8 +172,8 @@ export interface BackupPlan {
 export interface RotationPlan {
     readonly imagePullPolicy: PullPolicy;
     readonly generations: Readonly<Record<RotatedCredential, number>>;
-    readonly mysql: { readonly image: string; readonly host: string; readonly port: number; readonly username: string };
-    readonly rabbitmq: { readonly image: string; readonly url: string; readonly username: string };
+    readonly mysql: { readonly image: string; readonly host: string; readonly port: number; readonly username: string; readonly security: PodSecurityProfile };
+    readonly rabbitmq: { readonly image: string; readonly url: string; readonly username: string; readonly security: PodSecurityProfile };
 }
 
 export interface PlatformPlan {
@@ -413,8 +415,13 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         rotation: {
             imagePullPolicy: cfg.image.pullPolicy,
             generations: cfg.rotation,
-            mysql: { image: resolveImage(cfg, "mysql"), host: "mysql", port: infraPorts.mysql, username: cfg.database.username },
-            rabbitmq: { image: resolveImage(cfg, "rabbitmq"), url: `http://rabbitmq:${infraPorts.rabbitmqManagement}`, username: cfg.messaging.username },
+            mysql: {
+                image: resolveImage(cfg, "mysql"), host: "mysql", port: infraPorts.mysql, username: cfg.database.username, security: jobSecurity.mysqlClient,
+            },
+            rabbitmq: {
+                image: resolveImage(cfg, "rabbitmq"), url: `http://rabbitmq:${infraPorts.rabbitmqManagement}`, username: cfg.messaging.username,
+                security: jobSecurity.rabbitmqClient,
+            },
         },
         storage: planStorage(cfg, on),
         database: {
@@ -460,6 +467,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             databases: cfg.database.databases,
             images: { mysql: resolveImage(cfg, "mysql"), rclone: resolveImage(cfg, "rclone"), elasticsearch: resolveImage(cfg, "elasticsearch") },
             imagePullPolicy: cfg.image.pullPolicy,
+            security: { mysql: jobSecurity.mysqlClient, elasticsearch: jobSecurity.elasticsearchClient },
             mysqlPort: infraPorts.mysql,
             offsite,
             drill: on.drill ? { schedule: cfg.backup.drill.schedule, scratchSize: cfg.storage.sizes.backup } : undefined,

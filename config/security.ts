@@ -72,6 +72,25 @@ export const podSecurity: Readonly<Record<ResourcePart, PodSecurityProfile>> = {
     },
 };
 
+/**
+ * Pods of the platform's Jobs (backup, restore drill, Elasticsearch snapshot, credential rotation): the server
+ * images' own users, writing only to the volumes and the /tmp emptyDir the jobs mount themselves.
+ */
+export const jobSecurity: Readonly<Record<"mysqlClient" | "rabbitmqClient" | "elasticsearchClient", PodSecurityProfile>> = {
+    mysqlClient: {
+        uid: 999, gid: 999, writablePaths: [],
+        source: "mysql image: its mysql user (999); dumps go to the backup volume (fsGroup makes it writable), temp files to /tmp",
+    },
+    rabbitmqClient: {
+        uid: 999, gid: 999, writablePaths: [],
+        source: "rabbitmq image: its rabbitmq user (999); the rotation script only calls the management API",
+    },
+    elasticsearchClient: {
+        uid: 1000, gid: 1000, writablePaths: [],
+        source: "Elasticsearch image: uid 1000, so the snapshot job reads the repository files Elasticsearch wrote",
+    },
+};
+
 export type PodSecurityLevel = "restricted" | "baseline";
 
 /** The level the namespace enforces: `restricted` unless a deployed part is excused from it. */
