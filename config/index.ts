@@ -1,7 +1,7 @@
 // Stack config: read and validated here, once, before any resource is created. The shapes are in ./types, the
-// reading primitives in ./reader; this module holds the defaults and the checks across keys.
+// reading primitives in ./reader, resources, files and the backup objects in modules of their own; this module
+// holds the defaults of the other keys and the checks across keys.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { backendServices, defaultImages, frontends, ImageKey } from "./catalog";
@@ -10,173 +10,18 @@ import { frontendImages, readFrontendsLock } from "./frontends";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
 import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
-import { CRON, ConfigError, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, QUANTITY, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
-import { CONFIG_KEYS, ConfigServerSource, ConfigSource, Json, NetworkPolicyConfig, OffsiteConfig, PlatformConfig, Quantities, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
+import { CRON, ConfigError, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
+import { CONFIG_KEYS, ConfigSource, Json, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
 import { serviceGraph } from "./graph";
 import { minReadySecondsDefault } from "./rollout";
+import { defaultResources, readResources } from "./resources";
+import { expandHome, readConfigServer, readInitScripts } from "./files";
+import { readDrill, readOffsite } from "./backup";
 
 export { PROJECT };
 export * from "./types";
 export * from "./reader";
-
-const q = (cpu: string, memory: string, eph: string): Quantities => ({ cpu, memory, "ephemeral-storage": eph });
-/** Requests / limits per part: cpu, memory, ephemeral-storage (emptyDir scratch space counts against it). */
-const defaultResources: Record<ResourcePart, ResourceQuantities> = {
-    backend: { requests: q("250m", "512Mi", "256Mi"), limits: q("1000m", "1Gi", "1Gi") },
-    frontend: { requests: q("100m", "128Mi", "256Mi"), limits: q("500m", "512Mi", "1Gi") },
-    mysql: { requests: q("250m", "512Mi", "512Mi"), limits: q("1", "1Gi", "2Gi") },
-    rabbitmq: { requests: q("100m", "256Mi", "512Mi"), limits: q("1", "1Gi", "2Gi") },
-    elasticsearch: { requests: q("250m", "1Gi", "1Gi"), limits: q("1", "2Gi", "4Gi") },
-    logstash: { requests: q("250m", "768Mi", "512Mi"), limits: q("1", "1536Mi", "2Gi") },
-    kibana: { requests: q("100m", "512Mi", "256Mi"), limits: q("1", "1Gi", "1Gi") },
-    zipkin: { requests: q("100m", "256Mi", "128Mi"), limits: q("1", "1Gi", "512Mi") },
-    jenkins: { requests: q("250m", "1Gi", "512Mi"), limits: q("2", "2Gi", "4Gi") },
-    nfsProvisioner: { requests: q("10m", "32Mi", "16Mi"), limits: q("100m", "128Mi", "64Mi") },
-};
-
-const QUANTITY_SUFFIX: Record<string, number> = {
-    "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-/** A Kubernetes quantity (already matched by QUANTITY) as a number, to compare requests with limits. */
-export function quantityValue(v: string): number {
-    const m = /^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$/.exec(v);
-    return m ? Number(m[1]) * (QUANTITY_SUFFIX[m[2]] ?? NaN) : NaN;
-}
-
-const resourceFields = [
-    ["cpu", "cpu", "a CPU quantity such as 250m or 1"],
-    ["memory", "memory", "a memory quantity such as 512Mi or 1Gi"],
-    ["ephemeralStorage", "ephemeral-storage", "a storage quantity such as 256Mi or 1Gi"],
-] as const;
-
-function readResources(r: Reader, key: string, value: Json | undefined, def: ResourceQuantities): ResourceQuantities {
-    if (value === undefined || value === null) return def;
-    if (typeof value !== "object" || Array.isArray(value)) {
-        r.reject(key, value, "an object with requests and limits");
-        return def;
-    }
-    for (const f of Object.keys(value)) if (f !== "requests" && f !== "limits") r.reject(`${key}.${f}`, value[f], "requests or limits");
-    const pick = (kind: "requests" | "limits"): Quantities => {
-        const section = value[kind];
-        const obj = section && typeof section === "object" && !Array.isArray(section) ? section : {};
-        if (section !== undefined && obj !== section) r.reject(`${key}.${kind}`, section, "an object with cpu, memory, ephemeralStorage");
-        for (const f of Object.keys(obj)) {
-            if (!resourceFields.some(([name]) => name === f)) r.reject(`${key}.${kind}.${f}`, obj[f], "cpu, memory or ephemeralStorage");
-        }
-        const out: Record<string, string> = {};
-        for (const [field, k8sName, allowed] of resourceFields) {
-            // `pulumi config set --path ... 2` stores a number: a plain count of cores or bytes is a quantity too.
-            const v = typeof obj[field] === "number" ? String(obj[field]) : obj[field];
-            out[k8sName] = r.string(`${key}.${kind}.${field}`, v, def[kind][k8sName], QUANTITY, allowed);
-        }
-        return out as unknown as Quantities;
-    };
-    const res = { requests: pick("requests"), limits: pick("limits") };
-    for (const [field, k8sName] of resourceFields) {
-        if (quantityValue(res.requests[k8sName]) > quantityValue(res.limits[k8sName])) {
-            r.reject(`${key}.requests.${field}`, res.requests[k8sName], `at most ${key}.limits.${field} (${res.limits[k8sName]})`);
-        }
-    }
-    return res;
-}
-
-const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12][0-9]|3[0-2])$/;
-
-function readCidrs(r: Reader, key: string, value: Json | undefined, def: readonly string[]): readonly string[] {
-    if (value === undefined || value === null) return def;
-    if (!Array.isArray(value) || value.some((c) => typeof c !== "string" || !CIDR.test(c))) {
-        r.reject(key, value, "a list of IPv4 CIDRs such as 10.0.0.0/8");
-        return def;
-    }
-    return value as string[];
-}
-
-function expandHome(p: string): string {
-    return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
-}
-
-function readInitScripts(r: Reader, key: string, value: Json | undefined): Record<string, string> {
-    if (value === undefined || value === null || value === "") return {};
-    if (typeof value !== "string") {
-        r.reject(key, value, "a path to a .sql file or a directory of .sql files");
-        return {};
-    }
-    const p = path.resolve(expandHome(value));
-    let files: string[];
-    try {
-        files = fs.statSync(p).isDirectory()
-            ? fs.readdirSync(p).filter((f) => f.endsWith(".sql")).sort().map((f) => path.join(p, f))
-            : [p];
-    } catch {
-        r.reject(key, value, "an existing .sql file or directory (the path was not found)");
-        return {};
-    }
-    const scripts: Record<string, string> = {};
-    for (const f of files) {
-        if (!f.endsWith(".sql")) {
-            r.reject(key, value, "a .sql file or a directory of .sql files");
-            continue;
-        }
-        scripts[path.basename(f)] = fs.readFileSync(f, "utf8");
-    }
-    const total = Object.values(scripts).reduce((n, s) => n + Buffer.byteLength(s), 0);
-    if (total > 900 * 1024) {
-        r.reject(key, value, `init scripts of at most 900 KiB in all (a ConfigMap's limit); found ${total} bytes`);
-    }
-    return scripts;
-}
-
-const CONFIG_FILE = /^[A-Za-z0-9][-._A-Za-z0-9]*\.(ya?ml|properties)$/;
-
-function readConfigFiles(r: Reader, key: string, value: Json | undefined): Record<string, string> {
-    if (value === undefined || value === null || value === "") return {};
-    const allowed = "a directory of Spring config files (*.yml, *.yaml, *.properties), e.g. the application's config/ directory";
-    if (typeof value !== "string") return r.reject(key, value, allowed) ?? {};
-    const dir = path.resolve(expandHome(value));
-    let names: string[];
-    try {
-        names = fs.readdirSync(dir).filter((f) => fs.statSync(path.join(dir, f)).isFile() && /\.(ya?ml|properties)$/.test(f)).sort();
-    } catch {
-        return r.reject(key, value, `${allowed} (the directory was not found)`) ?? {};
-    }
-    if (names.length === 0) return r.reject(key, value, `${allowed} (it holds none)`) ?? {};
-    const files: Record<string, string> = {};
-    for (const f of names) {
-        if (!CONFIG_FILE.test(f)) r.reject(key, value, `file names usable as ConfigMap keys (${f} is not)`);
-        else files[f] = fs.readFileSync(path.join(dir, f), "utf8");
-    }
-    const total = Object.values(files).reduce((n, s) => n + Buffer.byteLength(s), 0);
-    if (total > 900 * 1024) r.reject(key, value, `config files of at most 900 KiB in all (a ConfigMap's limit); found ${total} bytes`);
-    return files;
-}
-
-function readConfigServer(r: Reader): ConfigServerSource {
-    const cs = r.object("configServer", ["path", "git"]);
-    const files = readConfigFiles(r, "configServer.path", cs.path);
-    if (cs.git === undefined || cs.git === null) return { source: "directory", files };
-    if (typeof cs.git !== "object" || Array.isArray(cs.git)) {
-        r.reject("configServer.git", cs.git, "an object {uri, label, searchPaths}");
-        return { source: "directory", files };
-    }
-    const git = cs.git;
-    for (const f of Object.keys(git)) {
-        if (!["uri", "label", "searchPaths"].includes(f)) r.reject(`configServer.git.${f}`, git[f], "a known field of configServer.git: uri, label, searchPaths");
-    }
-    if (cs.path !== undefined && cs.path !== null && cs.path !== "") {
-        r.problems.push(`${PROJECT}:configServer.path / ${PROJECT}:configServer.git: both are set; expected one source for the config server`);
-    }
-    const uri = r.string("configServer.git.uri", git.uri, "", /^(https?|ssh|git|file):\/\/\S+$|^[\w.-]+@[\w.-]+:\S+$/,
-        "a git repository URL such as https://git.example.go.kr/egov/config.git");
-    if (uri === "") r.problems.push(`${PROJECT}:configServer.git.uri: not set; expected the repository URL when configServer.git is set`);
-    return {
-        source: "git",
-        uri,
-        label: r.string("configServer.git.label", git.label, "main", /^[\w./-]+$/, "a branch, tag or commit"),
-        searchPaths: r.string("configServer.git.searchPaths", git.searchPaths, undefined, /^[\w.{}/,*-]+$/,
-            "comma-separated folders of the repository, e.g. config"),
-    };
-}
+export { quantityValue } from "./resources";
 
 function readTracing(r: Reader): PlatformConfig["tracing"] {
     const t = r.object("tracing", ["enabled", "samplingProbability"]);
@@ -595,66 +440,6 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     }
     if (r.problems.length > 0) throw new ConfigError(r.problems);
     return cfg;
-}
-
-const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const S3_PREFIX = /^([A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*)?$/;
-
-function subObject(r: Reader, key: string, v: Json | undefined, fields: readonly string[]): Record<string, Json> | undefined {
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== "object" || Array.isArray(v)) return r.reject(key, v, "an object");
-    for (const f of Object.keys(v)) if (!fields.includes(f)) r.reject(`${key}.${f}`, v[f], `a known field of ${key}: ${fields.join(", ")}`);
-    return v;
-}
-
-function readOffsite(r: Reader, v: Json | undefined, cronAllowed: string): OffsiteConfig | undefined {
-    const o = subObject(r, "backup.offsite", v, ["endpoint", "bucket", "prefix", "region", "credentialsSecretName", "caConfigMap", "retention",
-        "cidrs", "elasticsearch", "jenkins"]);
-    if (!o) return undefined;
-    const required = (k: string, pattern: RegExp, allowed: string): string => {
-        if (o[k] === undefined || o[k] === null || o[k] === "") {
-            r.problems.push(`${PROJECT}:backup.offsite.${k}: not set; expected ${allowed}`);
-            return "";
-        }
-        return r.string(`backup.offsite.${k}`, o[k], "", pattern, allowed);
-    };
-    const endpoint = required("endpoint", /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?\/?$/, "the object store's URL, https://host[:port]");
-    if (endpoint.startsWith("http://") && !/^http:\/\/(localhost|127\.0\.0\.1|[a-z0-9-]+(\.[a-z0-9-]+)*\.svc(\.cluster\.local)?)(:|\/|$)/.test(endpoint)) {
-        r.reject("backup.offsite.endpoint", endpoint, "an https:// URL (plain http only to loopback or an in-cluster Service): the dumps hold every row");
-    }
-    return {
-        endpoint: endpoint.replace(/\/$/, ""),
-        bucket: required("bucket", S3_BUCKET, "an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)"),
-        prefix: r.string("backup.offsite.prefix", o.prefix, "", S3_PREFIX, "a key prefix such as egov/prod (no leading or trailing slash)"),
-        region: r.string("backup.offsite.region", o.region, "us-east-1", /^[a-z0-9-]{1,32}$/, "a region name the store accepts, e.g. us-east-1"),
-        credentialsSecretName: required("credentialsSecretName", DNS_SUBDOMAIN,
-            "the name of a Secret (created outside git) with keys access-key-id and secret-access-key"),
-        caConfigMap: r.string("backup.offsite.caConfigMap", o.caConfigMap, undefined, DNS_SUBDOMAIN, "the name of a ConfigMap with key ca.crt"),
-        retention: r.int("backup.offsite.retention", o.retention, 30, 1, 3650),
-        cidrs: readCidrs(r, "backup.offsite.cidrs", o.cidrs, []),
-        elasticsearch: (() => {
-            const es = subObject(r, "backup.offsite.elasticsearch", o.elasticsearch, ["schedule", "retention"]) ?? {};
-            return {
-                schedule: r.string("backup.offsite.elasticsearch.schedule", es.schedule, "0 3 * * *", CRON, cronAllowed),
-                retention: r.int("backup.offsite.elasticsearch.retention", es.retention, 14, 1, 3650),
-            };
-        })(),
-        jenkins: (() => {
-            const j = subObject(r, "backup.offsite.jenkins", o.jenkins, ["time", "retention"]) ?? {};
-            return {
-                time: r.string("backup.offsite.jenkins.time", j.time, "03:30", /^([01][0-9]|2[0-3]):[0-5][0-9]$/, "a time of day HH:MM, e.g. \"03:30\""),
-                retention: r.int("backup.offsite.jenkins.retention", j.retention, 7, 1, 3650),
-            };
-        })(),
-    };
-}
-
-function readDrill(r: Reader, v: Json | undefined, def: boolean, cronAllowed: string): { enabled: boolean; schedule: string } {
-    const o = subObject(r, "backup.drill", v, ["enabled", "schedule"]) ?? {};
-    return {
-        enabled: r.bool("backup.drill.enabled", o.enabled, def),
-        schedule: r.string("backup.drill.schedule", o.schedule, "30 4 * * 0", CRON, cronAllowed),
-    };
 }
 
 /** Reads the current stack's config through the Pulumi SDK. */

@@ -187,3 +187,14 @@ export class Reader {
         return n;
     }
 }
+
+const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12][0-9]|3[0-2])$/;
+
+export function readCidrs(r: Reader, key: string, value: Json | undefined, def: readonly string[]): readonly string[] {
+    if (value === undefined || value === null) return def;
+    if (!Array.isArray(value) || value.some((c) => typeof c !== "string" || !CIDR.test(c))) {
+        r.reject(key, value, "a list of IPv4 CIDRs such as 10.0.0.0/8");
+        return def;
+    }
+    return value as string[];
+}
