@@ -10,14 +10,14 @@ import { deployFresh, Deployed, Obj, sourceOf, stackConfig } from "./harness";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: Obj } };
 
-interface Registration { readonly urn: string; readonly dependencies: readonly string[] }
+interface Registration { readonly urn: string; readonly parent: string; readonly dependencies: readonly string[] }
 
 async function deployRecording(raw: Record<string, string>): Promise<{ d: Deployed; regs: Registration[] }> {
     const regs: Registration[] = [];
     const original = MockMonitor.prototype.registerResource;
     MockMonitor.prototype.registerResource = function (this: Obj, req: Obj, callback: (err: unknown, res: Obj) => void) {
         return original.call(this, req, (err: unknown, res: Obj) => {
-            if (res) regs.push({ urn: res.getUrn(), dependencies: req.getDependenciesList() });
+            if (res) regs.push({ urn: res.getUrn(), parent: req.getParent(), dependencies: req.getDependenciesList() });
             callback(err, res);
         });
     };
@@ -45,15 +45,25 @@ describe("deploy order and readiness", () => {
         return r.dependencies.map(label).sort();
     };
 
-    it("a backend service waits for the pods and Services of exactly the servers the graph says must be ready", () => {
+    it("a backend service's objects wait for the pods and Services of exactly the servers the graph says must be ready", () => {
         const g = serviceGraph(loadConfig(sourceOf(raw), "dev"));
         const kindOf: Record<string, string> = { mysql: "StatefulSet", rabbitmq: "StatefulSet" };
+        const under = (urn: string): Registration[] => regs.filter((x) => x.parent === urn).flatMap((x) => [x, ...under(x.urn)]);
         for (const name of ["user-service", "apigateway", "config", "discovery", "notice-service"]) {
             const servers = g.dependenciesOf(name).filter((e) => e.readyBefore).map((e) => e.to);
             const expected = servers.flatMap((s) => [`${kindOf[s] ?? "Deployment"}/${s}`, `Service/${s}`]).sort();
-            assert.deepStrictEqual(depsOf("egov:platform:BackendService", name), expected, name);
+            // The components are created at once (with a file backend each is three writes of the whole state,
+            // cheap while the state is small); every Kubernetes object under them waits.
+            assert.deepStrictEqual(depsOf("egov:platform:BackendService", name), [], name);
+            const component = regs.find((x) => typeOf(x.urn) === "egov:platform:BackendService" && nameOf(x.urn) === name)!;
+            const objects = under(component.urn).filter((x) => !typeOf(x.urn).startsWith("egov:platform:"));
+            assert.ok(objects.some((x) => typeOf(x.urn) === "kubernetes:apps/v1:Deployment"), `${name} has no Deployment`);
+            for (const o of objects) {
+                const waits = o.dependencies.map(label).filter((l) => /^(Deployment|StatefulSet|Service)\//.test(l) && !l.endsWith(`/${name}`)).sort();
+                assert.deepStrictEqual(waits, expected, `${label(o.urn)} of ${name}`);
+            }
         }
-        assert.deepStrictEqual(depsOf("egov:platform:BackendService", "config").filter((x) => x.endsWith("/rabbitmq")),
+        assert.deepStrictEqual(depsOf("kubernetes:apps/v1:Deployment", "config").filter((x) => /^(Service|StatefulSet)\/rabbitmq$/.test(x)),
             ["Service/rabbitmq", "StatefulSet/rabbitmq"], "config needs the broker (Spring Cloud Bus)");
     });
 
@@ -67,7 +77,8 @@ describe("deploy order and readiness", () => {
 
     it("Services are not awaited: their selector is static data and pod readiness is awaited on the workload", () => {
         for (const r of regs.filter((x) => typeOf(x.urn) === "kubernetes:core/v1:Service")) {
-            assert.ok(!r.dependencies.some((dep) => /apps\/v1:(Deployment|StatefulSet)/.test(typeOf(dep))), `${label(r.urn)} waits for its workload`);
+            // (A backend service's Service still waits, like all its objects, for the servers it needs ready first.)
+            assert.ok(!r.dependencies.some((dep) => /apps\/v1:(Deployment|StatefulSet)/.test(typeOf(dep)) && nameOf(dep) === nameOf(r.urn)), `${label(r.urn)} waits for its workload`);
         }
         for (const svc of d.of("Service")) {
             assert.strictEqual(svc.metadata.annotations?.["pulumi.com/skipAwait"], "true", svc.metadata.name);
