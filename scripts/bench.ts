@@ -4,8 +4,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { PREVIEW_ENV, throwawayEnv } from "./lib/pulumi-env";
+import { writeScaleStack } from "./lib/scale";
 
 const ROOT = path.resolve(__dirname, "..");
 const CACHE = process.env.EGOV_CACHE ?? path.join(os.homedir(), ".cache/egov-platform");
@@ -120,16 +121,6 @@ fs.mkdirSync(state);
 const plainEnv = throwawayEnv({ stateDir: state });
 const pulumiEnv: Record<string, string> = { ...plainEnv, ...(opts.skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}) };
 const parallel = opts.parallel > 0 ? ["--parallel", String(opts.parallel)] : [];
-
-/** The scale stack: dev plus generated services using the config server, discovery, MySQL and RabbitMQ like the built-ins. */
-function writeScaleStack(n: number): void {
-    const dev = parse(fs.readFileSync(path.join(work, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-    dev.config["egov-platform:services"] = Array.from({ length: n }, (_, i) => ({
-        name: `bench-${String(i).padStart(3, "0")}`, image: `registry.example.go.kr/egov/bench:${i}`, port: 8080,
-        needsDatabase: true, usesDiscovery: true, usesConfigServer: true, usesMessaging: true, routedByGateway: true, usesToken: true,
-    }));
-    fs.writeFileSync(path.join(work, "Pulumi.scale.yaml"), stringify(dev));
-}
 
 function pulumi(label: string, stack: string, args: string[]): number {
     const env = args[0] === "preview" ? { ...pulumiEnv, ...PREVIEW_ENV } : pulumiEnv;
@@ -279,7 +270,7 @@ freshStack("dev", kubeconfig);
 const devDir = render("dev");
 let scaleDir: string | undefined;
 if (opts.scale > 0) {
-    writeScaleStack(opts.scale);
+    writeScaleStack(work, opts.scale);
     freshStack("scale", kubeconfig);
     scaleDir = render("scale");
 }
