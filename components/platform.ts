@@ -167,7 +167,7 @@ export class Platform extends pulumi.ComponentResource {
  * The Kubernetes objects of a component wait for `dependsOn`; the component and its sub-components do not. A file
  * backend rewrites the whole state when a step begins, when it ends and when a component registers its outputs: a
  * component that waited would pay its three writes late, at the size of a nearly full state (ten times the services:
- * 290 -> 165 s for the first `up`, docs/speed.md). Resources' URNs do not change.
+ * the first `up` 200 -> 165 s in one run, docs/speed.md). Resources' URNs do not change.
  */
 function objectsWaitFor(dependsOn: pulumi.Resource[]): pulumi.ResourceTransformation {
     return ({ resource, props, opts }) => (resource instanceof pulumi.ComponentResource ? undefined : { props, opts: pulumi.mergeOptions(opts, { dependsOn }) });
