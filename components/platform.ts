@@ -14,7 +14,7 @@ import { Messaging } from "./messaging";
 import { NetworkPolicies } from "./network-policy";
 import { Storage } from "./storage";
 import { Tracing } from "./tracing";
-import { EnvVar, PartArgs, Workload } from "./workload";
+import { EnvVar, objectsWaitFor, PartArgs, Workload } from "./workload";
 
 export interface PlatformArgs {
     /** The stack resolved into records (config/plan.ts planPlatform). */
@@ -161,14 +161,4 @@ export class Platform extends pulumi.ComponentResource {
         };
         this.registerOutputs({ ...this.outputs });
     }
-}
-
-/**
- * The Kubernetes objects of a component wait for `dependsOn`; the component and its sub-components do not. A file
- * backend rewrites the whole state when a step begins, when it ends and when a component registers its outputs: a
- * component that waited would pay its three writes late, at the size of a nearly full state (ten times the services:
- * the first `up` 200 -> 165 s in one run, docs/speed.md). Resources' URNs do not change.
- */
-function objectsWaitFor(dependsOn: pulumi.Resource[]): pulumi.ResourceTransformation {
-    return ({ resource, props, opts }) => (resource instanceof pulumi.ComponentResource ? undefined : { props, opts: pulumi.mergeOptions(opts, { dependsOn }) });
 }
