@@ -8,7 +8,7 @@ import { Credentials, secretEnv } from "./credentials";
 import { DELETE_IN_BACKGROUND, hardenPod, PartArgs } from "./workload";
 
 /** The dump, restore, off-site copy and drill scripts, shipped verbatim in a ConfigMap: the CronJobs run what the tests run. */
-export const BACKUP_SCRIPTS_DIR = path.join(__dirname, "..", "scripts", "mysql");
+export const BACKUP_SCRIPTS_DIR = path.join(__dirname, "..", "jobs", "backup");
 export const backupScriptFiles = ["common.sh", "backup.sh", "restore.sh", "offsite.sh", "drill.sh", "es-snapshot.sh"] as const;
 
 export interface BackupArgs extends PartArgs {

@@ -36,7 +36,7 @@ export const userKeys = ["username", "password"] as const;
 export const tokenKeys = ["token-secret"] as const;
 
 /** The rotation scripts, shipped verbatim in a ConfigMap: the Jobs run what the tests run. */
-export const ROTATE_SCRIPTS_DIR = path.join(__dirname, "..", "scripts", "rotate");
+export const ROTATE_SCRIPTS_DIR = path.join(__dirname, "..", "jobs", "rotate");
 export const rotateScriptFiles = ["mysql.sh", "rabbitmq.py"] as const;
 /** The Secret name of a credential; fixed, so a rotation Job can read the current value before the Secret changes. */
 export const secretName = (credential: RotatedCredential): string => `${credential}-secret`;

@@ -11,7 +11,7 @@ export interface RotationJobArgs extends PartArgs {
     readonly generation: number;
     /** The Secret holding the new password (key password). */
     readonly next: SecretRef<"password">;
-    /** ConfigMap of scripts/rotate/. */
+    /** ConfigMap of jobs/rotate/. */
     readonly scripts: pulumi.Input<string>;
 }
 

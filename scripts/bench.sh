@@ -12,6 +12,6 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$EGOV_ROOT"
 
-bash scripts/toolchain.sh
+bash toolchain/install.sh
 . scripts/env.sh
 exec ts-node --swc scripts/bench.ts "$@"

@@ -11,7 +11,7 @@ import { writeScaleStack } from "./lib/scale";
 const ROOT = path.resolve(__dirname, "..");
 const CACHE = process.env.EGOV_CACHE ?? path.join(os.homedir(), ".cache/egov-platform");
 // What a copy of the project needs to run the program and `npm run render`.
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "scripts", "tests"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "jobs", "scripts", "tests"];
 const HELP = `usage: npm run bench -- [options]
   --runs N            runs per measurement (default 3)
   --scale N           backend services added for the scale measurement (default 81: 90 in all, 10x the nine built-ins)
@@ -67,7 +67,7 @@ const opts = parseArgs(process.argv.slice(2));
 const LOGS = path.join(CACHE, "logs/bench");
 fs.mkdirSync(LOGS, { recursive: true });
 
-// The same ports and cluster directory scripts/e2e.sh gives this slot.
+// The same ports and cluster directory tests/support/e2e.sh gives this slot.
 const o = opts.slot * 1000;
 const clusterEnv: Record<string, string> = {
     EGOV_CLUSTER_DIR: path.join(CACHE, `e2e-cluster${opts.slot === 0 ? "" : `-${opts.slot}`}`),

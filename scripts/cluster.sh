@@ -126,7 +126,7 @@ ensure_binaries() {
            "$MS_HOME/bin/metrics-server" "$MS_HOME/manifests/kustomization.yaml"; do
     if [[ ! -e $f ]]; then
       log "control plane binaries missing ($f); building them"
-      bash "$EGOV_ROOT/scripts/toolchain/kube.sh"
+      bash "$EGOV_ROOT/toolchain/kube.sh"
       return
     fi
   done

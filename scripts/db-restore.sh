@@ -16,7 +16,7 @@
 #   --offsite       take the backup from the S3-compatible store of backup.offsite (the newest copy, or
 #                   --dump NAME), fetched and checked against its SHA256SUMS first (to <volume>/.restore/)
 #
-# It runs scripts/mysql/restore.sh (mounted from the stack's ConfigMap, the very file tested in
+# It runs jobs/backup/restore.sh (mounted from the stack's ConfigMap, the very file tested in
 # tests/mysql-backup.test.ts) in a one-off pod built from the CronJob's own pod template: same image,
 # credentials (Secret references), backup volume and security context. The CronJob is suspended while
 # the pod runs, so no backup competes for the volume. What is overwritten: every table, view and

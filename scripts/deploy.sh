@@ -53,7 +53,7 @@ parallel=${EGOV_PULUMI_PARALLEL:-64}
   step "npm ci (policy pack)" "$EGOV_CACHE/logs/npm-ci-policy.log" npm ci --prefix policy --no-audit --no-fund
 # The pack is started through its launcher (policy/analyzer explains why not its directory).
 policy=(--policy-pack "$EGOV_ROOT/policy/analyzer")
-bash scripts/toolchain.sh
+bash toolchain/install.sh
 . scripts/env.sh
 
 use_state_backend

@@ -8,7 +8,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$EGOV_ROOT"
-bash scripts/toolchain.sh >&2
+bash toolchain/install.sh >&2
 . scripts/env.sh
 use_state_backend
 # Only previews: no state is written, so the engine need not serialise it after every step (docs/speed.md).

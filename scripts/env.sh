@@ -3,10 +3,10 @@
 #   . scripts/env.sh
 #
 # - $EGOV_CACHE/bin: pulumi, pulumi-language-nodejs and the control-plane binaries that
-#   scripts/toolchain.sh builds or links there;
+#   toolchain/install.sh builds or links there;
 # - $EGOV_ROOT/node_modules/.bin: Node.js 22 (npm package "node", installed by `npm ci`), tsc, ...
 # and tells the Pulumi CLI never to look for updates or download a plugin (they are installed
-# locally by scripts/toolchain.sh).
+# locally by toolchain/install.sh).
 # shellcheck shell=bash
 
 EGOV_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)

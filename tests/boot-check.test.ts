@@ -10,7 +10,7 @@ import { serviceGraph } from "../config/graph";
 import { UPSTREAM } from "../config/wiring";
 import { bootCheck, editable, failures, pathMatches, Rendered } from "../scripts/lib/boot-check";
 import { BootFacts, DEFAULT_UPSTREAM, deriveFacts, deriveService, factsJson, readFacts } from "../scripts/lib/boot-derive";
-import { deploy, Deployed, Obj, ROOT, sourceOf, stackConfig } from "./harness";
+import { deploy, Deployed, Obj, ROOT, sourceOf, stackConfig } from "./support/harness";
 
 const facts = readFacts();
 const container = (r: Rendered, name: string) => r.find("Deployment", `${name}-deployment`)!.spec.template.spec.containers[0] as Obj;

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { CONFIG_KEYS, loadConfig } from "../config";
-import { configProblems, deploy, ROOT, setRuntime, sourceOf, stackConfig } from "./harness";
+import { configProblems, deploy, ROOT, setRuntime, sourceOf, stackConfig } from "./support/harness";
 
 type Raw = Record<string, string>;
 

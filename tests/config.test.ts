@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, loadStackConfig } from "../config";
 import { scalableNames } from "../config/catalog";
-import { deploy, deployFresh, FAKE_KUBECONFIG, isSecretOutput, ROOT, setRuntime, sourceOf, stackConfig, withObject, configProblems } from "./harness";
+import { deploy, deployFresh, FAKE_KUBECONFIG, isSecretOutput, ROOT, setRuntime, sourceOf, stackConfig, withObject, configProblems } from "./support/harness";
 
 type Raw = Record<string, string>;
 

@@ -11,7 +11,7 @@ import { defaultImages, frontends } from "../config/catalog";
 import { BUILT_FOR_ANNOTATION, FrontendBuild, frontendBuildValues, frontendEnvFile, readFrontendsLock } from "../config/frontends";
 import { frontendBuiltForStack, ResourceValidationArgs } from "../policy/rules";
 import { toolchainVersions } from "../scripts/lib/frontend-build";
-import { deployFresh, Obj, sourceOf, stackConfig } from "./harness";
+import { deployFresh, Obj, sourceOf, stackConfig } from "./support/harness";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 const admin = frontends.find((f) => f.name === "admin")!;

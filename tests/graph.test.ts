@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { loadConfig } from "../config";
 import { backendServices } from "../config/catalog";
 import { serviceGraph } from "../config/graph";
-import { sourceOf, stackConfig } from "./harness";
+import { sourceOf, stackConfig } from "./support/harness";
 
 const graphOf = (overrides: Record<string, unknown> = {}) => serviceGraph(loadConfig(sourceOf(stackConfig("dev", overrides)), "dev"));
 

@@ -4,7 +4,7 @@ import { formatImageRef, imagesInUse, parseImageRef, resolveImage } from "../con
 import { imageList } from "../scripts/lib/image-list";
 import { containersOf } from "../scripts/lib/mocked-run";
 import { redactedObject } from "../scripts/lib/render";
-import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./harness";
+import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./support/harness";
 
 type Raw = Record<string, string>;
 const MIRROR = "harbor.agency.go.kr/egov";

@@ -9,7 +9,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { BACKUP_SCRIPTS_DIR } from "../components/backup";
 import { ROTATE_SCRIPTS_DIR } from "../components/credentials";
-import { freePort } from "./ports";
+import { freePort } from "./support/ports";
 
 const APP_USER = "msaportal";
 const APP_PASSWORD = "AppPassw0rdForTheTest1";
@@ -99,7 +99,7 @@ class Server {
 }
 
 /**
- * A real S3-compatible server: rclone's `serve s3` (built by scripts/toolchain/rclone.sh, the same rclone the
+ * A real S3-compatible server: rclone's `serve s3` (built by toolchain/rclone.sh, the same rclone the
  * backup jobs' image runs) over TLS with a certificate of its own CA, serving a directory (one bucket per folder).
  */
 class ObjectStore {
@@ -110,7 +110,7 @@ class ObjectStore {
     static readonly BUCKET = "egov-backups";
 
     static async start(): Promise<ObjectStore> {
-        assert.ok(fs.existsSync(RCLONE), `${RCLONE} is missing: bash scripts/toolchain/rclone.sh (.ci/run does)`);
+        assert.ok(fs.existsSync(RCLONE), `${RCLONE} is missing: bash toolchain/rclone.sh (.ci/run does)`);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-s3-"));
         const s = new ObjectStore(dir, await freePort());
         stores.add(s);
@@ -334,8 +334,8 @@ describe("MySQL backup and restore scripts against a real server", function () {
         });
     });
 
-    // scripts/rotate/mysql.sh, the payload of the mysql-rotate-g<N> Job (components/rotation.ts), on the same server.
-    describe("credential rotation (scripts/rotate/mysql.sh) against the same server", () => {
+    // jobs/rotate/mysql.sh, the payload of the mysql-rotate-g<N> Job (components/rotation.ts), on the same server.
+    describe("credential rotation (jobs/rotate/mysql.sh) against the same server", () => {
         const ROT_USER = "rotuser";
         const OLD = "OldPassw0rdOfTheRotation1";
         const NEW = "NewPassw0rdOfTheRotation2";
@@ -414,7 +414,7 @@ describe("MySQL backup and restore scripts against a real server", function () {
         });
     });
 
-    describe("off-cluster copies (scripts/mysql/offsite.sh) in a real S3-compatible server, and the restore drill", () => {
+    describe("off-cluster copies (jobs/backup/offsite.sh) in a real S3-compatible server, and the restore drill", () => {
         let store: ObjectStore;
         let offsiteEnv: Record<string, string>;
         const PREFIX = "agency/prod";
@@ -531,7 +531,7 @@ describe("MySQL backup and restore scripts against a real server", function () {
             }
         });
 
-        describe("the restore drill (scripts/mysql/drill.sh) on the newest copy fetched from the store", () => {
+        describe("the restore drill (jobs/backup/drill.sh) on the newest copy fetched from the store", () => {
             let fetched: string;
             const drillEnv = () => ({ BACKUP_DIR: fetched, MYSQL_USER: "drill", MYSQL_PASSWORD: "DrillPassw0rd4" });
             before(() => {

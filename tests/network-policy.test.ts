@@ -3,9 +3,9 @@ import { loadConfig } from "../config";
 import { BackendServiceSpec, backendServices } from "../config/catalog";
 import { serviceGraph, ServiceGraph } from "../config/graph";
 import { networkPolicySpecs } from "../components/network-policy";
-import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject } from "./harness";
-import { workloads } from "./invariants";
-import { Pod, podsOf, PolicySet } from "./netpol-eval";
+import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject } from "./support/harness";
+import { workloads } from "./support/invariants";
+import { Pod, podsOf, PolicySet } from "./support/netpol-eval";
 
 const dns: Pod = { namespace: "kube-system", labels: { "k8s-app": "kube-dns" } };
 const ingressController: Pod = { namespace: "ingress-nginx", labels: { "app.kubernetes.io/name": "ingress-nginx" } };

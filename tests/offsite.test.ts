@@ -4,8 +4,8 @@ import * as assert from "assert";
 import { DRILL_JOB, OUTSIDE_GIT_ANNOTATION } from "../components/backup";
 import { imagesInUse, resolveImage } from "../config/images";
 import { loadConfig } from "../config";
-import { configProblems, deploy, Deployed, Obj, sourceOf, stackConfig, withObject } from "./harness";
-import { PolicySet } from "./netpol-eval";
+import { configProblems, deploy, Deployed, Obj, sourceOf, stackConfig, withObject } from "./support/harness";
+import { PolicySet } from "./support/netpol-eval";
 
 const podOf = (cj: Obj): Obj => cj.spec.jobTemplate.spec.template.spec;
 const envOf = (c: Obj): Record<string, Obj> => Object.fromEntries((c.env as Obj[]).map((e) => [e.name, e]));

@@ -4,9 +4,9 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { backendServices, frontends, scalableNames } from "../config/catalog";
-import { deploy, Deployed, deployFresh, GENERATED, isWrappedSecret, Obj, ROOT, stackConfig, withObject } from "./harness";
-import { assertAllInvariants, workloads } from "./invariants";
-import { referenceInventory } from "./reference-inventory";
+import { deploy, Deployed, deployFresh, GENERATED, isWrappedSecret, Obj, ROOT, stackConfig, withObject } from "./support/harness";
+import { assertAllInvariants, workloads } from "./support/invariants";
+import { referenceInventory } from "./support/reference-inventory";
 
 const counterpart = (ours: string, ns: string) => ours.replace("{ns}", ns);
 

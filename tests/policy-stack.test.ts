@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import { loadConfig } from "../config";
 import { allPolicies, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "../policy/rules";
-import { deploy, sourceOf, stackConfig } from "./harness";
+import { deploy, sourceOf, stackConfig } from "./support/harness";
 
 /** Every violation the pack reports on the stack the program renders from this config. */
 async function violations(stack: "dev" | "prod", raw: Record<string, string>): Promise<string[]> {

@@ -5,7 +5,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROOT } from "./harness";
+import { ROOT } from "./support/harness";
 
 describe("how the program runs", () => {
     it("ts-node as the language host starts it (no variables set): swc, no type check, from tsconfig.json", () => {
@@ -19,7 +19,7 @@ describe("how the program runs", () => {
     });
 
     it("the settings have one home: no script, test or workflow sets them again", () => {
-        const places = ["scripts", "tests", ".github", ".ci"].map((d) => path.join(ROOT, d));
+        const places = ["scripts", "jobs", "toolchain", "tests", ".github", ".ci"].map((d) => path.join(ROOT, d));
         const offenders: string[] = [];
         const walk = (p: string) => {
             for (const e of fs.readdirSync(p, { withFileTypes: true })) {

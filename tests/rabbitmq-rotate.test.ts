@@ -1,4 +1,4 @@
-// scripts/rotate/rabbitmq.py, the payload of the rabbitmq-rotate-g<N> Job (components/rotation.ts), against a real
+// jobs/rotate/rabbitmq.py, the payload of the rabbitmq-rotate-g<N> Job (components/rotation.ts), against a real
 // broker: Debian's rabbitmq-server with the management plugin, a throwaway node of its own (installed by .ci/run).
 import * as assert from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ROTATE_SCRIPTS_DIR } from "../components/credentials";
-import { freePort } from "./ports";
+import { freePort } from "./support/ports";
 
 const SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 const USER = "egov";
@@ -83,7 +83,7 @@ process.on("exit", () => { for (const b of live) b.stop(); });
 const broker = Broker.start();
 broker.catch(() => undefined);
 
-describe("RabbitMQ credential rotation (scripts/rotate/rabbitmq.py) against a real broker", function () {
+describe("RabbitMQ credential rotation (jobs/rotate/rabbitmq.py) against a real broker", function () {
     this.timeout(120_000);
     let b: Broker;
     const transcript: string[] = [];

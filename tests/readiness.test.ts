@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import { loadConfig } from "../config";
 import { serviceGraph } from "../config/graph";
-import { deployFresh, Deployed, Obj, sourceOf, stackConfig } from "./harness";
+import { deployFresh, Deployed, Obj, sourceOf, stackConfig } from "./support/harness";
 
 // The mock monitor passes a resource's dependency URNs in its register request but not to the mocks;
 // record them here. Every instance shares the prototype, so wrapping it covers the monitor deploy() makes.

@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "./harness";
+import { ROOT } from "./support/harness";
 
 const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
@@ -57,10 +57,10 @@ describe("the README", () => {
         // Code only: a comment that mentions a script does not run it.
         const code = (text: string) => text.split("\n").filter((l) => !/^\s*(\/\/|#|\*|\/\*)/.test(l)).map((l) => l.replace(/\s\/\/ .*$/, "")).join("\n");
         const texts = [...[...filesUnder(path.join(ROOT, "tests"), /\.ts$/)].filter(([f]) => f !== path.join("tests", "readme.test.ts")).map(([, t]) => t), ...filesUnder(path.join(ROOT, ".ci"), /./).values(),
-            fs.readFileSync(path.join(ROOT, "scripts", "e2e.sh"), "utf8")].map(code);
+            fs.readFileSync(path.join(ROOT, "tests", "support", "e2e.sh"), "utf8")].map(code);
         const runs = (name: string, command: string) => {
             // What the command runs: a script file of this repository, or (typecheck, lint) the tool itself.
-            const file = /scripts\/[\w./-]+/.exec(command)?.[0];
+            const file = /(?:scripts|toolchain|tests\/support)\/[\w./-]+/.exec(command)?.[0];
             const npm = name === "test" ? /\bnpm (run )?test\b/ : new RegExp(`npm run ${name}(?![\\w:-])`);
             return texts.some((text) => npm.test(text) || (file !== undefined && text.includes(file)));
         };

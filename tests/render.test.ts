@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { renderFiles, SECRET_SUFFIX, writeTree } from "../scripts/lib/render";
-import { deploy, Deployed, deployFresh, GENERATED, stackConfig } from "./harness";
+import { deploy, Deployed, deployFresh, GENERATED, stackConfig } from "./support/harness";
 
 function listTree(dir: string): string[] {
     const out: string[] = [];

@@ -10,7 +10,7 @@ import * as path from "path";
 import { backendServices, frontends } from "../config/catalog";
 import { frontendName } from "../config/graph";
 import { minReadySecondsDefault, preStopPauseSeconds, shutdown } from "../config/rollout";
-import { configProblems, deploy, Deployed, Obj, stackConfig } from "./harness";
+import { configProblems, deploy, Deployed, Obj, stackConfig } from "./support/harness";
 
 const appNames = new Set([...backendServices.map((b) => b.name), ...frontends.map((f) => frontendName(f.name))]);
 const isApp = (w: Obj) => appNames.has(w.metadata.labels.app);

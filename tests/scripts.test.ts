@@ -4,7 +4,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROOT } from "./harness";
+import { ROOT } from "./support/harness";
 
 interface Ran { readonly status: number | null; readonly stdout: string; readonly stderr: string }
 

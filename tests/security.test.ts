@@ -5,8 +5,8 @@ import { serviceGraph } from "../config/graph";
 import { enforcedLevel, podSecurity } from "../config/security";
 import { deployedParts } from "../config/parts";
 import { writableVolumeName } from "../components/workload";
-import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./harness";
-import { assertContainerBounds, assertPodSecurity, workloads } from "./invariants";
+import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./support/harness";
+import { assertContainerBounds, assertPodSecurity, workloads } from "./support/invariants";
 
 /** The security profile each rendered workload must follow, by its app label. */
 const profileOf = (w: Obj) => {

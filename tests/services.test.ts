@@ -4,8 +4,8 @@ import * as assert from "assert";
 import { loadConfig } from "../config";
 import { backendServices } from "../config/catalog";
 import { serviceGraph } from "../config/graph";
-import { deploy, Deployed, GENERATED, Obj, sourceOf, stackConfig, configProblems } from "./harness";
-import { assertAllInvariants } from "./invariants";
+import { deploy, Deployed, GENERATED, Obj, sourceOf, stackConfig, configProblems } from "./support/harness";
+import { assertAllInvariants } from "./support/invariants";
 
 type Raw = Record<string, string>;
 

@@ -6,10 +6,10 @@ import * as path from "path";
 import { loadConfig } from "../config";
 import { serviceGraph } from "../config/graph";
 import { BACKUP_SCRIPTS_DIR, backupScriptFiles } from "../components/backup";
-import { deploy, Deployed, GENERATED, Obj, sourceOf, stackConfig, withObject, configProblems } from "./harness";
+import { deploy, Deployed, GENERATED, Obj, sourceOf, stackConfig, withObject, configProblems } from "./support/harness";
 import {
     assertDiscoverySingleRegistry, assertDisruptionAndSpread, assertHeadlessGoverning, assertSingleWriterVolumes, disruptionsAllowed,
-} from "./invariants";
+} from "./support/invariants";
 
 type Raw = Record<string, string>;
 

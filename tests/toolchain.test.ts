@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "./harness";
+import { ROOT } from "./support/harness";
 
 function versionsEnv(): Record<string, string> {
     const text = fs.readFileSync(path.join(ROOT, "toolchain/versions.env"), "utf8");

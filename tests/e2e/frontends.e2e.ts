@@ -5,7 +5,7 @@
 // /etc/hosts as cluster DNS would). The base image is made from this machine (scripts/lib/frontend-build.ts
 // hostBase: Debian's libc, dash and env as installed here, Node.js from the npm registry). Builds are cached by
 // content under $EGOV_CACHE/frontends: the first run builds (minutes), reruns take seconds.
-// Needs no cluster; scripts/e2e.sh runs it with the rest.
+// Needs no cluster; tests/support/e2e.sh runs it with the rest.
 import * as assert from "assert";
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
@@ -15,7 +15,7 @@ import { loadConfig } from "../../config";
 import { frontends } from "../../config/catalog";
 import { BUILT_FOR_ANNOTATION, frontendBuildValues, START_COMMAND } from "../../config/frontends";
 import { buildFrontends, CACHE, FrontendsResult, ociImageTool } from "../../scripts/lib/frontend-build";
-import { deploy, deployFresh, Obj, sourceOf, stackConfig } from "../harness";
+import { deploy, deployFresh, Obj, sourceOf, stackConfig } from "../support/harness";
 
 const ROOT = path.resolve(__dirname, "../..");
 const UPSTREAM = process.env.EGOV_UPSTREAM ?? path.resolve(__dirname, "../../../shared/reference/egovframe-msa-edu");
@@ -148,7 +148,7 @@ describe("frontend images built for a stack (npm run frontends)", function () {
             'exec "$4" "$5" "$6"',
         ].join("\n");
         const out = execFileSync("unshare", ["--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "sh", "-c", script, "sh",
-            rootfs, hosts, root, process.execPath, path.join(__dirname, "frontend-proof.js"), input], { encoding: "utf8", timeout: 300_000 });
+            rootfs, hosts, root, process.execPath, path.join(__dirname, "..", "support", "frontend-proof.js"), input], { encoding: "utf8", timeout: 300_000 });
         const r = JSON.parse(out.trim().split("\n").pop()!) as Obj;
         const why = `server log:\n${r.log}`;
         assert.ok(r.readyAfterMs !== null, `the server never answered; ${why}`);

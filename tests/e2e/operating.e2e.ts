@@ -12,12 +12,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { KUBECONFIG, kubectl, kubectlJson, Obj } from "./kube";
-import { PostgresServer } from "./postgres";
+import { KUBECONFIG, kubectl, kubectlJson, Obj } from "../support/kube";
+import { PostgresServer } from "../support/postgres";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config",
-    "images.lock.json", "scripts", "toolchain"];
+    "images.lock.json", "jobs", "scripts", "toolchain"];
 const NS = "egov-ops";
 const STACK = "ops";
 const SLOT = Number(process.env.EGOV_E2E_SLOT ?? "0") || 0;
@@ -57,7 +57,7 @@ describe("end to end: operating a shared production-like stack", function () {
     const imageOf = (name: string): string => deployment(name).spec.template.spec.containers[0].image;
 
     before(function () {
-        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through scripts/e2e.sh)");
+        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through tests/support/e2e.sh)");
         work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-ops-"));
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(work, f), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));

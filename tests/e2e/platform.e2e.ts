@@ -1,5 +1,5 @@
 // End to end: the real Pulumi engine (Automation API) deploys the stacks to the live local cluster.
-// scripts/e2e.sh provides the toolchain on PATH and a cluster (EGOV_E2E_KUBECONFIG).
+// tests/support/e2e.sh provides the toolchain on PATH and a cluster (EGOV_E2E_KUBECONFIG).
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -8,15 +8,15 @@ import * as path from "path";
 import { EngineEvent, LocalWorkspace, OpType, Stack } from "@pulumi/pulumi/automation";
 import { detectDrift, DriftItem } from "../../scripts/lib/drift";
 import { throwawayEnv } from "../../scripts/lib/pulumi-env";
-import { deploy, Obj, stackConfig } from "../harness";
+import { deploy, Obj, stackConfig } from "../support/harness";
 import { liveClusterTests } from "./cluster.e2e";
-import { KUBECONFIG, kubectl, kubectlJson, waitFor } from "./kube";
-import { previewAsDeploy } from "./preview";
+import { KUBECONFIG, kubectl, kubectlJson, waitFor } from "../support/kube";
+import { previewAsDeploy } from "../support/preview";
 
 const ROOT = path.resolve(__dirname, "../..");
 // Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
 const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "scripts/mysql", "scripts/rotate"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "jobs/backup", "jobs/rotate"];
 
 /** Every step of a run, and everything it printed. */
 class Recorder {
@@ -66,7 +66,7 @@ describe("end to end on the local cluster", function () {
     let credentials: Obj;
 
     before(async function () {
-        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through scripts/e2e.sh)");
+        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through tests/support/e2e.sh)");
         assert.ok(fs.existsSync(path.join(ROOT, "policy/node_modules/@pulumi/policy")), "the policy pack's dependencies are missing: npm ci --prefix policy");
         work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-"));
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(work, f), { recursive: true });

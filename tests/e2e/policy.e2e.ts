@@ -1,13 +1,13 @@
 // The policy pack under the real engine: a change only the pack catches stops the preview, and the
-// failure names the resource and the rule. scripts/e2e.sh provides the toolchain and a cluster.
+// failure names the resource and the rule. tests/support/e2e.sh provides the toolchain and a cluster.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { throwawayEnv } from "../../scripts/lib/pulumi-env";
-import { KUBECONFIG } from "./kube";
-import { previewAsDeploy } from "./preview";
+import { KUBECONFIG } from "../support/kube";
+import { previewAsDeploy } from "../support/preview";
 
 const ROOT = path.resolve(__dirname, "../..");
 const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
@@ -44,7 +44,7 @@ describe("the policy pack on a real preview", function () {
     let prod: Stack;
 
     before(async function () {
-        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through scripts/e2e.sh)");
+        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through tests/support/e2e.sh)");
         work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-policy-"));
         const skip = new Set(["node_modules", ".git", "tests", "policy", "bin"]);
         fs.cpSync(ROOT, work, { recursive: true, filter: (src) => !skip.has(path.basename(src)) || path.dirname(src) !== ROOT });

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { throwawayEnv } from "../../scripts/lib/pulumi-env";
-import { KUBECONFIG, kubectl } from "./kube";
+import { KUBECONFIG, kubectl } from "../support/kube";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config"];
@@ -19,7 +19,7 @@ describe("end to end: a workload that never becomes ready", function () {
     let work: string;
 
     before(async () => {
-        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through scripts/e2e.sh)");
+        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through tests/support/e2e.sh)");
         work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-notready-"));
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(work, f), { recursive: true });
         fs.copyFileSync(path.join(work, "Pulumi.dev.yaml"), path.join(work, "Pulumi.notready.yaml"));

@@ -10,11 +10,11 @@ import * as path from "path";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { throwawayEnv } from "../../scripts/lib/pulumi-env";
 import { writeScaleStack } from "../../scripts/lib/scale";
-import { KUBECONFIG, kubectlJson, Obj } from "./kube";
-import { previewAsDeploy } from "./preview";
+import { KUBECONFIG, kubectlJson, Obj } from "../support/kube";
+import { previewAsDeploy } from "../support/preview";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "scripts/mysql", "scripts/rotate"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "jobs/backup", "jobs/rotate"];
 const NS = "egov-dev";
 const GENERATED = 81; // the bench's ten times: 90 backend services in all
 const CLUSTER_WORK = path.join(path.dirname(KUBECONFIG), "kwokctl", "clusters", "egov");
@@ -24,7 +24,7 @@ describe("ten times the services: a crash in the middle of the first up", functi
     let stack: Stack;
 
     before(async function () {
-        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through scripts/e2e.sh)");
+        assert.ok(KUBECONFIG && fs.existsSync(KUBECONFIG), "EGOV_E2E_KUBECONFIG must name the local cluster's kubeconfig (run through tests/support/e2e.sh)");
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-scale-"));
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(work, f), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));

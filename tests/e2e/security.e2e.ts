@@ -6,9 +6,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { deploy, Deployed, Obj, stackConfig } from "../harness";
-import { workloads } from "../invariants";
-import { KUBECONFIG } from "./kube";
+import { deploy, Deployed, Obj, stackConfig } from "../support/harness";
+import { workloads } from "../support/invariants";
+import { KUBECONFIG } from "../support/kube";
 
 const NS = "egov-pss-e2e";
 

@@ -10,11 +10,11 @@
 #
 # Idempotent: a binary already in its versioned directory is kept; a binary of the right version
 # already on PATH is linked instead of built. Build logs: $EGOV_CACHE/logs/kube-*.log.
-# Runnable on its own: bash scripts/toolchain/kube.sh
+# Runnable on its own: bash toolchain/kube.sh
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/lib.sh"
 
 : "${KUBERNETES_VERSION:?KUBERNETES_VERSION missing from toolchain/versions.env}"
 : "${ETCD_VERSION:?ETCD_VERSION missing from toolchain/versions.env}"

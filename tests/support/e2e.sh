@@ -2,10 +2,10 @@
 # End-to-end tests: the real Pulumi engine against a live local cluster of their own, so a dev stack you
 # deployed with `npm run deploy` is left alone. The cluster is stopped and wiped afterwards.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 cd "$EGOV_ROOT"
 
-bash scripts/toolchain.sh
+bash toolchain/install.sh
 . scripts/env.sh
 
 # EGOV_E2E_SLOT (0-9) gives parallel e2e runs (e.g. from several work trees) their own ports and cluster.

@@ -6,8 +6,8 @@
 # postgresql: tests/e2e/operating.e2e.ts), all started by the tests themselves, never as services, and rclone, the
 # S3-compatible server and client of the off-cluster backup tests (built from its Go module once).
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 cd "$EGOV_ROOT"
 
 [[ -d node_modules/@pulumi/pulumi ]] || step "npm ci" "$EGOV_CACHE/logs/npm-ci.log" npm ci --no-audit --no-fund
@@ -39,4 +39,4 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # rclone at the version the backup jobs' image runs (toolchain/versions.env), cached in $EGOV_CACHE.
-bash "$EGOV_ROOT/scripts/toolchain/rclone.sh"
+bash "$EGOV_ROOT/toolchain/rclone.sh"

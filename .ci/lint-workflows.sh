@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks .github/workflows with actionlint, built once from its Go module and cached outside the clone.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 bin="$EGOV_CACHE/toolchain/actionlint-v$ACTIONLINT_VERSION/bin"
 if [[ ! -x $bin/actionlint ]]; then

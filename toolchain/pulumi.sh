@@ -18,7 +18,7 @@
 # Idempotent: what is already built (or installed) at the pinned version is kept. Build logs:
 # $EGOV_CACHE/logs/pulumi-*.log. Go's module and build caches are the default ones.
 #
-# Runnable on its own (bash scripts/toolchain/pulumi.sh) or sourced (defines pulumi_toolchain, which
+# Runnable on its own (bash toolchain/pulumi.sh) or sourced (defines pulumi_toolchain, which
 # runs the same).
 #
 # Where the modules come from (only what the Go module proxy serves here):
@@ -29,13 +29,13 @@
 # - Kubernetes provider: github.com/pulumi/pulumi-kubernetes/provider/v4 at the pseudo-version of
 #   the tag v$PULUMI_KUBERNETES_VERSION.
 # - Random provider: github.com/pulumi/pulumi-random is not served, so the Terraform random provider
-#   is bridged here (scripts/toolchain/pulumi-resource-random/, see its README.md).
-# - Policy pack launcher: scripts/toolchain/pulumi-analyzer-policy/main.go against
+#   is bridged here (toolchain/pulumi-resource-random/, see its README.md).
+# - Policy pack launcher: toolchain/pulumi-analyzer-policy/main.go against
 #   github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION (its PolicyProxy). The Node.js language host above
 #   cannot run a policy pack (RunPlugin), so policy/analyzer hands the pack to this (see main.go).
 
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/lib.sh"
 
 # Bump when the build recipe changes in a way that must rebuild cached binaries.
 PULUMI_RECIPE_REV=1
@@ -59,8 +59,8 @@ pulumi_vars() {
   BIN_DIR=$EGOV_CACHE/bin
   LOG_DIR=$EGOV_CACHE/logs
   BUILD_DIR=$EGOV_CACHE/build
-  RANDOM_SRC=$EGOV_ROOT/scripts/toolchain/pulumi-resource-random
-  POLICY_SRC=$EGOV_ROOT/scripts/toolchain/pulumi-analyzer-policy
+  RANDOM_SRC=$EGOV_ROOT/toolchain/pulumi-resource-random
+  POLICY_SRC=$EGOV_ROOT/toolchain/pulumi-analyzer-policy
 
   CLI_DIR=$TOOLCHAIN_DIR/pulumi-$P_V
   LANG_DIR=$TOOLCHAIN_DIR/pulumi-language-nodejs-$LANG_V

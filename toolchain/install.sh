@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Installs everything the project runs, at the versions pinned in toolchain/versions.env:
-#   1. Pulumi CLI, Node.js language host, kubernetes and random plugins (scripts/toolchain/pulumi.sh)
+#   1. Pulumi CLI, Node.js language host, kubernetes and random plugins (toolchain/pulumi.sh)
 #   2. Node.js >= 22 for the Pulumi program (npm package "node" in node_modules/.bin; `npm ci`)
-#   3. the local control plane: etcd, kube-apiserver, ... (scripts/toolchain/kube.sh, if present)
-#   4. oci-image and crane, which assemble the frontend images (scripts/toolchain/oci-image.sh)
+#   3. the local control plane: etcd, kube-apiserver, ... (toolchain/kube.sh, if present)
+#   4. oci-image and crane, which assemble the frontend images (toolchain/oci-image.sh)
 # Binaries are cached outside the clone, under $EGOV_CACHE/toolchain/<name>-<version>/bin, with
 # links in $EGOV_CACHE/bin; a re-run keeps what is there. Logs: $EGOV_CACHE/logs/.
 #
-#   bash scripts/toolchain.sh        # or: npm run toolchain
+#   bash toolchain/install.sh        # or: npm run toolchain
 #   . scripts/env.sh                 # then: pulumi, node 22, kube-apiserver, ... on PATH
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/lib.sh"
 
 LOG_DIR=$EGOV_CACHE/logs
 BIN_DIR=$EGOV_CACHE/bin
@@ -22,7 +22,7 @@ start=$SECONDS
 log "toolchain: cache $EGOV_CACHE (logs in $LOG_DIR)"
 
 # 1. Pulumi.
-bash "$EGOV_ROOT/scripts/toolchain/pulumi.sh"
+bash "$EGOV_ROOT/toolchain/pulumi.sh"
 
 # 2. Node.js for the Pulumi program. $BIN_DIR goes first on PATH so that the install script of
 #    @pulumi/kubernetes finds our pulumi, which already has the plugin (no download).
@@ -41,12 +41,12 @@ node_major=${node_version#v}; node_major=${node_major%%.*}
 log "node: $node_version in $EGOV_ROOT/node_modules/.bin"
 
 # 3. The control plane.
-if [[ -f $EGOV_ROOT/scripts/toolchain/kube.sh ]]; then
-  bash "$EGOV_ROOT/scripts/toolchain/kube.sh"
+if [[ -f $EGOV_ROOT/toolchain/kube.sh ]]; then
+  bash "$EGOV_ROOT/toolchain/kube.sh"
 fi
 
 # 4. oci-image and crane (npm run frontends; seconds).
-bash "$EGOV_ROOT/scripts/toolchain/oci-image.sh"
+bash "$EGOV_ROOT/toolchain/oci-image.sh"
 
 # Summary.
 version_line() {

@@ -1,9 +1,9 @@
 // Checks that hold for every configuration: what the API server and the pods need to find each other.
 import * as assert from "assert";
-import { backendServices } from "../config/catalog";
-import { quantityValue } from "../config";
-import { EXCEPTIONS_ANNOTATION } from "../components/workload";
-import { OUTSIDE_GIT_ANNOTATION } from "../components/backup";
+import { backendServices } from "../../config/catalog";
+import { quantityValue } from "../../config";
+import { EXCEPTIONS_ANNOTATION } from "../../components/workload";
+import { OUTSIDE_GIT_ANNOTATION } from "../../components/backup";
 import { Deployed, Obj } from "./harness";
 import { podsOf, PolicySet } from "./netpol-eval";
 

@@ -1,4 +1,4 @@
-// What the e2e files share: kubectl against the e2e cluster (scripts/e2e.sh exports its kubeconfig) and polling.
+// What the e2e files share: kubectl against the e2e cluster (tests/support/e2e.sh exports its kubeconfig) and polling.
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 

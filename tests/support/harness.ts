@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, ConfigSource, loadConfig } from "../config";
-import { deploy as runProgram, Deployed, GENERATED, isWrappedSecret, Obj, promiseOf, Recorded, RecordingMocks, setRuntime } from "../scripts/lib/mocked-run";
-import { rawConfigFromFile } from "../scripts/lib/stack-config";
+import { ConfigError, ConfigSource, loadConfig } from "../../config";
+import { deploy as runProgram, Deployed, GENERATED, isWrappedSecret, Obj, promiseOf, Recorded, RecordingMocks, setRuntime } from "../../scripts/lib/mocked-run";
+import { rawConfigFromFile } from "../../scripts/lib/stack-config";
 
 // The mocked run itself lives in scripts/lib (shared with `npm run images` / `npm run render`).
 export { GENERATED, isWrappedSecret, promiseOf, RecordingMocks, setRuntime };
@@ -48,7 +48,7 @@ export function isSecretOutput(o: pulumi.Output<unknown>): Promise<boolean> {
     return pulumi.isSecret(o);
 }
 
-export const ROOT = path.resolve(__dirname, "..");
+export const ROOT = path.resolve(__dirname, "..", "..");
 
 /** A kubeconfig file that exists, so config validation accepts it (the mocks never read it). */
 export const FAKE_KUBECONFIG = (() => {

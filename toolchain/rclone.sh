@@ -4,8 +4,8 @@
 # backup tests run it as the S3-compatible server (`rclone serve s3`) and as the very client the backup
 # jobs run (image rclone/rclone:<V>). A binary already there is kept. Log: $EGOV_CACHE/logs/rclone.log.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/lib.sh"
 : "${RCLONE_VERSION:?RCLONE_VERSION missing from toolchain/versions.env}"
 v=v${RCLONE_VERSION#v}
 dir=$EGOV_CACHE/toolchain/rclone-$v

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds oci-image (scripts/toolchain/oci-image/main.go) against github.com/google/go-containerregistry at
+# Builds oci-image (toolchain/oci-image/main.go) against github.com/google/go-containerregistry at
 # GO_CONTAINERREGISTRY_VERSION (toolchain/versions.env): `npm run frontends` assembles images with it. Also that
 # module's crane: `crane registry serve` is the registry the frontend e2e pushes to, `crane push` a layout's way
 # to your registry.
@@ -9,12 +9,12 @@
 # Idempotent (kept while main.go and the version are unchanged). Log: $EGOV_CACHE/logs/oci-image.log.
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/lib.sh"
 
 : "${GO_CONTAINERREGISTRY_VERSION:?GO_CONTAINERREGISTRY_VERSION missing from toolchain/versions.env}"
 V=v${GO_CONTAINERREGISTRY_VERSION#v}
-SRC=$EGOV_ROOT/scripts/toolchain/oci-image
+SRC=$EGOV_ROOT/toolchain/oci-image
 h=$(sha256sum < "$SRC/main.go" | cut -c1-10)
 DIR=$EGOV_CACHE/toolchain/oci-image-$V-$h
 mkdir -p "$EGOV_CACHE/bin" "$EGOV_CACHE/logs" "$EGOV_CACHE/build"
