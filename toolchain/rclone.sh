@@ -9,7 +9,10 @@ set -euo pipefail
 : "${RCLONE_VERSION:?RCLONE_VERSION missing from toolchain/versions.env}"
 v=v${RCLONE_VERSION#v}
 dir=$EGOV_CACHE/toolchain/rclone-$v
-if [[ -x $dir/bin/rclone ]] && "$dir/bin/rclone" version 2>/dev/null | head -n1 | grep -qx "rclone $v"; then
+# The whole output first: `rclone version | head -n1` under pipefail fails when head exits before rclone's last write
+# (SIGPIPE), which rebuilt a good binary now and then.
+have=$([[ -x $dir/bin/rclone ]] && "$dir/bin/rclone" version 2>/dev/null || true)
+if [[ ${have%%$'\n'*} == "rclone $v" ]]; then
   ln -sfn "$dir/bin/rclone" "$EGOV_CACHE/bin/rclone"
   exit 0
 fi
