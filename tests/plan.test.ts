@@ -7,7 +7,7 @@ import { loadConfig } from "../config";
 import { maxPodsOf, singleWriterProblems } from "../config/volumes";
 import { planPlatform, PlatformPlan, WorkloadPlan } from "../config/plan";
 import { serviceGraph } from "../config/graph";
-import { ROOT, sourceOf, stackConfig, withObject } from "./harness";
+import { ROOT, sourceOf, stackConfig, TS_LOADER, withObject } from "./support/harness";
 
 const configOf = (stack: "dev" | "prod", overrides: Record<string, unknown> = {}) => loadConfig(sourceOf(stackConfig(stack, overrides)), stack);
 const planOf = (stack: "dev" | "prod", overrides: Record<string, unknown> = {}) => planPlatform(configOf(stack, overrides));
@@ -136,7 +136,7 @@ describe("the plan", () => {
     it("is plain data: planning loads no Pulumi module", () => {
         const script = "require('./config/plan'); " +
             "const loaded = Object.keys(require.cache).filter((k) => k.includes('@pulumi')); console.log(JSON.stringify(loaded));";
-        const out = execFileSync(process.execPath, ["-r", path.join(ROOT, "tests", "ts-node-swc.js"), "-e", script], { cwd: ROOT, encoding: "utf8" });
+        const out = execFileSync(process.execPath, ["-r", TS_LOADER, "-e", script], { cwd: ROOT, encoding: "utf8" });
         assert.deepStrictEqual(JSON.parse(out.trim().split("\n").pop()!), []);
     });
 

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CREDENTIALS_HASH_ANNOTATION, ROTATE_SCRIPTS_DIR } from "../components/credentials";
-import { configProblems, deploy, Deployed, GENERATED, Obj, ROOT, stackConfig, withObject } from "./support/harness";
+import { configProblems, deploy, Deployed, GENERATED, Obj, ROOT, stackConfig, TS_LOADER, withObject } from "./support/harness";
 import { PolicySet, podsOf } from "./support/netpol-eval";
 import { bumpGeneration } from "../scripts/lib/rotation";
 
@@ -123,7 +123,7 @@ describe("credential rotation (rendered)", () => {
         });
 
         it("refuses an unknown credential and changes nothing; --no-deploy only edits the file", () => {
-            const run = (...args: string[]) => spawnSync(process.execPath, ["-r", path.join(ROOT, "tests", "support", "ts-node-swc.js"), path.join(ROOT, "scripts", "rotate.ts"),
+            const run = (...args: string[]) => spawnSync(process.execPath, ["-r", TS_LOADER, path.join(ROOT, "scripts", "rotate.ts"),
                 "--stack", "prod", ...args], { encoding: "utf8", env: { ...process.env, EGOV_PROJECT_DIR: dir } });
             const bad = run("--credential", "postgres");
             assert.notStrictEqual(bad.status, 0);

@@ -49,6 +49,8 @@ export function isSecretOutput(o: pulumi.Output<unknown>): Promise<boolean> {
 }
 
 export const ROOT = path.resolve(__dirname, "..", "..");
+/** The loader mocha runs the TypeScript with (.mocharc.json), for a test that starts a Node process of its own. */
+export const TS_LOADER = path.join(__dirname, "ts-node-swc.js");
 
 /** A kubeconfig file that exists, so config validation accepts it (the mocks never read it). */
 export const FAKE_KUBECONFIG = (() => {
