@@ -81,7 +81,7 @@ export class Platform extends pulumi.ComponentResource {
         const claim = (volume: string) => storage.claims[volume].metadata.name;
 
         const database = new Database("database", { ...part, plan: plan.database, credentials, claimName: claim("mysql") }, parent);
-        const esSnapshotClaimName = storage.claims["es-snapshots"] ? claim("es-snapshots") : undefined;
+        const esSnapshotClaimName = plan.parts.elasticsearchSnapshots ? claim("es-snapshots") : undefined;
         const backup = !plan.backup ? undefined : new Backup("backup", {
                 ...part, plan: plan.backup, credentials, claimName: claim("backup"), mysqlHost: database.workload.service.metadata.name,
                 esSnapshotClaimName,
