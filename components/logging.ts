@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformPlan, WorkloadPlan } from "../config/plan";
-import { httpProbes, objectsWaitFor, PartArgs, probes, Workload } from "./workload";
+import { httpProbes, workloadsWaitFor, PartArgs, probes, Workload } from "./workload";
 
 export interface LoggingArgs extends PartArgs {
     /** The three workloads' records and the snapshot repository's path when snapshots go off-site. */
@@ -36,7 +36,7 @@ export class Logging extends pulumi.ComponentResource {
         const LOGSTASH_PORT = this.logstashPort = portOf(plan.logstash, "tcp-json");
         const snapshots = plan.snapshotPath;
         // What the graph says must be ready first (Elasticsearch, for Logstash and Kibana).
-        const after = (w: WorkloadPlan) => ({ ...parent, transformations: w.waitsFor.includes(plan.elasticsearch.name) ? [objectsWaitFor(this.elasticsearch.ready)] : [] });
+        const after = (w: WorkloadPlan) => ({ ...parent, transformations: w.waitsFor.includes(plan.elasticsearch.name) ? [workloadsWaitFor(this.elasticsearch.ready)] : [] });
 
         this.elasticsearch = new Workload(plan.elasticsearch.name, {
             ...base,

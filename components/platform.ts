@@ -14,7 +14,7 @@ import { Messaging } from "./messaging";
 import { NetworkPolicies } from "./network-policy";
 import { Storage } from "./storage";
 import { Tracing } from "./tracing";
-import { EnvVar, objectsWaitFor, PartArgs, Workload } from "./workload";
+import { EnvVar, workloadsWaitFor, PartArgs, Workload } from "./workload";
 
 export interface PlatformArgs {
     /** The stack resolved into records (config/plan.ts planPlatform). */
@@ -119,7 +119,7 @@ export class Platform extends pulumi.ComponentResource {
                 commonConfigMap: commonConfig.metadata.name,
                 sharedClaimName: claim("backend"),
                 ...(svc.servesConfig ? { volumes: serverFiles.volumes, volumeMounts: serverFiles.volumeMounts } : {}),
-            }, { ...parent, transformations: [objectsWaitFor(dependsOn)] });
+            }, { ...parent, transformations: [workloadsWaitFor(dependsOn)] });
             this.backends[svc.spec.name] = built;
             servers[svc.spec.name] = built.workload;
         }

@@ -230,12 +230,13 @@ export class Workload extends pulumi.ComponentResource {
         const timeout = plan.rollout.waitTimeout;
         const workloadOpts = { ...parent, customTimeouts: timeout ? { create: timeout, update: timeout } : undefined };
         const minReadySeconds = plan.rollout.minReadySeconds;
+        const workloadMetadata = metadata(kind === "StatefulSet" ? "-statefulset" : "-deployment");
 
         if (kind === "StatefulSet") {
             // Clients keep using the `<name>` Service; the StatefulSet is governed by a headless one.
             const headlessName = `${plan.name}-headless`;
             this.workload = new k8s.apps.v1.StatefulSet(plan.name, {
-                metadata: { ...metadata("-statefulset"), annotations: DELETE_IN_BACKGROUND },
+                metadata: { ...workloadMetadata, annotations: DELETE_IN_BACKGROUND },
                 spec: {
                     serviceName: headlessName, replicas, selector: { matchLabels: selector }, template,
                     updateStrategy: plan.rollout.strategy, minReadySeconds,
@@ -243,7 +244,7 @@ export class Workload extends pulumi.ComponentResource {
             }, workloadOpts);
         } else {
             this.workload = new k8s.apps.v1.Deployment(plan.name, {
-                metadata: { ...metadata("-deployment"), annotations: DELETE_IN_BACKGROUND },
+                metadata: { ...workloadMetadata, annotations: DELETE_IN_BACKGROUND },
                 spec: {
                     replicas,
                     selector: { matchLabels: selector },
@@ -300,7 +301,8 @@ export class Workload extends pulumi.ComponentResource {
             this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(plan.name, {
                 metadata: metadata("-hpa-cpu"),
                 spec: {
-                    scaleTargetRef: { apiVersion: "apps/v1", kind, name: this.workload.metadata.name },
+                    // By name, not by the workload's output: the autoscaler need not wait for the pods to be ready.
+                    scaleTargetRef: { apiVersion: "apps/v1", kind, name: workloadMetadata.name },
                     minReplicas: plan.replicas,
                     maxReplicas: plan.autoscaling.maxReplicas,
                     metrics: [{
@@ -368,11 +370,14 @@ export function spreadConstraints(selector: Record<string, string>): k8s.types.i
 }
 
 /**
- * The Kubernetes objects of a component wait for `dependsOn`; the component and its sub-components do not. A file
- * backend rewrites the whole state when a step begins, when it ends and when a component registers its outputs: a
- * component that waited would pay its three writes late, at the size of a nearly full state (ten times the services:
- * the first `up` 200 -> 165 s in one run, docs/speed.md). Resources' URNs do not change.
+ * Only the pods' owner (Deployment or StatefulSet) of a component waits for `dependsOn`: its pods are what need the
+ * servers. The component, its Services, disruption budget, autoscaler and ingress are created at once. A file backend
+ * rewrites the whole state when a step begins, when it ends and when a component registers its outputs, so each
+ * write made early is made while the state is small (ten times the services: docs/speed.md). URNs do not change.
  */
-export function objectsWaitFor(dependsOn: pulumi.Resource[]): pulumi.ResourceTransformation {
-    return ({ resource, props, opts }) => (resource instanceof pulumi.ComponentResource ? undefined : { props, opts: pulumi.mergeOptions(opts, { dependsOn }) });
+export function workloadsWaitFor(dependsOn: pulumi.Resource[]): pulumi.ResourceTransformation {
+    return ({ resource, props, opts }) =>
+        resource instanceof k8s.apps.v1.Deployment || resource instanceof k8s.apps.v1.StatefulSet
+            ? { props, opts: pulumi.mergeOptions(opts, { dependsOn }) }
+            : undefined;
 }
