@@ -32,8 +32,9 @@ describe("ten times the services: a crash in the middle of the first up", functi
         fs.mkdirSync(path.join(work, ".state"));
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "scale", workDir: work }, { envVars: throwawayEnv({ stateDir: path.join(work, ".state") }) });
         await stack.setConfig("kubeconfig", { value: KUBECONFIG });
-        // The creates in flight when the API server dies wait out their readiness timeout (the provider's watches
-        // retry): 120 s instead of the default 600 s. kwok's pods are ready within seconds of their Deployment.
+        // The creates in flight when the API server dies (the generated Deployments, which come last) wait out their
+        // readiness timeout (the provider's watches retry): 120 s instead of the default 600 s. kwok's pods are ready
+        // within seconds of their Deployment.
         await stack.setConfig("readinessTimeout", { value: "120" });
     });
 
@@ -42,8 +43,8 @@ describe("ten times the services: a crash in the middle of the first up", functi
         assert.ok(fs.existsSync(pidFile), `no ${pidFile}`);
         let created = 0;
         let createdAtKill = 0;
-        // Killed when the first generated service's Deployment is ready: the built-ins are done, and the other
-        // generated services' objects are being created (the engine runs 64 steps at a time).
+        // Killed when the first generated service's Deployment is ready: the built-ins and the generated services'
+        // other objects are done, and the other generated Deployments are being created (64 steps at a time).
         const onEvent = (e: EngineEvent) => {
             const out = e.resOutputsEvent?.metadata;
             if (out?.op !== "create") return;
