@@ -256,19 +256,27 @@ install_plugin() {
   plugin_installed resource "$name" "$ver" || die "pulumi plugin ls does not show resource $name $ver"
 }
 
+# cached_or_build BIN LABEL SOURCE BUILD_FN LOG_NAME: BIN if it is there, else built by BUILD_FN (logged as
+# "build LABEL (SOURCE)" into $LOG_DIR/LOG_NAME.log).
+cached_or_build() {
+  local bin=$1 label=$2 source=$3 build=$4 logname=$5
+  if [[ -x $bin ]]; then
+    log "$label: cached in $(dirname "$bin")"
+  else
+    pulumi_go_env
+    prun "build $label ($source)" "$LOG_DIR/$logname.log" "$build"
+  fi
+}
+
 # ensure_plugin NAME VERSION DIR BUILD_FN SOURCE: the cached build, else what $PULUMI_HOME already has at
 # that version (e.g. the official plugin of a Pulumi user), else build and register it.
 ensure_plugin() {
   local name=$1 ver=$2 dir=$3 build=$4 source=$5 bin=$3/bin/pulumi-resource-$1
-  if [[ -x $bin ]]; then
-    log "pulumi-resource-$name $ver: cached in $dir/bin"
-  elif plugin_installed resource "$name" "$ver"; then
+  if [[ ! -x $bin ]] && plugin_installed resource "$name" "$ver"; then
     log "plugin resource $name $ver: already installed in $PULUMI_HOME_DIR"
     return 0
-  else
-    pulumi_go_env
-    prun "build pulumi-resource-$name $ver ($source)" "$LOG_DIR/pulumi-resource-$name.log" "$build"
   fi
+  cached_or_build "$bin" "pulumi-resource-$name $ver" "$source" "$build" "pulumi-resource-$name"
   install_plugin "$name" "$ver" "$bin"
 }
 
@@ -301,13 +309,8 @@ pulumi_toolchain() {
       pulumi_go_env
       prun "build pulumi $P_V (github.com/pulumi/pulumi/pkg/v3)" "$LOG_DIR/pulumi-cli.log" build_cli
     fi
-    if [[ -x $LANG_DIR/bin/pulumi-language-nodejs ]]; then
-      log "pulumi-language-nodejs $LANG_V: cached in $LANG_DIR/bin"
-    else
-      pulumi_go_env
-      prun "build pulumi-language-nodejs (github.com/pulumi/pulumi/sdk/v3@$LANG_V)" \
-        "$LOG_DIR/pulumi-language-nodejs.log" build_language_nodejs
-    fi
+    cached_or_build "$LANG_DIR/bin/pulumi-language-nodejs" "pulumi-language-nodejs $LANG_V" \
+      "github.com/pulumi/pulumi/sdk/v3@$LANG_V" build_language_nodejs pulumi-language-nodejs
     # A file, not a symlink: the CLI warns when the language host it finds on PATH does not resolve
     # to the one next to the (resolved) pulumi binary.
     ln -f "$LANG_DIR/bin/pulumi-language-nodejs" "$CLI_DIR/bin/pulumi-language-nodejs" 2>/dev/null ||
@@ -318,13 +321,8 @@ pulumi_toolchain() {
   export PATH=$BIN_DIR:$PATH
 
   # The policy pack launcher (policy/analyzer runs it), rebuilt when main.go or the CLI version changes.
-  if [[ -x $POLICY_LAUNCHER_DIR/bin/pulumi-analyzer-policy ]]; then
-    log "pulumi-analyzer-policy: cached in $POLICY_LAUNCHER_DIR/bin"
-  else
-    pulumi_go_env
-    prun "build pulumi-analyzer-policy (policy pack launcher, github.com/pulumi/pulumi/sdk/v3@$P_V)" \
-      "$LOG_DIR/pulumi-analyzer-policy.log" build_policy_launcher
-  fi
+  cached_or_build "$POLICY_LAUNCHER_DIR/bin/pulumi-analyzer-policy" pulumi-analyzer-policy \
+    "policy pack launcher, github.com/pulumi/pulumi/sdk/v3@$P_V" build_policy_launcher pulumi-analyzer-policy
   ln -sfn "$POLICY_LAUNCHER_DIR/bin/pulumi-analyzer-policy" "$BIN_DIR/pulumi-analyzer-policy"
 
   # 2. Resource plugins: use what $PULUMI_HOME has at the pinned version (e.g. the official
