@@ -6,7 +6,7 @@ export interface ConfigServerFilesArgs {
     readonly namespace: pulumi.Input<string>;
     readonly commonLabels: Readonly<Record<string, string>>;
     /**
-     * The configuration the platform generates for each of its config clients (config/wiring.ts) and the user's files
+     * The applications' configuration as served to each config client (config/served.ts) and the user's files
      * (configServer.path, served above them; none with configServer.git), with where the server reads each.
      */
     readonly plan: PlatformPlan["configServer"];
@@ -16,7 +16,7 @@ type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
 /**
- * What the config server serves from files: the generated configuration and, for a directory source, the
+ * What the config server serves from files: the applications' configuration per client and, for a directory source, the
  * user's files. Both ConfigMaps are auto-named, so changed contents make new ConfigMaps and roll the server.
  */
 export class ConfigServerFiles extends pulumi.ComponentResource {
@@ -27,11 +27,16 @@ export class ConfigServerFiles extends pulumi.ComponentResource {
         super("egov:platform:ConfigServerFiles", name, {}, opts);
         const parent = { parent: this };
         const labels = { ...args.commonLabels, tier: "backend", app: "config" };
+        // ConfigMap keys hold no '/': `<client>_<file>` (client names are DNS labels), mounted back at <client>/<file>.
+        const files = Object.entries(args.plan.generatedFiles).map(([p, text]) => ({ path: p, key: p.replace("/", "_"), text }));
         const generated = new k8s.core.v1.ConfigMap("config-generated-configmap", {
             metadata: { namespace: args.namespace, labels },
-            data: { ...args.plan.generatedFiles },
+            data: Object.fromEntries(files.map((f) => [f.key, f.text])),
         }, parent);
-        this.volumes = [{ name: "config-generated", configMap: { name: generated.metadata.name } }];
+        this.volumes = [{
+            name: "config-generated",
+            configMap: { name: generated.metadata.name, items: files.map((f) => ({ key: f.key, path: f.path })) },
+        }];
         this.volumeMounts = [{ name: "config-generated", mountPath: args.plan.generatedDir, readOnly: true }];
         if (args.plan.repoFiles !== undefined) {
             const repo = new k8s.core.v1.ConfigMap("config-repo-configmap", {

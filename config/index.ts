@@ -17,6 +17,7 @@ import { minReadySecondsDefault } from "./rollout";
 import { defaultResources, readResources } from "./resources";
 import { expandHome, readConfigServer, readInitScripts } from "./files";
 import { readDrill, readOffsite } from "./backup";
+import { readApplicationCheckout } from "./application";
 
 export { PROJECT };
 export * from "./types";
@@ -404,6 +405,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         rotation,
         logging: cfgParts.logging,
         tracing: readTracing(r),
+        application: readApplicationCheckout(r, r.scalar("applicationCheckout")),
         configServer: readConfigServer(r),
         ci: cfgParts.ci,
         token,

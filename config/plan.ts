@@ -25,9 +25,10 @@ import type { PodSecurityLevel, PodSecurityProfile } from "./security";
 import { accessModeFor, BACKUP_JOB, ES_SNAPSHOT_JOB, ES_SNAPSHOT_PATH, isAutoscaled, maxPodsOf, platformVolumes, volumeRoles } from "./volumes";
 import type { AccessMode, VolumeRole, VolumeUse } from "./volumes";
 import {
-    backendConfigMapData, CONFIG_REPO_DIR, CONFIG_SERVER, GENERATED_REPO_DIR, generatedConfigFiles, servesUserFiles, settingsFor, SHARED_DIR,
+    backendConfigMapData, CONFIG_REPO_DIR, CONFIG_SERVER, GENERATED_REPO_DIR, servesUserFiles, settingsFor, SHARED_DIR,
 } from "./wiring";
 import type { SecretName, WiredWorkload, WiringContext } from "./wiring";
+import { servedConfigFiles } from "./served";
 
 export interface WorkloadPort {
     readonly name: string;
@@ -194,6 +195,7 @@ export interface PlatformPlan {
     /** Data of the backend ConfigMap, from the wiring contract. */
     readonly backendConfig: Readonly<Record<string, string>>;
     readonly configServer: {
+        /** `<client>/<file>` -> text: the applications' config files as served to each client (config/served.ts). */
         readonly generatedFiles: Readonly<Record<string, string>>;
         readonly generatedDir: string;
         /** The user's files (configServer.path), served above the generated ones. */
@@ -406,7 +408,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         commonConfig: { APP_HOME: SHARED_DIR, TZ: cfg.timezone },
         backendConfig: backendConfigMapData(wired, wiring),
         configServer: {
-            generatedFiles: generatedConfigFiles(wired, wiring),
+            generatedFiles: servedConfigFiles(wired, wiring),
             generatedDir: GENERATED_REPO_DIR,
             repoFiles: servesUserFiles({ cfg }) && cfg.configServer.source === "directory" ? cfg.configServer.files : undefined,
             repoDir: CONFIG_REPO_DIR,

@@ -120,7 +120,9 @@ export interface PlatformConfig {
         /** management.tracing.sampling.probability of every traced service (0 to 1). */
         readonly samplingProbability: number;
     };
-    /** What the config server serves above the files the platform generates for each service (see config/wiring.ts). */
+    /** The application checkout the stack deploys: its config/ is served as written (config/served.ts). */
+    readonly application: ApplicationCheckout;
+    /** What the config server serves above the applications' own configuration (see config/served.ts). */
     readonly configServer: ConfigServerSource;
     /** JWT lifetimes user-service signs with (token.expiration_time / token.refresh_time, served in ms). */
     readonly token: { readonly expirationSeconds: number; readonly refreshSeconds: number };
@@ -162,9 +164,17 @@ export const CONFIG_KEYS = [
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
     "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "rollout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
     "token",
-    "rotation",
+    "rotation", "applicationCheckout",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** The application checkout (stack config applicationCheckout), read once: where it is, its commit, its config/ files. */
+export interface ApplicationCheckout {
+    readonly path: string;
+    readonly commit: string;
+    /** config/*.yml by file name, as written. */
+    readonly configFiles: Readonly<Record<string, string>>;
+}
 
 /**
  * The application config repository: files from a local directory (shipped in a ConfigMap) or a git

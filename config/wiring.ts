@@ -10,10 +10,7 @@ import { ServiceGraph } from "./graph";
 import { shutdown } from "./rollout";
 
 /** The application source every `upstream` reference below points into. */
-export const UPSTREAM = {
-    repo: "https://github.com/eGovFramework/egovframe-msa-edu",
-    commit: "d830e08efa9aa3b8d2eaa1c66dcb81c13fd19f47",
-} as const;
+export { UPSTREAM } from "./application";
 
 /** The config server's workload name (the graph's `config` node). */
 export const CONFIG_SERVER = "config";
@@ -81,24 +78,9 @@ export interface EnvSetting {
     value?(ctx: WiringContext, w: WiredWorkload): string;
 }
 
-/**
- * A property the platform serves in the generated `<service>.yml` of each config client that reads it, and only
- * there: a placeholder reaches no client without its variable.
- */
-export interface ServedSetting {
-    readonly property: string;
-    /** The value; `${NAME}` names an env var of the client, which resolves it (the server serves files unresolved). */
-    template(ctx: WiringContext, w: WiredWorkload): string;
-    /** What upstream's config/ (or Spring Boot's default) has instead. */
-    readonly replaces: string;
-    readonly who: string;
-    /** Config clients whose file carries the property: each must carry every env var the template names. */
-    readers(w: WiredWorkload, ctx: WiringContext): boolean;
-}
-
-const host = (ctx: WiringContext, svc: string) => `${svc}.${ctx.cfg.namespace}.svc.cluster.local`;
-const edgeTo = (w: WiredWorkload, to: string, ctx: WiringContext) => ctx.graph.dependenciesOf(w.name).some((e) => e.to === to);
-const isConfigClient = (w: WiredWorkload, ctx: WiringContext) => w.spec !== undefined && edgeTo(w, CONFIG_SERVER, ctx);
+export const host = (ctx: WiringContext, svc: string) => `${svc}.${ctx.cfg.namespace}.svc.cluster.local`;
+export const edgeTo = (w: WiredWorkload, to: string, ctx: WiringContext) => ctx.graph.dependenciesOf(w.name).some((e) => e.to === to);
+export const isConfigClient = (w: WiredWorkload, ctx: WiringContext) => w.spec !== undefined && edgeTo(w, CONFIG_SERVER, ctx);
 const isConfigServer = (w: WiredWorkload) => w.spec !== undefined && w.name === CONFIG_SERVER;
 const gatewayOf = (ctx: WiringContext) => ctx.services.find((s) => s.isGateway);
 const serverSource = (ctx: WiringContext) => ctx.cfg.configServer;
@@ -314,7 +296,8 @@ export const envSettings: readonly EnvSetting[] = [
         upstream: "backend/config/src/main/resources/application.yml: search-locations: file:./config (no such directory in the image; SEARCH_LOCATION is read by nothing)",
         overriddenBy: "nothing", who: "the config server: the generated files, then (configServer.path) the user's, which win",
         applies: isConfigServer,
-        value: (ctx) => [GENERATED_REPO_DIR, ...(servesUserFiles(ctx) ? [CONFIG_REPO_DIR] : [])].map((d) => `file:${d}/`).join(","),
+        // {application}: each client has a directory of its own, its served files with the overrides it reads.
+        value: (ctx) => [`${GENERATED_REPO_DIR}/{application}`, ...(servesUserFiles(ctx) ? [CONFIG_REPO_DIR] : [])].map((d) => `file:${d}/`).join(","),
     },
     ...([["GIT", "1"], ["NATIVE", "2"]] as const).map(([repo, order]): EnvSetting => ({
         env: `SPRING_CLOUD_CONFIG_SERVER_${repo}_ORDER`, source: { from: "literal" },
@@ -339,92 +322,6 @@ export const envSettings: readonly EnvSetting[] = [
     })),
 ];
 
-const readsEureka = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "discovery", ctx);
-const readsRabbit = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx);
-const readsDb = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "mysql", ctx);
-const readsZipkin = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "zipkin", ctx);
-
-const dbOf = (w: WiredWorkload, ctx: WiringContext) => ({ name: w.spec?.database?.name ?? ctx.cfg.database.name, api: w.spec?.database?.api ?? "jdbc" });
-const readsDbApi = (api: "jdbc" | "r2dbc") => (w: WiredWorkload, ctx: WiringContext) => readsDb(w, ctx) && dbOf(w, ctx).api === api;
-const readsToken = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && w.spec?.usesToken === true;
-const mysqlUrl = (scheme: string, w: WiredWorkload, ctx: WiringContext, query: string) =>
-    `${scheme}:mysql://${host(ctx, "mysql")}:${infraPorts.mysql}/${dbOf(w, ctx).name}?serverTimezone=${ctx.cfg.timezone}${query}`;
-
-export const servedSettings: readonly ServedSetting[] = [
-    {
-        property: "eureka.client.service-url.defaultZone",
-        template: () => `http://\${EUREKA_USERNAME}:\${EUREKA_PASSWORD}@\${DISCOVERY_HOSTNAME}:${infraPorts.discovery}/eureka`,
-        replaces: "http://${EUREKA_USERNAME:admin}:${EUREKA_PASSWORD:admin}@${eureka.instance.hostname:localhost}:8761/eureka",
-        who: "graph edge to discovery", readers: readsEureka,
-    },
-    {
-        // Pod host names do not resolve across the cluster: instances must register their pod IP.
-        property: "eureka.instance.prefer-ip-address", template: () => "true", replaces: "preferIpAddress: true (only if the served files say so)",
-        who: "graph edge to discovery", readers: readsEureka,
-    },
-    { property: "spring.rabbitmq.host", template: () => "${RABBITMQ_HOSTNAME}", replaces: "${rabbitmq.hostname:localhost}", who: "graph edge to rabbitmq", readers: readsRabbit },
-    { property: "spring.rabbitmq.port", template: () => String(infraPorts.rabbitmqAmqp), replaces: "5672", who: "graph edge to rabbitmq", readers: readsRabbit },
-    { property: "spring.rabbitmq.username", template: () => "${RABBITMQ_USERNAME}", replaces: "guest", who: "graph edge to rabbitmq", readers: readsRabbit },
-    { property: "spring.rabbitmq.password", template: () => "${RABBITMQ_PASSWORD}", replaces: "guest", who: "graph edge to rabbitmq", readers: readsRabbit },
-    {
-        property: "spring.datasource.url", template: (ctx, w) => mysqlUrl("jdbc", w, ctx, "&autoReconnect=true"),
-        replaces: "config/<service>.yml: jdbc:mysql://${mysql.hostname:localhost}:3306/msaportal?serverTimezone=Asia/Seoul&...",
-        who: "graph edge to mysql, catalog database (api jdbc, name)", readers: readsDbApi("jdbc"),
-    },
-    {
-        property: "spring.r2dbc.url", template: (ctx, w) => mysqlUrl("r2dbc", w, ctx, ""),
-        replaces: "config/<service>.yml: r2dbc:mysql://${mysql.hostname:localhost}:3306/<database>?serverTimezone=Asia/Seoul",
-        who: "graph edge to mysql, catalog database (api r2dbc, name)", readers: readsDbApi("r2dbc"),
-    },
-    ...(["datasource", "r2dbc"] as const).flatMap((kind) => (["username", "password"] as const).map((key): ServedSetting => ({
-        property: `spring.${kind}.${key}`, template: () => `\${DB_${key.toUpperCase()}}`, replaces: `\${DB_${key.toUpperCase()}:msaportal}`,
-        who: `graph edge to mysql, catalog database api ${kind === "datasource" ? "jdbc" : "r2dbc"}`,
-        readers: readsDbApi(kind === "datasource" ? "jdbc" : "r2dbc"),
-    }))),
-    {
-        property: "file.directory", template: () => `${SHARED_DIR}/msa-attach-volume`, replaces: "config/application.yml: ${app.home:${user.home}}/msa-attach-volume",
-        who: "catalog flag needsDatabase (the business services)", readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.needsDatabase === true,
-    },
-    {
-        property: "messages.directory", template: () => `${SHARED_DIR}/msa-attach-volume/messages`, replaces: "config/application.yml: ${file.directory}/messages",
-        who: "catalog flag needsDatabase: module-common MessageSourceConfig (scanned by every business service) reads it without a default",
-        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.needsDatabase === true,
-    },
-    {
-        property: "token.secret", template: () => "${TOKEN_SECRET}", replaces: "a fixed key in config/application.yml", who: "catalog flag usesToken",
-        readers: readsToken,
-    },
-    {
-        property: "token.expiration_time", template: (ctx) => String(ctx.cfg.token.expirationSeconds * 1000), replaces: "config/application.yml: 7200000",
-        who: "catalog flag usesToken; stack config token.expirationSeconds (user-service TokenProvider reads it without a default)", readers: readsToken,
-    },
-    {
-        property: "token.refresh_time", template: (ctx) => String(ctx.cfg.token.refreshSeconds * 1000), replaces: "config/application.yml: 86400000",
-        who: "catalog flag usesToken; stack config token.refreshSeconds", readers: readsToken,
-    },
-    {
-        // The gateway's readiness is its aggregate health (catalog readinessPath): the bus broker must not take the API out.
-        property: "management.health.rabbit.enabled", template: () => "false", replaces: "(unset: true)",
-        who: "catalog readinessPath (a service whose readiness is the aggregate /actuator/health)",
-        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.readinessPath === "/actuator/health" && edgeTo(w, "rabbitmq", ctx),
-    },
-    {
-        property: "apigateway.host", template: (ctx) => `http://\${APIGATEWAY_HOSTNAME}:${gatewayOf(ctx)?.port}`,
-        replaces: "http://${apigateway.hostname:localhost}:${server.port}", who: "catalog flag isGateway",
-        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.isGateway === true,
-    },
-    { property: "management.zipkin.tracing.endpoint", template: () => "${MANAGEMENT_ZIPKIN_TRACING_ENDPOINT}", replaces: "(unset)", who: "graph edge to zipkin", readers: readsZipkin },
-    {
-        property: "management.tracing.sampling.probability", template: () => "${MANAGEMENT_TRACING_SAMPLING_PROBABILITY}", replaces: "(unset: 0.1)",
-        who: "graph edge to zipkin", readers: readsZipkin,
-    },
-    {
-        property: "management.tracing.enabled", template: () => "${MANAGEMENT_TRACING_ENABLED}", replaces: "(unset: true)",
-        who: "catalog flag usesTracing while tracing.enabled is false",
-        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.usesTracing === true && !ctx.cfg.tracing.enabled,
-    },
-];
-
 /** Env var names a template refers to. */
 export function placeholdersOf(template: string): string[] {
     return [...template.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
@@ -433,11 +330,6 @@ export function placeholdersOf(template: string): string[] {
 /** The settings a workload gets, in contract order. */
 export function settingsFor(w: WiredWorkload, ctx: WiringContext): EnvSetting[] {
     return envSettings.filter((s) => s.applies(w, ctx));
-}
-
-/** The settings the platform serves one config client. */
-export function servedFor(w: WiredWorkload, ctx: WiringContext): { property: string; value: string }[] {
-    return servedSettings.filter((o) => o.readers(w, ctx)).map((o) => ({ property: o.property, value: o.template(ctx, w) }));
 }
 
 /** Data of the backend ConfigMap: every backend-ConfigMap setting some workload of this stack gets. */
@@ -449,21 +341,4 @@ export function backendConfigMapData(workloads: readonly WiredWorkload[], ctx: W
         if (user) data[s.env] = s.value(ctx, user);
     }
     return data;
-}
-
-/**
- * The generated configuration repository: `<service>.yml` for each config client, with its settings as flat
- * keys. The server serves files unresolved (https://docs.spring.io/spring-cloud-config/reference/server/
- * environment-repository/file-system-backend.html), so each client resolves the placeholders from its own env.
- */
-export function generatedConfigFiles(workloads: readonly WiredWorkload[], ctx: WiringContext): Record<string, string> {
-    const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
-    const files: Record<string, string> = {};
-    for (const w of workloads.filter((x) => isConfigClient(x, ctx))) {
-        files[`${w.name}.yml`] = [
-            `# Generated by egov-platform from config/wiring.ts for ${w.name}; files of configServer.path or git are served above it.`,
-            ...servedFor(w, ctx).map((o) => `${quote(o.property)}: ${quote(o.value)}`), "",
-        ].join("\n");
-    }
-    return files;
 }

@@ -1,10 +1,12 @@
 // npm run boot-check -- --stack NAME [--upstream DIR] [--write-facts]: resolves what each upstream application
-// needs to start and to pass its probes (derived from its source) against what the stack gives it; prints every
-// requirement with where it is satisfied from, or why not, and exits 1 on any unsatisfied one. With --upstream
-// (default ../shared/reference/egovframe-msa-edu when it exists) the facts are derived from that tree, else the
-// committed scripts/lib/boot-facts.json is used; --write-facts stores the derived facts there.
+// needs to start and to pass its probes (derived from its source) against what the stack gives it, and what the
+// config server serves each service against the application's own config files; prints every requirement with
+// where it is satisfied from, or why not, and exits 1 on any unsatisfied one. The facts are derived from the
+// stack's applicationCheckout (or --upstream DIR, which the stack is then rendered with too), else the committed
+// scripts/lib/boot-facts.json is used; --write-facts stores the derived facts there.
 import * as fs from "fs";
 import * as path from "path";
+import { expandHome } from "../config/files";
 import { parseArgs, readStackConfig, ROOT } from "./lib/stack-config";
 
 const USAGE = "usage: npm run boot-check -- --stack NAME [--upstream DIR] [--write-facts]";
@@ -14,7 +16,10 @@ async function main(): Promise<void> {
     if (!opts.stack) throw new Error(USAGE);
     const derive = await import("./lib/boot-derive");
     const cwd = process.env.INIT_CWD ?? process.cwd();
-    const upstream = opts.upstream ? path.resolve(cwd, opts.upstream) : path.resolve(ROOT, "..", "shared", "reference", "egovframe-msa-edu");
+    const { raw, source } = readStackConfig(opts.stack);
+    // The stack renders with the tree the facts come from: its served config is read from the same checkout.
+    if (opts.upstream) raw.applicationCheckout = path.resolve(cwd, opts.upstream);
+    const upstream = path.resolve(ROOT, expandHome(raw.applicationCheckout ?? ""));
     let facts;
     let origin: string;
     if (fs.existsSync(path.join(upstream, "backend"))) {
@@ -30,7 +35,6 @@ async function main(): Promise<void> {
         facts = derive.readFacts();
         origin = `${path.relative(ROOT, derive.FACTS_FILE)} (commit ${facts.commit}; ${upstream} not found)`;
     }
-    const { raw, source } = readStackConfig(opts.stack);
     const [{ deploy }, check, { loadConfig }, { serviceGraph }] = await Promise.all([
         import("./lib/mocked-run"), import("./lib/boot-check"), import("../config"), import("../config/graph"),
     ]);

@@ -91,7 +91,9 @@ describe("stack config", () => {
     });
 
     it("fills defaults for every unset key", () => {
-        const c = loadConfig(sourceOf({ environment: "dev", kubeconfig: FAKE_KUBECONFIG, storage: JSON.stringify({ nfs: { server: "10.0.0.1" } }) }), "test");
+        const c = loadConfig(sourceOf({
+            environment: "dev", kubeconfig: FAKE_KUBECONFIG, storage: JSON.stringify({ nfs: { server: "10.0.0.1" } }), applicationCheckout: dev().applicationCheckout,
+        }), "test");
         assert.strictEqual(c.environment, "dev");
         assert.strictEqual(c.namespace, "egov");
         assert.strictEqual(c.serviceType, "ClusterIP");
@@ -112,8 +114,11 @@ describe("stack config", () => {
         const defaults: Raw = Object.fromEntries(declared.map(([k, d]) => [k, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]));
         const committed = [...Object.keys(dev()), ...Object.keys(prod())].filter((k) => k !== "kubeconfig");
         for (const k of committed) assert.ok(k in defaults, `stack files set ${k}, which Pulumi.yaml does not declare`);
-        // environment has no usable default (a stack must state it): the one key set besides the cluster and NFS server.
-        const cfg = loadConfig(sourceOf({ ...defaults, environment: "dev", kubeconfig: FAKE_KUBECONFIG, storage: JSON.stringify({ nfs: { server: "10.1.2.3" } }) }), "dev");
+        // environment and applicationCheckout have no usable default (a stack states them): the keys set besides the cluster and NFS server.
+        const cfg = loadConfig(sourceOf({
+            ...defaults, environment: "dev", kubeconfig: FAKE_KUBECONFIG, storage: JSON.stringify({ nfs: { server: "10.1.2.3" } }),
+            applicationCheckout: dev().applicationCheckout,
+        }), "dev");
         assert.strictEqual(cfg.namespace, "egov");
         assert.strictEqual(cfg.replicas.apigateway, 1);
     });

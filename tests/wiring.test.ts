@@ -4,16 +4,17 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
 import { ConfigError, loadConfig } from "../config";
 import { backendServices, frontends, infraPorts } from "../config/catalog";
 import { frontendBuildValues } from "../config/frontends";
 import { frontendName, serviceGraph } from "../config/graph";
 import { renderWiringSection, sectionOf } from "../scripts/lib/wiring-docs";
 import {
-    CONFIG_REPO_DIR, CONFIG_SERVER, envSettings, GENERATED_REPO_DIR, placeholdersOf, servedSettings, settingsFor,
+    CONFIG_REPO_DIR, CONFIG_SERVER, envSettings, GENERATED_REPO_DIR, placeholdersOf, settingsFor,
     WiredWorkload, WiringContext,
 } from "../config/wiring";
+import { OVERRIDES } from "../config/served";
+import { flatYaml } from "../scripts/lib/boot-conformance";
 import { deploy, Deployed, GENERATED, Obj, ROOT, sourceOf, stackConfig, withObject } from "./support/harness";
 
 const wired: WiredWorkload[] = [
@@ -33,11 +34,12 @@ const envOf = (d: Deployed, name: string): Obj[] => deploymentOf(d, name).spec.t
 const envMap = (d: Deployed, name: string) => Object.fromEntries(envOf(d, name).map((e) => [e.name, e]));
 const configMap = (d: Deployed, prefix: string) => d.of("ConfigMap").find((c) => c.metadata.name.startsWith(prefix));
 const secretName = (d: Deployed, secret: string) => d.exports.secretNames[secret] as string;
-/** What the platform serves one config client: its generated `<service>.yml`, flat keys. */
+/** What the platform serves one config client: its application.yml under its `<service>.yml` (which wins), flat keys. */
 const servedOf = (d: Deployed, service: string): Record<string, string> => {
-    const yml = configMap(d, "config-generated-configmap")?.data?.[`${service}.yml`];
-    assert.ok(yml !== undefined, `no generated file for ${service}`);
-    return (parse(yml) ?? {}) as Record<string, string>;
+    const data = configMap(d, "config-generated-configmap")?.data ?? {};
+    const [app, own] = [data[`${service}_application.yml`], data[`${service}_${service}.yml`]];
+    assert.ok(app !== undefined && own !== undefined, `no served files for ${service}`);
+    return { ...flatYaml(app), ...flatYaml(own) };
 };
 
 describe("the wiring contract", function () {
@@ -110,7 +112,7 @@ describe("the wiring contract", function () {
     });
 
     describe("the config server", () => {
-        it("serves each config client its own complete file, credentials only as placeholders it resolves", () => {
+        it("serves each config client the application's own files, credentials only as placeholders it resolves", () => {
             const bound: Record<string, Record<string, string[]>> = {
                 "user-service": {
                     "spring.datasource.username": ["DB_USERNAME"], "spring.datasource.password": ["DB_PASSWORD"], "token.secret": ["TOKEN_SECRET"],
@@ -118,28 +120,65 @@ describe("the wiring contract", function () {
                     "eureka.client.service-url.defaultZone": ["EUREKA_USERNAME", "EUREKA_PASSWORD", "DISCOVERY_HOSTNAME"],
                 },
                 "reserve-item-service": { "spring.r2dbc.username": ["DB_USERNAME"], "spring.r2dbc.password": ["DB_PASSWORD"] },
-                apigateway: { "token.secret": ["TOKEN_SECRET"], "apigateway.host": ["APIGATEWAY_HOSTNAME"] },
+                apigateway: { "token.secret": ["TOKEN_SECRET"] },
             };
             for (const [svc, props] of Object.entries(bound)) {
                 for (const [prop, vars] of Object.entries(props)) assert.deepStrictEqual(placeholdersOf(servedOf(dev, svc)[prop] ?? ""), vars, `${svc} ${prop}`);
             }
-            // Values from the platform's model, not from upstream's config/ (which the stack does not serve).
-            assert.strictEqual(servedOf(dev, "user-service")["spring.datasource.url"],
-                "jdbc:mysql://mysql.egov-dev.svc.cluster.local:3306/msaportal?serverTimezone=Asia/Seoul&autoReconnect=true");
-            assert.strictEqual(servedOf(dev, "reserve-check-service")["spring.r2dbc.url"],
-                "r2dbc:mysql://mysql.egov-dev.svc.cluster.local:3306/reservation?serverTimezone=Asia/Seoul");
+            // As the application wrote them: its placeholders are filled from the pod's env (MYSQL_HOSTNAME, APP_HOME, ...).
+            assert.strictEqual(servedOf(dev, "user-service")["spring.datasource.url"], "${database.url}?serverTimezone=Asia/Seoul&autoReconnect=true&validationQuery=select 1");
+            assert.strictEqual(servedOf(dev, "reserve-check-service")["spring.r2dbc.url"], "r2dbc:mysql://${mysql.hostname:localhost}:3306/reservation?serverTimezone=Asia/Seoul");
+            assert.strictEqual(servedOf(dev, "apigateway")["apigateway.host"], "http://${apigateway.hostname:localhost}:${server.port}");
             assert.strictEqual(servedOf(dev, "user-service")["token.expiration_time"], "7200000");
-            assert.strictEqual(servedOf(dev, "board-service")["messages.directory"], "/srv/nfs/msa-attach-volume/messages");
+            assert.strictEqual(servedOf(dev, "board-service")["messages.directory"], "${file.directory}/messages");
+            // What the platform's own model did not know, and lost (issue 26): the mail sender, the stream bindings, Swagger UI off.
+            assert.strictEqual(servedOf(dev, "user-service")["spring.mail.host"], "smtp.gmail.com");
+            assert.strictEqual(servedOf(dev, "user-service")["spring.mail.password"], "${SPRING_MAIL_PASSWORD:}");
+            assert.strictEqual(servedOf(dev, "reserve-item-service")["spring.cloud.stream.function.definition"], "reserveRequest;busConsumer");
+            assert.strictEqual(servedOf(dev, "reserve-request-service")["spring.cloud.stream.bindings.reserveRequest-out-0.destination"], "reserve-request.topic");
+            assert.strictEqual(servedOf(dev, "portal-service")["spring.cloud.stream.bindings.attachmentEntity-in-0.destination"], "attachment-entity.topic");
+            for (const svc of ["user-service", "portal-service", "board-service", "reserve-item-service", "reserve-check-service", "reserve-request-service"]) {
+                assert.strictEqual(servedOf(dev, svc)["springdoc.swagger-ui.enabled"], "false", svc);
+            }
             // A client is served nothing it lacks the variable for (upstream issue 4: overrides went to every client).
             assert.strictEqual(servedOf(dev, "apigateway")["spring.datasource.username"], undefined);
             assert.strictEqual(servedOf(dev, "reserve-item-service")["spring.datasource.url"], undefined);
             for (const cm of dev.of("ConfigMap")) assert.ok(!JSON.stringify(cm.data ?? {}).includes(GENERATED), cm.metadata.name);
         });
 
+        it("serves no literal credential of the application's files, and no profile no pod activates", () => {
+            const data = configMap(dev, "config-generated-configmap")!.data as Record<string, string>;
+            assert.ok(Object.keys(data).length >= 14);
+            for (const [f, text] of Object.entries(data)) {
+                assert.ok(!/-test\.yml$/.test(f), `${f}: profile test is not served`);
+                for (const [k, v] of Object.entries(flatYaml(text))) {
+                    if (!/(password|secret)$/i.test(k)) continue;
+                    assert.match(v, /^\$\{[A-Z_]+:?\}$/, `${f} ${k} = ${v}: a literal or a default credential`);
+                }
+                for (const literal of ["guest", "email_password", "egovframe-msa-jwt-shared-secret", ":msaportal}", ":admin}", "ftp_server_password"]) {
+                    assert.ok(!text.includes(literal), `${f} serves ${literal}`);
+                }
+            }
+        });
+
+        it("serves the database URL in the stack's time zone, and its own URL to a client whose files set none", async () => {
+            const d = await deploy({ ...devRaw, timezone: "UTC" });
+            assert.strictEqual(servedOf(d, "user-service")["spring.datasource.url"], "${database.url}?serverTimezone=UTC&autoReconnect=true&validationQuery=select 1");
+            assert.strictEqual(servedOf(d, "reserve-item-service")["spring.r2dbc.url"], "r2dbc:mysql://${mysql.hostname:localhost}:3306/msaportal?serverTimezone=UTC");
+            const notice = {
+                name: "notice-service", image: "registry.example.go.kr/egov/notice-service:1.0.0", port: 8080,
+                needsDatabase: true, usesDiscovery: true, usesConfigServer: true, usesToken: true,
+            };
+            const own = servedOf(await deploy({ ...devRaw, services: JSON.stringify([notice]) }), "notice-service");
+            assert.strictEqual(own["spring.datasource.url"], "jdbc:mysql://mysql.egov-dev.svc.cluster.local:3306/msaportal?serverTimezone=Asia/Seoul&autoReconnect=true");
+            assert.strictEqual(own["spring.datasource.password"], "${DB_PASSWORD}");
+            assert.strictEqual(own["file.directory"], "${app.home:${user.home}}/msa-attach-volume", "the application.yml's, not the fallback");
+        });
+
         it("cannot resolve a client's placeholder: it has none of their variables", () => {
             const serverEnv = Object.keys(envMap(dev, CONFIG_SERVER));
             const files = configMap(dev, "config-generated-configmap")!.data as Record<string, string>;
-            const used = new Set(Object.values(files).flatMap((y) => Object.values((parse(y) ?? {}) as Record<string, string>).flatMap((v) => placeholdersOf(String(v)))));
+            const used = new Set(Object.values(files).flatMap((y) => Object.values(flatYaml(y)).flatMap((v) => placeholdersOf(String(v)))));
             assert.ok(used.size > 0);
             for (const v of used) assert.ok(!serverEnv.includes(v), `the config server has ${v}`);
         });
@@ -147,7 +186,7 @@ describe("the wiring contract", function () {
         it("gives every client each variable its served file names, and serves the others nothing", () => {
             const ctx = contextOf(devRaw);
             for (const w of wired) {
-                const clientFile = configMap(dev, "config-generated-configmap")!.data[`${w.name}.yml`];
+                const clientFile = configMap(dev, "config-generated-configmap")!.data[`${w.name}_${w.name}.yml`];
                 if (!w.spec?.usesConfigServer) {
                     assert.strictEqual(clientFile, undefined, w.name);
                     continue;
@@ -159,8 +198,8 @@ describe("the wiring contract", function () {
                 assert.strictEqual(env.SPRING_CLOUD_CONFIG_NAME?.value, w.name, "asks for its own file");
                 assert.strictEqual(env.SPRING_CLOUD_CONFIG_FAIL_FAST?.value, "true", "fails fast without the config server");
             }
-            for (const o of servedSettings) assert.ok(o.who.length > 0 && o.replaces.length > 0, o.property);
-            assert.ok(servedSettings.some((o) => wired.some((w) => o.readers(w, ctx))));
+            for (const o of OVERRIDES) assert.ok(o.who.length > 0 && o.reason.length > 0, o.property);
+            assert.ok(OVERRIDES.some((o) => wired.some((w) => o.readers(w, ctx))));
         });
 
         it("reads the generated and the user's files from what it mounts, the user's searched last (they win)", async () => {
@@ -175,7 +214,7 @@ describe("the wiring contract", function () {
                     assert.ok(m, `nothing mounted at ${at}`);
                     return pod.volumes.find((v: Obj) => v.name === m.name).configMap.name as string;
                 };
-                assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${GENERATED_REPO_DIR}/,file:${CONFIG_REPO_DIR}/`);
+                assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${GENERATED_REPO_DIR}/{application}/,file:${CONFIG_REPO_DIR}/`);
                 assert.strictEqual(mountOf(GENERATED_REPO_DIR), configMap(d, "config-generated-configmap")!.metadata.name);
                 assert.strictEqual(mountOf(CONFIG_REPO_DIR), configMap(d, "config-repo-configmap")!.metadata.name);
                 assert.strictEqual(env.SPRING_PROFILES_ACTIVE.value, "native,logstash");
@@ -183,7 +222,7 @@ describe("the wiring contract", function () {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
             const devEnv = envMap(dev, CONFIG_SERVER);
-            assert.strictEqual(devEnv.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${GENERATED_REPO_DIR}/`, "no configServer.path: the generated files alone");
+            assert.strictEqual(devEnv.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${GENERATED_REPO_DIR}/{application}/`, "no configServer.path: the generated files alone");
             assert.strictEqual(configMap(dev, "config-repo-configmap"), undefined);
         });
 
@@ -212,7 +251,7 @@ describe("the wiring contract", function () {
             assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_GIT_URI.value, "https://git.example.go.kr/egov/config.git");
             assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_GIT_DEFAULT_LABEL.value, "main");
             assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_GIT_SEARCH_PATHS.value, "config");
-            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${GENERATED_REPO_DIR}/`);
+            assert.strictEqual(env.SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS.value, `file:${GENERATED_REPO_DIR}/{application}/`);
             assert.strictEqual(configMap(d, "config-repo-configmap"), undefined);
             assert.strictEqual(servedOf(d, "user-service")["token.secret"], "${TOKEN_SECRET}", "the generated files are still served");
         });

@@ -5,6 +5,7 @@
 import { parse } from "yaml";
 import type { ServiceGraph } from "../../config/graph";
 import { BootFacts, JVM_PROPERTIES, placeholders, Requirement, ServiceFacts, SourcedValue } from "./boot-derive";
+import { conformance } from "./boot-conformance";
 import type { Obj } from "./mocked-run";
 
 /** The rendered objects the check reads (a mocked run, or a copy a test changed). */
@@ -115,20 +116,38 @@ interface Repository {
     readonly git?: string;
 }
 
-function servedRepository(d: Rendered): Repository {
+/**
+ * The files a config-server search location holds for one client: `{application}` filled with its name, the
+ * mount under it, and the ConfigMap keys the volume projects there (all keys, or its `items` paths).
+ */
+function filesAt(d: Rendered, pod: Obj, c: Obj, location: string, client: string): Repository["locations"][number] {
+    const dir = location.replace(/^file:/, "").replace(/\/$/, "").replace(/\{application\}/g, client);
+    const mount = ((c.volumeMounts ?? []) as Obj[])
+        .filter((m) => dir === m.mountPath.replace(/\/$/, "") || dir.startsWith(`${m.mountPath.replace(/\/$/, "")}/`))
+        .sort((x, y) => y.mountPath.length - x.mountPath.length)[0];
+    const vol = mount ? ((pod.volumes ?? []) as Obj[]).find((v) => v.name === mount.name) : undefined;
+    const cm = vol?.configMap ? d.of("ConfigMap").find((x) => x.metadata.name === vol.configMap.name) : undefined;
+    const data = (cm?.data ?? {}) as Record<string, string>;
+    const rel = mount ? dir.slice(mount.mountPath.replace(/\/$/, "").length).replace(/^\//, "") : "";
+    const files: Record<string, string> = {};
+    const items = vol?.configMap?.items as Obj[] | undefined;
+    if (items) {
+        for (const it of items) {
+            const name = rel === "" ? it.path : it.path.startsWith(`${rel}/`) ? it.path.slice(rel.length + 1) : undefined;
+            if (name !== undefined && !name.includes("/") && data[it.key] !== undefined) files[name] = data[it.key];
+        }
+    } else if (rel === "") Object.assign(files, data);
+    return { dir, configMap: cm ? `${cm.metadata.name}${rel ? `/${rel}` : ""}` : "(not mounted)", files };
+}
+
+function servedRepository(d: Rendered, client: string): Repository {
     const dep = d.find("Deployment", "config-deployment");
     if (!dep) return { locations: [] };
     const pod = dep.spec.template.spec;
     const c = pod.containers[0];
     const env = envOf(d, c);
     const locs = (env.get("SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS")?.value ?? "").split(",").filter(Boolean);
-    const locations = locs.map((l) => {
-        const dir = l.replace(/^file:/, "").replace(/\/$/, "");
-        const mount = ((c.volumeMounts ?? []) as Obj[]).find((m) => m.mountPath.replace(/\/$/, "") === dir);
-        const vol = mount ? ((pod.volumes ?? []) as Obj[]).find((v) => v.name === mount.name) : undefined;
-        const cm = vol?.configMap ? d.of("ConfigMap").find((x) => x.metadata.name === vol.configMap.name) : undefined;
-        return { dir, configMap: cm?.metadata.name ?? "(not mounted)", files: (cm?.data ?? {}) as Record<string, string> };
-    });
+    const locations = locs.map((l) => filesAt(d, pod, c, l, client));
     const profiles = env.get("SPRING_PROFILES_ACTIVE")?.value.split(",") ?? [];
     // The server's own extra config file, where overrides would be set.
     let overrides: Repository["overrides"];
@@ -151,7 +170,7 @@ function servedRepository(d: Rendered): Repository {
 }
 
 /** The boot check of one Spring service's Deployment. */
-function checkService(f: ServiceFacts, d: Rendered, graph?: ServiceGraph): WorkloadReport | undefined {
+function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: ServiceGraph): WorkloadReport | undefined {
     const dep = d.find("Deployment", `${f.name}-deployment`) ?? d.find("StatefulSet", `${f.name}-statefulset`);
     if (!dep) return undefined;
     const pod = dep.spec.template.spec;
@@ -212,7 +231,7 @@ function checkService(f: ServiceFacts, d: Rendered, graph?: ServiceGraph): Workl
     if (f.configClient) {
         const name = resolveIn(bootstrapSources, "spring.cloud.config.name").value ?? resolveIn(bootstrapSources, "spring.application.name").value
             ?? (f.packaged["spring.application.name"]?.value ?? f.name);
-        const repo = servedRepository(d);
+        const repo = servedRepository(d, name);
         const served: Source[] = [];
         if (repo.overrides) served.push(fileSource(`served override ${repo.overrides.file}`, repo.overrides.props));
         for (const loc of [...repo.locations].reverse()) {
@@ -224,6 +243,8 @@ function checkService(f: ServiceFacts, d: Rendered, graph?: ServiceGraph): Workl
         summary = `config client: served ${name}.yml and application.yml from ${repo.locations.map((l) => l.dir).join(", ") || "(no search location)"}` +
             (repo.git ? `, below git ${repo.git} (not readable here)` : "");
         appSources.push(...served);
+        // The platform's location is the lowest: what it serves, against the application's own files.
+        findings.push(...conformance(facts, name, repo.locations[0]?.files ?? {}));
         if (repo.git) add("note", "served config", `git repository ${repo.git} is served above these files; the check cannot read it`, at(f.configClient));
         add("note", "spring.cloud.config.retry", f.configClient.retryOnClasspath
             ? "spring-retry is on the classpath: set spring.cloud.config.retry.*"
@@ -407,7 +428,7 @@ function checkFrontend(f: BootFacts["frontends"][number], d: Rendered): Workload
 /** Every upstream workload the stack deploys, checked. */
 export function bootCheck(facts: BootFacts, d: Rendered, graph?: ServiceGraph): WorkloadReport[] {
     return [
-        ...facts.services.map((s) => checkService(s, d, graph)),
+        ...facts.services.map((s) => checkService(facts, s, d, graph)),
         ...facts.frontends.map((f) => checkFrontend(f, d)),
     ].filter((r): r is WorkloadReport => r !== undefined);
 }

@@ -44,6 +44,8 @@ export interface FrontendFacts {
 
 export interface BootFacts {
     readonly commit: string;
+    /** The applications' configuration repository (config/*.yml), flattened with lines: what the services are served. */
+    readonly configRepository: Readonly<Record<string, Readonly<Record<string, SourcedValue>>>>;
     readonly services: readonly ServiceFacts[];
     readonly frontends: readonly FrontendFacts[];
 }
@@ -367,6 +369,8 @@ export function deriveFacts(root: string): BootFacts {
     const commitFile = path.join(root, "SOURCE_COMMIT");
     return {
         commit: fs.existsSync(commitFile) ? fs.readFileSync(commitFile, "utf8").trim().split(/\s+/)[0] : "unknown",
+        configRepository: Object.fromEntries(fs.readdirSync(path.join(root, "config")).filter((f) => /\.ya?ml$/.test(f)).sort()
+            .map((f) => [f, flattenYaml(root, path.join(root, "config", f))])),
         services: services.map((s) => deriveService(root, s)),
         frontends: frontends.map((f) => deriveFrontend(root, f)),
     };
