@@ -8,19 +8,71 @@ import * as path from "path";
 import { loadConfig } from "../config";
 import { serviceGraph } from "../config/graph";
 import { UPSTREAM } from "../config/wiring";
-import { bootCheck, editable, failures, pathMatches, Rendered } from "../scripts/lib/boot-check";
-import { BootFacts, DEFAULT_UPSTREAM, deriveFacts, deriveService, factsJson, readFacts } from "../scripts/lib/boot-derive";
+import { bootCheck, editable, failures, formatReport, pathMatches, Rendered } from "../scripts/lib/boot-check";
+import { BootFacts, DEFAULT_UPSTREAM, deriveFacts, deriveService, factsJson, flattenYaml, readFacts } from "../scripts/lib/boot-derive";
 import { deploy, Deployed, Obj, ROOT, sourceOf, stackConfig } from "./support/harness";
 
 const facts = readFacts();
 const container = (r: Rendered, name: string) => r.find("Deployment", `${name}-deployment`)!.spec.template.spec.containers[0] as Obj;
 const failed = (r: Rendered, f: BootFacts = facts) => failures(bootCheck(f, r)).map((x) => `${x.workload} ${x.finding.key} [${x.finding.needs}] ${x.finding.detail}`);
 
+/**
+ * What the served configuration lacks today (issue 26), per service: the keys upstream's config/<service>.yml sets
+ * that the code needs (mail, Spring Cloud Stream), and the gateway's health indicators of other servers turned off.
+ * Until config/wiring.ts serves them, the tests serve them on a copy of the rendered objects.
+ */
+const ATTACHMENT = { "spring.cloud.stream.bindings.attachmentEntity-out-0.destination": "attachment-entity.topic" };
+const FIX: Record<string, Record<string, string>> = {
+    "apigateway": {
+        "management.health.binders.enabled": "false",
+        "health.config.enabled": "false",
+        "spring.cloud.discovery.client.composite-indicator.enabled": "false",
+    },
+    "user-service": { "spring.mail.host": "smtp.gmail.com" },
+    "board-service": ATTACHMENT,
+    "reserve-check-service": ATTACHMENT,
+    "portal-service": {
+        "spring.cloud.stream.function.definition": "attachmentEntity;busConsumer",
+        "spring.cloud.stream.bindings.attachmentEntity-in-0.destination": "attachment-entity.topic",
+        "spring.cloud.stream.bindings.attachmentEntity-in-0.group": "attachment",
+        ...ATTACHMENT,
+    },
+    "reserve-item-service": {
+        "spring.cloud.stream.function.definition": "reserveRequest;busConsumer",
+        "spring.cloud.stream.bindings.reserveRequest-in-0.destination": "reserve-request.topic",
+        "spring.cloud.stream.bindings.reserveRequest-in-0.group": "reserved",
+        "spring.cloud.stream.bindings.inventoryUpdated-out-0.destination": "inventory-updated.topic",
+    },
+    "reserve-request-service": {
+        "spring.cloud.stream.function.definition": "inventoryUpdated;busConsumer",
+        "spring.cloud.stream.bindings.reserveRequest-out-0.destination": "reserve-request.topic",
+        "spring.cloud.stream.bindings.inventoryUpdated-in-0.destination": "inventory-updated.topic",
+        "spring.cloud.stream.bindings.inventoryUpdated-in-0.group": "reserved",
+        ...ATTACHMENT,
+    },
+};
+
+/** A copy of the rendered objects whose generated served files also carry `add` (and lack `drop`). */
+function serving(d: Rendered, add: Record<string, Record<string, string>> = FIX, drop: Record<string, string[]> = {}): ReturnType<typeof editable> {
+    const r = editable(d);
+    const gen = r.of("ConfigMap").find((c) => c.metadata.name.startsWith("config-generated-configmap"))!;
+    for (const [svc, props] of Object.entries(add)) {
+        const file = `${svc}.yml`;
+        const lines = Object.entries(props).filter(([k]) => !(drop[svc] ?? []).includes(k)).map(([k, v]) => `'${k}': '${v}'`);
+        const keep = (gen.data[file] ?? "").split("\n").filter((l: string) => !Object.keys(props).some((k) => l.startsWith(`'${k}':`)));
+        gen.data[file] = `${keep.join("\n")}\n${lines.join("\n")}\n`;
+    }
+    return r;
+}
+const without = (svc: string, ...keys: string[]) => serving(devRef!, FIX, { [svc]: keys });
+let devRef: Deployed | undefined;
+
 describe("the boot check", function () {
     this.timeout(60000);
     let dev: Deployed;
     before(async () => {
         dev = await deploy(stackConfig("dev"));
+        devRef = dev;
     });
 
     describe("the facts", () => {
@@ -67,14 +119,21 @@ describe("the boot check", function () {
         assert.ok(pathMatches("/api/{id}/x", "/api/7/x"));
     });
 
-    it("passes on every committed stack", async () => {
+    it("passes on every committed stack once it serves what issue 26 adds, and fails on nothing else without it", async () => {
         const stacks = fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined);
         assert.ok(stacks.includes("dev") && stacks.includes("prod"));
         for (const stack of stacks) {
             const raw = stackConfig(stack as "dev" | "prod");
             const d = await deploy(raw, stack);
-            const reports = bootCheck(facts, d, serviceGraph(loadConfig(sourceOf(raw), stack)));
+            const graph = serviceGraph(loadConfig(sourceOf(raw), stack));
+            const reports = bootCheck(facts, serving(d), graph);
             assert.deepStrictEqual(failures(reports).map((x) => `${x.workload} ${x.finding.key}: ${x.finding.detail}`), [], stack);
+            // Without them, each failure is about a key FIX serves (or the stream pairing those keys make).
+            for (const x of failures(bootCheck(facts, d, graph))) {
+                const keys = Object.keys(FIX[x.workload] ?? {});
+                assert.ok(keys.some((k) => x.finding.key.startsWith(k) || x.finding.detail.includes(k)) || /^(spring\.cloud\.stream\.|stream )/.test(x.finding.key),
+                    `${stack}: ${x.workload} ${x.finding.key}: ${x.finding.detail}`);
+            }
             assert.strictEqual(reports.length, 11, "nine services and two frontends");
             assert.ok(reports.every((r) => r.findings.length > 0));
         }
@@ -82,7 +141,7 @@ describe("the boot check", function () {
 
     describe("catches each start-up failure the stacks had, put back", () => {
         it("1: gateway probes its security sends to ReactiveAuthorization (itself)", () => {
-            const r = editable(dev);
+            const r = serving(dev);
             container(r, "apigateway").readinessProbe = { httpGet: { path: "/actuator/health/readiness", port: 8000 } };
             const f = failed(r);
             assert.strictEqual(f.length, 1, f.join("\n"));
@@ -90,7 +149,7 @@ describe("the boot check", function () {
         });
 
         it("2: a config server serving only overrides (no complete configuration per service)", () => {
-            const r = editable(dev);
+            const r = serving(dev);
             const gen = r.of("ConfigMap").find((c) => c.metadata.name.startsWith("config-generated-configmap"))!;
             for (const [file, text] of Object.entries(gen.data as Record<string, string>)) {
                 gen.data[file] = text.split("\n").filter((l) => !/^'(messages\.directory|file\.directory|token\.(expiration|refresh)_time|spring\.(datasource|r2dbc)\.url)'/.test(l)).join("\n");
@@ -106,7 +165,7 @@ describe("the boot check", function () {
         });
 
         it("3: port 80 as uid 1000 with every capability dropped", () => {
-            const r = editable(dev);
+            const r = serving(dev);
             const c = container(r, "user-service");
             c.env = (c.env as Obj[]).map((e) => (e.name === "SERVER_PORT" ? { name: e.name, value: "80" } : e));
             c.ports = [{ name: "http", containerPort: 80 }];
@@ -120,7 +179,7 @@ describe("the boot check", function () {
         });
 
         it("4: an override served to every client, naming a variable some lack", () => {
-            const r = editable(dev) as ReturnType<typeof editable>;
+            const r = serving(dev);
             r.all.push({
                 kind: "ConfigMap",
                 obj: {
@@ -138,7 +197,7 @@ describe("the boot check", function () {
         });
 
         it("5: config clients that start without the config server (fail-fast false)", () => {
-            const r = editable(dev);
+            const r = serving(dev);
             const c = container(r, "board-service");
             c.env = (c.env as Obj[]).filter((e) => e.name !== "SPRING_CLOUD_CONFIG_FAIL_FAST");
             const f = failed(r);
@@ -170,13 +229,136 @@ describe("the boot check", function () {
                     ...facts,
                     services: facts.services.map((s) => (s.name === "user-service" ? { ...s, requires: [...s.requires, ...derived.requires] } : s)),
                 };
-                const f = failed(dev, withNew);
+                const f = failed(serving(dev), withNew);
                 assert.strictEqual(f.length, 2, f.join("\n"));
                 assert.match(f[0], /^user-service audit\.retention-days \[backend\/user-service\/.*\/AuditConfig\.java:5\] not set anywhere/);
                 assert.match(f[1], /^user-service egov\.mail\.sender-address \[backend\/user-service\/.*\/MailProperties\.java:6\] not set anywhere/);
             } finally {
                 fs.rmSync(root, { recursive: true, force: true });
             }
+        });
+    });
+    describe("sees what keys alone do not (issue 26)", () => {
+        const upstreamTree = fs.existsSync(path.join(DEFAULT_UPSTREAM, "backend"));
+
+        it("serves in the tests what upstream's config/<service>.yml sets for mail and Spring Cloud Stream", function () {
+            if (!upstreamTree) this.skip();
+            const differ: string[] = [];
+            for (const [svc, props] of Object.entries(FIX)) {
+                const up = flattenYaml(DEFAULT_UPSTREAM, path.join(DEFAULT_UPSTREAM, "config", `${svc}.yml`));
+                for (const [k, v] of Object.entries(props)) {
+                    if ((k.startsWith("spring.cloud.stream.") || k.startsWith("spring.mail.")) && up[k]?.value !== v) differ.push(`${svc} ${k}`);
+                }
+            }
+            // Upstream's reserve-request-service.yml has no destination for the attachment binding its ReserveService
+            // sends to (through AbstractService.sendAttachmentEntityInfo): the check found it; the others say attachment-entity.topic.
+            assert.deepStrictEqual(differ, ["reserve-request-service spring.cloud.stream.bindings.attachmentEntity-out-0.destination"]);
+        });
+
+        it("a bean auto-configured only under a property: JavaMailSender needs spring.mail.host (or jndi-name)", () => {
+            const need = facts.services.find((s) => s.name === "user-service")!.requires.find((r) => r.key === "spring.mail.host")!;
+            assert.strictEqual(`${need.file}:${need.line}`, "backend/user-service/src/main/java/org/egovframe/cloud/userservice/service/user/UserService.java:136");
+            assert.match(need.why, /^JavaMailSender injected by UserService\.java:136 \(MailSenderAutoConfiguration: .*spring\.mail\.host/);
+            assert.ok(!facts.services.some((s) => s.name !== "user-service" && s.requires.some((r) => r.key === "spring.mail.host")), "only where the starter is");
+            const f = failed(without("user-service", "spring.mail.host"));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /^user-service spring\.mail\.host \[backend\/user-service\/.*\/UserService\.java:136\] not set anywhere.*JavaMailSender injected/);
+            assert.deepStrictEqual(failed(serving(dev, { ...FIX, "user-service": { "spring.mail.jndi-name": "mail/Session" } })), [], "the other condition");
+        });
+
+        it("a new bean injecting JavaMailSender, in a copy of the source, is a requirement", function () {
+            if (!upstreamTree) this.skip();
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "egov-upstream-"));
+            try {
+                fs.cpSync(path.join(DEFAULT_UPSTREAM, "backend"), path.join(root, "backend"), { recursive: true });
+                for (const fe of ["admin", "portal"]) {
+                    fs.mkdirSync(path.join(root, "frontend", fe), { recursive: true });
+                    fs.copyFileSync(path.join(DEFAULT_UPSTREAM, "frontend", fe, "next.config.js"), path.join(root, "frontend", fe, "next.config.js"));
+                }
+                const dir = path.join(root, "backend/portal-service/build.gradle");
+                fs.writeFileSync(dir, fs.readFileSync(dir, "utf8").replace(/(\n\s*implementation 'org\.springframework\.boot:spring-boot-starter-web'\n)/,
+                    "$1    implementation 'org.springframework.boot:spring-boot-starter-mail'\n"));
+                const java = path.join(root, "backend/portal-service/src/main/java/org/egovframe/cloud/portalservice/service/notice");
+                fs.mkdirSync(java, { recursive: true });
+                fs.writeFileSync(path.join(java, "NoticeMailer.java"), "package org.egovframe.cloud.portalservice.service.notice;\n\n" +
+                    "@Service\npublic class NoticeMailer {\n    private final JavaMailSender sender;\n\n" +
+                    "    public NoticeMailer(JavaMailSender sender, StreamBridge streamBridge) {\n        this.sender = sender;\n" +
+                    "        streamBridge.send(\"noticeSent-out-0\", \"x\");\n    }\n}\n");
+                const derived = deriveFacts(root);
+                const portal = derived.services.find((s) => s.name === "portal-service")!;
+                const mail = portal.requires.filter((r) => r.key === "spring.mail.host");
+                assert.deepStrictEqual(mail.map((r) => `${r.file}:${r.line}`), ["backend/portal-service/src/main/java/org/egovframe/cloud/portalservice/service/notice/NoticeMailer.java:7"]);
+                assert.ok(portal.stream!.sends.some((x) => x.binding === "noticeSent-out-0" && x.line === 9), JSON.stringify(portal.stream!.sends));
+                const f = failed(serving(dev), derived);
+                assert.ok(f.some((x) => x.startsWith("portal-service spring.mail.host [backend/portal-service/src/main/java/org/egovframe/cloud/portalservice/service/notice/NoticeMailer.java:7]")), f.join("\n"));
+                assert.ok(f.some((x) => x.startsWith("portal-service spring.cloud.stream.bindings.noticeSent-out-0.destination [backend/portal-service/") && /NoticeMailer\.java:9/.test(x)), f.join("\n"));
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
+        });
+
+        it("Spring Cloud Stream: functional beans and StreamBridge bindings derived, with the shared helper's callers", () => {
+            const st = (svc: string) => facts.services.find((s) => s.name === svc)!.stream!;
+            assert.deepStrictEqual(st("reserve-item-service").functions.map((x) => `${x.name} ${x.bindings.join(",")}`), ["reserveRequest reserveRequest-in-0"]);
+            assert.deepStrictEqual(st("reserve-item-service").sends.map((x) => `${x.binding} ${x.file.split("/").pop()}:${x.line}`), ["inventoryUpdated-out-0 ReserveItemService.java:260"]);
+            assert.deepStrictEqual(st("reserve-request-service").sends.map((x) => x.binding).sort(), ["attachmentEntity-out-0", "reserveRequest-out-0"]);
+            assert.match(st("board-service").sends[0].via!, /PostsService\.java:406$/, "AbstractService.sendAttachmentEntityInfo called by the service");
+            assert.deepStrictEqual(st("user-service").sends, [], "user-service never calls the helper");
+            assert.ok(st("apigateway").bus);
+        });
+
+        it("Spring Cloud Stream: a function missing from the definition, busConsumer left out, a binding without a destination, a destination nobody consumes", () => {
+            let f = failed(serving(dev, { ...FIX, "portal-service": { ...FIX["portal-service"], "spring.cloud.stream.function.definition": "attachmentEntity" } }));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /^portal-service spring\.cloud\.stream\.function\.definition busConsumer \[backend\/portal-service\/build\.gradle:55\] attachmentEntity <- served .*not listed/);
+            f = failed(without("reserve-item-service", "spring.cloud.stream.function.definition"));
+            assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), ["reserve-item-service spring.cloud.stream.function.definition reserveRequest",
+                "reserve-item-service spring.cloud.stream.function.definition busConsumer"], f.join("\n"));
+            assert.match(f[0], /ReserveEventConfig\.java:45\] unset, and reserveRequest, busConsumer are all functional beans/);
+            f = failed(without("reserve-request-service", "spring.cloud.stream.bindings.reserveRequest-out-0.destination"));
+            assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), [
+                "reserve-item-service stream reserveRequest-in-0 -> reserve-request.topic",
+                "reserve-request-service spring.cloud.stream.bindings.reserveRequest-out-0.destination",
+            ], f.join("\n"));
+            assert.match(f[1], /ReserveService\.java:118\] not set anywhere/);
+            assert.match(f[0], /no producer of reserve-request\.topic in the stack/);
+            f = failed(serving(dev, { ...FIX, "board-service": { "spring.cloud.stream.bindings.attachmentEntity-out-0.destination": "attachment.topic" } }));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /^board-service stream attachmentEntity-out-0 -> attachment\.topic \[.*PostsService\.java:406\] no consumer of attachment\.topic/);
+            const report = bootCheck(facts, serving(dev)).find((r) => r.workload === "reserve-item-service")!;
+            assert.match(formatReport(report), /ok {3}stream reserveRequest-in-0 -> reserve-request\.topic: produced by reserve-request-service \(reserveRequest-out-0\)/);
+        });
+
+        it("the gateway's readiness path: each indicator of another server FAILs, named with its property", () => {
+            const f = failed(editable(dev));
+            const gw = f.filter((x) => x.startsWith("apigateway "));
+            assert.deepStrictEqual(gw.map((x) => x.split(" [")[0]), ["apigateway readinessProbe health binders",
+                "apigateway readinessProbe health clientConfigServer", "apigateway readinessProbe health discoveryComposite"], gw.join("\n"));
+            assert.match(gw[0], /\[backend\/apigateway\/build\.gradle:31\] GET \/actuator\/health is the aggregate .*Fix: serve management\.health\.binders\.enabled=false/);
+            assert.match(gw[1], /Fix: serve health\.config\.enabled=false/);
+            assert.match(gw[2], /Fix: serve spring\.cloud\.discovery\.client\.composite-indicator\.enabled=false/);
+            const back = failed(serving(dev, { ...FIX, apigateway: { ...FIX.apigateway, "management.health.rabbit.enabled": "true" } }));
+            assert.deepStrictEqual(back.map((x) => x.split(" [")[0]), ["apigateway readinessProbe health rabbit"], "the broker's own indicator, turned back on");
+            // Every indicator off by default is enough too; the business services probe the readiness group (readinessState only).
+            assert.deepStrictEqual(failed(serving(dev, { ...FIX, apigateway: { "management.health.defaults.enabled": "false", "health.config.enabled": "false",
+                "spring.cloud.discovery.client.composite-indicator.enabled": "false" } })), []);
+            const r = serving(dev);
+            r.find("Deployment", "user-service-deployment")!.spec.template.spec.containers[0].env.push({ name: "MANAGEMENT_ENDPOINT_HEALTH_GROUP_READINESS_INCLUDE", value: "readinessState,db" });
+            const u = failed(r);
+            assert.deepStrictEqual(u.map((x) => x.split(" [")[0]), ["user-service readinessProbe health db"], u.join("\n"));
+        });
+
+        it("directories created at start-up lie on a writable volume (the root filesystem is read-only)", () => {
+            const r = serving(dev);
+            const c = container(r, "portal-service");
+            const mount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === "/srv/nfs")!;
+            mount.readOnly = true;
+            let f = failed(r);
+            assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), ["portal-service writes file.directory/messages", "portal-service writes file.directory"], f.join("\n"));
+            assert.match(f[0], /MessageSourceFiles\.java:57\] \/srv\/nfs\/msa-attach-volume\/messages <- served .*read-only: the bean fails to start/);
+            c.volumeMounts = (c.volumeMounts as Obj[]).filter((m) => m.mountPath !== "/srv/nfs");
+            f = failed(r);
+            assert.match(f.find((x) => x.includes("FileStorageUtils.java:98"))!, /on no volume of the container: the root filesystem is read-only/);
         });
     });
 });
