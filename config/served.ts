@@ -12,6 +12,8 @@ import type { WiredWorkload, WiringContext } from "./wiring";
 /** Why a served value differs from the application's file. */
 export type OverrideKind =
     | "endpoint" | "credential" | "stack config" | "Spring Boot 3" | "platform"
+    /** A setting the application's own files miss although its code needs it (the reference's intent, not its bug). */
+    | "application fix"
     /** Only for a client whose application files do not set the property (a service of the stack's own). */
     | "fallback";
 
@@ -119,12 +121,27 @@ export const OVERRIDES: readonly ServedOverride[] = [
         readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.usesTracing === true && !ctx.cfg.tracing.enabled,
         reason: "tracing.enabled false: no Zipkin to send to", value: () => "${MANAGEMENT_TRACING_ENABLED}",
     },
-    {
-        // The gateway's readiness is its aggregate health (catalog readinessPath): the bus broker must not take the API out.
-        property: "management.health.rabbit.enabled", kind: "platform", who: "catalog readinessPath /actuator/health (the aggregate health)",
-        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.readinessPath === "/actuator/health" && edgeTo(w, "rabbitmq", ctx),
-        reason: "the readiness probe reads the aggregate health: an outage of the broker must not take every pod out of service",
+    // The gateway's readiness is its aggregate health (catalog readinessPath): no other server may take the API out.
+    // The boot check derives each indicator of that path from the starters and fails on one that follows a server.
+    ...([
+        ["management.health.rabbit.enabled", "RabbitHealthIndicator (spring-boot-starter-amqp): the broker", "rabbitmq"],
+        ["management.health.binders.enabled", "BindersHealthIndicator (Spring Cloud Stream): the broker", "rabbitmq"],
+        ["health.config.enabled", "ConfigServerHealthIndicator, clientConfigServer (spring-cloud-starter-config): the config server", "config"],
+        ["spring.cloud.discovery.client.composite-indicator.enabled", "discoveryComposite (spring-cloud-commons): the instance's status in Eureka", "discovery"],
+    ] as const).map(([property, indicator, server]): ServedOverride => ({
+        property, kind: "platform", who: `catalog readinessPath /actuator/health (the aggregate health), graph edge to ${server}`,
+        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.readinessPath === "/actuator/health" && edgeTo(w, server, ctx),
+        reason: `the readiness probe reads the aggregate health, and ${indicator} would take every pod out of service in an outage`,
         value: () => "false",
+    })),
+    {
+        property: "spring.cloud.stream.bindings.attachmentEntity-out-0.destination", kind: "application fix",
+        who: "reserve-request-service (its code sends, its file names no destination)",
+        readers: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx) && w.name === "reserve-request-service",
+        reason: "ReserveService.java:82 sends attachment links through module-common's attachmentEntity-out-0 binding; without the " +
+            "destination every other service's file gives it (attachment-entity.topic, which portal-service consumes), Stream " +
+            "publishes to an exchange of the binding's own name that no queue reads, and the reservation's attachments are never linked",
+        value: () => "attachment-entity.topic",
     },
 ];
 

@@ -152,7 +152,7 @@ export const envSettings: readonly EnvSetting[] = [
         applies: (w) => w.spec?.isDiscoveryServer === true,
     })),
     {
-        env: "RABBITMQ_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the spring.rabbitmq.host served setting", via: "served",
+        env: "RABBITMQ_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "rabbitmq.hostname in the served spring.rabbitmq.host", via: "placeholder",
         upstream: "config/application.yml: spring.rabbitmq.host: ${rabbitmq.hostname:localhost}",
         overriddenBy: REMOTE_WINS, who: "graph edges to rabbitmq and to config",
         applies: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx), value: (ctx) => host(ctx, "rabbitmq"),
@@ -177,7 +177,7 @@ export const envSettings: readonly EnvSetting[] = [
         applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "rabbitmq", ctx) && !isConfigClient(w, ctx),
     })),
     {
-        env: "MYSQL_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "mysql.hostname in a datasource URL of your served files (the generated URL names the host itself)", via: "placeholder",
+        env: "MYSQL_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "mysql.hostname in the served datasource / R2DBC URL (database.url of config/<service>.yml)", via: "placeholder",
         upstream: "config/<service>.yml: spring.datasource.url / spring.r2dbc.url (jdbc|r2dbc:mysql://${mysql.hostname:localhost}:3306/...)",
         overriddenBy: "a served file with a fixed host",
         who: "graph edge to mysql", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "mysql", ctx), value: (ctx) => host(ctx, "mysql"),
@@ -196,7 +196,7 @@ export const envSettings: readonly EnvSetting[] = [
         overriddenBy: REMOTE_WINS, who: "catalog flag usesToken", applies: (w) => w.spec?.usesToken === true,
     },
     {
-        env: "APIGATEWAY_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the apigateway.host served setting", via: "served",
+        env: "APIGATEWAY_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "apigateway.hostname in the served apigateway.host", via: "placeholder",
         upstream: "config/application.yml: apigateway.host: http://${apigateway.hostname:localhost}:${server.port}; " +
             "read by backend/apigateway/.../ReactiveAuthorization.java @Value(\"${apigateway.host:...}\") to check authorizations through its own route",
         overriddenBy: REMOTE_WINS, who: "catalog flag isGateway", applies: (w) => w.spec?.isGateway === true,

@@ -9,19 +9,77 @@ import { parseDocument } from "yaml";
 import { loadConfig } from "../config";
 import { serviceGraph } from "../config/graph";
 import { UPSTREAM } from "../config/wiring";
-import { bootCheck, editable, failures, pathMatches, Rendered } from "../scripts/lib/boot-check";
+import { bootCheck, editable, failures, formatReport, pathMatches, Rendered } from "../scripts/lib/boot-check";
 import { BootFacts, DEFAULT_UPSTREAM, deriveFacts, deriveService, factsJson, readFacts } from "../scripts/lib/boot-derive";
+import { flatYaml } from "../scripts/lib/boot-conformance";
 import { deploy, Deployed, Obj, ROOT, sourceOf, stackConfig } from "./support/harness";
 
 const facts = readFacts();
 const container = (r: Rendered, name: string) => r.find("Deployment", `${name}-deployment`)!.spec.template.spec.containers[0] as Obj;
 const failed = (r: Rendered, f: BootFacts = facts) => failures(bootCheck(f, r)).map((x) => `${x.workload} ${x.finding.key} [${x.finding.needs}] ${x.finding.detail}`);
+/** Failures of what the source needs, without the conformance check's (which name the application's config file). */
+const needsFailed = (r: Rendered, f: BootFacts = facts) => failed(r, f).filter((x) => !/ \[config\/[^\]]+\] /.test(x));
+
+/**
+ * What the served configuration lacked before issue 26, per service: the keys upstream's config/<service>.yml sets
+ * that the code needs (mail, Spring Cloud Stream), and the gateway's health indicators of other servers turned off.
+ * The stacks serve them now (the application's files, config/served.ts); the tests take them away again.
+ */
+const ATTACHMENT = { "spring.cloud.stream.bindings.attachmentEntity-out-0.destination": "attachment-entity.topic" };
+const FIX: Record<string, Record<string, string>> = {
+    "apigateway": {
+        "management.health.binders.enabled": "false",
+        "health.config.enabled": "false",
+        "spring.cloud.discovery.client.composite-indicator.enabled": "false",
+    },
+    "user-service": { "spring.mail.host": "smtp.gmail.com" },
+    "board-service": ATTACHMENT,
+    "reserve-check-service": ATTACHMENT,
+    "portal-service": {
+        "spring.cloud.stream.function.definition": "attachmentEntity;busConsumer",
+        "spring.cloud.stream.bindings.attachmentEntity-in-0.destination": "attachment-entity.topic",
+        "spring.cloud.stream.bindings.attachmentEntity-in-0.group": "attachment",
+        ...ATTACHMENT,
+    },
+    "reserve-item-service": {
+        "spring.cloud.stream.function.definition": "reserveRequest;busConsumer",
+        "spring.cloud.stream.bindings.reserveRequest-in-0.destination": "reserve-request.topic",
+        "spring.cloud.stream.bindings.reserveRequest-in-0.group": "reserved",
+        "spring.cloud.stream.bindings.inventoryUpdated-out-0.destination": "inventory-updated.topic",
+    },
+    "reserve-request-service": {
+        "spring.cloud.stream.function.definition": "inventoryUpdated;busConsumer",
+        "spring.cloud.stream.bindings.reserveRequest-out-0.destination": "reserve-request.topic",
+        "spring.cloud.stream.bindings.inventoryUpdated-in-0.destination": "inventory-updated.topic",
+        "spring.cloud.stream.bindings.inventoryUpdated-in-0.group": "reserved",
+        ...ATTACHMENT,
+    },
+};
+
+/** A copy of the rendered objects whose served files of a client carry `add` (in its own file) and lack `drop` (in all). */
+function serving(d: Rendered, add: Record<string, Record<string, string>> = {}, drop: Record<string, string[]> = {}): ReturnType<typeof editable> {
+    const r = editable(d);
+    const gen = r.of("ConfigMap").find((c) => c.metadata.name.startsWith("config-generated-configmap"))!;
+    for (const svc of new Set([...Object.keys(add), ...Object.keys(drop)])) {
+        for (const file of [`${svc}_application.yml`, `${svc}_${svc}.yml`]) {
+            if (gen.data[file] === undefined) continue;
+            const flat = flatYaml(gen.data[file]);
+            for (const k of [...(drop[svc] ?? []), ...Object.keys(add[svc] ?? {})]) delete flat[k];
+            if (file === `${svc}_${svc}.yml`) Object.assign(flat, add[svc] ?? {});
+            gen.data[file] = `${Object.entries(flat).map(([k, v]) => `'${k}': '${v.replace(/'/g, "''")}'`).join("\n")}\n`;
+        }
+    }
+    return r;
+}
+const without = (svc: string, ...keys: string[]) => serving(devRef!, {}, { [svc]: keys });
+let devRef: Deployed | undefined;
 
 describe("the boot check", function () {
     this.timeout(60000);
     let dev: Deployed;
     before(async () => {
         dev = await deploy(stackConfig("dev"));
+        devRef = dev;
     });
 
     describe("the facts", () => {
@@ -68,14 +126,20 @@ describe("the boot check", function () {
         assert.ok(pathMatches("/api/{id}/x", "/api/7/x"));
     });
 
-    it("passes on every committed stack", async () => {
+    it("passes on every committed stack, which serves what issue 26 found missing", async () => {
         const stacks = fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined);
         assert.ok(stacks.includes("dev") && stacks.includes("prod"));
         for (const stack of stacks) {
             const raw = stackConfig(stack as "dev" | "prod");
             const d = await deploy(raw, stack);
-            const reports = bootCheck(facts, d, serviceGraph(loadConfig(sourceOf(raw), stack)));
+            const graph = serviceGraph(loadConfig(sourceOf(raw), stack));
+            const reports = bootCheck(facts, d, graph);
             assert.deepStrictEqual(failures(reports).map((x) => `${x.workload} ${x.finding.key}: ${x.finding.detail}`), [], stack);
+            const gen = d.of("ConfigMap").find((c) => c.metadata.name.startsWith("config-generated-configmap"))!;
+            for (const [svc, props] of Object.entries(FIX)) {
+                const served = { ...flatYaml(gen.data[`${svc}_application.yml`]), ...flatYaml(gen.data[`${svc}_${svc}.yml`]) };
+                for (const [k, v] of Object.entries(props)) assert.strictEqual(served[k], v, `${stack} ${svc} ${k}`);
+            }
             assert.strictEqual(reports.length, 11, "nine services and two frontends");
             assert.ok(reports.every((r) => r.findings.length > 0));
         }
@@ -83,7 +147,7 @@ describe("the boot check", function () {
 
     describe("catches each start-up failure the stacks had, put back", () => {
         it("1: gateway probes its security sends to ReactiveAuthorization (itself)", () => {
-            const r = editable(dev);
+            const r = serving(dev);
             container(r, "apigateway").readinessProbe = { httpGet: { path: "/actuator/health/readiness", port: 8000 } };
             const f = failed(r);
             assert.strictEqual(f.length, 1, f.join("\n"));
@@ -91,7 +155,7 @@ describe("the boot check", function () {
         });
 
         it("2: a config server serving only overrides (no complete configuration per service)", () => {
-            const r = editable(dev);
+            const r = serving(dev);
             const gen = r.of("ConfigMap").find((c) => c.metadata.name.startsWith("config-generated-configmap"))!;
             for (const [file, text] of Object.entries(gen.data as Record<string, string>)) {
                 if (file.endsWith("_application.yml")) delete gen.data[file];
@@ -116,7 +180,7 @@ describe("the boot check", function () {
         });
 
         it("3: port 80 as uid 1000 with every capability dropped", () => {
-            const r = editable(dev);
+            const r = serving(dev);
             const c = container(r, "user-service");
             c.env = (c.env as Obj[]).map((e) => (e.name === "SERVER_PORT" ? { name: e.name, value: "80" } : e));
             c.ports = [{ name: "http", containerPort: 80 }];
@@ -130,7 +194,7 @@ describe("the boot check", function () {
         });
 
         it("4: an override served to every client, naming a variable some lack", () => {
-            const r = editable(dev) as ReturnType<typeof editable>;
+            const r = serving(dev);
             r.all.push({
                 kind: "ConfigMap",
                 obj: {
@@ -148,7 +212,7 @@ describe("the boot check", function () {
         });
 
         it("5: config clients that start without the config server (fail-fast false)", () => {
-            const r = editable(dev);
+            const r = serving(dev);
             const c = container(r, "board-service");
             c.env = (c.env as Obj[]).filter((e) => e.name !== "SPRING_CLOUD_CONFIG_FAIL_FAST");
             const f = failed(r);
@@ -180,13 +244,211 @@ describe("the boot check", function () {
                     ...facts,
                     services: facts.services.map((s) => (s.name === "user-service" ? { ...s, requires: [...s.requires, ...derived.requires] } : s)),
                 };
-                const f = failed(dev, withNew);
+                const f = failed(serving(dev), withNew);
                 assert.strictEqual(f.length, 2, f.join("\n"));
                 assert.match(f[0], /^user-service audit\.retention-days \[backend\/user-service\/.*\/AuditConfig\.java:5\] not set anywhere/);
                 assert.match(f[1], /^user-service egov\.mail\.sender-address \[backend\/user-service\/.*\/MailProperties\.java:6\] not set anywhere/);
             } finally {
                 fs.rmSync(root, { recursive: true, force: true });
             }
+        });
+    });
+    describe("sees what keys alone do not (issue 26)", () => {
+        const upstreamTree = fs.existsSync(path.join(DEFAULT_UPSTREAM, "backend"));
+
+        it("upstream's config/<service>.yml sets what mail and Spring Cloud Stream need, but one destination (a declared fix)", () => {
+            const differ: string[] = [];
+            for (const [svc, props] of Object.entries(FIX)) {
+                const up = facts.configRepository[`${svc}.yml`] ?? {};
+                for (const [k, v] of Object.entries(props)) {
+                    if ((k.startsWith("spring.cloud.stream.") || k.startsWith("spring.mail.")) && up[k]?.value !== v) differ.push(`${svc} ${k}`);
+                }
+            }
+            // Upstream's reserve-request-service.yml has no destination for the attachment binding its ReserveService
+            // sends to (through AbstractService.sendAttachmentEntityInfo): the check found it; config/served.ts adds it.
+            assert.deepStrictEqual(differ, ["reserve-request-service spring.cloud.stream.bindings.attachmentEntity-out-0.destination"]);
+            const f = failed(without("reserve-request-service", "spring.cloud.stream.bindings.attachmentEntity-out-0.destination"));
+            assert.ok(f.some((x) => /^reserve-request-service spring\.cloud\.stream\.bindings\.attachmentEntity-out-0\.destination \[.*ReserveService\.java:82\]/.test(x)), f.join("\n"));
+        });
+
+        it("a bean auto-configured only under a property: JavaMailSender needs spring.mail.host (or jndi-name)", () => {
+            const need = facts.services.find((s) => s.name === "user-service")!.requires.find((r) => r.key === "spring.mail.host")!;
+            assert.strictEqual(`${need.file}:${need.line}`, "backend/user-service/src/main/java/org/egovframe/cloud/userservice/service/user/UserService.java:136");
+            assert.match(need.why, /^JavaMailSender injected by UserService\.java:136 \(MailSenderAutoConfiguration: .*spring\.mail\.host/);
+            assert.ok(!facts.services.some((s) => s.name !== "user-service" && s.requires.some((r) => r.key === "spring.mail.host")), "only where the starter is");
+            // Issue 26's problem 1, put back: the platform stops serving the application's spring.mail.host.
+            const all = failed(without("user-service", "spring.mail.host"));
+            const f = needsFailed(without("user-service", "spring.mail.host"));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /^user-service spring\.mail\.host \[backend\/user-service\/.*\/UserService\.java:136\] not set anywhere.*JavaMailSender injected/);
+            assert.ok(all.some((x) => /^user-service spring\.mail\.host \[config\/user-service\.yml:11\] the application's user-service\.yml sets it/.test(x)), all.join("\n"));
+            assert.deepStrictEqual(needsFailed(serving(dev, { "user-service": { "spring.mail.jndi-name": "mail/Session" } }, { "user-service": ["spring.mail.host"] })), [],
+                "the other condition");
+        });
+
+        it("a new bean injecting JavaMailSender, in a copy of the source, is a requirement", function () {
+            if (!upstreamTree) this.skip();
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "egov-upstream-"));
+            try {
+                for (const dir of ["backend", "config"]) fs.cpSync(path.join(DEFAULT_UPSTREAM, dir), path.join(root, dir), { recursive: true });
+                for (const fe of ["admin", "portal"]) {
+                    fs.mkdirSync(path.join(root, "frontend", fe), { recursive: true });
+                    fs.copyFileSync(path.join(DEFAULT_UPSTREAM, "frontend", fe, "next.config.js"), path.join(root, "frontend", fe, "next.config.js"));
+                }
+                const dir = path.join(root, "backend/portal-service/build.gradle");
+                fs.writeFileSync(dir, fs.readFileSync(dir, "utf8").replace(/(\n\s*implementation 'org\.springframework\.boot:spring-boot-starter-web'\n)/,
+                    "$1    implementation 'org.springframework.boot:spring-boot-starter-mail'\n"));
+                const java = path.join(root, "backend/portal-service/src/main/java/org/egovframe/cloud/portalservice/service/notice");
+                fs.mkdirSync(java, { recursive: true });
+                fs.writeFileSync(path.join(java, "NoticeMailer.java"), "package org.egovframe.cloud.portalservice.service.notice;\n\n" +
+                    "@Service\npublic class NoticeMailer {\n    private final JavaMailSender sender;\n\n" +
+                    "    public NoticeMailer(JavaMailSender sender, StreamBridge streamBridge) {\n        this.sender = sender;\n" +
+                    "        streamBridge.send(\"noticeSent-out-0\", \"x\");\n    }\n}\n");
+                const derived = deriveFacts(root);
+                const portal = derived.services.find((s) => s.name === "portal-service")!;
+                const mail = portal.requires.filter((r) => r.key === "spring.mail.host");
+                assert.deepStrictEqual(mail.map((r) => `${r.file}:${r.line}`), ["backend/portal-service/src/main/java/org/egovframe/cloud/portalservice/service/notice/NoticeMailer.java:7"]);
+                assert.ok(portal.stream!.sends.some((x) => x.binding === "noticeSent-out-0" && x.line === 9), JSON.stringify(portal.stream!.sends));
+                const f = failed(serving(dev), derived);
+                assert.ok(f.some((x) => x.startsWith("portal-service spring.mail.host [backend/portal-service/src/main/java/org/egovframe/cloud/portalservice/service/notice/NoticeMailer.java:7]")), f.join("\n"));
+                assert.ok(f.some((x) => x.startsWith("portal-service spring.cloud.stream.bindings.noticeSent-out-0.destination [backend/portal-service/") && /NoticeMailer\.java:9/.test(x)), f.join("\n"));
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
+        });
+
+        it("Spring Cloud Stream: functional beans and StreamBridge bindings derived, with the shared helper's callers", () => {
+            const st = (svc: string) => facts.services.find((s) => s.name === svc)!.stream!;
+            assert.deepStrictEqual(st("reserve-item-service").functions.map((x) => `${x.name} ${x.bindings.join(",")}`), ["reserveRequest reserveRequest-in-0"]);
+            assert.deepStrictEqual(st("reserve-item-service").sends.map((x) => `${x.binding} ${x.file.split("/").pop()}:${x.line}`), ["inventoryUpdated-out-0 ReserveItemService.java:260"]);
+            assert.deepStrictEqual(st("reserve-request-service").sends.map((x) => x.binding).sort(), ["attachmentEntity-out-0", "reserveRequest-out-0"]);
+            assert.match(st("board-service").sends[0].via!, /PostsService\.java:406$/, "AbstractService.sendAttachmentEntityInfo called by the service");
+            assert.deepStrictEqual(st("user-service").sends, [], "user-service never calls the helper");
+            assert.ok(st("apigateway").bus);
+        });
+
+        it("Spring Cloud Stream: a function missing from the definition, busConsumer left out, a binding without a destination, a destination nobody consumes", () => {
+            let f = needsFailed(serving(dev, { "portal-service": { "spring.cloud.stream.function.definition": "attachmentEntity" } }));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /^portal-service spring\.cloud\.stream\.function\.definition busConsumer \[backend\/portal-service\/build\.gradle:55\] attachmentEntity <- served .*not listed/);
+            // Issue 26's problem 2, put back: the definition and the bindings of the application's files not served.
+            f = needsFailed(without("reserve-item-service", "spring.cloud.stream.function.definition"));
+            assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), ["reserve-item-service spring.cloud.stream.function.definition reserveRequest",
+                "reserve-item-service spring.cloud.stream.function.definition busConsumer"], f.join("\n"));
+            assert.match(f[0], /ReserveEventConfig\.java:45\] unset, and reserveRequest, busConsumer are all functional beans/);
+            f = needsFailed(without("reserve-request-service", "spring.cloud.stream.bindings.reserveRequest-out-0.destination"));
+            assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), [
+                "reserve-item-service stream reserveRequest-in-0 -> reserve-request.topic",
+                "reserve-request-service spring.cloud.stream.bindings.reserveRequest-out-0.destination",
+            ], f.join("\n"));
+            assert.match(f[1], /ReserveService\.java:118\] not set anywhere/);
+            assert.match(f[0], /no producer of reserve-request\.topic in the stack/);
+            f = needsFailed(serving(dev, { "board-service": { "spring.cloud.stream.bindings.attachmentEntity-out-0.destination": "attachment.topic" } }));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /^board-service stream attachmentEntity-out-0 -> attachment\.topic \[.*PostsService\.java:406\] no consumer of attachment\.topic/);
+            const report = bootCheck(facts, serving(dev)).find((r) => r.workload === "reserve-item-service")!;
+            assert.match(formatReport(report), /ok {3}stream reserveRequest-in-0 -> reserve-request\.topic: produced by reserve-request-service \(reserveRequest-out-0\)/);
+        });
+
+        it("the gateway's readiness path: each indicator of another server FAILs, named with its property", () => {
+            assert.deepStrictEqual(failed(editable(dev)), [], "the stacks serve the overrides");
+            // Issue 26's problem 4, put back: the gateway's aggregate health follows the broker, the config server and Eureka.
+            const f = failed(without("apigateway", "management.health.binders.enabled", "health.config.enabled", "spring.cloud.discovery.client.composite-indicator.enabled"));
+            const gw = f.filter((x) => x.startsWith("apigateway "));
+            assert.deepStrictEqual(gw.map((x) => x.split(" [")[0]), ["apigateway readinessProbe health binders",
+                "apigateway readinessProbe health clientConfigServer", "apigateway readinessProbe health discoveryComposite"], gw.join("\n"));
+            assert.match(gw[0], /\[backend\/apigateway\/build\.gradle:31\] GET \/actuator\/health is the aggregate .*Fix: serve management\.health\.binders\.enabled=false/);
+            assert.match(gw[1], /Fix: serve health\.config\.enabled=false/);
+            assert.match(gw[2], /Fix: serve spring\.cloud\.discovery\.client\.composite-indicator\.enabled=false/);
+            const back = needsFailed(serving(dev, { apigateway: { "management.health.rabbit.enabled": "true" } }));
+            assert.deepStrictEqual(back.map((x) => x.split(" [")[0]), ["apigateway readinessProbe health rabbit"], "the broker's own indicator, turned back on");
+            // Every indicator off by default is enough too; the business services probe the readiness group (readinessState only).
+            assert.deepStrictEqual(needsFailed(serving(dev, { apigateway: { "management.health.defaults.enabled": "false" } },
+                { apigateway: ["management.health.binders.enabled", "management.health.rabbit.enabled"] })), []);
+            const r = serving(dev);
+            r.find("Deployment", "user-service-deployment")!.spec.template.spec.containers[0].env.push({ name: "MANAGEMENT_ENDPOINT_HEALTH_GROUP_READINESS_INCLUDE", value: "readinessState,db" });
+            const u = failed(r);
+            assert.deepStrictEqual(u.map((x) => x.split(" [")[0]), ["user-service readinessProbe health db"], u.join("\n"));
+        });
+
+        it("directories created at start-up lie on a writable volume (the root filesystem is read-only)", () => {
+            const r = serving(dev);
+            const c = container(r, "portal-service");
+            const mount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === "/srv/nfs")!;
+            mount.readOnly = true;
+            let f = failed(r);
+            assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), ["portal-service writes file.directory/messages", "portal-service writes file.directory"], f.join("\n"));
+            assert.match(f[0], /MessageSourceFiles\.java:57\] \/srv\/nfs\/msa-attach-volume\/messages <- served .*read-only: the bean fails to start/);
+            c.volumeMounts = (c.volumeMounts as Obj[]).filter((m) => m.mountPath !== "/srv/nfs");
+            f = failed(r);
+            assert.match(f.find((x) => x.includes("FileStorageUtils.java:98"))!, /on no volume of the container: the root filesystem is read-only/);
+        });
+    });
+
+    describe("the conformance of what is served with the application's own files", () => {
+        /** A copy of the upstream tree, as a team's checkout; `edit` changes it before the stack renders from it. */
+        const copyOfUpstream = (edit: (root: string) => void): string => {
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "egov-checkout-"));
+            for (const dir of ["backend", "config"]) fs.cpSync(path.join(DEFAULT_UPSTREAM, dir), path.join(root, dir), { recursive: true });
+            for (const fe of ["admin", "portal"]) {
+                fs.mkdirSync(path.join(root, "frontend", fe), { recursive: true });
+                fs.copyFileSync(path.join(DEFAULT_UPSTREAM, "frontend", fe, "next.config.js"), path.join(root, "frontend", fe, "next.config.js"));
+            }
+            fs.copyFileSync(path.join(DEFAULT_UPSTREAM, "SOURCE_COMMIT"), path.join(root, "SOURCE_COMMIT"));
+            edit(root);
+            return root;
+        };
+
+        it("names every key of the application's files served as written or overridden, with the reason", () => {
+            const report = bootCheck(facts, dev).find((r) => r.workload === "reserve-item-service")!;
+            const text = formatReport(report);
+            assert.match(text, /ok {3}config\/reserve-item-service\.yml: \d+ of \d+ keys served as written/);
+            assert.match(text, /ok {3}spring\.r2dbc\.password: credential: served changed \(declared: the generated credential/);
+            assert.match(text, /note config\/reserve-item-service-test\.yml: not served: profile test/);
+        });
+
+        it("fails on a key dropped, changed or added without a declared override, naming service, key, file and line", () => {
+            const f = failed(serving(dev, { "board-service": { "springdoc.swagger-ui.enabled": "true", "egov.extra": "x" } }, { "portal-service": ["ftp.port"] }));
+            assert.deepStrictEqual(f.map((x) => x.split("] ")[0] + "]"), [
+                "board-service springdoc.swagger-ui.enabled [config/board-service.yml:24]",
+                "board-service egov.extra [config/board-service.yml]",
+                "portal-service ftp.port [config/portal-service.yml:31]",
+            ], f.join("\n"));
+            assert.match(f[0], /served as "true", the application's board-service\.yml has "false": no override in config\/served\.ts declares the change/);
+            assert.match(f[2], /is not served it: no override in config\/served\.ts declares dropping it/);
+        });
+
+        it("serves a key new in the application's files with no change here, and the check agrees", async function () {
+            if (!fs.existsSync(path.join(DEFAULT_UPSTREAM, "backend"))) this.skip();
+            const root = copyOfUpstream((r) => fs.appendFileSync(path.join(r, "config/user-service.yml"), "\nnotice:\n  banner: hello from upstream\n"));
+            try {
+                const raw = { ...stackConfig("dev"), applicationCheckout: root };
+                const d = await deploy(raw);
+                const served = d.of("ConfigMap").find((c) => c.metadata.name.startsWith("config-generated-configmap"))!.data["user-service_user-service.yml"];
+                assert.strictEqual(flatYaml(served)["notice.banner"], "hello from upstream");
+                const derived = deriveFacts(root);
+                assert.ok(derived.configRepository["user-service.yml"]["notice.banner"]);
+                assert.deepStrictEqual(failed(d, derived), []);
+                // The committed facts do not know the key: served but set by no file they have, it is named.
+                assert.ok(failed(d).some((x) => x.startsWith("user-service notice.banner [config/user-service.yml] served as")), failed(d).join("\n"));
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
+        });
+
+        it("refuses a checkout that is missing or at another version, naming the setting and both versions", function () {
+            if (!fs.existsSync(path.join(DEFAULT_UPSTREAM, "backend"))) this.skip();
+            const root = copyOfUpstream((r) => fs.writeFileSync(path.join(r, "SOURCE_COMMIT"), "0123456789abcdef0123456789abcdef01234567 Mon Jan 1\n"));
+            try {
+                assert.throws(() => loadConfig(sourceOf({ ...stackConfig("dev"), applicationCheckout: root }), "dev"),
+                    new RegExp(`applicationCheckout: ".*" is at 0123456789abcdef0123456789abcdef01234567, but this platform's facts were derived from ${UPSTREAM.commit}`));
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
+            assert.throws(() => loadConfig(sourceOf({ ...stackConfig("dev"), applicationCheckout: "/nonexistent/egovframe-msa-edu" }), "dev"),
+                /applicationCheckout: "\/nonexistent\/egovframe-msa-edu" is not allowed; expected a checkout of egovframe-msa-edu .*no config\/application\.yml/);
+            assert.throws(() => loadConfig(sourceOf({ ...stackConfig("dev"), applicationCheckout: undefined as unknown as string }), "dev"),
+                /applicationCheckout: not set/);
         });
     });
 });

@@ -170,7 +170,7 @@ function servedRepository(d: Rendered, client: string): Repository {
 }
 
 /** The boot check of one Spring service's Deployment. */
-function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: ServiceGraph): WorkloadReport | undefined {
+function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: ServiceGraph, endpoints?: StreamEndpoint[]): WorkloadReport | undefined {
     const dep = d.find("Deployment", `${f.name}-deployment`) ?? d.find("StatefulSet", `${f.name}-statefulset`);
     if (!dep) return undefined;
     const pod = dep.spec.template.spec;
@@ -266,6 +266,12 @@ function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: Se
     const resolve = (k: string) => resolveIn(isBootstrapKey(k) ? bootstrapSources : appSources, k);
 
     for (const r of f.requires) {
+        const alt = (r.alternatives ?? []).find((k) => resolve(k).value !== undefined);
+        if (alt && resolve(r.key).value === undefined) {
+            const a = resolve(alt);
+            add("ok", r.key, `unset, but ${alt}=${a.value} <- ${a.from} satisfies the condition (${r.why})`, at(r));
+            continue;
+        }
         const res = resolve(r.key);
         const needs = at(r);
         if (res.error) {
@@ -327,8 +333,153 @@ function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: Se
         }
         const path = String(p.httpGet?.path ?? "/");
         findings.push(...probePathFindings(f, kind, path, resolve));
+        findings.push(...healthFindings(f, kind, path, resolve));
     }
+    if (f.stream) findings.push(...streamFindings(f, f.stream, resolve, endpoints));
+    for (const w of f.writesAtStart ?? []) findings.push(writeFinding(w, pod, c, resolve));
     return { workload: f.name, summary, findings };
+}
+
+/** A binding of one service with its resolved destination, for the producer/consumer check across the stack. */
+interface StreamEndpoint { readonly service: string; readonly binding: string; readonly direction: "in" | "out"; readonly destination: string; readonly needs: string }
+
+const splitDefinition = (v: string) => v.split(/[;|,]/).map((x) => x.trim()).filter(Boolean);
+
+/**
+ * Spring Cloud Stream: every functional bean listed in the function definition (busConsumer too when Bus is there
+ * and a definition is set), every binding with a destination, and each binding recorded for the stack-wide pairing.
+ */
+function streamFindings(f: ServiceFacts, st: NonNullable<ServiceFacts["stream"]>, resolve: (k: string) => Resolved, endpoints?: StreamEndpoint[]): Finding[] {
+    const out: Finding[] = [];
+    const binderAt = at(st.binder);
+    const defKey = resolve("spring.cloud.function.definition").value !== undefined ? "spring.cloud.function.definition" : "spring.cloud.stream.function.definition";
+    const def = resolve(defKey);
+    const listed = def.value !== undefined ? splitDefinition(def.value) : undefined;
+    const names = [...st.functions.map((x) => ({ name: x.name, needs: at(x), why: `${x.kind} bean ${x.name}()` }))];
+    if (st.bus) names.push({ name: "busConsumer", needs: binderAt, why: "Spring Cloud Bus's Consumer bean (spring-cloud-starter-bus-amqp)" });
+    if (st.functions.length > 0 || listed) {
+        for (const n of names) {
+            if (listed === undefined) {
+                // Without a definition Spring Cloud Stream binds a functional bean only when it is the only one.
+                const ok = names.length === 1;
+                out.push({
+                    status: ok ? "ok" : "FAIL", key: `${defKey} ${n.name}`, needs: n.needs,
+                    detail: ok ? `unset; ${n.why} is the only functional bean, so it is bound by discovery`
+                        : `unset, and ${names.map((x) => x.name).join(", ")} are all functional beans: with more than one and no definition none is bound (${n.why})`,
+                });
+            } else {
+                const ok = listed.includes(n.name);
+                out.push({
+                    status: ok ? "ok" : "FAIL", key: `${defKey} ${n.name}`, needs: n.needs,
+                    detail: `${def.value} <- ${def.from}${ok ? "" : `: ${n.why} is not listed; a definition replaces discovery, so it is never bound`}`,
+                });
+            }
+        }
+    }
+    const bindings: { binding: string; direction: "in" | "out"; needs: string; why: string }[] = [
+        ...st.functions.flatMap((x) => x.bindings.map((b) => ({ binding: b, direction: (b.includes("-in-") ? "in" : "out") as "in" | "out", needs: at(x), why: `${x.kind} bean ${x.name}()` }))),
+        ...st.sends.map((x) => ({ binding: x.binding, direction: "out" as const, needs: x.via ?? at(x), why: `streamBridge.send("${x.binding}") at ${at(x)}` })),
+    ];
+    const seen = new Set<string>();
+    for (const b of bindings) {
+        if (seen.has(b.binding)) continue;
+        seen.add(b.binding);
+        const key = `spring.cloud.stream.bindings.${b.binding}.destination`;
+        const r = resolve(key);
+        if (r.value === undefined) {
+            out.push({
+                status: "FAIL", key, needs: b.needs,
+                detail: `not set anywhere the service reads; ${b.why} would use an exchange named "${b.binding}" that no other service binds`,
+            });
+            continue;
+        }
+        out.push({ status: "ok", key, needs: b.needs, detail: `${r.value} <- ${r.from}` });
+        endpoints?.push({ service: f.name, binding: b.binding, direction: b.direction, destination: r.value, needs: b.needs });
+    }
+    return out;
+}
+
+/** Across the stack: each consumed destination has a producer, each produced destination a consumer. */
+function pairingFindings(endpoints: readonly StreamEndpoint[]): Map<string, Finding[]> {
+    const byService = new Map<string, Finding[]>();
+    for (const e of endpoints) {
+        const other = endpoints.filter((x) => x.destination === e.destination && x.direction !== e.direction);
+        const role = e.direction === "in" ? "producer" : "consumer";
+        const list = byService.get(e.service) ?? [];
+        list.push({
+            status: other.length > 0 ? "ok" : "FAIL", key: `stream ${e.binding} -> ${e.destination}`, needs: e.needs,
+            detail: other.length > 0
+                ? `${e.direction === "in" ? "produced by" : "consumed by"} ${other.map((x) => `${x.service} (${x.binding})`).join(", ")}`
+                : `no ${role} of ${e.destination} in the stack: ${e.direction === "in" ? "nothing ever arrives" : "the messages reach no service"}`,
+        });
+        byService.set(e.service, list);
+    }
+    return byService;
+}
+
+/** The indicators an actuator health path aggregates, given the resolved properties. */
+function healthFindings(f: ServiceFacts, kind: string, path: string, resolve: (k: string) => Resolved): Finding[] {
+    const m = /^\/actuator\/health(?:\/([^/]+))?\/?$/.exec(path);
+    if (!m || !f.health) return [];
+    const enabled = (h: NonNullable<ServiceFacts["health"]>[number]) => {
+        const v = resolve(h.property).value ?? (h.defaults ? resolve("management.health.defaults.enabled").value : undefined) ?? "true";
+        return v !== "false";
+    };
+    const present = f.health.filter(enabled);
+    let members: typeof present;
+    let what: string;
+    if (!m[1]) {
+        members = present;
+        what = `GET ${path} is the aggregate of every health contributor`;
+    } else {
+        const group = m[1];
+        const include = resolve(`management.endpoint.health.group.${group}.include`).value;
+        const names = include !== undefined ? include.split(",").map((x) => x.trim())
+            : group === "readiness" ? ["readinessState"] : group === "liveness" ? ["livenessState"] : [group];
+        members = names.includes("*") ? present : present.filter((h) => names.includes(h.indicator));
+        what = `GET ${path} aggregates ${names.join(", ")}`;
+    }
+    const effect = kind === "livenessProbe" || kind === "startupProbe" ? "the kubelet restarts the pod" : "the pod leaves its Service";
+    const deps = members.filter((h) => h.dependsOn);
+    if (deps.length === 0) {
+        return [{
+            status: "ok", key: `${kind} health`, needs: f.actuator ? at(f.actuator) : `backend/${f.name}/build.gradle`,
+            detail: `${what}: ${members.map((h) => h.indicator).join(", ") || "no indicator of another server"}; none depends on another server`,
+        }];
+    }
+    return deps.map((h) => ({
+        status: "FAIL" as const, key: `${kind} health ${h.indicator}`, needs: at(h),
+        detail: `${what}, including ${h.indicator} (${h.spring}), which is DOWN when ${h.dependsOn} is: ${effect}. ` +
+            `Fix: serve ${h.property}=false (or probe a path without it)`,
+    }));
+}
+
+/** A directory created at start-up must lie on a writable volume: the root filesystem may be read-only. */
+function writeFinding(w: NonNullable<ServiceFacts["writesAtStart"]>[number], pod: Obj, c: Obj, resolve: (k: string) => Resolved): Finding {
+    const key = `writes ${w.key}${w.suffix}`;
+    const r = resolve(w.key);
+    if (r.value === undefined) return { status: "FAIL", key, needs: at(w), detail: `${w.key} resolves nowhere: ${w.why}` };
+    const dir = `${r.value}${w.suffix}`.replace(/\/+$/, "");
+    const under = (m: Obj) => dir === m.mountPath.replace(/\/+$/, "") || dir.startsWith(`${m.mountPath.replace(/\/+$/, "")}/`);
+    const mount = ((c.volumeMounts ?? []) as Obj[]).filter(under).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+    const uid = c.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
+    const readOnlyRoot = c.securityContext?.readOnlyRootFilesystem === true;
+    if (!mount) {
+        return {
+            status: readOnlyRoot ? "FAIL" : "note", key, needs: at(w),
+            detail: `${dir} <- ${r.from} is on no volume of the container` +
+                (readOnlyRoot ? ": the root filesystem is read-only (readOnlyRootFilesystem), so the bean fails to start"
+                    : `: it is written into the image's filesystem, which must be writable by uid ${uid ?? "(image)"}`),
+        };
+    }
+    const vol = ((pod.volumes ?? []) as Obj[]).find((v) => v.name === mount.name) ?? {};
+    const type = Object.keys(vol).find((k) => k !== "name") ?? "(no volume)";
+    const ro = mount.readOnly === true || vol.persistentVolumeClaim?.readOnly === true || ["configMap", "secret", "downwardAPI", "projected"].includes(type);
+    return {
+        status: ro ? "FAIL" : "ok", key, needs: at(w),
+        detail: `${dir} <- ${r.from}: under ${mount.mountPath} (volume ${mount.name}, ${type}${type === "persistentVolumeClaim" ? ` ${vol.persistentVolumeClaim.claimName}` : ""})` +
+            (ro ? ", which is read-only: the bean fails to start" : `, writable; uid ${uid ?? "(image)"}, fsGroup ${pod.securityContext?.fsGroup ?? "none"}`),
+    };
 }
 
 function badValue(r: Requirement, value: string, d: Rendered): string | undefined {
@@ -427,8 +578,11 @@ function checkFrontend(f: BootFacts["frontends"][number], d: Rendered): Workload
 
 /** Every upstream workload the stack deploys, checked. */
 export function bootCheck(facts: BootFacts, d: Rendered, graph?: ServiceGraph): WorkloadReport[] {
+    const endpoints: StreamEndpoint[] = [];
+    const services = facts.services.map((s) => checkService(facts, s, d, graph, endpoints)).filter((r): r is WorkloadReport => r !== undefined);
+    const pairs = pairingFindings(endpoints);
     return [
-        ...facts.services.map((s) => checkService(facts, s, d, graph)),
+        ...services.map((r) => ({ ...r, findings: [...r.findings, ...(pairs.get(r.workload) ?? [])] })),
         ...facts.frontends.map((f) => checkFrontend(f, d)),
     ].filter((r): r is WorkloadReport => r !== undefined);
 }

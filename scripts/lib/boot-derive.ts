@@ -19,6 +19,8 @@ export interface Requirement {
     readonly why: string;
     readonly file: string;
     readonly line: number;
+    /** Other keys any one of which satisfies it instead (a condition on either property). */
+    readonly alternatives?: readonly string[];
 }
 
 export interface PermitRule { readonly pattern: string; readonly file: string; readonly line: number }
@@ -34,6 +36,42 @@ export interface ServiceFacts {
     readonly actuator?: { readonly file: string; readonly line: number };
     /** Security: permitAll patterns (GET), and what any other path gets. */
     readonly security?: { readonly permits: readonly PermitRule[]; readonly otherwise: SourcedValue };
+    /** Spring Cloud Stream: the binder, the functional beans and the StreamBridge bindings the code uses. */
+    readonly stream?: StreamFacts;
+    /** Health contributors its starters bring (HEALTH_INDICATORS), each with the starter's build.gradle line. */
+    readonly health?: readonly HealthFacts[];
+    /** Directories a bean creates when it starts (@PostConstruct), from a property. */
+    readonly writesAtStart?: readonly StartupWrite[];
+}
+
+export interface StreamFacts {
+    readonly binder: { readonly artifact: string; readonly file: string; readonly line: number };
+    /** spring-cloud-starter-bus-amqp: Spring Cloud Bus adds its own functional bean, busConsumer. */
+    readonly bus: boolean;
+    readonly functions: readonly { readonly name: string; readonly kind: string; readonly bindings: readonly string[]; readonly file: string; readonly line: number }[];
+    /** streamBridge.send("<binding>", ...): `via` is the service's own call when the send is in a shared helper. */
+    readonly sends: readonly { readonly binding: string; readonly file: string; readonly line: number; readonly via?: string }[];
+}
+
+export interface HealthFacts {
+    readonly indicator: string;
+    readonly spring: string;
+    readonly property: string;
+    /** @ConditionalOnEnabledHealthIndicator: unset falls back to management.health.defaults.enabled. */
+    readonly defaults: boolean;
+    /** The server whose state it reports, if any. */
+    readonly dependsOn?: string;
+    readonly file: string;
+    readonly line: number;
+}
+
+export interface StartupWrite {
+    readonly key: string;
+    /** Appended to the property's value ("/messages"). */
+    readonly suffix: string;
+    readonly why: string;
+    readonly file: string;
+    readonly line: number;
 }
 
 export interface FrontendFacts {
@@ -251,6 +289,166 @@ const STARTER_NEEDS: readonly { artifact: string; autoconfig?: string; needs: Om
     },
 ];
 
+/**
+ * Beans Spring Boot auto-configures only under a property condition (Spring knowledge, not the application's):
+ * the injected type, the starter that brings the auto-configuration, its class and the condition. A requirement
+ * is derived only where a scanned bean injects the type and the starter is in build.gradle.
+ */
+export const CONDITIONAL_BEANS: readonly {
+    readonly types: readonly string[]; readonly artifact: string; readonly autoconfig: string; readonly condition: string;
+    readonly key: string; readonly alternatives: readonly string[];
+}[] = [
+    {
+        types: ["JavaMailSender", "MailSender"], artifact: "org.springframework.boot:spring-boot-starter-mail",
+        autoconfig: "org.springframework.boot.autoconfigure.mail.MailSenderAutoConfiguration",
+        condition: "@Conditional(MailSenderCondition): @ConditionalOnProperty spring.mail.host or spring.mail.jndi-name",
+        key: "spring.mail.host", alternatives: ["spring.mail.jndi-name"],
+    },
+];
+
+const RABBIT = ["org.springframework.boot:spring-boot-starter-amqp", "org.springframework.cloud:spring-cloud-starter-bus-amqp",
+    "org.springframework.cloud:spring-cloud-stream-binder-rabbit", "org.springframework.cloud:spring-cloud-starter-stream-rabbit"];
+/** What brings a Spring Cloud Stream binder (Bus over AMQP depends on the Rabbit binder). */
+export const STREAM_BINDERS = RABBIT.slice(1);
+
+/**
+ * Health contributors a starter brings, with the property that turns each off and the Spring class (checked
+ * against the Spring sources: see docs/boot-check.md). `defaults`: @ConditionalOnEnabledHealthIndicator, so an
+ * unset property falls back to management.health.defaults.enabled; else a plain @ConditionalOnProperty
+ * (matchIfMissing). `dependsOn`: the other server whose state it reports.
+ */
+export const HEALTH_INDICATORS: readonly {
+    readonly indicator: string; readonly spring: string; readonly property: string; readonly defaults: boolean;
+    readonly dependsOn?: string; readonly artifacts: readonly string[]; readonly needsBootstrap?: boolean;
+}[] = [
+    {
+        indicator: "rabbit", spring: "org.springframework.boot.actuate.amqp.RabbitHealthIndicator (RabbitHealthContributorAutoConfiguration)",
+        property: "management.health.rabbit.enabled", defaults: true, dependsOn: "the RabbitMQ broker", artifacts: RABBIT,
+    },
+    {
+        indicator: "binders", spring: "org.springframework.cloud.stream.config.BindersHealthIndicatorAutoConfiguration (BindersHealthContributor: each binder's RabbitHealthIndicator)",
+        property: "management.health.binders.enabled", defaults: true, dependsOn: "the RabbitMQ broker", artifacts: STREAM_BINDERS,
+    },
+    {
+        indicator: "clientConfigServer", spring: "org.springframework.cloud.config.client.ConfigServerHealthIndicator (ConfigClientAutoConfiguration, bean clientConfigServerHealthIndicator)",
+        property: "health.config.enabled", defaults: false, dependsOn: "the config server",
+        artifacts: ["org.springframework.cloud:spring-cloud-starter-config"], needsBootstrap: true,
+    },
+    {
+        indicator: "discoveryComposite", spring: "org.springframework.cloud.client.discovery.health.DiscoveryCompositeHealthContributor (EurekaHealthIndicator: the instance's status in the Eureka registry)",
+        property: "spring.cloud.discovery.client.composite-indicator.enabled", defaults: false, dependsOn: "the Eureka server",
+        artifacts: ["org.springframework.cloud:spring-cloud-starter-netflix-eureka-client"],
+    },
+    {
+        indicator: "db", spring: "org.springframework.boot.actuate.jdbc.DataSourceHealthIndicator", property: "management.health.db.enabled",
+        defaults: true, dependsOn: "the database", artifacts: ["org.springframework.boot:spring-boot-starter-data-jpa"],
+    },
+    {
+        indicator: "r2dbc", spring: "org.springframework.boot.actuate.r2dbc.ConnectionFactoryHealthIndicator", property: "management.health.r2dbc.enabled",
+        defaults: true, dependsOn: "the database", artifacts: ["org.springframework.boot:spring-boot-starter-data-r2dbc"],
+    },
+    {
+        indicator: "diskSpace", spring: "org.springframework.boot.actuate.system.DiskSpaceHealthIndicator", property: "management.health.diskspace.enabled",
+        defaults: true, artifacts: ["org.springframework.boot:spring-boot-starter-actuator"],
+    },
+    {
+        indicator: "ping", spring: "org.springframework.boot.actuate.health.PingHealthIndicator", property: "management.health.ping.enabled",
+        defaults: true, artifacts: ["org.springframework.boot:spring-boot-starter-actuator"],
+    },
+    {
+        indicator: "refreshScope", spring: "org.springframework.cloud.health.RefreshScopeHealthIndicator (RefreshEndpointAutoConfiguration)",
+        property: "management.health.refresh.enabled", defaults: true, artifacts: ["org.springframework.cloud:spring-cloud-starter-config"],
+    },
+];
+
+/** A Java type or method body: the text from `open` (an index of `{`) to its matching `}`. */
+function block(text: string, open: number): string {
+    let depth = 0;
+    for (let i = open; i < text.length; i++) {
+        if (text[i] === "{") depth++;
+        else if (text[i] === "}" && --depth === 0) return text.slice(open, i + 1);
+    }
+    return text.slice(open);
+}
+
+/** Types a bean class takes by injection: constructor parameters, final fields under a Lombok constructor, @Autowired fields. */
+function injected(f: JavaFile): { type: string; line: number }[] {
+    const out: { type: string; line: number }[] = [];
+    const cls = path.basename(f.file, ".java");
+    if (/@(RequiredArgsConstructor|AllArgsConstructor)\b/.test(f.text)) {
+        for (const m of f.text.matchAll(/^\s*private\s+final\s+([\w.]+)\s+\w+\s*;/gm)) out.push({ type: m[1], line: lineOf(f.text, m.index + m[0].search(/\S/)) });
+    }
+    for (const m of f.text.matchAll(/@Autowired\s+(?:private|protected|public)?\s*([\w.]+)\s+\w+\s*;/g)) {
+        out.push({ type: m[1], line: lineOf(f.text, m.index) });
+    }
+    for (const m of f.text.matchAll(new RegExp(`(?:public|protected)\\s+${cls}\\s*\\(([^)]*)\\)`, "g"))) {
+        for (const p of m[1].split(",")) {
+            const t = /^\s*(?:@\w+\s+)*(?:final\s+)?([\w.]+)\s+\w+\s*$/.exec(p);
+            if (t) out.push({ type: t[1], line: lineOf(f.text, m.index) });
+        }
+    }
+    return out.map((x) => ({ type: x.type.split(".").pop() ?? x.type, line: x.line }));
+}
+
+/** Functional beans: @Bean methods returning Consumer/Function/Supplier, with their default binding names. */
+function functionalBeans(f: JavaFile): StreamFacts["functions"][number][] {
+    const out: StreamFacts["functions"][number][] = [];
+    for (const m of f.text.matchAll(/@Bean\b(?:\s*\([^)]*\))?\s+(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|protected|private|static)\s+)*(Consumer|Function|Supplier)\s*</g)) {
+        let depth = 1;
+        let i = m.index + m[0].length;
+        for (; i < f.text.length && depth > 0; i++) {
+            if (f.text[i] === "<") depth++;
+            else if (f.text[i] === ">") depth--;
+        }
+        const name = /^\s*(\w+)\s*\(\s*\)/.exec(f.text.slice(i))?.[1];
+        if (!name) continue;
+        const kind = m[1];
+        const bindings = kind === "Consumer" ? [`${name}-in-0`] : kind === "Supplier" ? [`${name}-out-0`] : [`${name}-in-0`, `${name}-out-0`];
+        out.push({ name, kind, bindings, file: f.file, line: lineOf(f.text, i + (/\w/.exec(f.text.slice(i))?.index ?? 0)) });
+    }
+    return out;
+}
+
+/** streamBridge.send(binding, ...) calls: the binding a literal or a resolved string constant, with the enclosing method. */
+function bridgeSends(f: JavaFile, constant: (ref: string, from: JavaFile) => string[]): { binding: string; line: number; method?: string }[] {
+    const vars = [...f.text.matchAll(/\bStreamBridge\s+(\w+)/g)].map((m) => m[1]);
+    const out: { binding: string; line: number; method?: string }[] = [];
+    for (const v of new Set(vars)) {
+        for (const m of f.text.matchAll(new RegExp(`\\b${v}\\.send\\(\\s*("([^"]*)"|[A-Za-z_][\\w.]*)\\s*,`, "g"))) {
+            const bindings = m[2] !== undefined ? [m[2]] : constant(m[1], f);
+            const before = f.text.slice(0, m.index);
+            const method = [...before.matchAll(/(?:public|protected|private)\s+[\w<>[\], ?]+?\s+(\w+)\s*\([^)]*\)\s*(?:throws [\w., ]+)?\{/g)].pop()?.[1];
+            for (const binding of bindings) out.push({ binding, line: lineOf(f.text, m.index), method });
+        }
+    }
+    return out;
+}
+
+/** @PostConstruct methods that create a directory, and the property the directory comes from. */
+function startupWrites(f: JavaFile): StartupWrite[] {
+    const out: StartupWrite[] = [];
+    for (const m of f.text.matchAll(/@PostConstruct\s+[^{;]*?(\w+)\s*\([^)]*\)\s*(?:throws [\w., ]+)?\{/g)) {
+        const body = block(f.text, m.index + m[0].length - 1);
+        const create = /(Files\.createDirector(?:y|ies)|\.mkdirs?)\(/.exec(body);
+        if (!create) continue;
+        const line = lineOf(f.text, m.index);
+        const dirKey = (k: RegExpMatchArray) => /director|path|home|location|dir/i.test(k[1]);
+        const keys = [...body.matchAll(/getProperty\(\s*"([^"]+)"\s*\)(?:\s*\+\s*"([^"]*)")?/g)].filter(dirKey);
+        // The directory from a field the constructor sets from a property.
+        if (keys.length === 0) {
+            const arg = /\(\s*(?:this\.)?(\w+)/.exec(body.slice(create.index + create[0].length - 1))?.[1];
+            if (arg) keys.push(...[...f.text.matchAll(new RegExp(`this\\.${arg}\\s*=[^;]*getProperty\\(\\s*"([^"]+)"\\s*\\)(?:\\s*\\+\\s*"([^"]*)")?`, "g"))].filter(dirKey));
+        }
+        for (const k of keys) {
+            out.push({
+                key: k[1], suffix: k[2] ?? "", file: f.file, line,
+                why: `@PostConstruct ${m[1]}() creates ${k[1]}${k[2] ?? ""} (${create[1].replace(/^\./, "")}) when the bean starts`,
+            });
+        }
+    }
+    return out;
+}
+
 export function deriveService(root: string, name: string): ServiceFacts {
     const dir = path.join(root, "backend", name);
     const res = path.join(dir, "src/main/resources");
@@ -303,6 +501,63 @@ export function deriveService(root: string, name: string): ServiceFacts {
             requires.push({ ...n, why: `${s.artifact.split(":")[1]}: ${n.why}`, file: rel(root, gradleFile), line: dep.line });
         }
     }
+    // Beans auto-configured only under a property condition, where a scanned bean injects them.
+    for (const c of CONDITIONAL_BEANS) {
+        const dep = deps.find((d) => d.artifact === c.artifact);
+        if (!dep) continue;
+        for (const f of scanned.filter((x) => BEAN.test(x.text))) {
+            for (const inj of injected(f).filter((x) => c.types.includes(x.type))) {
+                requires.push({
+                    key: c.key, rule: "resolvable", alternatives: c.alternatives, file: f.file, line: inj.line,
+                    why: `${inj.type} injected by ${path.basename(f.file)}:${inj.line} (${c.autoconfig.split(".").pop()}: ${c.condition}; ` +
+                        `${c.artifact.split(":")[1]} at build.gradle:${dep.line})`,
+                });
+            }
+        }
+    }
+    const constants = javaConstants([...own, ...common]);
+    const binderDep = deps.find((d) => STREAM_BINDERS.includes(d.artifact));
+    let stream: StreamFacts | undefined;
+    if (binderDep) {
+        const ownFiles = new Set(own.map((f) => f.file));
+        const sends: StreamFacts["sends"][number][] = [];
+        for (const f of scanned.concat(common.filter((c) => !scanned.includes(c)))) {
+            for (const s of bridgeSends(f, constants)) {
+                if (ownFiles.has(f.file)) {
+                    if (scanned.includes(f)) sends.push({ binding: s.binding, file: f.file, line: s.line });
+                    continue;
+                }
+                // A shared helper: the service sends when its own code calls the helper.
+                if (!s.method) continue;
+                for (const o of own) {
+                    const call = new RegExp(`\\b${s.method}\\(`).exec(o.text);
+                    if (call) sends.push({ binding: s.binding, file: f.file, line: s.line, via: `${o.file}:${lineOf(o.text, call.index)}` });
+                }
+            }
+        }
+        stream = {
+            binder: { artifact: binderDep.artifact, file: rel(root, gradleFile), line: binderDep.line },
+            bus: deps.some((d) => d.artifact === "org.springframework.cloud:spring-cloud-starter-bus-amqp"),
+            functions: scanned.filter((x) => BEAN.test(x.text)).flatMap(functionalBeans),
+            sends,
+        };
+    }
+    const hasBootstrap = deps.some((d) => d.artifact === "org.springframework.cloud:spring-cloud-starter-bootstrap");
+    const health: HealthFacts[] = [];
+    for (const h of HEALTH_INDICATORS) {
+        const dep = deps.find((d) => h.artifacts.includes(d.artifact));
+        if (!dep || (h.needsBootstrap && !hasBootstrap)) continue;
+        if (h.indicator === "db" && excluded.some((e) => e.endsWith(".DataSourceAutoConfiguration"))) continue;
+        if (h.indicator === "r2dbc" && excluded.some((e) => e.endsWith(".R2dbcAutoConfiguration"))) continue;
+        health.push({
+            indicator: h.indicator, spring: h.spring, property: h.property, defaults: h.defaults,
+            ...(h.dependsOn ? { dependsOn: h.dependsOn } : {}), file: rel(root, gradleFile), line: dep.line,
+        });
+    }
+    // Bean classes, and classes a scanned @Configuration creates in a @Bean method (so their @PostConstruct runs).
+    const configs = scanned.filter((x) => /@Bean\b/.test(x.text));
+    const writesAtStart = scanned.filter((x) => BEAN.test(x.text) || configs.some((c) => c.text.includes(`new ${path.basename(x.file, ".java")}(`)))
+        .flatMap(startupWrites);
     const configDep = deps.find((d) => d.artifact === "org.springframework.cloud:spring-cloud-starter-config");
     const actuatorDep = deps.find((d) => d.artifact === "org.springframework.boot:spring-boot-starter-actuator"
         || d.artifact === "org.springframework.cloud:spring-cloud-starter-netflix-eureka-server");
@@ -319,7 +574,10 @@ export function deriveService(root: string, name: string): ServiceFacts {
             }
             : undefined,
         actuator: actuatorDep ? { file: rel(root, gradleFile), line: actuatorDep.line } : undefined,
-        security: hasSecurity ? securityOf(scanned, javaConstants([...own, ...common])) : undefined,
+        security: hasSecurity ? securityOf(scanned, constants) : undefined,
+        stream,
+        health: actuatorDep ? health : undefined,
+        writesAtStart: writesAtStart.length > 0 ? writesAtStart : undefined,
     };
 }
 
