@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlannedEnv, ServicePlan } from "../config/plan";
+import type { PlannedEnv, PodEnv, ServicePlan } from "../config/plan";
 import type { SecretName } from "../config/wiring";
 import { Credentials, SecretRef, secretEnv } from "./credentials";
 import { EnvVar, httpProbes, PartArgs, springBootProbes, Workload } from "./workload";
@@ -23,22 +23,20 @@ function secretRef(c: Credentials, name: SecretName): SecretRef<string> {
     return { mysql: c.mysql, rabbitmq: c.rabbitmq, eureka: c.eureka, token: c.token }[name] as SecretRef<string>;
 }
 
-/** Env vars of a workload from its planned settings (the wiring contract): ConfigMap, Secret or literal. */
-export function wiredEnv(env: readonly PlannedEnv[], refs: {
-    credentials: Credentials; backendConfigMap: pulumi.Input<string>; commonConfigMap: pulumi.Input<string>;
-}): EnvVar[] {
+type ConfigMapRefs = { backendConfigMap: pulumi.Input<string>; commonConfigMap: pulumi.Input<string> };
+
+/** Env vars from planned settings that name no Secret: a shared ConfigMap's key or a literal. */
+export function plainEnv(env: readonly PodEnv[], refs: ConfigMapRefs): EnvVar[] {
     return env.map((s): EnvVar => {
-        switch (s.from) {
-            case "configMap": {
-                const name = s.configMap === "backend" ? refs.backendConfigMap : refs.commonConfigMap;
-                return { name: s.name, valueFrom: { configMapKeyRef: { name, key: s.name } } };
-            }
-            case "secret":
-                return secretEnv(s.name, secretRef(refs.credentials, s.secret), s.key);
-            case "literal":
-                return { name: s.name, value: s.value };
-        }
+        if (s.from === "literal") return { name: s.name, value: s.value };
+        const name = s.configMap === "backend" ? refs.backendConfigMap : refs.commonConfigMap;
+        return { name: s.name, valueFrom: { configMapKeyRef: { name, key: s.name } } };
     });
+}
+
+/** Env vars of a workload from its planned settings (the wiring contract): ConfigMap, Secret or literal. */
+export function wiredEnv(env: readonly PlannedEnv[], refs: ConfigMapRefs & { credentials: Credentials }): EnvVar[] {
+    return env.flatMap((s): EnvVar[] => (s.from === "secret" ? [secretEnv(s.name, secretRef(refs.credentials, s.secret), s.key)] : plainEnv([s], refs)));
 }
 
 /** One Spring backend service from the catalog: Deployment, Service, autoscaler and, if public, an Ingress. */
@@ -53,6 +51,7 @@ export class BackendService extends pulumi.ComponentResource {
             namespace: args.namespace,
             commonLabels: args.commonLabels,
             plan: plan.workload,
+            podEnv: args.podEnv,
             env: wiredEnv(plan.env, args),
             podAnnotations: args.credentials.hashAnnotation(plan.credentials),
             ...(plan.spec.readinessPath ? httpProbes(plan.spec.readinessPath, port) : springBootProbes(port)),

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { OffsiteConfig } from "../config/types";
 import type { BackupPlan } from "../config/plan";
 import { Credentials, secretEnv } from "./credentials";
-import { DELETE_IN_BACKGROUND, hardenPod, PartArgs } from "./workload";
+import { DELETE_IN_BACKGROUND, hardenPod, PartArgs, PodContainer } from "./workload";
 
 /** The dump, restore, off-site copy and drill scripts, shipped verbatim in a ConfigMap: the CronJobs run what the tests run. */
 export const BACKUP_SCRIPTS_DIR = path.join(__dirname, "..", "jobs", "backup");
@@ -35,7 +35,8 @@ export const DRILL_JOB = "mysql-restore-drill";
 /** Where the drill fetches the newest off-site copy to: scratch space of its own pod, never the backup volume. */
 export const DRILL_FETCH_DIR = "/drill";
 
-type Container = k8s.types.input.core.v1.Container;
+/** A container of the jobs' pods: hardenPod puts the every-pod env in front of its own. */
+type Container = PodContainer;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 
 /** The object store's settings and credentials (from the Secret the agency created outside git), for rclone. */
@@ -82,7 +83,6 @@ export class Backup extends pulumi.ComponentResource {
         }, parent);
 
         const mysqlEnv = (user: "app" | "root"): EnvVar[] => [
-            args.timezoneEnv,
             { name: "MYSQL_HOST", value: args.mysqlHost },
             { name: "MYSQL_PORT", value: String(plan.mysqlPort) },
             ...(user === "app"
@@ -116,7 +116,7 @@ export class Backup extends pulumi.ComponentResource {
             image: plan.images.rclone,
             imagePullPolicy: plan.imagePullPolicy,
             command,
-            env: [args.timezoneEnv, ...offsiteEnv(offsite!), { name: "BACKUP_DIR", value: BACKUP_MOUNT }],
+            env: [...offsiteEnv(offsite!), { name: "BACKUP_DIR", value: BACKUP_MOUNT }],
             resources: {
                 requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "64Mi" },
                 limits: { cpu: "1", memory: "256Mi", "ephemeral-storage": "256Mi" },
@@ -138,7 +138,7 @@ export class Backup extends pulumi.ComponentResource {
                 { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
                 ...(offsite?.caConfigMap ? [{ name: "offsite-ca", configMap: { name: offsite.caConfigMap } }] : []),
             ],
-        }, { security, resources: jobResources, image: plan.images.mysql });
+        }, { security, resources: jobResources, image: plan.images.mysql, podEnv: args.podEnv });
         const cronJob = (jobName: string, schedule: string, componentLabel: string, spec: k8s.types.input.core.v1.PodSpec) => {
             const l = { ...labels, "app.kubernetes.io/component": componentLabel };
             const outside = offsite
@@ -200,7 +200,7 @@ export class Backup extends pulumi.ComponentResource {
                 image: plan.images.elasticsearch,
                 imagePullPolicy: plan.imagePullPolicy,
                 command: ["bash", `${SCRIPTS_MOUNT}/es-snapshot.sh`],
-                env: [args.timezoneEnv, { name: "ES_URL", value: snapshot.url },
+                env: [{ name: "ES_URL", value: snapshot.url },
                     { name: "REPO_PATH", value: snapshot.repoPath }, { name: "RETENTION", value: String(snapshot.retention) }],
                 resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "64Mi" } },
                     volumeMounts: [{ name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformPlan } from "../config/plan";
-import { PartArgs, probes, Workload } from "./workload";
+import { PartArgs, PodContainer, probes, Workload } from "./workload";
 import { OFFSITE_CA_MOUNT, offsiteEnv, OUTSIDE_GIT_ANNOTATION } from "./backup";
 
 export interface CiArgs extends PartArgs {
@@ -19,7 +19,7 @@ const JENKINS_HOME = "/var/jenkins_home";
  * directory (without workspaces and caches) to the object store as <prefix>/jenkins/<time>.tar.gz and keeps
  * the newest retention. A sleeping loop, not a CronJob: the home is on a ReadWriteOnce volume Jenkins holds.
  */
-function archiver(args: CiArgs): k8s.types.input.core.v1.Container[] {
+function archiver(args: CiArgs): PodContainer[] {
     const archive = args.plan.archive;
     if (!args.archiveScripts || !archive) return [];
     const offsite = archive.offsite;
@@ -31,7 +31,7 @@ function archiver(args: CiArgs): k8s.types.input.core.v1.Container[] {
         imagePullPolicy: archive.imagePullPolicy,
         command: ["sh", "-c", loop],
         // The archives' own retention replaces the dumps'.
-        env: [args.timezoneEnv, ...offsiteEnv(offsite).filter((e) => e.name !== "OFFSITE_RETENTION"),
+        env: [...offsiteEnv(offsite).filter((e) => e.name !== "OFFSITE_RETENTION"),
             { name: "OFFSITE_RETENTION", value: String(offsite.jenkins.retention) },
             { name: "ARCHIVE_AT", value: offsite.jenkins.time }, { name: "TMPDIR", value: "/tmp" }],
         resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "64Mi" } },
@@ -93,7 +93,7 @@ export class Ci extends pulumi.ComponentResource {
             serviceAccountName: this.serviceAccount.metadata.name,
             // The Kubernetes plugin starts agent pods through the API.
             automountServiceAccountToken: true,
-            env: [args.timezoneEnv],
+            podEnv: args.podEnv,
             // A first start unpacks plugins into JENKINS_HOME: up to 10 minutes before liveness applies.
             ...probes({ httpGet: { path: "/login", port: httpPort } }, { tcpSocket: { port: httpPort } }, undefined, 120),
             volumeMounts: [{ name: "jenkins-home", mountPath: JENKINS_HOME }],

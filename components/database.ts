@@ -75,10 +75,10 @@ export class Database extends pulumi.ComponentResource {
             namespace: args.namespace,
             commonLabels: args.commonLabels,
             plan: plan.workload,
+            podEnv: args.podEnv,
             env: [
                 cmEnv("MYSQL_DATABASE", "mysql-database"),
                 cmEnv("MYSQL_ROOT_HOST", "mysql-root-host"),
-                args.timezoneEnv,
                 secretEnv("MYSQL_ROOT_PASSWORD", mysqlSecret, "root-password"),
                 secretEnv("MYSQL_USER", mysqlSecret, "username"),
                 secretEnv("MYSQL_PASSWORD", mysqlSecret, "password"),

@@ -27,6 +27,7 @@ export class Frontend extends pulumi.ComponentResource {
             namespace: args.namespace,
             commonLabels: args.commonLabels,
             plan: plan.workload,
+            podEnv: args.podEnv,
             podAnnotations: { ...plan.podAnnotations, ...args.credentials.hashAnnotation(plan.credentials) },
             env: wiredEnv(plan.env, args),
             // Readiness renders the home page; liveness is the TCP accept (Next.js has no health endpoint).

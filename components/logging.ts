@@ -28,7 +28,7 @@ export class Logging extends pulumi.ComponentResource {
         super("egov:platform:Logging", name, {}, opts);
         const parent = { parent: this };
         const plan = args.plan;
-        const base = { namespace: args.namespace, commonLabels: args.commonLabels };
+        const base = { namespace: args.namespace, commonLabels: args.commonLabels, podEnv: args.podEnv };
         const labels = { ...args.commonLabels, tier: "logging" };
         const portOf = (w: WorkloadPlan, name: string) => w.ports.find((p) => p.name === name)!.port;
         const esPort = portOf(plan.elasticsearch, "http");
@@ -44,7 +44,6 @@ export class Logging extends pulumi.ComponentResource {
             env: [
                 { name: "discovery.type", value: "single-node" },
                 { name: "ES_JAVA_OPTS", value: "-Xms512m -Xmx512m" },
-                args.timezoneEnv,
                 ...(snapshots ? [{ name: "path.repo", value: snapshots }] : []),
             ],
             ...httpProbes("/_cluster/health?local=true", esPort),
@@ -78,7 +77,6 @@ output {
         this.logstash = new Workload(plan.logstash.name, {
             ...base,
             plan: plan.logstash,
-            env: [args.timezoneEnv],
             // Readiness: the pipeline's input accepts; liveness: the monitoring API answers.
             ...probes({ tcpSocket: { port: LOGSTASH_PORT } }, { httpGet: { path: "/", port: plan.logstashMonitoringPort } }),
             volumeMounts: [
@@ -103,7 +101,6 @@ elasticsearch.hosts: ["${this.elasticsearchUrl}"]
         this.kibana = new Workload(plan.kibana.name, {
             ...base,
             plan: plan.kibana,
-            env: [args.timezoneEnv],
             ...httpProbes("/api/status", kibanaPort),
             // Only kibana.yml is replaced; the image's other config files stay.
             volumeMounts: [{ name: "config", mountPath: "/usr/share/kibana/config/kibana.yml", subPath: "kibana.yml" }],

@@ -36,8 +36,8 @@ export class Messaging extends pulumi.ComponentResource {
             namespace: args.namespace,
             commonLabels: args.commonLabels,
             plan,
+            podEnv: args.podEnv,
             env: [
-                args.timezoneEnv,
                 { name: "MY_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "MY_POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
                 { name: "K8S_SERVICE_NAME", value: "rabbitmq-headless" },

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformPlan } from "../config/plan";
-import { BackendService } from "./backend-service";
+import { BackendService, plainEnv } from "./backend-service";
 import { ConfigServerFiles } from "./config-server";
 import { Backup } from "./backup";
 import { Ci } from "./ci";
@@ -14,7 +14,7 @@ import { Messaging } from "./messaging";
 import { NetworkPolicies } from "./network-policy";
 import { Storage } from "./storage";
 import { Tracing } from "./tracing";
-import { EnvVar, workloadsWaitFor, PartArgs, Workload } from "./workload";
+import { workloadsWaitFor, PartArgs, Workload } from "./workload";
 
 export interface PlatformArgs {
     /** The stack resolved into records (config/plan.ts planPlatform). */
@@ -62,8 +62,9 @@ export class Platform extends pulumi.ComponentResource {
             data: { ...plan.backendConfig },
         }, parent);
 
-        const timezoneEnv: EnvVar = { name: "TZ", valueFrom: { configMapKeyRef: { name: commonConfig.metadata.name, key: "TZ" } } };
-        const part: PartArgs = { namespace, commonLabels, timezoneEnv };
+        // Every part gets it and hands it to hardenPod, which puts it in every container.
+        const podEnv = plainEnv(plan.everyPod.env, { backendConfigMap: backendConfig.metadata.name, commonConfigMap: commonConfig.metadata.name });
+        const part: PartArgs = { namespace, commonLabels, podEnv };
 
         const credentials = new Credentials("credentials", {
             namespace,
@@ -77,7 +78,7 @@ export class Platform extends pulumi.ComponentResource {
         }, parent);
 
         // One claim per volume of config/volumes.ts, on its role's class (shared or data).
-        const storage = new Storage("storage", { namespace, commonLabels, plan: plan.storage }, parent);
+        const storage = new Storage("storage", { ...part, plan: plan.storage }, parent);
         const claim = (volume: string) => storage.claims[volume].metadata.name;
 
         const database = new Database("database", { ...part, plan: plan.database, credentials, claimName: claim("mysql") }, parent);

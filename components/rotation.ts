@@ -63,7 +63,7 @@ export class RotationJob extends pulumi.ComponentResource {
                             imagePullPolicy: plan.imagePullPolicy,
                             image: perServer.image,
                             command: perServer.command,
-                            env: [args.timezoneEnv, ...perServer.env, current, next, { name: "TMPDIR", value: "/tmp" }],
+                            env: [...perServer.env, current, next, { name: "TMPDIR", value: "/tmp" }],
                             volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
                         }],
                         volumes: [
@@ -71,6 +71,7 @@ export class RotationJob extends pulumi.ComponentResource {
                             { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "4Mi" } },
                         ],
                     }, {
+                        podEnv: args.podEnv,
                         security: perServer.security,
                         image: perServer.image,
                         resources: {

@@ -3,11 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StorageBackend } from "../config/types";
 import type { StoragePlan } from "../config/plan";
 import type { VolumeRole } from "../config/volumes";
-import { DELETE_IN_BACKGROUND, exceptionAnnotations, hardenPod } from "./workload";
+import { DELETE_IN_BACKGROUND, exceptionAnnotations, hardenPod, PartArgs } from "./workload";
 
-export interface StorageArgs {
-    readonly namespace: pulumi.Input<string>;
-    readonly commonLabels: Readonly<Record<string, string>>;
+export interface StorageArgs extends PartArgs {
     /** Classes, one claim per volume (config/volumes.ts) and the NFS provisioner when a role is on nfs. */
     readonly plan: StoragePlan;
 }
@@ -168,6 +166,7 @@ export class Storage extends pulumi.ComponentResource {
                         security: nfs.security,
                         resources: nfs.resources,
                         image: nfs.image,
+                        podEnv: args.podEnv,
                         // It watches claims and creates volumes through the API.
                         automountServiceAccountToken: true,
                     }),

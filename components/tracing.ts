@@ -21,7 +21,7 @@ export class Tracing extends pulumi.ComponentResource {
             namespace: args.namespace,
             commonLabels: args.commonLabels,
             plan,
-            env: [args.timezoneEnv],
+            podEnv: args.podEnv,
             // /health reports the collector and storage; liveness is the TCP accept.
             ...httpProbes("/health", this.port),
         }, { parent: this });

@@ -11,14 +11,16 @@ export type EnvVar = k8s.types.input.core.v1.EnvVar;
 export interface PartArgs {
     readonly namespace: pulumi.Input<string>;
     readonly commonLabels: Readonly<Record<string, string>>;
-    /** TZ from the common ConfigMap. */
-    readonly timezoneEnv: EnvVar;
+    /** What every container of every pod gets (the plan's everyPod), passed on to hardenPod. */
+    readonly podEnv: readonly EnvVar[];
 }
 type Probe = k8s.types.input.core.v1.Probe;
 type Container = k8s.types.input.core.v1.Container;
 type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
+/** A container whose env is a list (not an Output of one), so the every-pod env can go in front of it. */
+export type PodContainer = Omit<Container, "env"> & { env?: Input<EnvVar>[] };
 
 /** A workload's record from the plan, and what only the part that owns it knows how to render. */
 export interface WorkloadArgs {
@@ -28,7 +30,9 @@ export interface WorkloadArgs {
     readonly plan: WorkloadPlan;
     /** Annotations of the pods (besides the security exceptions), e.g. the content hash of the credentials they read. */
     readonly podAnnotations?: Readonly<Record<string, Input<string>>>;
-    readonly env?: Input<Input<EnvVar>[]>;
+    /** What every container gets (PartArgs.podEnv). */
+    readonly podEnv: readonly EnvVar[];
+    readonly env?: Input<EnvVar>[];
     readonly command?: string[];
     readonly startupProbe?: Probe;
     readonly readinessProbe?: Probe;
@@ -36,9 +40,9 @@ export interface WorkloadArgs {
     readonly serviceAccountName?: Input<string>;
     /** Only pods that call the Kubernetes API get a service account token. */
     readonly automountServiceAccountToken?: boolean;
-    readonly initContainers?: Container[];
+    readonly initContainers?: PodContainer[];
     /** Containers beside the main one in every pod (e.g. Jenkins' home archiver, which needs its volume). */
-    readonly sidecars?: Container[];
+    readonly sidecars?: PodContainer[];
     readonly volumes?: Volume[];
     readonly volumeMounts?: VolumeMount[];
 }
@@ -91,15 +95,17 @@ export interface HardenArgs {
     /** Image of the init container that seeds `seededPaths` (the part's own image). */
     readonly image: string;
     readonly automountServiceAccountToken?: boolean;
+    /** Env every container gets, in front of its own (the plan's everyPod: TZ). */
+    readonly podEnv: readonly EnvVar[];
 }
 
 /**
  * Makes a pod spec meet Pod Security `restricted` (unless the profile lists an exception) and bounds every
  * container: security contexts, requests and limits incl. ephemeral-storage on init containers too,
- * emptyDirs for the image's writable paths, and no service account token unless asked for. Exported for
- * pods built outside Workload (e.g. CronJobs).
+ * emptyDirs for the image's writable paths, the every-pod env, and no service account token unless asked for.
+ * Exported for pods built outside Workload (CronJobs, Jobs, the provisioner): every pod the stack renders passes here.
  */
-export function hardenPod(spec: PodSpec & { containers: Container[]; initContainers?: Container[]; volumes?: Volume[] },
+export function hardenPod(spec: Omit<PodSpec, "containers" | "initContainers"> & { containers: PodContainer[]; initContainers?: PodContainer[]; volumes?: Volume[] },
     h: HardenArgs): PodSpec {
     const ex = h.security.exceptions ?? {};
     const containerContext = {
@@ -119,13 +125,14 @@ export function hardenPod(spec: PodSpec & { containers: Container[]; initContain
         extraMounts.push({ name, mountPath: path });
         if (seeded.includes(path)) seeds.push({ path, volume: name });
     }
-    const harden = (c: Container): Container => ({
+    const harden = (c: PodContainer): Container => ({
         ...c,
+        env: [...h.podEnv, ...(c.env ?? [])],
         resources: c.resources ?? resources,
         securityContext: { ...containerContext, ...(c.securityContext as object | undefined) },
     });
     // The image's files at a seeded path are copied into its emptyDir before the main container starts.
-    const seedContainer: Container[] = seeds.length === 0 ? [] : [{
+    const seedContainer: PodContainer[] = seeds.length === 0 ? [] : [{
         name: "seed-writable-paths",
         image: h.image,
         command: ["sh", "-c", seeds.map((x) => `if [ -d ${x.path} ]; then cp -R ${x.path}/. /seed/${x.volume}/; fi`).join(" && ")],
@@ -213,7 +220,7 @@ export class Workload extends pulumi.ComponentResource {
                 command: args.command,
                 ports: [...plan.ports, ...Object.values(plan.extraServices ?? {}).flat()]
                     .map((p) => ({ name: p.name, containerPort: p.port })),
-                env: args.env,
+                env: [...(plan.heap ? [{ name: plan.heap.name, value: plan.heap.value }] : []), ...(args.env ?? [])],
                 startupProbe: args.startupProbe,
                 readinessProbe: args.readinessProbe,
                 livenessProbe: args.livenessProbe,
@@ -222,7 +229,10 @@ export class Workload extends pulumi.ComponentResource {
             }, ...(args.sidecars ?? [])],
             terminationGracePeriodSeconds: plan.stop?.terminationGracePeriodSeconds,
             volumes: args.volumes,
-        }, { security: plan.security, resources: plan.resources, image: plan.image, automountServiceAccountToken: args.automountServiceAccountToken });
+        }, {
+            security: plan.security, resources: plan.resources, image: plan.image, automountServiceAccountToken: args.automountServiceAccountToken,
+            podEnv: args.podEnv,
+        });
         const annotations = { ...exceptionAnnotations(plan.security), ...args.podAnnotations };
         const template = { metadata: { labels, annotations: Object.keys(annotations).length ? annotations : undefined }, spec: podSpec };
         // An autoscaler owns spec.replicas: leaving it out keeps `pulumi up` from resetting the scale.
@@ -330,8 +340,11 @@ export class Workload extends pulumi.ComponentResource {
             this.ingress = new k8s.networking.v1.Ingress(plan.name, {
                 metadata: {
                     ...metadata("-ingress"),
-                    // Without an ingress controller no address is ever assigned; waiting would hang `pulumi up`.
-                    annotations: ing.waitForAddress ? undefined : { "pulumi.com/skipAwait": "true" },
+                    annotations: orNone({
+                        // Without an ingress controller no address is ever assigned; waiting would hang `pulumi up`.
+                        ...(ing.waitForAddress ? {} : { "pulumi.com/skipAwait": "true" }),
+                        ...(ing.maxBodySize ? { [PROXY_BODY_SIZE_ANNOTATION]: ing.maxBodySize } : {}),
+                    }),
                 },
                 spec: {
                     ingressClassName: ing.className,
@@ -353,6 +366,11 @@ export class Workload extends pulumi.ComponentResource {
         this.registerOutputs({ host: this.host });
     }
 }
+
+/** ingress-nginx's request body limit (other controllers ignore it). */
+export const PROXY_BODY_SIZE_ANNOTATION = "nginx.ingress.kubernetes.io/proxy-body-size";
+
+const orNone = (o: Record<string, string>): Record<string, string> | undefined => (Object.keys(o).length > 0 ? o : undefined);
 
 /**
  * Pods of one workload across nodes (hard: a node loss takes at most its share; cordoned and tainted nodes do

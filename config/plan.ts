@@ -20,7 +20,10 @@ import {
     defaultProgressDeadlineSeconds, deploymentStrategy, eurekaOutOfServiceScript, preStopPauseSeconds, progressReportMarginSeconds, shutdown,
     statefulSetStrategy, terminationGracePeriodSeconds,
 } from "./rollout";
+import { heapEnv } from "./runtime";
+import type { HeapEnv } from "./runtime";
 import { enforcedLevel, jobSecurity, podSecurity } from "./security";
+import { proxyBodySize } from "./uploads";
 import type { PodSecurityLevel, PodSecurityProfile } from "./security";
 import { accessModeFor, BACKUP_JOB, ES_SNAPSHOT_JOB, ES_SNAPSHOT_PATH, isAutoscaled, maxPodsOf, platformVolumes, volumeRoles } from "./volumes";
 import type { AccessMode, VolumeRole, VolumeUse } from "./volumes";
@@ -44,6 +47,8 @@ export interface IngressPlan {
     readonly className?: string;
     readonly tlsSecretName?: string;
     readonly waitForAddress: boolean;
+    /** ingress-nginx's proxy-body-size, on the Ingresses uploads pass through (config/uploads.ts); else its 1m default. */
+    readonly maxBodySize?: string;
 }
 
 /** How the container stops: a preStop command that pauses (and de-registers), and the grace period after it. */
@@ -82,6 +87,8 @@ export interface WorkloadPlan {
     /** The most pods it can run at once (spread and disruption budget from 2). */
     readonly maxPods: number;
     readonly resources: ResourceQuantities;
+    /** The heap setting of its main container's runtime, from its memory limit (config/runtime.ts). */
+    readonly heap?: HeapEnv;
     readonly security: PodSecurityProfile;
     readonly ingress?: IngressPlan;
     readonly rollout: RolloutPlan;
@@ -95,6 +102,9 @@ export type PlannedEnv =
     | { readonly name: string; readonly from: "configMap"; readonly configMap: "backend" | "common" }
     | { readonly name: string; readonly from: "secret"; readonly secret: SecretName; readonly key: string }
     | { readonly name: string; readonly from: "literal"; readonly value: string };
+
+/** What every container of every pod gets (never a Secret: it is in pods that read no credential too). */
+export type PodEnv = Exclude<PlannedEnv, { readonly from: "secret" }>;
 
 /** A backend service or a frontend: a workload with the wiring contract's env. */
 export interface ApplicationPlan {
@@ -192,6 +202,8 @@ export interface PlatformPlan {
     readonly podSecurityLevel: PodSecurityLevel;
     /** Data of the common ConfigMap (APP_HOME, TZ). */
     readonly commonConfig: Readonly<Record<string, string>>;
+    /** What every container of every pod the stack renders gets, Jobs, init containers and sidecars included. */
+    readonly everyPod: { readonly env: readonly PodEnv[] };
     /** Data of the backend ConfigMap, from the wiring contract. */
     readonly backendConfig: Readonly<Record<string, string>>;
     readonly configServer: {
@@ -262,13 +274,14 @@ export function pausingStop(pauseSeconds: number, shutdownSeconds: number, befor
 }
 
 /** Ingress settings for a public host `<prefix>.<domain>` from the stack config. */
-export function ingressFor(cfg: Pick<PlatformConfig, "domain" | "ingress">, hostPrefix: string, port: number): IngressPlan {
+export function ingressFor(cfg: Pick<PlatformConfig, "domain" | "ingress">, hostPrefix: string, port: number, maxBodySize?: string): IngressPlan {
     return {
         host: `${hostPrefix}.${cfg.domain}`,
         port,
         className: cfg.ingress.className,
         tlsSecretName: cfg.ingress.tlsSecretName,
         waitForAddress: cfg.ingress.waitForAddress,
+        maxBodySize,
     };
 }
 
@@ -302,9 +315,12 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         ...more,
     });
 
-    // The platform's own images: scale, pull policy, the stack's readiness timeout and rollout pace.
+    // Uploads reach the services through the gateway: from browsers at api.<domain>, and at the frontends' hosts, whose
+    // /server/* the Next.js servers pass on to the gateway.
+    const uploadBodySize = proxyBodySize(cfg.services.filter((s) => s.routedByGateway).map((s) => s.name));
+    // The platform's own images: scale, pull policy, heap, the stack's readiness timeout and rollout pace.
     const application = (name: string, tier: "backend" | "frontend", image: string, port: number, nodePort: number | undefined,
-        ingressHost: string | undefined, stop: StopPlan): WorkloadPlan => ({
+        ingressHost: string | undefined, carriesUploads: boolean, stop: StopPlan): WorkloadPlan => ({
         name, tier, kind: "Deployment",
         image,
         imagePullPolicy: cfg.image.pullPolicy,
@@ -314,8 +330,9 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         autoscaling: isAutoscaled(cfg, name) ? cfg.autoscaling : undefined,
         maxPods: maxPodsOf(cfg, name),
         resources: cfg.resources[tier],
+        heap: heapEnv(tier === "backend" ? "jvm" : "node", cfg.resources[tier].limits.memory),
         security: podSecurity[tier],
-        ingress: ingressHost ? ingressFor(cfg, ingressHost, port) : undefined,
+        ingress: ingressHost ? ingressFor(cfg, ingressHost, port, carriesUploads ? uploadBodySize : undefined) : undefined,
         rollout: {
             strategy: deploymentStrategy,
             // The provider does not stop at ProgressDeadlineExceeded, only at its timeout: a little after the deadline,
@@ -347,7 +364,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             spec.usesDiscovery ? eurekaOutOfServiceScript(spec.name, infraPorts.discovery) : undefined);
         return {
             spec,
-            workload: application(spec.name, "backend", image, spec.port, spec.nodePort, spec.ingressHost, stop),
+            workload: application(spec.name, "backend", image, spec.port, spec.nodePort, spec.ingressHost, spec.isGateway, stop),
             env: [...wiredEnv(w), ...Object.entries(spec.env ?? {}).map(([name, value]): PlannedEnv => ({ name, from: "literal", value }))],
             credentials: credentialsOf(w),
             sharedVolumeMount: spec.needsSharedVolume ? SHARED_DIR : undefined,
@@ -361,7 +378,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         return {
             spec,
             // The image built for the stack (frontends.lock.json, config/frontends.ts); its pods say what it was built for.
-            workload: application(name, "frontend", resolveImage(cfg, frontendImageId(cfg, spec.name)), spec.port, spec.nodePort, spec.ingressHost,
+            workload: application(name, "frontend", resolveImage(cfg, frontendImageId(cfg, spec.name)), spec.port, spec.nodePort, spec.ingressHost, true,
                 // Out of the Service's endpoints (and the ingress controller's upstreams) before SIGTERM.
                 pausingStop(preStopPauseSeconds(false), shutdown.frontendShutdownSeconds)),
             env: wiredEnv(w),
@@ -406,6 +423,8 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         parts: on,
         podSecurityLevel: level,
         commonConfig: { APP_HOME: SHARED_DIR, TZ: cfg.timezone },
+        // TZ: the JVM's and Node's default zone, and the zone of `date` in the jobs' and the archiver's scripts.
+        everyPod: { env: [{ name: "TZ", from: "configMap", configMap: "common" }] },
         backendConfig: backendConfigMapData(wired, wiring),
         configServer: {
             generatedFiles: servedConfigFiles(wired, wiring),

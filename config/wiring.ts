@@ -95,11 +95,6 @@ const BOOT_ENV = "a served file setting the same property (bootstrap-phase remot
 
 export const envSettings: readonly EnvSetting[] = [
     {
-        env: "TZ", source: { from: "configMap", configMap: "common" }, feeds: "TZ (default time zone of the JVM / Node.js)", via: "process",
-        upstream: "k8s/environments/configmaps/common-configmap.yaml: TZ", overriddenBy: "-Duser.timezone on the command line (the images set none)",
-        who: "every service and frontend", applies: () => true, value: (ctx) => ctx.cfg.timezone,
-    },
-    {
         env: "SERVER_PORT", source: { from: "literal" }, feeds: "server.port", via: "env",
         upstream: "backend/<service>/src/main/resources/application.yml: server.port (0, a random port)", overriddenBy: BOOT_ENV,
         who: "catalog flag setsServerPort (the business services: 8080, a port a non-root process binds on every runtime)",

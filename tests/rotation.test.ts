@@ -8,6 +8,7 @@ import * as path from "path";
 import { CREDENTIALS_HASH_ANNOTATION, ROTATE_SCRIPTS_DIR } from "../components/credentials";
 import { configProblems, deploy, Deployed, GENERATED, Obj, ROOT, stackConfig, TS_LOADER, withObject } from "./support/harness";
 import { PolicySet, podsOf } from "./support/netpol-eval";
+import { assertEveryPodEnv } from "./support/invariants";
 import { bumpGeneration } from "../scripts/lib/rotation";
 
 const workloads = (d: Deployed): Obj[] => [...d.of("Deployment"), ...d.of("StatefulSet")];
@@ -50,6 +51,7 @@ describe("credential rotation (rendered)", () => {
             const d = await deploy(rotated({ [credential]: 1 }));
             const j = d.find("Job", job);
             assert.ok(j, `${job} is rendered`);
+            assertEveryPodEnv(d);
             const env = Object.fromEntries((j.spec.template.spec.containers[0].env as Obj[]).map((e) => [e.name, e]));
             assert.deepStrictEqual(env.CURRENT_PASSWORD.valueFrom.secretKeyRef, { name: `${secret}-secret`, key: "password", optional: true });
             assert.deepStrictEqual(env.NEW_PASSWORD.valueFrom.secretKeyRef.name, `${credential}-rotation-secret`);

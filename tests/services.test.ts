@@ -58,10 +58,10 @@ describe("services added from stack config", () => {
         assert.strictEqual(env.SERVER_PORT.value, "8080");
         assert.strictEqual(env.SPRING_RABBITMQ_PASSWORD, undefined, "usesMessaging was not asked for");
         // The health-probe switch comes with the Spring probes (components/workload.ts), the graceful stop with every
-        // Spring service (config/rollout.ts), not from a flag.
-        const always = ["MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "SERVER_SHUTDOWN", "SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE"];
+        // Spring service (config/rollout.ts), TZ with every container and the heap with every JVM one, not from a flag.
+        const always = ["MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "SERVER_SHUTDOWN", "SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE", "TZ", "JAVA_TOOL_OPTIONS"];
         const bare = envOf(d, "stats-batch").map((e) => e.name).filter((n) => !always.includes(n));
-        assert.deepStrictEqual(bare.sort(), ["SERVER_PORT", "TZ"], "every flag but setsServerPort defaults to false");
+        assert.deepStrictEqual(bare.sort(), ["SERVER_PORT"], "every flag but setsServerPort defaults to false");
         for (const e of [...envOf(d, "notice-service"), ...envOf(d, "stats-batch")]) assert.ok(!String(e.value ?? "").includes(GENERATED));
     });
 

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "../config";
 import { backendServices, frontends, infraPorts } from "../config/catalog";
 import { frontendBuildValues } from "../config/frontends";
 import { frontendName, serviceGraph } from "../config/graph";
+import { planPlatform } from "../config/plan";
 import { renderWiringSection, sectionOf } from "../scripts/lib/wiring-docs";
 import {
     CONFIG_REPO_DIR, CONFIG_SERVER, envSettings, GENERATED_REPO_DIR, placeholdersOf, settingsFor,
@@ -55,8 +56,13 @@ describe("the wiring contract", function () {
             const ctx = contextOf(devRaw);
             const backendCm = configMap(dev, "backend-configmap")!;
             const commonCm = configMap(dev, "common-configmap")!;
+            // Besides the contract: what every container gets and the heap setting (tests/support/invariants.ts checks both).
+            const plan = planPlatform(ctx.cfg);
+            const heapOf = (name: string) => [...plan.services, ...plan.frontends].find((a) => a.workload.name === name)?.workload.heap?.name;
             for (const w of wired) {
-                const env = envMap(dev, w.name);
+                const outside = [...plan.everyPod.env.map((e) => e.name), heapOf(w.name)];
+                assert.ok(outside.every((n) => n !== undefined), `${w.name} has a heap setting`);
+                const env = Object.fromEntries(envOf(dev, w.name).filter((e) => !outside.includes(e.name)).map((e) => [e.name, e]));
                 const expected = settingsFor(w, ctx);
                 assert.deepStrictEqual(Object.keys(env).sort(), expected.map((s) => s.env).sort(), w.name);
                 for (const s of expected) {
@@ -93,7 +99,8 @@ describe("the wiring contract", function () {
             // The config server connects to RabbitMQ itself (Spring Cloud Bus), under names no override uses.
             assert.strictEqual(secretOf(CONFIG_SERVER, "SPRING_RABBITMQ_PASSWORD"), "rabbitmq-secret");
             // The API address is built into the frontend images (config/frontends.ts): no pod variable, nothing reads one.
-            for (const f of frontends) assert.deepStrictEqual(Object.keys(envMap(dev, frontendName(f.name))).sort(), ["TZ"]);
+            // They get what every container gets, and their heap.
+            for (const f of frontends) assert.deepStrictEqual(Object.keys(envMap(dev, frontendName(f.name))).sort(), ["NODE_OPTIONS", "TZ"]);
         });
 
         it("builds the frontends' server side against the gateway inside the cluster (their image, not their pod)", () => {

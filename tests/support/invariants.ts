@@ -1,7 +1,9 @@
 // Checks that hold for every configuration: what the API server and the pods need to find each other.
 import * as assert from "assert";
-import { backendServices } from "../../config/catalog";
+import { backendServices, infraWorkloadNames } from "../../config/catalog";
 import { quantityValue } from "../../config";
+import { heapEnv } from "../../config/runtime";
+import type { Runtime } from "../../config/runtime";
 import { EXCEPTIONS_ANNOTATION } from "../../components/workload";
 import { OUTSIDE_GIT_ANNOTATION } from "../../components/backup";
 import { Deployed, Obj } from "./harness";
@@ -18,9 +20,14 @@ function containers(w: Obj): Obj[] {
     return [...(spec.initContainers ?? []), ...spec.containers];
 }
 
-/** Pod template of a Deployment, StatefulSet or CronJob. */
+/** Pod template of a Deployment, StatefulSet, Job or CronJob. */
 function templateOf(w: Obj): Obj {
     return w.kind === "CronJob" ? w.spec.jobTemplate.spec.template : w.spec.template;
+}
+
+/** Everything that renders a pod template: workloads, Jobs and CronJobs. */
+function podTemplateOwners(d: Deployed): Obj[] {
+    return [...workloads(d), ...["Job", "CronJob"].flatMap((k) => d.of(k).map((o): Obj => ({ ...o, kind: k })))];
 }
 
 /** Everything that runs pods, with the most pods it can run at once. */
@@ -237,6 +244,7 @@ export function assertAllInvariants(d: Deployed, namespace: string, replicasOf: 
     assertDiscoverySingleRegistry(d);
     assertHeadlessGoverning(d);
     assertContainerBounds(d);
+    assertEveryPodEnv(d);
     assertPodSecurity(d);
     if (d.of("NetworkPolicy").length > 0) assertPodsIsolated(d);
 }
@@ -256,6 +264,42 @@ export function assertContainerBounds(d: Deployed): void {
             }
         }
     }
+}
+
+/**
+ * Every container of every pod template (init containers, sidecars, Jobs and CronJobs too) has TZ from the common
+ * ConfigMap; each Spring service's and frontend's main container its heap setting, sized from its own memory limit;
+ * and no other container one (a job's JVM-less image gains nothing, and a second JVM in a pod would take the share twice).
+ */
+export function assertEveryPodEnv(d: Deployed): void {
+    const commonCm = d.of("ConfigMap").find((c) => c.metadata.name.startsWith("common-configmap"));
+    // The Spring services (built-in or added through stack config) are the backend tier's Deployments but the servers'.
+    const runtimeOf = (labels: Obj): Runtime | undefined =>
+        labels?.tier === "frontend" ? "node" : labels?.tier === "backend" && !infraWorkloadNames.includes(labels.app) ? "jvm" : undefined;
+    let containersSeen = 0;
+    for (const w of podTemplateOwners(d)) {
+        const template = templateOf(w);
+        const app = template.metadata?.labels?.app as string;
+        for (const c of containers(w)) {
+            containersSeen++;
+            const where = `${w.kind} ${w.metadata.name} container ${c.name}`;
+            const env = (c.env ?? []) as Obj[];
+            const tz = env.find((e) => e.name === "TZ");
+            assert.ok(tz, `${where}: no TZ`);
+            assert.strictEqual(tz.valueFrom?.configMapKeyRef?.name, commonCm?.metadata.name, `${where}: TZ not from the common ConfigMap`);
+            assert.strictEqual(tz.valueFrom?.configMapKeyRef?.key, "TZ", where);
+            const heap = env.filter((e) => e.name === "JAVA_TOOL_OPTIONS" || e.name === "NODE_OPTIONS");
+            const runtime = runtimeOf(template.metadata?.labels);
+            if (runtime && c.name === app && w.kind === "Deployment") {
+                const want = heapEnv(runtime, c.resources?.limits?.memory);
+                assert.ok(want, `${where}: no memory limit to size the heap from`);
+                assert.deepStrictEqual(heap, [{ name: want.name, value: want.value }], `${where}: heap setting`);
+            } else {
+                assert.deepStrictEqual(heap, [], `${where}: a heap setting on a container the platform does not size`);
+            }
+        }
+    }
+    assert.ok(containersSeen > 0, "no pod templates rendered");
 }
 
 /** Volume types Pod Security `restricted` allows. */
