@@ -7,6 +7,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { PREVIEW_ENV, throwawayEnv } from "./lib/pulumi-env";
 import { writeScaleStack } from "./lib/scale";
+import { pinApplicationCheckout } from "./lib/stack-config";
 
 const ROOT = path.resolve(__dirname, "..");
 const CACHE = process.env.EGOV_CACHE ?? path.join(os.homedir(), ".cache/egov-platform");
@@ -114,6 +115,7 @@ for (const f of PROJECT_FILES) {
     if (fs.existsSync(path.join(opts.project, f))) fs.cpSync(path.join(opts.project, f), path.join(work, f), { recursive: true });
 }
 fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
+pinApplicationCheckout(work, opts.project);
 const state = path.join(work, ".state");
 fs.mkdirSync(state);
 

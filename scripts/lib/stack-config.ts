@@ -15,6 +15,21 @@ export const SECURE_MARKER = "<redacted: secure stack config, not decrypted>";
 
 const asRaw = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
 
+/**
+ * A copy of the project elsewhere (the e2e suites, the bench) deploys the same application checkout: a relative
+ * applicationCheckout in the copy's stack files (read from the project directory) becomes the absolute path it
+ * names from `from`, the project copied.
+ */
+export function pinApplicationCheckout(work: string, from = ROOT): void {
+    for (const f of fs.readdirSync(work).filter((n) => /^Pulumi\..+\.yaml$/.test(n))) {
+        const file = path.join(work, f);
+        const text = fs.readFileSync(file, "utf8");
+        const pinned = text.replace(new RegExp(`^(\\s*${PROJECT}:applicationCheckout:\\s*)(['"]?)([^'"\\s#]+)\\2`, "m"),
+            (m, key: string, _q: string, value: string) => (path.isAbsolute(value) || value.startsWith("~") ? m : `${key}${path.resolve(from, value)}`));
+        if (pinned !== text) fs.writeFileSync(file, pinned);
+    }
+}
+
 /** Raw config (key without project prefix -> string, as the SDK hands it over) of a Pulumi.<stack>.yaml file. */
 export function rawConfigFromFile(file: string): RawConfig {
     const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;

@@ -14,6 +14,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { KUBECONFIG, kubectl, kubectlJson, Obj } from "../support/kube";
 import { PostgresServer } from "../support/postgres";
+import { pinApplicationCheckout } from "../../scripts/lib/stack-config";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config",
@@ -82,6 +83,7 @@ describe("end to end: operating a shared production-like stack", function () {
         const noEnv = { ...config };
         delete noEnv["egov-platform:environment"];
         fs.writeFileSync(path.join(work, "Pulumi.noenv.yaml"), stringify({ config: noEnv }));
+        pinApplicationCheckout(work);
 
         pg = new PostgresServer(25432 + SLOT * 1000);
         pg.start();

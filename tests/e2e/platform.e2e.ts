@@ -12,6 +12,7 @@ import { deploy, Obj, stackConfig } from "../support/harness";
 import { liveClusterTests } from "./cluster.e2e";
 import { KUBECONFIG, kubectl, kubectlJson, waitFor } from "../support/kube";
 import { previewAsDeploy } from "../support/preview";
+import { pinApplicationCheckout } from "../../scripts/lib/stack-config";
 
 const ROOT = path.resolve(__dirname, "../..");
 // Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
@@ -70,6 +71,7 @@ describe("end to end on the local cluster", function () {
         assert.ok(fs.existsSync(path.join(ROOT, "policy/node_modules/@pulumi/policy")), "the policy pack's dependencies are missing: npm ci --prefix policy");
         work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-"));
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(work, f), { recursive: true });
+        pinApplicationCheckout(work);
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
         fs.cpSync(path.join(ROOT, "examples/consumer"), path.join(work, "consumer"), { recursive: true });
         stateDir = path.join(work, ".state");

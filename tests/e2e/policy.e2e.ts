@@ -8,6 +8,7 @@ import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { throwawayEnv } from "../../scripts/lib/pulumi-env";
 import { KUBECONFIG } from "../support/kube";
 import { previewAsDeploy } from "../support/preview";
+import { pinApplicationCheckout } from "../../scripts/lib/stack-config";
 
 const ROOT = path.resolve(__dirname, "../..");
 const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
@@ -48,6 +49,7 @@ describe("the policy pack on a real preview", function () {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-policy-"));
         const skip = new Set(["node_modules", ".git", "tests", "policy", "bin"]);
         fs.cpSync(ROOT, work, { recursive: true, filter: (src) => !skip.has(path.basename(src)) || path.dirname(src) !== ROOT });
+        pinApplicationCheckout(work);
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
         const stateDir = path.join(work, ".state");
         fs.mkdirSync(stateDir);

@@ -7,6 +7,7 @@ import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { throwawayEnv } from "../../scripts/lib/pulumi-env";
 import { KUBECONFIG, kubectl } from "../support/kube";
+import { pinApplicationCheckout } from "../../scripts/lib/stack-config";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config"];
@@ -23,6 +24,7 @@ describe("end to end: a workload that never becomes ready", function () {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-e2e-notready-"));
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(work, f), { recursive: true });
         fs.copyFileSync(path.join(work, "Pulumi.dev.yaml"), path.join(work, "Pulumi.notready.yaml"));
+        pinApplicationCheckout(work);
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
         fs.mkdirSync(path.join(work, ".state"));
         const envVars = throwawayEnv({ stateDir: path.join(work, ".state") });

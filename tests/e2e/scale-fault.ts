@@ -12,6 +12,7 @@ import { throwawayEnv } from "../../scripts/lib/pulumi-env";
 import { writeScaleStack } from "../../scripts/lib/scale";
 import { KUBECONFIG, kubectlJson, Obj } from "../support/kube";
 import { previewAsDeploy } from "../support/preview";
+import { pinApplicationCheckout } from "../../scripts/lib/stack-config";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "jobs/backup", "jobs/rotate"];
@@ -29,6 +30,7 @@ describe("ten times the services: a crash in the middle of the first up", functi
         for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(work, f), { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(work, "node_modules"));
         writeScaleStack(work, GENERATED);
+        pinApplicationCheckout(work);
         fs.mkdirSync(path.join(work, ".state"));
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "scale", workDir: work }, { envVars: throwawayEnv({ stateDir: path.join(work, ".state") }) });
         await stack.setConfig("kubeconfig", { value: KUBECONFIG });
