@@ -39,7 +39,7 @@ export type ValueSource =
 export type Via =
     /** Spring binds the env var to the property (relaxed binding): beats packaged application/bootstrap.yml. */
     | "env"
-    /** The client's generated `<service>.yml` names the env var as a placeholder; the client resolves it. */
+    /** A served file (an override of config/served.ts) names the env var as a placeholder; the client resolves it. */
     | "served"
     /** A served or packaged file refers to the env var through a placeholder of its own. */
     | "placeholder"
