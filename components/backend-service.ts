@@ -36,7 +36,11 @@ export function plainEnv(env: readonly PodEnv[], refs: ConfigMapRefs): EnvVar[] 
 
 /** Env vars of a workload from its planned settings (the wiring contract): ConfigMap, Secret or literal. */
 export function wiredEnv(env: readonly PlannedEnv[], refs: ConfigMapRefs & { credentials: Credentials }): EnvVar[] {
-    return env.flatMap((s): EnvVar[] => (s.from === "secret" ? [secretEnv(s.name, secretRef(refs.credentials, s.secret), s.key)] : plainEnv([s], refs)));
+    return env.flatMap((s): EnvVar[] => {
+        if (s.from === "secret") return [secretEnv(s.name, secretRef(refs.credentials, s.secret), s.key)];
+        if (s.from === "userSecret") return [{ name: s.name, valueFrom: { secretKeyRef: { name: s.secretName, key: s.key } } }];
+        return plainEnv([s], refs);
+    });
 }
 
 /** One Spring backend service from the catalog: Deployment, Service, autoscaler and, if public, an Ingress. */

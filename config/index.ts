@@ -406,6 +406,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         logging: cfgParts.logging,
         tracing: readTracing(r),
         application: readApplicationCheckout(r, r.scalar("applicationCheckout")),
+        mail: {
+            credentialsSecretName: r.string("mail.credentialsSecretName", r.object("mail", ["credentialsSecretName"]).credentialsSecretName, undefined,
+                DNS_SUBDOMAIN, "the name of a Secret in the namespace with keys username and password (your SMTP account)"),
+        },
         configServer: readConfigServer(r),
         ci: cfgParts.ci,
         token,

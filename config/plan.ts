@@ -101,10 +101,12 @@ export interface WorkloadPlan {
 export type PlannedEnv =
     | { readonly name: string; readonly from: "configMap"; readonly configMap: "backend" | "common" }
     | { readonly name: string; readonly from: "secret"; readonly secret: SecretName; readonly key: string }
+    /** A key of a Secret the user creates (its name from stack config). */
+    | { readonly name: string; readonly from: "userSecret"; readonly secretName: string; readonly key: string }
     | { readonly name: string; readonly from: "literal"; readonly value: string };
 
 /** What every container of every pod gets (never a Secret: it is in pods that read no credential too). */
-export type PodEnv = Exclude<PlannedEnv, { readonly from: "secret" }>;
+export type PodEnv = Exclude<PlannedEnv, { readonly from: "secret" | "userSecret" }>;
 
 /** A backend service or a frontend: a workload with the wiring contract's env. */
 export interface ApplicationPlan {
@@ -348,6 +350,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         switch (s.source.from) {
             case "configMap": return { name: s.env, from: "configMap", configMap: s.source.configMap };
             case "secret": return { name: s.env, from: "secret", secret: s.source.secret, key: s.source.key };
+            case "userSecret": return { name: s.env, from: "userSecret", secretName: s.value?.(wiring, w) ?? "", key: s.source.key };
             case "literal": return { name: s.env, from: "literal", value: s.value?.(wiring, w) ?? "" };
         }
     });

@@ -126,6 +126,8 @@ export interface PlatformConfig {
     readonly configServer: ConfigServerSource;
     /** JWT lifetimes user-service signs with (token.expiration_time / token.refresh_time, served in ms). */
     readonly token: { readonly expirationSeconds: number; readonly refreshSeconds: number };
+    /** The mail account of the services whose application files set spring.mail.host: a Secret you create (username, password). */
+    readonly mail: { readonly credentialsSecretName?: string };
     readonly ci: { readonly enabled: boolean };
 }
 
@@ -164,7 +166,7 @@ export const CONFIG_KEYS = [
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
     "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "rollout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
     "token",
-    "rotation", "applicationCheckout",
+    "rotation", "applicationCheckout", "mail",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 

@@ -4,6 +4,7 @@
 // the files the config server serves each service (components/config-server.ts) are all built from it, and
 // docs/wiring.md is generated from it (`npm run docs:wiring`). Who gets a setting is decided by the
 // service graph (config/graph.ts) and catalog flags, never by a list kept here.
+import { parse } from "yaml";
 import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, infraPorts } from "./catalog";
 import { ServiceGraph } from "./graph";
@@ -33,6 +34,8 @@ export type SecretName = "mysql" | "rabbitmq" | "eureka" | "token";
 export type ValueSource =
     | { readonly from: "configMap"; readonly configMap: "backend" | "common" }
     | { readonly from: "secret"; readonly secret: SecretName; readonly key: string }
+    /** A Secret the user creates, named in stack config (`value` gives its name). */
+    | { readonly from: "userSecret"; readonly setting: string; readonly key: string }
     | { readonly from: "literal" };
 
 /** How a value reaches the property the application reads. */
@@ -80,6 +83,14 @@ export interface EnvSetting {
 
 export const host = (ctx: WiringContext, svc: string) => `${svc}.${ctx.cfg.namespace}.svc.cluster.local`;
 export const edgeTo = (w: WiredWorkload, to: string, ctx: WiringContext) => ctx.graph.dependenciesOf(w.name).some((e) => e.to === to);
+/** Whether the application's own files served to a client (application.yml, <name>.yml) set a property (nested keys). */
+export const applicationFilesSet = (w: WiredWorkload, ctx: WiringContext, property: string): boolean =>
+    ["application.yml", `${w.name}.yml`].some((f) => {
+        const text = ctx.cfg.application.configFiles[f];
+        let v: unknown = text === undefined ? undefined : parse(text);
+        for (const k of property.split(".")) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+        return v !== undefined && v !== null;
+    });
 export const isConfigClient = (w: WiredWorkload, ctx: WiringContext) => w.spec !== undefined && edgeTo(w, CONFIG_SERVER, ctx);
 const isConfigServer = (w: WiredWorkload) => w.spec !== undefined && w.name === CONFIG_SERVER;
 const gatewayOf = (ctx: WiringContext) => ctx.services.find((s) => s.isGateway);
@@ -170,6 +181,14 @@ export const envSettings: readonly EnvSetting[] = [
         overriddenBy: "nothing: the config server reads no remote config; these names are never override placeholders, so it cannot serve them",
         who: "graph edge to rabbitmq, not a config client (the config server's own Spring Cloud Bus)",
         applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "rabbitmq", ctx) && !isConfigClient(w, ctx),
+    })),
+    ...(["username", "password"] as const).map((key): EnvSetting => ({
+        env: `SPRING_MAIL_${key.toUpperCase()}`, source: { from: "userSecret", setting: "mail.credentialsSecretName", key },
+        feeds: `spring.mail.${key}: the served \${SPRING_MAIL_${key.toUpperCase()}:...} placeholder (config/served.ts, the credential rule)`, via: "served",
+        upstream: `config/user-service.yml: spring.mail.${key} (${key === "username" ? "email_username" : "email_password"}, samples)`,
+        overriddenBy: REMOTE_WINS, who: "config clients whose application files set spring.mail.host, when stack config mail.credentialsSecretName is set",
+        applies: (w, ctx) => ctx.cfg.mail.credentialsSecretName !== undefined && isConfigClient(w, ctx) && applicationFilesSet(w, ctx, "spring.mail.host"),
+        value: (ctx) => ctx.cfg.mail.credentialsSecretName ?? "",
     })),
     {
         env: "MYSQL_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "mysql.hostname in the served datasource / R2DBC URL (database.url of config/<service>.yml)", via: "placeholder",

@@ -75,6 +75,8 @@ describe("the wiring contract", function () {
                     } else if (s.source.from === "secret") {
                         assert.strictEqual(e.valueFrom?.secretKeyRef?.name, secretName(dev, s.source.secret), `${w.name} ${s.env}`);
                         assert.strictEqual(e.valueFrom.secretKeyRef.key, s.source.key, `${w.name} ${s.env}`);
+                    } else if (s.source.from === "userSecret") {
+                        assert.strictEqual(e.valueFrom?.secretKeyRef?.name, s.value!(ctx, w), `${w.name} ${s.env}`);
                     } else {
                         assert.strictEqual(e.value, s.value!(ctx, w), `${w.name} ${s.env}`);
                     }
@@ -91,6 +93,7 @@ describe("the wiring contract", function () {
                 assert.strictEqual(secretOf(s, "TOKEN_SECRET"), "token-secret", s);
             }
             assert.strictEqual(secretOf("apigateway", "TOKEN_SECRET"), "token-secret", "the gateway verifies tokens");
+            assert.strictEqual(secretOf("user-service", "SPRING_MAIL_PASSWORD"), undefined, "no mail account named: the served placeholder stays empty");
             assert.strictEqual(secretOf("apigateway", "DB_PASSWORD"), undefined, "the gateway has no database");
             assert.strictEqual(secretOf("discovery", "SPRING_SECURITY_USER_PASSWORD"), "eureka-secret");
             for (const env of ["SPRING_CLOUD_CONFIG_URI", "RABBITMQ_PASSWORD", "TOKEN_SECRET", "DB_PASSWORD"]) {
@@ -151,6 +154,18 @@ describe("the wiring contract", function () {
             assert.strictEqual(servedOf(dev, "apigateway")["spring.datasource.username"], undefined);
             assert.strictEqual(servedOf(dev, "reserve-item-service")["spring.datasource.url"], undefined);
             for (const cm of dev.of("ConfigMap")) assert.ok(!JSON.stringify(cm.data ?? {}).includes(GENERATED), cm.metadata.name);
+        });
+
+        it("gives the mail account from the Secret stack config names, only to the services whose files set a mail host", async () => {
+            const d = await deploy(withObject(devRaw, "mail", { credentialsSecretName: "smtp-account" }));
+            const env = envMap(d, "user-service");
+            for (const key of ["username", "password"]) {
+                assert.deepStrictEqual(env[`SPRING_MAIL_${key.toUpperCase()}`].valueFrom.secretKeyRef, { name: "smtp-account", key });
+            }
+            for (const svc of ["portal-service", "apigateway", "reserve-item-service"]) assert.strictEqual(envMap(d, svc).SPRING_MAIL_PASSWORD, undefined, svc);
+            assert.strictEqual(servedOf(d, "user-service")["spring.mail.password"], "${SPRING_MAIL_PASSWORD:}", "the served placeholder the env fills");
+            assert.throws(() => loadConfig(sourceOf(withObject(devRaw, "mail", { credentialsSecretName: "SMTP Account" })), "dev"),
+                /mail\.credentialsSecretName: "SMTP Account" is not allowed; expected the name of a Secret/);
         });
 
         it("serves no literal credential of the application's files, and no profile no pod activates", () => {

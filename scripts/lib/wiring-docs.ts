@@ -17,7 +17,8 @@ export const README_END = "<!-- end of the generated section -->";
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
 const code = (s: string) => `\`${s}\``;
 const sourceText = (s: ValueSource) =>
-    s.from === "configMap" ? `ConfigMap ${code(`${s.configMap}-configmap`)}` : s.from === "secret" ? `Secret ${code(`${s.secret}-secret`)} ${code(s.key)}` : "literal";
+    s.from === "configMap" ? `ConfigMap ${code(`${s.configMap}-configmap`)}` : s.from === "secret" ? `Secret ${code(`${s.secret}-secret`)} ${code(s.key)}`
+        : s.from === "userSecret" ? `your Secret ${code(s.setting)} ${code(s.key)}` : "literal";
 
 /** The contract evaluated for the built-in catalog with every part on, in namespace `egov`. */
 export function defaultWiring(): { ctx: WiringContext; workloads: WiredWorkload[] } {
