@@ -3,7 +3,7 @@
 // daemon; records the images by digest and what they were built for in frontends.lock.json, which the program
 // reads (docs/frontends.md).
 import * as path from "path";
-import { parseArgs, readStackConfig, ROOT } from "./lib/stack-config";
+import { parseArgs, readStackConfig } from "./lib/stack-config";
 
 const USAGE = "usage: npm run frontends -- --stack NAME [--upstream DIR] [--base REF|oci:DIR|host] (--out DIR | --push REGISTRY)";
 
@@ -18,7 +18,8 @@ async function main(): Promise<void> {
     const start = Date.now();
     const { record } = buildFrontends({
         stack: opts.stack, cfg, base: opts.base,
-        upstream: path.resolve(opts.upstream ?? path.join(ROOT, "..", "shared", "reference", "egovframe-msa-edu")),
+        // The stack's applicationCheckout, the one its served configuration and boot check read, unless told otherwise.
+        upstream: opts.upstream ? path.resolve(opts.upstream) : cfg.application.path,
         out: opts.out && path.resolve(opts.out), push: opts.push,
     });
     for (const [name, b] of Object.entries(record)) process.stdout.write(`${name} ${b.image}@${b.digest}\n`);
