@@ -12,6 +12,9 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$EGOV_ROOT"
 
-bash toolchain/install.sh
+# --help, or a wrong option, is answered before anything is installed.
+EGOV_BENCH_CHECK_ARGS=1 node_modules/.bin/ts-node --swc scripts/bench.ts "$@" || exit
+for a in "$@"; do [[ $a == -h || $a == --help ]] && exit 0; done
+bash toolchain/install.sh --for bench
 . scripts/env.sh
 exec ts-node --swc scripts/bench.ts "$@"

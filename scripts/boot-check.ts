@@ -9,7 +9,14 @@ import * as path from "path";
 import { expandHome } from "../config/files";
 import { parseArgs, readStackConfig, ROOT } from "./lib/stack-config";
 
-const USAGE = "usage: npm run boot-check -- --stack NAME [--upstream DIR] [--write-facts]";
+const USAGE = `usage: npm run boot-check -- --stack NAME [--upstream DIR] [--write-facts]
+What each application needs to start and pass its probes, and what the config server serves it, checked against what
+the stack gives it; exit 1 on anything unsatisfied. Needs Node.js and npm only (no Pulumi CLI, cluster or state).
+  --stack NAME      the stack (Pulumi.NAME.yaml)
+  --upstream DIR    derive the facts from that application checkout (default: the stack's applicationCheckout, else
+                    the committed scripts/lib/boot-facts.json)
+  --write-facts     store the derived facts in scripts/lib/boot-facts.json
+  -h, --help        this text`;
 
 async function main(): Promise<void> {
     const opts = parseArgs(process.argv.slice(2), { stack: "value", upstream: "value", "write-facts": "flag" }, USAGE);

@@ -275,7 +275,7 @@ cmd_up() {
 
 cmd_down() {
   local purge=0
-  case ${1:-} in --purge) purge=1 ;; "") ;; *) die "usage: $0 down [--purge]" ;; esac
+  case ${1:-} in --purge) purge=1 ;; "") ;; *) die "unknown option $1 (npm run cluster:down -- --help shows the usage)" ;; esac
   stop_all
   if ((purge)); then
     [[ -d $WORK ]] && { kwokctl delete cluster >>"$LOGS/kwokctl.log" 2>&1 || warn "kwokctl delete cluster failed; removing $WORK"; }
@@ -305,10 +305,26 @@ cmd_status() {
   return $ok
 }
 
+usage() {
+  printf '%s\n' "usage: npm run cluster:up | npm run cluster:down [-- --purge]   (or: bash scripts/cluster.sh up|down|status|env)" \
+    "The local test cluster (loopback only, fake nodes): what npm run deploy uses for the dev stack without --kubeconfig" \
+    "or --context. Not needed for a cluster of your own." \
+    "  up          start it (its binaries are built first when missing: needs Go >= 1.26); prints KUBECONFIG=<path>" \
+    "  down        stop every process (data kept); --purge also deletes the cluster" \
+    "  status      components, health and nodes; exit 0 only when fully up" \
+    "  env         print KUBECONFIG=<path>" \
+    "  -h, --help  this text" \
+    "State: $CLUSTER_DIR; ports from EGOV_*_PORT (top of scripts/cluster.sh)."
+}
+# --help anywhere is answered before anything starts, stops or is built.
+for a in "$@"; do [[ $a == -h || $a == --help ]] && { usage; exit 0; }; done
+[[ ${1:-} != up || $# == 1 ]] || die "up takes no option: $2 (npm run cluster:up -- --help shows the usage)"
+[[ ${1:-} != down || $# -le 2 ]] || die "unexpected $3 (npm run cluster:down -- --help shows the usage)"
+
 case ${1:-} in
   up) shift; cmd_up "$@" ;;
   down) shift; cmd_down "$@" ;;
   status) cmd_status ;;
   env) echo "KUBECONFIG=$KUBECONFIG_PATH" ;;
-  *) echo "usage: $0 up | down [--purge] | status | env" >&2; exit 2 ;;
+  *) usage >&2; exit 2 ;;
 esac

@@ -36,8 +36,12 @@ while [[ $# -gt 0 ]]; do
     --list) list=1; shift ;;
     --dry-run) dry_run=1; shift ;;
     --offsite) offsite=1; shift ;;
-    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
+    -h|--help)
+      echo "usage: npm run db:restore -- --stack NAME (--list | --database DB) [OPTIONS]"
+      sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      echo "Needs a Pulumi CLI (the stack's outputs; pulumi on PATH, or the one npm run deploy built) and kubectl."
+      exit 0 ;;
+    *) die "unknown option $1 (npm run db:restore -- --help shows the usage)" ;;
   esac
 done
 [[ -n $stack ]] || die "--stack is required (e.g. --stack prod)"

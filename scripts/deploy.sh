@@ -1,15 +1,6 @@
 #!/usr/bin/env bash
-# Deploys (or destroys) one stack of the platform, installing whatever is missing first.
-#
-#   npm run deploy                              dev stack on the local cluster (started if needed)
-#   npm run deploy -- --stack prod              prod stack on the cluster its config names (kubeContext)
-#   npm run deploy -- --context my-ctx          dev stack on your own cluster, through that kubeconfig context
-#   npm run deploy -- --kubeconfig ~/.kube/x    ... or through that kubeconfig file
-#   npm run destroy [-- same options]           removes the stack's objects (and stops the local cluster)
-#   npm run policy [-- same options]            preview only: what would change, checked by the policy pack
-#   npm run rollback -- --stack prod [--to N]   re-applies the config of an earlier successful update (default:
-#                                               the newest whose config differs from now); --list numbers them
-#   --yes   apply without asking (CI); --new   create the stack (a name that does not exist is refused otherwise)
+# Deploys (or destroys, previews, rolls back) one stack of the platform, installing whatever is missing first.
+# npm run deploy|destroy|policy|rollback run it; `--help` shows the usage of each.
 #
 # Consent: every change but the local dev stack's shows the preview (with the policy pack) and asks first; without a
 # terminal it needs --yes. Every stack must state its environment (dev|staging|prod); none is assumed.
@@ -18,11 +9,41 @@
 # State: $PULUMI_BACKEND_URL if you set one (or are logged in with `pulumi login`), else a local file
 # backend in $EGOV_CACHE/state. Secrets: $PULUMI_CONFIG_PASSPHRASE(_FILE) if set, else a passphrase
 # generated once in $EGOV_CACHE/passphrase. Never Pulumi Cloud unless you chose it.
+# Toolchain: a stock Pulumi CLI (at or above toolchain/versions.env's) on PATH is used as it is; without one, the
+# pinned CLI is built (Go >= 1.26). The local cluster's binaries are built only for the local dev stack.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 action=${1:-up}
 shift || true
+case $action in up|destroy|preview|rollback) ;; *) die "unknown action $action: expected up, preview, destroy or rollback" ;; esac
+command=$action
+case $action in up) command=deploy ;; preview) command=policy ;; esac
+
+target_options='  --stack NAME          the stack (default: dev; Pulumi.NAME.yaml); a name that does not exist is refused
+  --new                 create the stack --stack names
+  --context CTX         target cluster: that context of your kubeconfig (saved in the stack config)
+  --kubeconfig FILE     target cluster: that kubeconfig file (saved in the stack config)
+                        neither: dev runs on the local test cluster (built and started here: needs Go),
+                        any other stack on the cluster its config names (kubeContext, kubeconfig)
+  --yes                 apply without asking (CI); without a terminal nothing is applied without it
+  -h, --help            this text'
+usage() {
+  case $command in
+    deploy) printf '%s\n' "usage: npm run deploy [-- OPTIONS]" "Deploys one stack: its preview, checked by the policy pack, then the update." \
+      "  --preview             preview only (as npm run policy)" ;;
+    destroy) printf '%s\n' "usage: npm run destroy [-- OPTIONS]" \
+      "Deletes the stack's objects from its cluster (and stops the local cluster for the local dev stack)." ;;
+    policy) printf '%s\n' "usage: npm run policy [-- OPTIONS]" "Preview only: what would change, checked by the policy pack; changes nothing." ;;
+    rollback) printf '%s\n' "usage: npm run rollback -- --stack NAME [--to N | --list] [OPTIONS]" \
+      "Re-applies the config of an earlier successful update, by default the newest whose config differs from now." \
+      "  --to N                that update (numbers as --list shows them)" "  --list                number the updates and exit" ;;
+  esac
+  printf '%s\n' "$target_options"
+  printf '%s\n' "Needs Node.js >= 22 and npm; a Pulumi CLI >= $PULUMI_VERSION on PATH (else it is built: Go >= 1.26)." \
+    "State: \$PULUMI_BACKEND_URL or your \`pulumi login\`, else $EGOV_CACHE/state (docs: README \"Deploying to your own cluster\")."
+}
+
 stack=dev kubeconfig="" context="" preview_only=0 yes=0 new=0 to="" list=0
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -34,11 +55,10 @@ while [[ $# -gt 0 ]]; do
     --new) new=1; shift ;;
     --list) list=1; shift ;;
     --to) to=${2:?--to needs an update number}; [[ $to =~ ^[0-9]+$ ]] || die "--to expects an update number (npm run rollback -- --stack NAME --list), not $to"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown option $1 (npm run $command -- --help shows the usage)" ;;
   esac
 done
-case $action in up|destroy|preview|rollback) ;; *) die "unknown action $action: expected up, preview, destroy or rollback" ;; esac
 [[ (-z $to && $list == 0) || $action == rollback ]] || die "--to and --list are options of rollback only"
 [[ $action == preview ]] && preview_only=1
 
@@ -51,17 +71,26 @@ parallel=${EGOV_PULUMI_PARALLEL:-64}
 [[ -x node_modules/.bin/node ]] || step "npm ci" "$EGOV_CACHE/logs/npm-ci.log" npm ci --no-audit --no-fund
 [[ -d policy/node_modules/@pulumi/policy ]] ||
   step "npm ci (policy pack)" "$EGOV_CACHE/logs/npm-ci-policy.log" npm ci --prefix policy --no-audit --no-fund
-# The pack is started through its launcher (policy/analyzer explains why not its directory).
-policy=(--policy-pack "$EGOV_ROOT/policy/analyzer")
-bash toolchain/install.sh
+# shellcheck source=../toolchain/parts.sh
+. toolchain/parts.sh
+local_target=0
+egov_is_local_target "$stack" "$kubeconfig" "$context" && local_target=1
+# Only what this command needs for this target (toolchain/parts.sh): nothing, with a stock Pulumi CLI and a cluster
+# of your own.
+bash toolchain/install.sh --for "$command" --stack "$stack" ${kubeconfig:+--kubeconfig "$kubeconfig"} ${context:+--context "$context"}
 . scripts/env.sh
+# A stock CLI runs the pack directory with its own language host; the language host built here cannot, so the built
+# CLI is handed policy/analyzer, which starts the launcher built beside it (docs/security.md "Policy pack").
+if [[ $EGOV_PULUMI_CLI == stock ]]; then
+  policy=(--policy-pack "$EGOV_ROOT/policy")
+else
+  policy=(--policy-pack "$EGOV_ROOT/policy/analyzer")
+fi
 
 use_state_backend
 
 # The local dev stack is the default and made on first use; any other name must exist, or be asked for with --new,
 # so a misspelt --stack never becomes a new empty stack.
-local_target=0
-[[ -z $kubeconfig && -z $context && $stack == dev ]] && local_target=1
 if ! pulumi stack select "$stack" >/dev/null 2>&1; then
   if [[ $new == 1 || $local_target == 1 ]]; then
     pulumi stack init --secrets-provider passphrase "$stack" >/dev/null

@@ -5,7 +5,15 @@
 import * as path from "path";
 import { parseArgs, readStackConfig } from "./lib/stack-config";
 
-const USAGE = "usage: npm run frontends -- --stack NAME [--upstream DIR] [--base REF|oci:DIR|host] (--out DIR | --push REGISTRY)";
+const USAGE = `usage: npm run frontends -- --stack NAME [--upstream DIR] [--base REF|oci:DIR|host] (--out DIR | --push REGISTRY)
+Builds both Next.js frontends with the stack's values into OCI images (no container daemon) and records them in
+frontends.lock.json (docs/frontends.md). Needs Node.js and npm, and Go >= 1.26 once for the image tool (oci-image).
+  --stack NAME        the stack whose API address, public URL, site and time zone the frontends are built for
+  --upstream DIR      the application checkout (default: ../shared/reference/egovframe-msa-edu beside this one)
+  --base REF|oci:DIR|host   the Node.js base image (default: images.frontendBase of the stack)
+  --out DIR           write OCI layouts there
+  --push REGISTRY     push the images to that registry
+  -h, --help          this text`;
 
 async function main(): Promise<void> {
     const opts = parseArgs(process.argv.slice(2), { stack: "value", upstream: "value", base: "value", out: "value", push: "value" }, USAGE);

@@ -3,7 +3,12 @@
 // exact references the containers run. No cluster needed.
 import { parseArgs, readStackConfig } from "./lib/stack-config";
 
-const USAGE = "usage: npm run images -- --stack NAME [--refs]";
+const USAGE = `usage: npm run images -- --stack NAME [--refs]
+The images a stack runs: SOURCE DESTINATION lines for a mirroring tool when the stack has an imageMirror, else the
+sources to pull. Needs Node.js and npm only (no Pulumi CLI, cluster or state).
+  --stack NAME   the stack (Pulumi.NAME.yaml)
+  --refs         the exact references the containers run instead
+  -h, --help     this text`;
 
 async function main(): Promise<void> {
     const opts = parseArgs(process.argv.slice(2), { stack: "value", refs: "flag" }, USAGE);

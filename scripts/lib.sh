@@ -41,6 +41,7 @@ use_state_backend() {
   fi
   if [[ -z ${PULUMI_CONFIG_PASSPHRASE:-} && -z ${PULUMI_CONFIG_PASSPHRASE_FILE:-} ]]; then
     if [[ ! -s $EGOV_CACHE/passphrase ]]; then
+      mkdir -p "$EGOV_CACHE"   # a fresh machine logged in to a backend has no cache directory yet
       (umask 077; head -c 32 /dev/urandom | base64 > "$EGOV_CACHE/passphrase")
       log "generated a passphrase for the local secrets provider: $EGOV_CACHE/passphrase (keep it: it decrypts the state)"
     fi

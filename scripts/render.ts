@@ -4,7 +4,12 @@
 import * as path from "path";
 import { parseArgs, readStackConfig } from "./lib/stack-config";
 
-const USAGE = "usage: npm run render -- --stack NAME --out DIR";
+const USAGE = `usage: npm run render -- --stack NAME --out DIR
+The exact objects the stack would apply, one YAML file per object (DIR/<namespace>/<Kind>/<name>.yaml), secret values
+replaced by markers. Runs the program under mocks: needs Node.js and npm only (no Pulumi CLI, cluster or state).
+  --stack NAME   the stack (Pulumi.NAME.yaml)
+  --out DIR      where the files go
+  -h, --help     this text`;
 
 async function main(): Promise<void> {
     const opts = parseArgs(process.argv.slice(2), { stack: "value", out: "value" }, USAGE);

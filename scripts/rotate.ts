@@ -8,7 +8,14 @@ import { rotatedCredentials } from "../config";
 import { bumpGeneration, isRotatedCredential, rotationEffects } from "./lib/rotation";
 import { parseArgs, ROOT } from "./lib/stack-config";
 
-const USAGE = `usage: npm run rotate -- --stack NAME --credential ${rotatedCredentials.join("|")} [--yes] [--no-deploy]`;
+const USAGE = `usage: npm run rotate -- --stack NAME --credential ${rotatedCredentials.join("|")} [--yes] [--no-deploy]
+Raises the credential's generation in Pulumi.NAME.yaml, then deploys the stack (npm run deploy), which rotates it
+(docs/day-2.md). Needs what npm run deploy needs (a Pulumi CLI; else Go to build it).
+  --stack NAME        the stack
+  --credential NAME   which credential to rotate
+  --yes               deploy without asking
+  --no-deploy         only change Pulumi.NAME.yaml
+  -h, --help          this text`;
 
 async function ask(question: string): Promise<string> {
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr });

@@ -91,14 +91,21 @@ export function readStackConfig(stack: string): StackConfig {
     return { raw, source };
 }
 
-/** `--name value` command-line options; exits with usage on anything else. */
+/**
+ * `--name value` command-line options; -h/--help prints `usage` (its first line "usage: npm run NAME ...") on stdout
+ * and exits 0 before anything else is read; exits 2 with the usage on anything unknown.
+ */
 export function parseArgs(argv: readonly string[], known: Record<string, string>, usage: string): Record<string, string> {
+    if (argv.includes("-h") || argv.includes("--help")) {
+        process.stdout.write(`${usage}\n`);
+        process.exit(0);
+    }
     const opts: Record<string, string> = {};
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const name = a.replace(/^--/, "").split("=")[0];
         if (!a.startsWith("--") || !(name in known)) {
-            process.stderr.write(`unknown argument ${a}\n${usage}\n`);
+            process.stderr.write(`unknown argument ${a}\n${usage.split("\n")[0]}\n(--help shows the usage)\n`);
             process.exit(2);
         }
         if (a.includes("=")) opts[name] = a.slice(a.indexOf("=") + 1);
