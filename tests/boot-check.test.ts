@@ -389,7 +389,10 @@ describe("the boot check", function () {
         /** A copy of the upstream tree, as a team's checkout; `edit` changes it before the stack renders from it. */
         const copyOfUpstream = (edit: (root: string) => void): string => {
             const root = fs.mkdtempSync(path.join(os.tmpdir(), "egov-checkout-"));
-            for (const dir of ["backend", "config"]) fs.cpSync(path.join(DEFAULT_UPSTREAM, dir), path.join(root, dir), { recursive: true });
+            // backend/ and the init SQL: the schema the platform migrates (config/migrations.ts).
+            for (const dir of ["backend", "config", "k8s/environments/databases/mysql/init"]) {
+                fs.cpSync(path.join(DEFAULT_UPSTREAM, dir), path.join(root, dir), { recursive: true });
+            }
             for (const fe of ["admin", "portal"]) {
                 fs.mkdirSync(path.join(root, "frontend", fe), { recursive: true });
                 fs.copyFileSync(path.join(DEFAULT_UPSTREAM, "frontend", fe, "next.config.js"), path.join(root, "frontend", fe, "next.config.js"));
