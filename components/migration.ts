@@ -39,7 +39,7 @@ export class MigrationJob extends pulumi.ComponentResource {
             metadata: { name: plan.jobName, namespace: args.namespace, labels },
             spec: {
                 backoffLimit: 2,
-                activeDeadlineSeconds: 900,
+                activeDeadlineSeconds: 600, // within the provider's 10-minute wait for a Job: Kubernetes' verdict is what `up` reports
                 template: {
                     metadata: { labels },
                     spec: hardenPod({
