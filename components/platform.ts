@@ -11,10 +11,11 @@ import { Database } from "./database";
 import { Frontend } from "./frontend";
 import { Logging } from "./logging";
 import { Messaging } from "./messaging";
+import { MigrationJob } from "./migration";
 import { NetworkPolicies } from "./network-policy";
 import { Storage } from "./storage";
 import { Tracing } from "./tracing";
-import { workloadsWaitFor, PartArgs, Workload } from "./workload";
+import { workloadsWaitFor, PartArgs } from "./workload";
 
 export interface PlatformArgs {
     /** The stack resolved into records (config/plan.ts planPlatform). */
@@ -82,6 +83,9 @@ export class Platform extends pulumi.ComponentResource {
         const claim = (volume: string) => storage.claims[volume].metadata.name;
 
         const database = new Database("database", { ...part, plan: plan.database, credentials, claimName: claim("mysql") }, parent);
+        // The schema, once MySQL is ready; its clients wait for the Job too (below): ready means migrated.
+        const migration = new MigrationJob("mysql-migrate", { ...part, plan: plan.database.migration, credentials },
+            { ...parent, dependsOn: database.workload.ready });
         const esSnapshotClaimName = plan.parts.elasticsearchSnapshots ? claim("es-snapshots") : undefined;
         const backup = !plan.backup ? undefined : new Backup("backup", {
                 ...part, plan: plan.backup, credentials, claimName: claim("backup"), mysqlHost: database.workload.service.metadata.name,
@@ -105,12 +109,12 @@ export class Platform extends pulumi.ComponentResource {
         // Deploy order from the service graph: a service waits only for the servers it needs ready first
         // (the reference applied everything in one fixed order instead), and only for what "ready" means
         // there (pods ready, Service created), not for the server's autoscaler or ingress.
-        const servers: Record<string, Workload> = { mysql: database.workload, rabbitmq: messaging.workload };
+        const servers: Record<string, pulumi.Resource[]> = { mysql: [...database.workload.ready, migration.job], rabbitmq: messaging.workload.ready };
         for (const svc of plan.services) {
             const dependsOn = svc.workload.waitsFor.flatMap((to) => {
                 const server = servers[to];
                 if (!server) throw new Error(`deploy order: ${svc.spec.name} needs ${to} ready first, but no workload ${to} was built before it`);
-                return server.ready;
+                return server;
             });
             const built = new BackendService(svc.spec.name, {
                 ...part,
@@ -122,7 +126,7 @@ export class Platform extends pulumi.ComponentResource {
                 ...(svc.servesConfig ? { volumes: serverFiles.volumes, volumeMounts: serverFiles.volumeMounts } : {}),
             }, { ...parent, transformations: [workloadsWaitFor(dependsOn)] });
             this.backends[svc.spec.name] = built;
-            servers[svc.spec.name] = built.workload;
+            servers[svc.spec.name] = built.workload.ready;
         }
         for (const f of plan.frontends) {
             this.frontends[f.spec.name] = new Frontend(`frontend-${f.spec.name}`, {

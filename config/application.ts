@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ApplicationCheckout, Json } from "./types";
 import { expandHome } from "./files";
+import { APPLICATION_SQL } from "./migrations";
 import { PROJECT } from "./project";
 import { Reader } from "./reader";
 
@@ -40,7 +41,7 @@ function configRepository(dir: string): Record<string, string> {
 
 export function readApplicationCheckout(r: Reader, value: Json | undefined): ApplicationCheckout {
     const key = "applicationCheckout";
-    const none: ApplicationCheckout = { path: "", commit: "", configFiles: {} };
+    const none: ApplicationCheckout = { path: "", commit: "", configFiles: {}, sqlFiles: {} };
     const fix = "a checkout of egovframe-msa-edu at the version your images were built from " +
         `(${UPSTREAM.commit.slice(0, 12)}), e.g. \`pulumi config set ${key} ~/src/egovframe-msa-edu\``;
     if (value === undefined || value === null || value === "") {
@@ -62,5 +63,10 @@ export function readApplicationCheckout(r: Reader, value: Json | undefined): App
             `${UPSTREAM.commit}; check out that version, or move the platform to yours (docs/boot-check.md, "A newer upstream commit")`);
         return none;
     }
-    return { path: dir, commit, configFiles: configRepository(configDir) };
+    // The schema and reference data the platform migrates (config/migrations.ts): all of them, or the run stops.
+    const sqlFiles: Record<string, string> = {};
+    const missing = APPLICATION_SQL.map((a) => a.file).filter((f) => !fs.existsSync(path.join(dir, f)));
+    if (missing.length > 0) return r.reject(key, value, `${fix} (${dir} has no ${missing.join(", ")}: the schema the platform migrates)`) ?? none;
+    for (const a of APPLICATION_SQL) sqlFiles[a.file] = fs.readFileSync(path.join(dir, a.file), "utf8");
+    return { path: dir, commit, configFiles: configRepository(configDir), sqlFiles };
 }

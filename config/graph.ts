@@ -45,6 +45,9 @@ export interface ServiceGraph {
     readonly deployOrder: readonly string[];
 }
 
+/** Workload (app label) of the schema migration Job (config/migrations.ts). */
+export const MIGRATE_JOB = "mysql-migrate";
+
 /** Frontend workload name (app label) of a frontend catalog entry. */
 export const frontendName = (name: string) => `frontend-${name}`;
 
@@ -93,6 +96,9 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         node({ name: ES_SNAPSHOT_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
         edge(ES_SNAPSHOT_JOB, "elasticsearch", infraPorts.elasticsearch, "takes and deletes snapshots (backup.offsite)");
     }
+    // The migration Job: a client of MySQL, once it is ready; the database's clients wait for it (components/platform.ts).
+    node({ name: MIGRATE_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
+    edge(MIGRATE_JOB, "mysql", infraPorts.mysql, "applies the pending schema migrations (jobs/migrate/migrate.sh)", true);
     // The rotation Jobs (from a credential's first rotation on): clients of the server whose password they set.
     if (cfg.rotation.mysql > 0) {
         node({ name: "mysql-rotate", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { PlatformConfig } from "./types";
 import { defaultImages, ImageKey } from "./catalog";
-import { serviceGraph } from "./graph";
+import { MIGRATE_JOB, serviceGraph } from "./graph";
 import { BACKUP_JOB, ES_SNAPSHOT_JOB, offsiteWorkloads } from "./volumes";
 
 /**
@@ -148,7 +148,7 @@ export function imagesInUse(cfg: PlatformConfig): ImageId[] {
             if (cfg.backup.offsite) ids.push("rclone"); // copies to and from the object store
         }
         else if (node.name === ES_SNAPSHOT_JOB) ids.push("elasticsearch", "rclone");
-        else if (node.name === "mysql-rotate") ids.push("mysql");
+        else if (node.name === "mysql-rotate" || node.name === MIGRATE_JOB) ids.push("mysql"); // the server's own client
         else if (node.name === "rabbitmq-rotate") ids.push("rabbitmq");
         else if (node.name === "nfs-provisioner") ids.push("nfsProvisioner");
         else if (node.startedBy) continue; // pods another workload starts (Jenkins agents) bring their own images

@@ -11,13 +11,14 @@ import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFi
 import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
 import { CRON, ConfigError, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
-import { CONFIG_KEYS, ConfigSource, Json, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
+import { CONFIG_KEYS, ConfigSource, Json, Migration, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
 import { serviceGraph } from "./graph";
 import { minReadySecondsDefault } from "./rollout";
 import { defaultResources, readResources } from "./resources";
 import { expandHome, readConfigServer, readInitScripts } from "./files";
 import { readDrill, readOffsite } from "./backup";
 import { readApplicationCheckout } from "./application";
+import { stackMigrations } from "./migrations";
 
 export { PROJECT };
 export * from "./types";
@@ -322,8 +323,9 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         name: databaseName,
         username: r.string("database.username", db.username, "msaportal", MYSQL_IDENT, "a MySQL user name"),
         databases,
-        initScripts: readInitScripts(r, "database.initScriptsPath", db.initScriptsPath),
+        migrations: [] as Migration[],
     };
+    const initScripts = readInitScripts(r, "database.initScriptsPath", db.initScriptsPath);
     if (database.username === "root") {
         r.reject("database.username", "root", "an application user other than root");
     }
@@ -376,6 +378,12 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const rotation = Object.fromEntries(rotatedCredentials.map((c) => [c, r.int(`rotation.${c}`, rot[c], 0, 0, 1_000_000)])) as
         Record<RotatedCredential, number>;
 
+    const application = readApplicationCheckout(r, r.scalar("applicationCheckout"));
+    // The schema the services read: the application's SQL and the user's, cut into versioned migrations.
+    const migrated = stackMigrations(application.sqlFiles, initScripts,
+        Object.fromEntries(services.filter((s) => s.needsDatabase).map((s) => [s.name, s.database?.name ?? databaseName])), databases, databaseName);
+    r.problems.push(...migrated.problems);
+    database.migrations = migrated.migrations;
     const cfg: PlatformConfig = {
         environment,
         cluster: { kubeconfig, context },
@@ -405,7 +413,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         rotation,
         logging: cfgParts.logging,
         tracing: readTracing(r),
-        application: readApplicationCheckout(r, r.scalar("applicationCheckout")),
+        application,
         mail: {
             credentialsSecretName: r.string("mail.credentialsSecretName", r.object("mail", ["credentialsSecretName"]).credentialsSecretName, undefined,
                 DNS_SUBDOMAIN, "the name of a Secret in the namespace with keys username and password (your SMTP account)"),

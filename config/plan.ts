@@ -5,7 +5,7 @@
 // tests/plan.test.ts calls planPlatform() directly.
 import { createHash } from "crypto";
 import type {
-    Environment, NetworkPolicyConfig, OffsiteConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential,
+    Environment, Migration, NetworkPolicyConfig, OffsiteConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential,
     ServiceType, StorageBackend,
 } from "./types";
 import { frontends, infraNodePorts, infraPorts } from "./catalog";
@@ -32,6 +32,8 @@ import {
 } from "./wiring";
 import type { SecretName, WiredWorkload, WiringContext } from "./wiring";
 import { servedConfigFiles } from "./served";
+import { HISTORY_TABLE, migrationFiles, migrationSetHash } from "./migrations";
+import { MIGRATE_JOB } from "./graph";
 
 export interface WorkloadPort {
     readonly name: string;
@@ -189,6 +191,23 @@ export interface RotationPlan {
     readonly rabbitmq: { readonly image: string; readonly url: string; readonly username: string; readonly security: PodSecurityProfile };
 }
 
+/** The Job that applies the pending schema migrations before the database's clients roll (jobs/migrate/migrate.sh). */
+export interface MigrationPlan {
+    /** The Job's workload (app label): its node in the service graph. */
+    readonly app: string;
+    /** <app>-<hash of the migration set>: a new set is a new Job, which applies only what is new. */
+    readonly jobName: string;
+    readonly migrations: readonly Migration[];
+    /** The ConfigMap's data: the runner's manifest and one SQL file per migration (config/migrations.ts migrationFiles). */
+    readonly files: Readonly<Record<string, string>>;
+    readonly historyTable: string;
+    readonly image: string;
+    readonly imagePullPolicy: PullPolicy;
+    readonly host: string;
+    readonly port: number;
+    readonly security: PodSecurityProfile;
+}
+
 export interface PlatformPlan {
     readonly environment: Environment;
     readonly namespace: {
@@ -222,8 +241,9 @@ export interface PlatformPlan {
     readonly database: {
         readonly workload: WorkloadPlan;
         readonly databaseName: string;
-        /** SQL files run once on an empty data directory: ours first, then the user's in name order. */
+        /** SQL run once on an empty data directory: the databases and the application user's grants. */
         readonly initScripts: Readonly<Record<string, string>>;
+        readonly migration: MigrationPlan;
     };
     readonly messaging: { readonly workload: WorkloadPlan };
     readonly tracing?: { readonly workload: WorkloadPlan };
@@ -451,9 +471,18 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         database: {
             workload: infra("mysql", "mysql", "StatefulSet", "database", [{ name: "mysql", port: infraPorts.mysql }], { serviceType: "ClusterIP" }),
             databaseName: cfg.database.name,
-            initScripts: {
-                "00-egov-databases.sql": databasesSql(cfg.database),
-                ...Object.fromEntries(Object.entries(cfg.database.initScripts).map(([f, sql]) => [`10-${f}`, sql])),
+            initScripts: { "00-egov-databases.sql": databasesSql(cfg.database) },
+            migration: {
+                app: MIGRATE_JOB,
+                jobName: `${MIGRATE_JOB}-${migrationSetHash(cfg.database.migrations)}`,
+                migrations: cfg.database.migrations,
+                files: migrationFiles(cfg.database.migrations),
+                historyTable: HISTORY_TABLE,
+                image: resolveImage(cfg, "mysql"),
+                imagePullPolicy: cfg.image.pullPolicy,
+                host: "mysql",
+                port: infraPorts.mysql,
+                security: jobSecurity.mysqlClient,
             },
         },
         messaging: {

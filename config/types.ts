@@ -97,8 +97,11 @@ export interface PlatformConfig {
         readonly username: string;
         /** Databases created for the application user (the first is MYSQL_DATABASE). */
         readonly databases: readonly string[];
-        /** Init SQL scripts by file name, read from database.initScriptsPath. */
-        readonly initScripts: Readonly<Record<string, string>>;
+        /**
+         * Versioned migrations, in the order they apply: the application checkout's SQL (config/migrations.ts
+         * APPLICATION_SQL), then the user's files (database.initScriptsPath) in name order.
+         */
+        readonly migrations: readonly Migration[];
     };
     readonly messaging: { readonly username: string };
     readonly discovery: { readonly username: string };
@@ -176,6 +179,31 @@ export interface ApplicationCheckout {
     readonly commit: string;
     /** config/*.yml by file name, as written. */
     readonly configFiles: Readonly<Record<string, string>>;
+    /** The application's SQL files (config/migrations.ts APPLICATION_SQL) by path in the checkout, as written. */
+    readonly sqlFiles: Readonly<Record<string, string>>;
+}
+
+/** A statement of an application file that never runs (config/migrations.ts NEVER_RUN): where, what, why. */
+export interface StrippedStatement {
+    readonly file: string;
+    readonly line: number;
+    readonly what: string;
+    readonly reason: string;
+}
+
+/** One schema migration: applied once to its database by jobs/migrate/migrate.sh, recorded with its checksum. */
+export interface Migration {
+    /** Its identity in the history table: "1.2" (application file 1, second `use` segment), "user/<file>". */
+    readonly version: string;
+    readonly name: string;
+    readonly origin: "application" | "user";
+    readonly database: string;
+    /** The SQL as run (after stripping), and its sha256. */
+    readonly sql: string;
+    readonly checksum: string;
+    /** Tables it creates: when all exist already (a database filled by hand), it is recorded as baselined, not run. */
+    readonly creates: readonly string[];
+    readonly stripped: readonly StrippedStatement[];
 }
 
 /**

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BACKUP_SCRIPTS_DIR, backupScriptFiles } from "../components/backup";
 import { ROTATE_SCRIPTS_DIR, rotateScriptFiles } from "../components/credentials";
+import { MIGRATE_SCRIPTS_DIR, migrateScriptFiles } from "../components/migration";
 import { ROOT } from "./support/harness";
 
 const pkgScripts = () => (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
@@ -14,7 +15,9 @@ const filesUnder = (dir: string): string[] => fs.readdirSync(path.join(ROOT, dir
 
 describe("repository layout", () => {
     it("jobs/ holds exactly the files the in-cluster Jobs run: each one shipped in a ConfigMap, none missing", () => {
-        assert.deepStrictEqual(list("jobs"), ["backup", "rotate"]);
+        assert.deepStrictEqual(list("jobs"), ["backup", "migrate", "rotate"]);
+        assert.strictEqual(MIGRATE_SCRIPTS_DIR, path.join(ROOT, "jobs", "migrate"));
+        assert.deepStrictEqual(list("jobs/migrate"), [...migrateScriptFiles].sort(), "jobs/migrate/ = the runner the migration ConfigMap ships");
         assert.strictEqual(BACKUP_SCRIPTS_DIR, path.join(ROOT, "jobs", "backup"));
         assert.strictEqual(ROTATE_SCRIPTS_DIR, path.join(ROOT, "jobs", "rotate"));
         assert.deepStrictEqual(list("jobs/backup"), [...backupScriptFiles].sort(), "jobs/backup/ = the backup ConfigMap's keys");

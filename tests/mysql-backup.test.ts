@@ -10,93 +10,13 @@ import { promisify } from "util";
 import { BACKUP_SCRIPTS_DIR } from "../components/backup";
 import { ROTATE_SCRIPTS_DIR } from "../components/credentials";
 import { freePort } from "./support/ports";
+import { Server } from "./support/mariadb";
 
 const APP_USER = "msaportal";
 const APP_PASSWORD = "AppPassw0rdForTheTest1";
+const APP = { name: APP_USER, password: APP_PASSWORD };
 const DATABASES = ["msaportal", "reservation"];
 const execFileAsync = promisify(execFile);
-
-/** A MariaDB server of its own: datadir, socket and port in a temp dir, never the system service. */
-class Server {
-    private proc?: ChildProcess;
-    private exited?: Promise<void>;
-    private constructor(readonly dir: string, readonly port: number) {}
-
-    static async start(name: string): Promise<Server> {
-        for (const bin of ["mariadb-install-db", "mariadbd", "mariadb", "mysqldump"]) {
-            const found = spawnSync("bash", ["-c", `command -v ${bin} || test -x /usr/sbin/${bin}`]).status === 0;
-            assert.ok(found, `${bin} is missing: apt-get install -y mariadb-server mariadb-client (.ci/run does)`);
-        }
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), `egov-mariadb-${name}-`));
-        const s = new Server(dir, await freePort());
-        live.add(s);
-        // mariadbd will not run as root: as root, the throwaway instance runs as the package's mysql user.
-        const asUser = process.getuid?.() === 0 ? ["--user=mysql"] : [];
-        // Its own tmpdir: two bootstraps at once in /tmp collide on their temporary tables' names.
-        fs.mkdirSync(path.join(dir, "tmp"));
-        if (asUser.length) await execFileAsync("chown", ["-R", "mysql:mysql", dir]);
-        // Small InnoDB files: the test stores a few rows, and the default 100 MB of redo log and tablespace is most
-        // of a server's start-up cost.
-        const small = [`--tmpdir=${dir}/tmp`, "--innodb-log-file-size=4M", "--innodb-data-file-path=ibdata1:4M:autoextend", "--innodb-buffer-pool-size=16M"];
-        await execFileAsync("mariadb-install-db", ["--no-defaults", `--datadir=${dir}/data`, "--auth-root-authentication-method=normal",
-            "--skip-test-db", ...small, ...asUser]);
-        s.proc = spawn("/usr/sbin/mariadbd", ["--no-defaults", `--datadir=${dir}/data`, `--socket=${dir}/mysqld.sock`,
-            `--port=${s.port}`, "--bind-address=127.0.0.1", `--pid-file=${dir}/mysqld.pid`, `--log-error=${dir}/error.log`,
-            "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF", ...small,
-            "--character-set-server=utf8mb4", ...asUser], { stdio: "ignore" });
-        s.exited = new Promise((resolve) => s.proc?.once("exit", () => resolve()));
-        s.proc.unref(); // a run that never uses it still exits (and the exit handler stops it)
-        const deadline = Date.now() + 60_000;
-        for (;;) {
-            try {
-                await execFileAsync("mariadb-admin", ["--no-defaults", `--socket=${dir}/mysqld.sock`, "-uroot", "ping"]);
-                break;
-            } catch {
-                if (Date.now() > deadline || s.proc.exitCode !== null) {
-                    assert.fail(`MariaDB ${name} did not start: ${fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, "utf8") : ""}`);
-                }
-                await new Promise((r) => setTimeout(r, 50));
-            }
-        }
-        return s;
-    }
-
-    /** Runs SQL as root over the socket; `user` runs it as the application user over TCP. */
-    sql(query: string, opts: { db?: string; user?: boolean } = {}): string {
-        const auth = opts.user
-            ? ["--protocol=tcp", "-h127.0.0.1", `-P${this.port}`, `-u${APP_USER}`, `-p${APP_PASSWORD}`]
-            : [`--socket=${this.dir}/mysqld.sock`, "-uroot"];
-        return execFileSync("mariadb", ["--no-defaults", ...auth, "--batch", "--skip-column-names", "-e", query, ...(opts.db ? [opts.db] : [])],
-            { encoding: "utf8" });
-    }
-
-    /** A canonical dump (no dates or comments) of one database, to compare servers. */
-    canonical(db: string): string {
-        return execFileSync("mysqldump", ["--no-defaults", `--socket=${this.dir}/mysqld.sock`, "-uroot", "--skip-comments", "--skip-dump-date",
-            "--routines", "--triggers", "--events", "--hex-blob", db], { encoding: "utf8" });
-    }
-
-    databases(): string[] {
-        return this.sql("SHOW DATABASES").split("\n").filter((d) => d && !["information_schema", "mysql", "performance_schema", "sys"].includes(d));
-    }
-
-    async stop(): Promise<void> {
-        this.proc?.kill("SIGTERM");
-        await this.exited;
-        this.removeDir();
-    }
-
-    /** At exit, whatever ran: a run that skipped this file (--grep) never reaches after(). */
-    kill(): void {
-        this.proc?.kill("SIGKILL");
-        this.removeDir();
-    }
-
-    private removeDir(): void {
-        fs.rmSync(this.dir, { recursive: true, force: true });
-        live.delete(this);
-    }
-}
 
 /**
  * A real S3-compatible server: rclone's `serve s3` (built by toolchain/rclone.sh, the same rclone the
@@ -151,9 +71,6 @@ const RCLONE = path.join(process.env.EGOV_CACHE ?? path.join(os.homedir(), ".cac
 const stores = new Set<ObjectStore>();
 process.on("exit", () => { for (const s of stores) s.stop(); });
 
-const live = new Set<Server>();
-process.on("exit", () => { for (const s of live) s.kill(); });
-
 // Started when mocha loads this file: installing and starting two servers overlaps the in-process tests of the
 // files that run before this one.
 const servers = Promise.all([Server.start("source"), Server.start("target")]);
@@ -204,10 +121,10 @@ describe("MySQL backup and restore scripts against a real server", function () {
             INSERT INTO board (title, body, attachment, created) VALUES
               ('공지사항', '전자정부 표준프레임워크 교육', NULL, '2024-03-01 09:00:00'),
               ('Quote '' and \\\\ backslash', REPEAT('가', 5000), UNHEX('00FF10'), '2024-03-02 10:30:00');
-            CREATE VIEW recent AS SELECT id, title FROM board WHERE created > '2024-01-01';`, { db: "msaportal", user: true });
+            CREATE VIEW recent AS SELECT id, title FROM board WHERE created > '2024-01-01';`, { db: "msaportal", user: APP });
         source.sql(`CREATE TABLE reserve_item (id BIGINT PRIMARY KEY, name VARCHAR(100), fee DECIMAL(10,2), opens DATE);
             INSERT INTO reserve_item VALUES (1, '회의실 A', 15000.50, '2024-04-01'), (2, 'Seminar room', NULL, NULL);`,
-            { db: "reservation", user: true });
+            { db: "reservation", user: APP });
     });
 
     after(async () => {
@@ -239,12 +156,12 @@ describe("MySQL backup and restore scripts against a real server", function () {
         assert.strictEqual(target.sql("SELECT title FROM board WHERE id = 1", { db: "msaportal" }).trim(), "공지사항");
         assert.strictEqual(target.sql("SELECT HEX(attachment) FROM board WHERE id = 2", { db: "msaportal" }).trim(), "00FF10");
         // The trigger came back and works.
-        target.sql("INSERT INTO board (title, created) VALUES ('after restore', NOW())", { db: "msaportal", user: true });
+        target.sql("INSERT INTO board (title, created) VALUES ('after restore', NOW())", { db: "msaportal", user: APP });
         assert.strictEqual(target.sql("SELECT COUNT(*) FROM board_log", { db: "msaportal" }).trim(), "3");
     });
 
     it("restoring over a database replaces its contents and first saves them to pre-restore/", () => {
-        target.sql("CREATE TABLE stray (x INT); INSERT INTO stray VALUES (42)", { db: "msaportal", user: true });
+        target.sql("CREATE TABLE stray (x INT); INSERT INTO stray VALUES (42)", { db: "msaportal", user: APP });
         const r = run("restore.sh", target, {}, ["--database", "msaportal", "--dump", path.join(backupDir, backups()[0])]);
         assert.strictEqual(r.status, 0, r.stderr);
         assert.strictEqual(target.canonical("msaportal"), source.canonical("msaportal"), "the stray table and row are gone");

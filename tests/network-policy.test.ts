@@ -55,7 +55,8 @@ describe("network policy from the service graph", () => {
         d = await deploy(raw);
         graph = serviceGraph(loadConfig(sourceOf(raw), "dev"), backendServices);
         policies = new PolicySet(d.of("NetworkPolicy"));
-        pods = podsOf(workloads(d));
+        // The migration Job's pods too: a client of MySQL like the services.
+        pods = podsOf([...workloads(d), ...d.of("Job")]);
         assert.deepStrictEqual([...pods.keys()].sort(), [...graph.nodes.values()].filter((n) => !n.startedBy).map((n) => n.name).sort(),
             "a pod for every graph node this program deploys");
         // Jenkins agents are started by Jenkins with app=jenkins-agent in their pod templates.

@@ -290,15 +290,23 @@ describe("the platform", function () {
             assert.strictEqual(prod.exports.urls.apigateway, "https://api.egov.example.go.kr");
         });
 
-        it("init SQL scripts from database.initScriptsPath are mounted into /docker-entrypoint-initdb.d", async () => {
+        it("SQL files of database.initScriptsPath are migrations after the application's, not init scripts of an empty volume", async () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-sql-"));
             fs.writeFileSync(path.join(dir, "schema.sql"), "CREATE TABLE t (id INT);\n");
             const d = await deploy(withObject(stackConfig("dev"), "database", { initScriptsPath: dir }));
             const cm = d.of("ConfigMap").find((o) => o.metadata.name.startsWith("mysql-initdb"))!;
-            assert.strictEqual(cm.data["10-schema.sql"], "CREATE TABLE t (id INT);\n");
+            assert.deepStrictEqual(Object.keys(cm.data), ["00-egov-databases.sql"], "only the platform's databases and grants run on an empty volume");
             assert.match(cm.data["00-egov-databases.sql"], /CREATE DATABASE IF NOT EXISTS `reservation`/);
             const mounts = d.find("StatefulSet", "mysql-statefulset")!.spec.template.spec.containers[0].volumeMounts as Obj[];
             assert.ok(mounts.some((m) => m.mountPath === "/docker-entrypoint-initdb.d"));
+            const migrations = d.of("ConfigMap").find((o) => o.metadata.name.startsWith("mysql-migrate"))!;
+            const manifest = (migrations.data["manifest.tsv"] as string).trim().split("\n").map((l) => l.split("\t"));
+            const last = manifest[manifest.length - 1];
+            assert.deepStrictEqual([last[0], last[1], last[5]], ["user/schema.sql", "msaportal", "schema.sql"], "last, in database.name");
+            assert.match(migrations.data[last[3]], /\nCREATE TABLE t \(id INT\);\n$/);
+            // A new migration is a new Job: the name follows the set.
+            const plain = await deploy(stackConfig("dev"));
+            assert.notStrictEqual(d.of("Job")[0].metadata.name, plain.of("Job")[0].metadata.name);
             fs.rmSync(dir, { recursive: true, force: true });
         });
     });

@@ -43,6 +43,9 @@ describe("policy pack on the rendered stacks", function () {
             ...["init-mysql", "mysql"].map((c) => `no-latest-image-in-prod: StatefulSet egov/mysql-statefulset: container ${c} ${latest}`),
             `no-latest-image-in-prod: CronJob egov/mysql-backup: container backup ${latest}`,
             `no-latest-image-in-prod: CronJob egov/mysql-restore-drill: container drill ${latest}`,
+            // The schema migration Job runs the server's client.
+            ...v.filter((m) => /^no-latest-image-in-prod: Job egov\/mysql-migrate-[0-9a-f]{10}: container migrate /.test(m) && m.endsWith(latest)),
         ].sort());
+        assert.strictEqual(v.filter((m) => m.includes("Job egov/mysql-migrate-")).length, 1, "the migration Job runs the mysql image");
     });
 });

@@ -337,7 +337,31 @@ function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: Se
     }
     if (f.stream) findings.push(...streamFindings(f, f.stream, resolve, endpoints));
     for (const w of f.writesAtStart ?? []) findings.push(writeFinding(w, pod, c, resolve));
+    findings.push(...entityFindings(f, d, resolve));
     return { workload: f.name, summary, findings };
+}
+
+/**
+ * Every table an entity maps is created by a migration in the service's database (the one its served URL names):
+ * with ddl-auto none and no schema runner, nothing else creates it (issue 27).
+ */
+function entityFindings(f: ServiceFacts, d: Rendered, resolve: (k: string) => Resolved): Finding[] {
+    if (!f.entities) return [];
+    const manifest = d.of("ConfigMap").map((cm) => cm.data?.["manifest.tsv"] as string | undefined).find((m) => m !== undefined);
+    if (manifest === undefined) return [];
+    const url = resolve("spring.datasource.url").value ?? resolve("spring.r2dbc.url").value ?? "";
+    const database = /^(?:jdbc|r2dbc):mysql:\/\/[^/]+\/([\w$]+)/.exec(url)?.[1];
+    const created = new Set(manifest.trim().split("\n").map((l) => l.split("\t"))
+        .filter((m) => m[1] === database).flatMap((m) => m[4].split(",").map((t) => t.toLowerCase())));
+    return f.entities.map((e): Finding => ({
+        status: created.has(e.table.toLowerCase()) ? "ok" : "FAIL",
+        key: `table ${e.table}`,
+        detail: created.has(e.table.toLowerCase())
+            ? `${e.api} entity ${e.class}: created in ${database} by a migration`
+            : `${e.api} entity ${e.class} maps table ${e.table}, which no migration creates in ${database ?? "(no database URL)"}: ` +
+                "add it to the application's SQL or a migration of database.initScriptsPath",
+        needs: `${e.file}:${e.line}`,
+    }));
 }
 
 /** A binding of one service with its resolved destination, for the producer/consumer check across the stack. */

@@ -42,6 +42,38 @@ export interface ServiceFacts {
     readonly health?: readonly HealthFacts[];
     /** Directories a bean creates when it starts (@PostConstruct), from a property. */
     readonly writesAtStart?: readonly StartupWrite[];
+    /** The tables its entities map (JPA @Entity, R2DBC @Table): each must be created by a migration (config/migrations.ts). */
+    readonly entities?: readonly EntityFacts[];
+}
+
+export interface EntityFacts {
+    readonly class: string;
+    readonly table: string;
+    readonly api: "jpa" | "r2dbc";
+    readonly file: string;
+    readonly line: number;
+}
+
+/** Spring Boot's default physical naming (CamelCaseToUnderscoresNamingStrategy): BoardPosts -> board_posts. */
+export const snakeCase = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+
+/** Entities of the scanned files: JPA's table is @Table(name = ...) or the class name in snake case; R2DBC's @Table("..."). */
+function entitiesOf(files: JavaFile[]): EntityFacts[] {
+    const out: EntityFacts[] = [];
+    for (const f of files) {
+        const cls = /^\s*(?:public\s+)?(?:abstract\s+)?class\s+(\w+)/m.exec(f.text);
+        if (!cls) continue;
+        const jpa = /^\s*@Entity\b(?!\w)/m.exec(f.text);
+        const r2dbc = /import\s+org\.springframework\.data\.relational\.core\.mapping\.Table\s*;/.test(f.text)
+            ? /^\s*@Table\(\s*(?:value\s*=\s*)?"(\w+)"\s*\)/m.exec(f.text) : null;
+        if (jpa) {
+            const named = /^\s*@Table\(\s*name\s*=\s*"(\w+)"/m.exec(f.text);
+            out.push({ class: cls[1], table: named?.[1] ?? snakeCase(cls[1]), api: "jpa", file: f.file, line: lineOf(f.text, jpa.index + jpa[0].indexOf("@")) });
+        } else if (r2dbc) {
+            out.push({ class: cls[1], table: r2dbc[1], api: "r2dbc", file: f.file, line: lineOf(f.text, r2dbc.index + r2dbc[0].indexOf("@")) });
+        }
+    }
+    return out;
 }
 
 export interface StreamFacts {
@@ -578,6 +610,7 @@ export function deriveService(root: string, name: string): ServiceFacts {
         stream,
         health: actuatorDep ? health : undefined,
         writesAtStart: writesAtStart.length > 0 ? writesAtStart : undefined,
+        entities: entitiesOf(scanned).length > 0 ? entitiesOf(scanned) : undefined,
     };
 }
 

@@ -17,7 +17,7 @@ import { pinApplicationCheckout } from "../../scripts/lib/stack-config";
 const ROOT = path.resolve(__dirname, "../..");
 // Every preview and up runs the policy pack (policy/analyzer starts it; README "Policy pack").
 const POLICY_PACK = path.join(ROOT, "policy", "analyzer");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "jobs/backup", "jobs/rotate"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "jobs/backup", "jobs/migrate", "jobs/rotate"];
 
 /** Every step of a run, and everything it printed. */
 class Recorder {

@@ -15,7 +15,7 @@ import { previewAsDeploy } from "../support/preview";
 import { pinApplicationCheckout } from "../../scripts/lib/stack-config";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "jobs/backup", "jobs/rotate"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "images.lock.json", "frontends.lock.json", "jobs/backup", "jobs/migrate", "jobs/rotate"];
 const NS = "egov-dev";
 const GENERATED = 81; // the bench's ten times: 90 backend services in all
 const CLUSTER_WORK = path.join(path.dirname(KUBECONFIG), "kwokctl", "clusters", "egov");
