@@ -8,7 +8,9 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigError, loadConfig } from "../config";
 import { defaultImages, frontends } from "../config/catalog";
-import { BUILT_FOR_ANNOTATION, FrontendBuild, frontendBuildValues, frontendEnvFile, readFrontendsLock } from "../config/frontends";
+import { FRONTEND_PATCHES, HEALTH_PATH } from "../config/frontend-patches";
+import { BUILT_FOR_ANNOTATION, FrontendBuild, frontendBuildValues, frontendEnvFile, readFrontendsLock, readinessPath } from "../config/frontends";
+import { serviceGraph } from "../config/graph";
 import { frontendBuiltForStack, ResourceValidationArgs } from "../policy/rules";
 import { toolchainVersions } from "../scripts/lib/frontend-build";
 import { deployFresh, Obj, sourceOf, stackConfig } from "./support/harness";
@@ -147,6 +149,39 @@ describe("frontend images built for the stack (frontends.lock.json)", () => {
             assert.deepStrictEqual(check("prod", JSON.stringify(wanted["frontend-admin"])).out, []);
             assert.deepStrictEqual(check("prod", "unknown").out, []);
         });
+    });
+
+    it("probe the health route of an image built with the patch set, and / of any other image (the only path it is known to answer)", async () => {
+        const patched = Object.fromEntries(frontends.map((f) => [f.name, { ...record()[f.name], patches: FRONTEND_PATCHES.filter((p) => p.app === f.name).map((p) => p.id) }]));
+        const probesOf = async (rec: unknown) => {
+            fs.writeFileSync(lockFile, JSON.stringify({ dev: rec }));
+            process.env.EGOV_FRONTENDS_LOCK = lockFile;
+            try {
+                const d = await deployFresh(stackConfig("dev"), "dev");
+                return frontends.map((f) => {
+                    const c = d.k8s.find((r) => r.obj.kind === "Deployment" && r.obj.metadata.labels?.app === `frontend-${f.name}`)!.obj.spec.template.spec.containers[0];
+                    return { ready: c.readinessProbe.httpGet.path, start: c.startupProbe.tcpSocket?.port, live: c.livenessProbe.tcpSocket?.port };
+                });
+            } finally {
+                delete process.env.EGOV_FRONTENDS_LOCK;
+            }
+        };
+        assert.deepStrictEqual(await probesOf(patched), frontends.map(() => ({ ready: HEALTH_PATH, start: 3000, live: 3000 })));
+        // A build from before the patch set (no patches recorded) and the published images: their health route hangs or is missing.
+        assert.deepStrictEqual((await probesOf(record())).map((p) => p.ready), ["/", "/"]);
+        assert.deepStrictEqual((await probesOf({})).map((p) => p.ready), ["/", "/"]);
+        assert.deepStrictEqual(frontends.map((f) => readinessPath(f.name, { ...record()[f.name], patches: ["portal-health-ends"] })), ["/", HEALTH_PATH]);
+    });
+
+    it("server-side rendering calls the gateway's in-cluster address, which the graph (and so the network policy) lets the frontends reach", () => {
+        const cfg = loadConfig(sourceOf(stackConfig("prod", { kubeContext: undefined })), "prod", [], undefined, { frontendRecord: false });
+        const graph = serviceGraph(cfg);
+        for (const f of frontends) {
+            const api = new URL(frontendBuildValues(cfg, f).apiUrl);
+            const [service, namespace] = api.hostname.split(".");
+            assert.strictEqual(namespace, cfg.namespace);
+            assert.ok(graph.allows(`frontend-${f.name}`, service, Number(api.port)), `frontend-${f.name} -> ${api.host}`);
+        }
     });
 
     it("build on a Node.js at least the one the frontends declare and below 17 (OpenSSL 3), the base image carrying the same", () => {
