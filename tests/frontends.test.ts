@@ -12,7 +12,7 @@ import { FRONTEND_PATCHES, HEALTH_PATH } from "../config/frontend-patches";
 import { BUILT_FOR_ANNOTATION, FrontendBuild, frontendBuildValues, frontendEnvFile, readFrontendsLock, readinessPath } from "../config/frontends";
 import { serviceGraph } from "../config/graph";
 import { frontendBuiltForStack, ResourceValidationArgs } from "../policy/rules";
-import { toolchainVersions } from "../scripts/lib/frontend-build";
+import { BUILD_NODE_OPTIONS, buildNodeOptions, toolchainVersions } from "../scripts/lib/frontend-build";
 import { deployFresh, Obj, sourceOf, stackConfig } from "./support/harness";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -32,8 +32,8 @@ function record(domain = "egov-dev.localtest.me", namespace = "egov-dev"): Recor
                 siteId: f.name === "admin" ? "1" : "2",
                 timezone: "Asia/Seoul",
             },
-            base: `docker.io/library/node:16.20.2-bullseye-slim@${D("c")}`,
-            node: "16.20.2",
+            base: `docker.io/library/node:22.23.5-bookworm-slim@${D("c")}`,
+            node: "22.23.5",
         };
     }
     return out;
@@ -184,14 +184,18 @@ describe("frontend images built for the stack (frontends.lock.json)", () => {
         }
     });
 
-    it("build on a Node.js at least the one the frontends declare and below 17 (OpenSSL 3), the base image carrying the same", () => {
+    it("build on a Node.js LTS line at least the one the frontends declare, with the legacy OpenSSL provider, the base image carrying the same", () => {
         const v = toolchainVersions();
         const major = (x: string) => Number(x.split(".")[0]);
         for (const f of frontends) {
             const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../shared/reference/egovframe-msa-edu/frontend", f.name, "package.json"), "utf8")) as Obj;
             assert.ok(major(v.FRONTEND_NODE_VERSION) >= major(pkg.engines.node), `${f.name} engines.node ${pkg.engines.node}`);
         }
-        assert.ok(major(v.FRONTEND_NODE_VERSION) < 17, "Next.js 11's webpack hashing fails on OpenSSL 3 (Node.js 17+)");
+        // Even majors are the LTS lines; 20 is the oldest still supported. 17+ (OpenSSL 3) build Next.js 11 only with the flag.
+        assert.ok(major(v.FRONTEND_NODE_VERSION) >= 20 && major(v.FRONTEND_NODE_VERSION) % 2 === 0, v.FRONTEND_NODE_VERSION);
+        assert.strictEqual(BUILD_NODE_OPTIONS, "--openssl-legacy-provider");
+        assert.strictEqual(buildNodeOptions("--max-old-space-size=2048"), "--max-old-space-size=2048 --openssl-legacy-provider", "a caller's heap flag is kept");
+        assert.strictEqual(buildNodeOptions(undefined), "--openssl-legacy-provider");
         assert.ok(defaultImages.frontendBase.startsWith(`node:${v.FRONTEND_NODE_VERSION}-`), defaultImages.frontendBase);
     });
 });

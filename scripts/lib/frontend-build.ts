@@ -134,6 +134,8 @@ function sourceFiles(dir: string): string[] {
 }
 
 export const BUILD_NODE_OPTIONS = "--openssl-legacy-provider";
+/** NODE_OPTIONS of the build: the caller's own (e.g. a heap size) kept, the legacy provider added. */
+export const buildNodeOptions = (own: string | undefined) => [own, BUILD_NODE_OPTIONS].filter(Boolean).join(" ");
 
 function npmEnv(node: NodeDist): NodeJS.ProcessEnv {
     // Not the settings of an npm this runs under (npm run / npx export npm_config_*, e.g. its own version and prefix).
@@ -146,7 +148,7 @@ function npmEnv(node: NodeDist): NodeJS.ProcessEnv {
         NEXT_TELEMETRY_DISABLED: "1",
         // Next.js 11's webpack hashes with md4, which OpenSSL 3 (Node.js 17+) only has in its legacy provider.
         // Build only: `next start` and admin's server hash nothing with it (the e2e runs the image without it).
-        NODE_OPTIONS: [own.NODE_OPTIONS, BUILD_NODE_OPTIONS].filter(Boolean).join(" "),
+        NODE_OPTIONS: buildNodeOptions(own.NODE_OPTIONS),
     };
 }
 
