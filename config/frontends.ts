@@ -143,21 +143,26 @@ export interface FrontendImage {
 
 /**
  * The image each frontend runs under this config and the stack's record. prod refuses an image built for other
- * values (problems); elsewhere the mismatch, or the lack of a build, is a warning. Both name what the image was
- * built for, what the stack needs and the command that fixes it.
+ * values, and the lack of a build unless allowPublished (frontends.allowPublishedImages); elsewhere both are
+ * warnings. They name what the image was built for, what the stack needs and the command that fixes it.
  */
 export function frontendImages(cfg: Pick<PlatformConfig, "services" | "namespace" | "domain" | "ingress" | "timezone" | "environment">,
-    specs: readonly FrontendSpec[], stack: string, record: FrontendRecord | undefined): { images: Record<string, FrontendImage>; problems: string[] } {
+    specs: readonly FrontendSpec[], stack: string, record: FrontendRecord | undefined, allowPublished = false):
+    { images: Record<string, FrontendImage>; problems: string[] } {
     const images: Record<string, FrontendImage> = {};
     const problems: string[] = [];
     const fix = `build them for it: npm run frontends -- --stack ${stack} (--push <registry> | --out <dir>), see docs/frontends.md`;
     for (const spec of specs) {
         const b = record?.[spec.name];
         if (!b) {
-            images[spec.name] = {
-                warning: `frontend ${spec.name} runs the published image, whose API address and public URL are unknown ` +
-                    `(frontends.lock.json has no ${spec.name} image for stack ${stack}); ${fix}`,
-            };
+            const none = `frontends.lock.json has no ${spec.name} image for stack ${stack}`;
+            if (cfg.environment === "prod" && !allowPublished) {
+                problems.push(`frontend ${spec.name}: prod runs only images built for it, and ${none}; ${fix}. ` +
+                    "Or set frontends.allowPublishedImages: true to run the published image, knowing what it risks: its API address " +
+                    "and public URL are whatever its unknown build baked in, so its API calls and server-side rendering may go " +
+                    "nowhere (or elsewhere), and it has none of the platform's patches (docs/frontends.md)");
+            }
+            images[spec.name] = { warning: `frontend ${spec.name} runs the published image, whose API address and public URL are unknown (${none}); ${fix}` };
             continue;
         }
         const diff = buildMismatches(b.builtFor, frontendBuildValues(cfg, spec));

@@ -103,6 +103,37 @@ describe("frontend images built for the stack (frontends.lock.json)", () => {
         assert.match(ns, /API address http:\/\/apigateway\.egov-dev\.svc\.cluster\.local:8000 \(the stack needs http:\/\/apigateway\.egov\.svc\.cluster\.local:8000\)/);
     });
 
+    it("prod refuses to run published images (no record for the stack) unless frontends.allowPublishedImages says so, naming the risk", () => {
+        const raw = stackConfig("prod", { frontends: undefined });
+        const err = withLock({}, () => {
+            try { loadConfig(sourceOf(raw), "prod"); } catch (e) { return e; }
+            return undefined;
+        });
+        assert.ok(err instanceof ConfigError, "prod without a record must refuse");
+        const text = err.problems.join("\n");
+        for (const f of frontends) {
+            assert.match(text, new RegExp(`frontend ${f.name}: prod runs only images built for it, and frontends\\.lock\\.json has no ${f.name} image for stack prod; ` +
+                "build them for it: npm run frontends -- --stack prod .*Or set frontends\\.allowPublishedImages: true to run the published image, knowing what it risks"));
+        }
+        // One frontend built, the other not: the missing one is still refused.
+        const fits = { ...record().admin, builtFor: frontendBuildValues(loadConfig(sourceOf(raw), "prod", [], undefined, { frontendRecord: false }), admin) };
+        const one = withLock({ prod: { admin: fits } }, () => {
+            try { loadConfig(sourceOf(raw), "prod"); } catch (e) { return (e as ConfigError).problems; }
+            return [];
+        });
+        assert.deepStrictEqual(one.map((p) => p.split(":")[0]), ["frontend portal"]);
+        // Said explicitly (as the committed prod stack does), the published images run, with the warning.
+        const allowed = withLock({}, () => loadConfig(sourceOf(stackConfig("prod", { frontends: { allowPublishedImages: true } })), "prod"));
+        assert.match(allowed.frontendImages.admin.warning ?? "", /runs the published image/);
+        assert.strictEqual(allowed.frontends.allowPublishedImages, true);
+        assert.strictEqual(JSON.parse(stackConfig("prod").frontends).allowPublishedImages, true, "the committed example says it, with its reason");
+        // Other environments and the commands that read no record (npm run frontends, the policy pack) are not stopped.
+        assert.strictEqual(withLock({}, () => loadConfig(sourceOf(stackConfig("dev")), "dev")).frontends.allowPublishedImages, false);
+        assert.doesNotThrow(() => withLock({}, () => loadConfig(sourceOf(raw), "prod", [], undefined, { frontendRecord: false })));
+        assert.throws(() => loadConfig(sourceOf(stackConfig("prod", { frontends: { allowPublishedImages: "maybe" } })), "prod", [], undefined, { frontendRecord: false }),
+            /frontends\.allowPublishedImages/);
+    });
+
     it("outside prod such an image runs with a warning naming both; without a record the published image runs with a warning", () => {
         const cfg = withLock({ dev: { admin: record("other.example.go.kr").admin } }, () => loadConfig(sourceOf(stackConfig("dev")), "dev"));
         assert.strictEqual(cfg.frontendImages.admin.built?.digest, D("a"));
