@@ -30,8 +30,9 @@ export class Frontend extends pulumi.ComponentResource {
             podEnv: args.podEnv,
             podAnnotations: { ...plan.podAnnotations, ...args.credentials.hashAnnotation(plan.credentials) },
             env: wiredEnv(plan.env, args),
-            // Readiness renders the home page; liveness is the TCP accept (Next.js has no health endpoint).
-            ...httpProbes("/", plan.spec.port),
+            // Readiness: the patched build's health route, which calls nothing (a page would call the gateway); liveness
+            // the TCP accept, so a slow gateway takes the pod out of the endpoints without restarting it.
+            ...httpProbes(plan.readinessPath, plan.spec.port),
         }, { parent: this });
         this.registerOutputs({ host: this.workload.host });
     }

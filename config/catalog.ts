@@ -142,7 +142,7 @@ export const defaultImages = {
     nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
     // Not run by a workload: the base `npm run frontends` assembles the frontend images on (docs/frontends.md).
     // Node.js = FRONTEND_NODE_VERSION (toolchain/versions.env), glibc like the hosts the apps are built on.
-    frontendBase: "node:16.20.2-bullseye-slim",
+    frontendBase: "node:22.23.5-bookworm-slim",
     /** The backup jobs' uploader to S3-compatible storage (backup.offsite); its version is RCLONE_VERSION of toolchain/versions.env. */
     rclone: "rclone/rclone:1.76.0",
 } as const;

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, FrontendSpec } from "./catalog";
+import { HEALTH_PATCH, HEALTH_PATH } from "./frontend-patches";
 import { DIGEST, parseImageRef } from "./images";
 import { publicUrl } from "./parts";
 
@@ -42,6 +43,8 @@ export interface FrontendBuild {
     /** The Node.js base it was assembled on (reference@digest) and the Node.js version. */
     readonly base: string;
     readonly node: string;
+    /** The patches of config/frontend-patches.ts it was built with (absent: a build from before the patch set). */
+    readonly patches?: readonly string[];
 }
 
 /** The stack's record: per frontend the image it runs and what it was built for. */
@@ -116,10 +119,11 @@ export function readFrontendsLock(file = frontendsLockFile()): { stacks: Record<
             const bf = isObj(b) && isObj(b.builtFor) ? b.builtFor : undefined;
             const ok = isObj(b) && typeof b.image === "string" && typeof parseImageRef(b.image) !== "string" && !b.image.includes("@")
                 && typeof b.digest === "string" && DIGEST.test(b.digest) && typeof b.base === "string" && typeof b.node === "string"
-                && bf !== undefined && FIELDS.every(([k]) => typeof bf[k] === "string");
+                && bf !== undefined && FIELDS.every(([k]) => typeof bf[k] === "string")
+                && (b.patches === undefined || (Array.isArray(b.patches) && b.patches.every((x) => typeof x === "string")));
             if (!ok) {
                 problems.push(`${at}: ${JSON.stringify(b)} is not allowed; expected {image (registry/repository:tag), digest (sha256:...), ` +
-                    "builtFor {apiUrl, publicUrl, siteId, timezone}, base, node} as npm run frontends writes it");
+                    "builtFor {apiUrl, publicUrl, siteId, timezone}, base, node, patches [ids]} as npm run frontends writes it");
                 continue;
             }
             out[name as FrontendName] = b as unknown as FrontendBuild;
@@ -139,21 +143,26 @@ export interface FrontendImage {
 
 /**
  * The image each frontend runs under this config and the stack's record. prod refuses an image built for other
- * values (problems); elsewhere the mismatch, or the lack of a build, is a warning. Both name what the image was
- * built for, what the stack needs and the command that fixes it.
+ * values, and the lack of a build unless allowPublished (frontends.allowPublishedImages); elsewhere both are
+ * warnings. They name what the image was built for, what the stack needs and the command that fixes it.
  */
 export function frontendImages(cfg: Pick<PlatformConfig, "services" | "namespace" | "domain" | "ingress" | "timezone" | "environment">,
-    specs: readonly FrontendSpec[], stack: string, record: FrontendRecord | undefined): { images: Record<string, FrontendImage>; problems: string[] } {
+    specs: readonly FrontendSpec[], stack: string, record: FrontendRecord | undefined, allowPublished = false):
+    { images: Record<string, FrontendImage>; problems: string[] } {
     const images: Record<string, FrontendImage> = {};
     const problems: string[] = [];
     const fix = `build them for it: npm run frontends -- --stack ${stack} (--push <registry> | --out <dir>), see docs/frontends.md`;
     for (const spec of specs) {
         const b = record?.[spec.name];
         if (!b) {
-            images[spec.name] = {
-                warning: `frontend ${spec.name} runs the published image, whose API address and public URL are unknown ` +
-                    `(frontends.lock.json has no ${spec.name} image for stack ${stack}); ${fix}`,
-            };
+            const none = `frontends.lock.json has no ${spec.name} image for stack ${stack}`;
+            if (cfg.environment === "prod" && !allowPublished) {
+                problems.push(`frontend ${spec.name}: prod runs only images built for it, and ${none}; ${fix}. ` +
+                    "Or set frontends.allowPublishedImages: true to run the published image, knowing what it risks: its API address " +
+                    "and public URL are whatever its unknown build baked in, so its API calls and server-side rendering may go " +
+                    "nowhere (or elsewhere), and it has none of the platform's patches (docs/frontends.md)");
+            }
+            images[spec.name] = { warning: `frontend ${spec.name} runs the published image, whose API address and public URL are unknown (${none}); ${fix}` };
             continue;
         }
         const diff = buildMismatches(b.builtFor, frontendBuildValues(cfg, spec));
@@ -163,6 +172,14 @@ export function frontendImages(cfg: Pick<PlatformConfig, "services" | "namespace
         images[spec.name] = { built: b, warning: `${msg}; ${fix}` };
     }
     return { images, problems };
+}
+
+/**
+ * Where a frontend's probes ask whether it can take traffic: the health route of an image built with the patch set;
+ * `/` (a rendered page, which calls the gateway) for any other image, the only path it is known to answer.
+ */
+export function readinessPath(name: FrontendName, built: FrontendBuild | undefined): string {
+    return built?.patches?.includes(HEALTH_PATCH[name]) ? HEALTH_PATH : "/";
 }
 
 /** Pod annotations saying what the running frontend image was built for (read by the policy pack). */

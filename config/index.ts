@@ -348,9 +348,14 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     if (badCron.length > 0) {
         r.reject("backup.schedule", backup.schedule, `a cron schedule whose fields are in range (${badCron.join("; ")}), e.g. "30 2 * * *"`);
     }
-    // Frontend images built for this stack (npm run frontends); prod refuses one built for other values.
+    // Frontend images built for this stack (npm run frontends); prod refuses one built for other values, and the
+    // published ones unless the stack says so. Without the record (the build command, the policy pack) nothing is refused.
+    const frontendsCfg = {
+        allowPublishedImages: r.bool("frontends.allowPublishedImages", r.object("frontends", ["allowPublishedImages"]).allowPublishedImages, false),
+    };
     const lock = opts.frontendRecord === false ? { stacks: {}, problems: [] } : readFrontendsLock();
-    const fe = frontendImages({ services, namespace, domain, ingress, timezone, environment }, frontends, stackName, lock.stacks[stackName]);
+    const fe = frontendImages({ services, namespace, domain, ingress, timezone, environment }, frontends, stackName, lock.stacks[stackName],
+        frontendsCfg.allowPublishedImages || opts.frontendRecord === false);
     r.problems.push(...lock.problems, ...fe.problems);
     const enabled = (key: string, def: boolean) => ({ enabled: r.bool(`${key}.enabled`, r.object(key, ["enabled"]).enabled, def) });
     const tk = r.object("token", ["expirationSeconds", "refreshSeconds"]);
@@ -396,6 +401,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         imageMirror,
         imageDigests,
         frontendImages: fe.images,
+        frontends: frontendsCfg,
         serviceType,
         services,
         replicas,

@@ -10,7 +10,7 @@ import type {
 } from "./types";
 import { frontends, infraNodePorts, infraPorts } from "./catalog";
 import type { BackendServiceSpec, FrontendSpec, ImageKey } from "./catalog";
-import { BUILT_FOR_ANNOTATION } from "./frontends";
+import { BUILT_FOR_ANNOTATION, readinessPath } from "./frontends";
 import { frontendName, serviceGraph } from "./graph";
 import type { ServiceGraph } from "./graph";
 import { frontendImageId, platformImageName, resolveImage } from "./images";
@@ -129,6 +129,8 @@ export interface ServicePlan extends ApplicationPlan {
 export interface FrontendPlan extends ApplicationPlan {
     readonly spec: FrontendSpec;
     readonly podAnnotations: Readonly<Record<string, string>>;
+    /** The readiness probe's path: the health route of a patched build, else `/` (config/frontends.ts readinessPath). */
+    readonly readinessPath: string;
     /** Why the image is not one built for this stack, to be shown as a warning. */
     readonly warning?: string;
 }
@@ -407,6 +409,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             env: wiredEnv(w),
             credentials: credentialsOf(w),
             podAnnotations: { [BUILT_FOR_ANNOTATION]: built?.built ? JSON.stringify(built.built.builtFor) : "unknown" },
+            readinessPath: readinessPath(spec.name, built?.built),
             warning: built?.warning,
         };
     });

@@ -24,7 +24,7 @@ export interface HeapEnv {
  *   the request is below the limit, and committing the whole heap at start would put every pod above its request.
  *   The collector stays the JVM's choice (Serial on one CPU and under 1792 MB: the smallest footprint there).
  *   `75.0`, not `75`: JDK 8's parser refuses a double flag without a decimal point.
- * - Node.js: old space in MiB, computed here: Node 16 sizes its heap from the host's memory, not the cgroup's.
+ * - Node.js: old space in MiB, computed here rather than left to Node's own sizing from the memory it sees.
  */
 export function heapEnv(runtime: Runtime, memoryLimit: string | undefined): HeapEnv | undefined {
     const bytes = memoryLimit === undefined ? NaN : quantityValue(memoryLimit);

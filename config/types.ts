@@ -65,6 +65,8 @@ export interface PlatformConfig {
     readonly imageDigests: Readonly<Record<string, string>>;
     /** Per frontend: the image built for this stack (frontends.lock.json) or a warning why there is none that fits. */
     readonly frontendImages: Readonly<Record<string, FrontendImage>>;
+    /** allowPublishedImages: prod may run the published frontend images when frontends.lock.json has none for it. */
+    readonly frontends: { readonly allowPublishedImages: boolean };
     readonly serviceType: ServiceType;
     /** The backend catalog in force: the built-in services, then those the `services` key adds. */
     readonly services: readonly BackendServiceSpec[];
@@ -169,7 +171,7 @@ export const CONFIG_KEYS = [
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
     "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "rollout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
     "token",
-    "rotation", "applicationCheckout", "mail",
+    "rotation", "applicationCheckout", "mail", "frontends",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 

@@ -8,9 +8,11 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigError, loadConfig } from "../config";
 import { defaultImages, frontends } from "../config/catalog";
-import { BUILT_FOR_ANNOTATION, FrontendBuild, frontendBuildValues, frontendEnvFile, readFrontendsLock } from "../config/frontends";
+import { FRONTEND_PATCHES, HEALTH_PATH } from "../config/frontend-patches";
+import { BUILT_FOR_ANNOTATION, FrontendBuild, frontendBuildValues, frontendEnvFile, readFrontendsLock, readinessPath } from "../config/frontends";
+import { serviceGraph } from "../config/graph";
 import { frontendBuiltForStack, ResourceValidationArgs } from "../policy/rules";
-import { toolchainVersions } from "../scripts/lib/frontend-build";
+import { BUILD_NODE_OPTIONS, buildNodeOptions, toolchainVersions } from "../scripts/lib/frontend-build";
 import { deployFresh, Obj, sourceOf, stackConfig } from "./support/harness";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -30,8 +32,8 @@ function record(domain = "egov-dev.localtest.me", namespace = "egov-dev"): Recor
                 siteId: f.name === "admin" ? "1" : "2",
                 timezone: "Asia/Seoul",
             },
-            base: `docker.io/library/node:16.20.2-bullseye-slim@${D("c")}`,
-            node: "16.20.2",
+            base: `docker.io/library/node:22.23.5-bookworm-slim@${D("c")}`,
+            node: "22.23.5",
         };
     }
     return out;
@@ -101,6 +103,37 @@ describe("frontend images built for the stack (frontends.lock.json)", () => {
         assert.match(ns, /API address http:\/\/apigateway\.egov-dev\.svc\.cluster\.local:8000 \(the stack needs http:\/\/apigateway\.egov\.svc\.cluster\.local:8000\)/);
     });
 
+    it("prod refuses to run published images (no record for the stack) unless frontends.allowPublishedImages says so, naming the risk", () => {
+        const raw = stackConfig("prod", { frontends: undefined });
+        const err = withLock({}, () => {
+            try { loadConfig(sourceOf(raw), "prod"); } catch (e) { return e; }
+            return undefined;
+        });
+        assert.ok(err instanceof ConfigError, "prod without a record must refuse");
+        const text = err.problems.join("\n");
+        for (const f of frontends) {
+            assert.match(text, new RegExp(`frontend ${f.name}: prod runs only images built for it, and frontends\\.lock\\.json has no ${f.name} image for stack prod; ` +
+                "build them for it: npm run frontends -- --stack prod .*Or set frontends\\.allowPublishedImages: true to run the published image, knowing what it risks"));
+        }
+        // One frontend built, the other not: the missing one is still refused.
+        const fits = { ...record().admin, builtFor: frontendBuildValues(loadConfig(sourceOf(raw), "prod", [], undefined, { frontendRecord: false }), admin) };
+        const one = withLock({ prod: { admin: fits } }, () => {
+            try { loadConfig(sourceOf(raw), "prod"); } catch (e) { return (e as ConfigError).problems; }
+            return [];
+        });
+        assert.deepStrictEqual(one.map((p) => p.split(":")[0]), ["frontend portal"]);
+        // Said explicitly (as the committed prod stack does), the published images run, with the warning.
+        const allowed = withLock({}, () => loadConfig(sourceOf(stackConfig("prod", { frontends: { allowPublishedImages: true } })), "prod"));
+        assert.match(allowed.frontendImages.admin.warning ?? "", /runs the published image/);
+        assert.strictEqual(allowed.frontends.allowPublishedImages, true);
+        assert.strictEqual(JSON.parse(stackConfig("prod").frontends).allowPublishedImages, true, "the committed example says it, with its reason");
+        // Other environments and the commands that read no record (npm run frontends, the policy pack) are not stopped.
+        assert.strictEqual(withLock({}, () => loadConfig(sourceOf(stackConfig("dev")), "dev")).frontends.allowPublishedImages, false);
+        assert.doesNotThrow(() => withLock({}, () => loadConfig(sourceOf(raw), "prod", [], undefined, { frontendRecord: false })));
+        assert.throws(() => loadConfig(sourceOf(stackConfig("prod", { frontends: { allowPublishedImages: "maybe" } })), "prod", [], undefined, { frontendRecord: false }),
+            /frontends\.allowPublishedImages/);
+    });
+
     it("outside prod such an image runs with a warning naming both; without a record the published image runs with a warning", () => {
         const cfg = withLock({ dev: { admin: record("other.example.go.kr").admin } }, () => loadConfig(sourceOf(stackConfig("dev")), "dev"));
         assert.strictEqual(cfg.frontendImages.admin.built?.digest, D("a"));
@@ -149,14 +182,51 @@ describe("frontend images built for the stack (frontends.lock.json)", () => {
         });
     });
 
-    it("build on a Node.js at least the one the frontends declare and below 17 (OpenSSL 3), the base image carrying the same", () => {
+    it("probe the health route of an image built with the patch set, and / of any other image (the only path it is known to answer)", async () => {
+        const patched = Object.fromEntries(frontends.map((f) => [f.name, { ...record()[f.name], patches: FRONTEND_PATCHES.filter((p) => p.app === f.name).map((p) => p.id) }]));
+        const probesOf = async (rec: unknown) => {
+            fs.writeFileSync(lockFile, JSON.stringify({ dev: rec }));
+            process.env.EGOV_FRONTENDS_LOCK = lockFile;
+            try {
+                const d = await deployFresh(stackConfig("dev"), "dev");
+                return frontends.map((f) => {
+                    const c = d.k8s.find((r) => r.obj.kind === "Deployment" && r.obj.metadata.labels?.app === `frontend-${f.name}`)!.obj.spec.template.spec.containers[0];
+                    return { ready: c.readinessProbe.httpGet.path, start: c.startupProbe.tcpSocket?.port, live: c.livenessProbe.tcpSocket?.port };
+                });
+            } finally {
+                delete process.env.EGOV_FRONTENDS_LOCK;
+            }
+        };
+        assert.deepStrictEqual(await probesOf(patched), frontends.map(() => ({ ready: HEALTH_PATH, start: 3000, live: 3000 })));
+        // A build from before the patch set (no patches recorded) and the published images: their health route hangs or is missing.
+        assert.deepStrictEqual((await probesOf(record())).map((p) => p.ready), ["/", "/"]);
+        assert.deepStrictEqual((await probesOf({})).map((p) => p.ready), ["/", "/"]);
+        assert.deepStrictEqual(frontends.map((f) => readinessPath(f.name, { ...record()[f.name], patches: ["portal-health-ends"] })), ["/", HEALTH_PATH]);
+    });
+
+    it("server-side rendering calls the gateway's in-cluster address, which the graph (and so the network policy) lets the frontends reach", () => {
+        const cfg = loadConfig(sourceOf(stackConfig("prod", { kubeContext: undefined })), "prod", [], undefined, { frontendRecord: false });
+        const graph = serviceGraph(cfg);
+        for (const f of frontends) {
+            const api = new URL(frontendBuildValues(cfg, f).apiUrl);
+            const [service, namespace] = api.hostname.split(".");
+            assert.strictEqual(namespace, cfg.namespace);
+            assert.ok(graph.allows(`frontend-${f.name}`, service, Number(api.port)), `frontend-${f.name} -> ${api.host}`);
+        }
+    });
+
+    it("build on a Node.js LTS line at least the one the frontends declare, with the legacy OpenSSL provider, the base image carrying the same", () => {
         const v = toolchainVersions();
         const major = (x: string) => Number(x.split(".")[0]);
         for (const f of frontends) {
             const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../shared/reference/egovframe-msa-edu/frontend", f.name, "package.json"), "utf8")) as Obj;
             assert.ok(major(v.FRONTEND_NODE_VERSION) >= major(pkg.engines.node), `${f.name} engines.node ${pkg.engines.node}`);
         }
-        assert.ok(major(v.FRONTEND_NODE_VERSION) < 17, "Next.js 11's webpack hashing fails on OpenSSL 3 (Node.js 17+)");
+        // Even majors are the LTS lines; 20 is the oldest still supported. 17+ (OpenSSL 3) build Next.js 11 only with the flag.
+        assert.ok(major(v.FRONTEND_NODE_VERSION) >= 20 && major(v.FRONTEND_NODE_VERSION) % 2 === 0, v.FRONTEND_NODE_VERSION);
+        assert.strictEqual(BUILD_NODE_OPTIONS, "--openssl-legacy-provider");
+        assert.strictEqual(buildNodeOptions("--max-old-space-size=2048"), "--max-old-space-size=2048 --openssl-legacy-provider", "a caller's heap flag is kept");
+        assert.strictEqual(buildNodeOptions(undefined), "--openssl-legacy-provider");
         assert.ok(defaultImages.frontendBase.startsWith(`node:${v.FRONTEND_NODE_VERSION}-`), defaultImages.frontendBase);
     });
 });

@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { loadConfig } from "../config";
+import { defaultImages } from "../config/catalog";
 import { formatImageRef, imagesInUse, parseImageRef, resolveImage } from "../config/images";
 import { imageList } from "../scripts/lib/image-list";
 import { containersOf } from "../scripts/lib/mocked-run";
@@ -101,7 +102,7 @@ describe("the image mirror", function () {
         const lines = imageList(mirrored, cfg);
         const running = new Set(imagesOf(mirrored).values());
         // Every container's image, and the frontends' build base, which no container runs but a mirror must have.
-        const base = `${MIRROR}/docker.io/library/node:16.20.2-bullseye-slim`;
+        const base = `${MIRROR}/docker.io/library/${defaultImages.frontendBase}`;
         assert.deepStrictEqual(new Set(lines.map((l) => l.runs)), new Set([...running, base]));
         assert.deepStrictEqual(lines.find((l) => l.runs === base)?.usedBy, ["build: npm run frontends (base of the frontend images)"]);
         for (const l of lines) {

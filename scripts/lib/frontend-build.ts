@@ -17,13 +17,14 @@ import {
     APP_HOME, BUILD_SCRIPT, ENV_FILE, FrontendBuild, frontendBuildValues, frontendEnvFile, FrontendName, FrontendRecord,
     frontendsLockFile, START_COMMAND,
 } from "../../config/frontends";
+import { applyFrontendPatches } from "../../config/frontend-patches";
 import { formatImageRef, mirrored, parseImageRef, platformImageName, resolveImage } from "../../config/images";
 import { ROOT } from "./stack-config";
 
 export const CACHE = process.env.EGOV_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "egov-platform");
 const FE = path.join(CACHE, "frontends");
 /** Bump when the recipe below changes what a cached build or image holds. */
-const RECIPE = "1";
+const RECIPE = "2";
 
 /** KEY=VALUE lines of toolchain/versions.env. */
 export function toolchainVersions(): Record<string, string> {
@@ -132,6 +133,10 @@ function sourceFiles(dir: string): string[] {
     return out.sort();
 }
 
+export const BUILD_NODE_OPTIONS = "--openssl-legacy-provider";
+/** NODE_OPTIONS of the build: the caller's own (e.g. a heap size) kept, the legacy provider added. */
+export const buildNodeOptions = (own: string | undefined) => [own, BUILD_NODE_OPTIONS].filter(Boolean).join(" ");
+
 function npmEnv(node: NodeDist): NodeJS.ProcessEnv {
     // Not the settings of an npm this runs under (npm run / npx export npm_config_*, e.g. its own version and prefix).
     const own = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
@@ -141,29 +146,49 @@ function npmEnv(node: NodeDist): NodeJS.ProcessEnv {
         npm_config_cache: path.join(FE, "npm-cache"),
         npm_config_update_notifier: "false",
         NEXT_TELEMETRY_DISABLED: "1",
+        // Next.js 11's webpack hashes with md4, which OpenSSL 3 (Node.js 17+) only has in its legacy provider.
+        // Build only: `next start` and admin's server hash nothing with it (the e2e runs the image without it).
+        NODE_OPTIONS: buildNodeOptions(own.NODE_OPTIONS),
     };
 }
 
-/** A built app: `npm ci`, the env file, the upstream's own build script. */
-export function buildApp(spec: FrontendSpec, upstream: string, envFile: string, node: NodeDist, log: Log): { dir: string; source: string } {
+/**
+ * The app's source with the patch set applied (config/frontend-patches.ts), read from the upstream checkout and never
+ * written there: relative path -> content, sorted. Refuses when a patch no longer applies, naming it.
+ */
+export function patchedSource(upstream: string, app: FrontendSpec["name"]): { files: Map<string, Buffer>; patches: string[] } {
+    const src = path.join(upstream, "frontend", app);
+    const { files: patched, applied, problems } = applyFrontendPatches(app, (f) => {
+        const p = path.join(src, f);
+        return fs.existsSync(p) ? fs.readFileSync(p, "utf8") : undefined;
+    });
+    if (problems.length > 0) throw new Error(`frontend ${app}: the patch set does not apply to ${src}:\n  ${problems.join("\n  ")}`);
+    const names = [...new Set([...sourceFiles(src), ...Object.keys(patched)])].sort();
+    const files = new Map(names.map((f) => [f, f in patched ? Buffer.from(patched[f]) : fs.readFileSync(path.join(src, f))]));
+    return { files, patches: applied };
+}
+
+/** A built app: `npm ci`, the patched source, the env file, the upstream's own build script. */
+export function buildApp(spec: FrontendSpec, upstream: string, envFile: string, node: NodeDist, log: Log): { dir: string; source: string; patches: string[] } {
     const src = path.join(upstream, "frontend", spec.name);
     if (!fs.existsSync(path.join(src, "package.json"))) throw new Error(`${src}/package.json not found: --upstream must be a checkout of egovframe-msa-edu`);
     const read = (f: string) => fs.readFileSync(path.join(src, f));
+    const { files, patches } = patchedSource(upstream, spec.name);
     const depsKey = sha(RECIPE, node.version, node.npm, read("package.json"), read("package-lock.json")).slice(0, 16);
     const deps = cached(path.join(FE, "deps", `${spec.name}-${depsKey}`), (tmp) => {
         log(`${spec.name}: npm ci (Node.js ${node.version}, npm ${node.npm})`);
         for (const f of ["package.json", "package-lock.json"]) fs.copyFileSync(path.join(src, f), path.join(tmp, f));
         run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: tmp, env: npmEnv(node), log: path.join(CACHE, "logs", `frontend-${spec.name}-npm-ci.log`) });
     }, log);
-    const files = sourceFiles(src);
-    const source = sha(...files.flatMap((f) => [f, read(f)]));
+    // The source as built (patched): a changed patch is a new build.
+    const source = sha(...[...files].flatMap(([f, text]) => [f, text]));
     const key = sha(RECIPE, depsKey, source, envFile).slice(0, 16);
     const built = cached(path.join(FE, "builds", `${spec.name}-${key}`), (tmp) => {
-        log(`${spec.name}: npm run ${BUILD_SCRIPT} (the upstream build, with the stack's ${ENV_FILE})`);
+        log(`${spec.name}: npm run ${BUILD_SCRIPT} (the upstream build, patched: ${patches.join(", ")}; with the stack's ${ENV_FILE})`);
         const app = path.join(tmp, "app");
-        for (const f of files) {
+        for (const [f, text] of files) {
             fs.mkdirSync(path.dirname(path.join(app, f)), { recursive: true });
-            fs.copyFileSync(path.join(src, f), path.join(app, f));
+            fs.writeFileSync(path.join(app, f), text);
             fs.chmodSync(path.join(app, f), 0o644);
         }
         fs.writeFileSync(path.join(app, ENV_FILE), envFile, { mode: 0o644 });
@@ -173,7 +198,7 @@ export function buildApp(spec: FrontendSpec, upstream: string, envFile: string, 
         // The build's own cache is no part of the image (the pod mounts an empty .next/cache).
         fs.rmSync(path.join(app, ".next", "cache"), { recursive: true, force: true });
     }, log);
-    return { dir: path.join(built, "app"), source };
+    return { dir: path.join(built, "app"), source, patches };
 }
 
 /**
@@ -268,6 +293,7 @@ export function buildFrontends(o: FrontendsOptions): FrontendsResult {
             "egov-platform.stack": o.stack,
             "egov-platform.source-sha256": app.source,
             "egov-platform.node": node.version,
+            "egov-platform.patches": app.patches.join(","),
             "egov-platform.built-for": JSON.stringify(values),
         };
         const args = ["build", "--base", base, "--layer", `${app.dir}=${APP_HOME}`, "--workdir", APP_HOME,
@@ -302,7 +328,7 @@ export function buildFrontends(o: FrontendsOptions): FrontendsResult {
             log(`${spec.name}: pushed ${image}@${result.digest}`);
         }
         const baseName = base.startsWith("oci:") ? "host" : base.replace(/@sha256:[a-f0-9]+$/, "");
-        record[spec.name] = { image, digest: result.digest, builtFor: values, base: `${baseName}@${result.base}`, node: node.version };
+        record[spec.name] = { image, digest: result.digest, builtFor: values, base: `${baseName}@${result.base}`, node: node.version, patches: app.patches };
     }
     writeRecord(o.lockFile ?? frontendsLockFile(), o.stack, record);
     return { record, layouts, apps };

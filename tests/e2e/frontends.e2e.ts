@@ -13,9 +13,10 @@ import * as os from "os";
 import * as path from "path";
 import { loadConfig } from "../../config";
 import { frontends } from "../../config/catalog";
+import { FRONTEND_PATCHES, HEALTH_PATH } from "../../config/frontend-patches";
 import { BUILT_FOR_ANNOTATION, frontendBuildValues, START_COMMAND } from "../../config/frontends";
 import { buildFrontends, CACHE, FrontendsResult, ociImageTool } from "../../scripts/lib/frontend-build";
-import { deploy, deployFresh, Obj, sourceOf, stackConfig } from "../support/harness";
+import { deployFresh, Obj, sourceOf, stackConfig } from "../support/harness";
 
 const ROOT = path.resolve(__dirname, "../..");
 const UPSTREAM = process.env.EGOV_UPSTREAM ?? path.resolve(__dirname, "../../../shared/reference/egovframe-msa-edu");
@@ -88,6 +89,9 @@ describe("frontend images built for a stack (npm run frontends)", function () {
             assert.deepStrictEqual(JSON.parse(config.Labels?.["egov-platform.built-for"] ?? "null"), values, `${f.name}: the image says it too`);
             assert.deepStrictEqual(config.Cmd, [...START_COMMAND]);
             assert.match(entry.base, /^host@sha256:[a-f0-9]{64}$/);
+            const patches = FRONTEND_PATCHES.filter((p) => p.app === f.name).map((p) => p.id);
+            assert.deepStrictEqual(entry.patches, patches, `${f.name}: built with the whole patch set`);
+            assert.strictEqual(config.Labels?.["egov-platform.patches"], patches.join(","));
         }
         assert.strictEqual(lock[STACK].admin.builtFor.publicUrl, `http://admin.${DOMAIN}`);
         assert.strictEqual(lock[STACK].portal.builtFor.apiUrl, `http://${GATEWAY_HOST}:8000`);
@@ -108,15 +112,26 @@ describe("frontend images built for a stack (npm run frontends)", function () {
         }
     });
 
-    it("the admin image, started from its own files with the pod's environment, serves a page and sends /server/* to the gateway it was built for", async () => {
+    /**
+     * Runs the image's own command from its own files with the pod's environment, in a namespace of its own where a
+     * stand-in gateway listens at the address the image was built for; returns what frontend-proof.js saw.
+     */
+    const runPod = async (name: string, proof: { pagePath: string; apiPath?: string; healthWithGatewayDown?: boolean }): Promise<Obj> => {
         // Cluster DNS for the pod: the gateway's Service name resolves to the namespace's loopback (the kubelet
         // bind-mounts the pod's /etc/hosts the same way).
         const hosts = path.join(work, "hosts");
         fs.writeFileSync(hosts, `127.0.0.1 localhost\n127.0.0.1 ${GATEWAY_HOST}\n`);
-        const { config } = inspect(built.layouts.admin);
-        // The pod's environment: the image's, then the container's (values and ConfigMap keys), as the kubelet does.
-        const d = await deploy(raw, STACK);
-        const dep = d.k8s.find((r) => r.obj.kind === "Deployment" && r.obj.metadata.labels?.app === "frontend-admin")!.obj;
+        const { config } = inspect(built.layouts[name]);
+        // The pod's environment: the image's, then the container's (values and ConfigMap keys), as the kubelet does;
+        // the stack rendered with the record, as a preview after `npm run frontends` (probes included).
+        process.env.EGOV_FRONTENDS_LOCK = lockFile;
+        let d: Awaited<ReturnType<typeof deployFresh>>;
+        try {
+            d = await deployFresh(raw, STACK);
+        } finally {
+            delete process.env.EGOV_FRONTENDS_LOCK;
+        }
+        const dep = d.k8s.find((r) => r.obj.kind === "Deployment" && r.obj.metadata.labels?.app === `frontend-${name}`)!.obj;
         const pod = dep.spec.template.spec as Obj;
         const container = pod.containers[0] as Obj;
         const env: Record<string, string> = Object.fromEntries((config.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
@@ -126,18 +141,20 @@ describe("frontend images built for a stack (npm run frontends)", function () {
             else if (e.valueFrom) throw new Error(`frontend env ${e.name} from ${JSON.stringify(e.valueFrom)}: not handled here`);
             else env[e.name] = e.value;
         }
-        Object.assign(env, { HOME: "/home/node", HOSTNAME: "frontend-admin-proof" });
+        Object.assign(env, { HOME: "/home/node", HOSTNAME: `frontend-${name}-proof` });
         // The pod's filesystem: the image read-only (readOnlyRootFilesystem) with its emptyDir mounts writable.
         assert.strictEqual(container.securityContext.readOnlyRootFilesystem, true);
         const emptyDirs = (container.volumeMounts as Obj[])
             .filter((m) => pod.volumes.find((v: Obj) => v.name === m.name)?.emptyDir !== undefined).map((m) => m.mountPath as string);
         assert.ok(emptyDirs.includes("/tmp"), JSON.stringify(emptyDirs));
-        const rootfs = unpacked("admin", ["/dev", "/proc", "/etc/hosts", ...emptyDirs]);
-        const root = path.join(work, "pod-root");
+        const rootfs = unpacked(name, ["/dev", "/proc", "/etc/hosts", ...emptyDirs]);
+        const root = path.join(work, `pod-root-${name}`);
         fs.mkdirSync(root);
         const port = container.ports[0].containerPort as number;
-        const apiPath = "/portal-service/api/v1/proof?check=1";
-        const input = JSON.stringify({ rootfs: root, workdir: config.WorkingDir, cmd: config.Cmd, env, gatewayPort: 8000, port, pagePath: "/auth/login", apiPath, timeoutMs: 180_000 });
+        // What the kubelet asks: the probe's own path, which must answer before anything else is tried.
+        const healthPath = container.readinessProbe.httpGet.path as string;
+        assert.strictEqual(healthPath, HEALTH_PATH, "an image built with the patch set is probed at its health route");
+        const input = JSON.stringify({ rootfs: root, workdir: config.WorkingDir, cmd: config.Cmd, env, gatewayPort: 8000, port, healthPath, timeoutMs: 180_000, ...proof });
         // A user, network, mount and PID namespace of its own (no port here can collide with the host's), the
         // image's filesystem mounted read-only at a fresh root with the runtime's mounts on top.
         const script = [
@@ -150,14 +167,39 @@ describe("frontend images built for a stack (npm run frontends)", function () {
         const out = execFileSync("unshare", ["--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "sh", "-c", script, "sh",
             rootfs, hosts, root, process.execPath, path.join(__dirname, "..", "support", "frontend-proof.js"), input], { encoding: "utf8", timeout: 300_000 });
         const r = JSON.parse(out.trim().split("\n").pop()!) as Obj;
+        assert.ok(r.readyAfterMs !== null, `the ${name} server never answered ${healthPath}; server log:\n${r.log}`);
+        console.log(`      ${name} server answered ${healthPath} ${r.readyAfterMs} ms after start`);
+        return r;
+    };
+
+    it("the admin image, started from its own files with the pod's environment, serves a page and sends /server/* to the gateway it was built for", async () => {
+        const apiPath = "/portal-service/api/v1/proof?check=1";
+        const r = await runPod("admin", { pagePath: "/auth/login", apiPath });
         const why = `server log:\n${r.log}`;
-        assert.ok(r.readyAfterMs !== null, `the server never answered; ${why}`);
-        console.log(`      admin server answered ${r.readyAfterMs} ms after start`);
+        assert.strictEqual(r.health.status, 200, `the probe's path answers; ${why}`);
         assert.strictEqual(r.page.status, 200, why);
         assert.match(r.page.body, /<div id="__next"/, "a Next.js page");
         assert.strictEqual(r.api.status, 200, `${JSON.stringify(r.api)}; ${why}`);
         assert.deepStrictEqual(JSON.parse(r.api.body), { standIn: true, url: apiPath }, "the gateway's answer came back");
         assert.deepStrictEqual(r.gatewaySaw.map((s: Obj) => [s.url, s.host]), [[apiPath, `${GATEWAY_HOST}:8000`]], "the request reached the baked address with the path");
+    });
+
+    it("the portal image renders its home page with the data requests sent to the gateway in the cluster (patched SSR), and its health path answers with the gateway down", async () => {
+        const r = await runPod("portal", { pagePath: "/", healthWithGatewayDown: true });
+        const why = `server log:\n${r.log}`;
+        assert.deepStrictEqual([r.health.status, JSON.parse(r.health.body)], [200, { status: "UP" }], why);
+        assert.strictEqual(r.page.status, 200, why);
+        assert.match(r.page.body, /<div id="__next"/, "a Next.js page");
+        // getServerSideProps of the home page: banners, newest posts, and (the "lg" site) reservation items, straight to
+        // the gateway's Service name (no /server: that is the browser's path through the public host).
+        const saw = (r.gatewaySaw as Obj[]).map((s) => `${s.host} ${s.url}`);
+        for (const prefix of ["/portal-service/api/v1/2/banners/", "/board-service/api/v1/posts/newest/", "/reserve-item-service/api/v1/reserve-items/latest/"]) {
+            assert.ok(saw.some((x) => x.startsWith(`${GATEWAY_HOST}:8000 ${prefix}`)), `${prefix} reached the gateway: ${saw.join(", ")}; ${why}`);
+        }
+        assert.ok((r.gatewaySaw as Obj[]).every((s) => s.siteId === "2"), "the site header goes along");
+        // The probe calls nothing: it answers at once with no gateway to call.
+        assert.strictEqual(r.healthGatewayDown.status, 200, why);
+        assert.ok(r.healthGatewayDown.ms < 3000, `within the probe's 3 s timeout: ${r.healthGatewayDown.ms} ms`);
     });
 
     it("--push sends both images to a registry (a real one: crane registry serve) under the stack's tag, and the record names them there", async () => {

@@ -1,7 +1,9 @@
 // Runs inside a fresh network namespace (tests/e2e/frontends.e2e.ts starts it with unshare): a stand-in for the
 // gateway on the loopback port the image was built for, the image's own command chrooted into its unpacked
 // filesystem with the pod's environment, then HTTP requests to it. Prints the observations as one JSON line.
-//   node frontend-proof.js '<json: {rootfs, workdir, cmd, env, gatewayPort, port, apiPath}>'
+//   node frontend-proof.js '<json: {rootfs, workdir, cmd, env, gatewayPort, port, healthPath, pagePath, apiPath}>'
+// healthPath (default /) is polled until the server answers; apiPath is optional; with healthWithGatewayDown the
+// stand-in stops and healthPath is asked once more.
 "use strict";
 const http = require("http");
 const { spawn } = require("child_process");
@@ -9,7 +11,7 @@ const { spawn } = require("child_process");
 const o = JSON.parse(process.argv[2]);
 const seen = [];
 const gateway = http.createServer((req, res) => {
-    seen.push({ method: req.method, url: req.url, host: req.headers.host });
+    seen.push({ method: req.method, url: req.url, host: req.headers.host, siteId: req.headers["x-site-id"] });
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify({ standIn: true, url: req.url }));
 });
@@ -36,25 +38,31 @@ async function main() {
     server.stderr.on("data", (d) => { log += d; });
     let exited = null;
     server.on("exit", (code) => { exited = code; });
-    const out = { log: "", page: null, api: null, gatewaySaw: seen, readyAfterMs: null };
+    const out = { log: "", page: null, api: null, health: null, healthGatewayDown: null, gatewaySaw: seen, readyAfterMs: null };
     const start = Date.now();
     try {
         while (Date.now() - start < o.timeoutMs) {
             if (exited !== null) break;
-            const r = await get("/");
-            if (r.status > 0) { out.readyAfterMs = Date.now() - start; break; }
+            const r = await get(o.healthPath || "/");
+            if (r.status > 0) { out.readyAfterMs = Date.now() - start; out.health = r; break; }
             await new Promise((r) => setTimeout(r, 500));
         }
         if (out.readyAfterMs !== null) {
             out.page = await get(o.pagePath);
-            out.api = await get(`/server${o.apiPath}`);
+            if (o.apiPath) out.api = await get(`/server${o.apiPath}`);
+            if (o.healthWithGatewayDown) {
+                // Down: not listening, and the open keep-alive connections cut.
+                await new Promise((r) => { gateway.close(r); gateway.closeAllConnections(); });
+                const t = Date.now();
+                out.healthGatewayDown = { ...(await get(o.healthPath)), ms: Date.now() - t };
+            }
         }
     } finally {
         try { process.kill(-server.pid, "SIGTERM"); } catch { /* gone */ }
-        gateway.close();
+        if (gateway.listening) gateway.close();
         out.log = log.slice(-4000);
         out.exited = exited;
-        for (const k of ["page", "api"]) if (out[k]) out[k].body = out[k].body.slice(0, 20000);
+        for (const k of ["page", "api", "health", "healthGatewayDown"]) if (out[k] && out[k].body) out[k].body = out[k].body.slice(0, 20000);
         process.stdout.write(`${JSON.stringify(out)}\n`);
     }
 }
