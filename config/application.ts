@@ -39,9 +39,19 @@ function configRepository(dir: string): Record<string, string> {
     return files;
 }
 
+/** backend/<service>/src/main/resources/application.yml of every service that has one, by service. */
+function packagedConfig(backend: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const svc of fs.readdirSync(backend).sort()) {
+        const f = path.join(backend, svc, "src", "main", "resources", "application.yml");
+        if (fs.existsSync(f)) out[svc] = fs.readFileSync(f, "utf8");
+    }
+    return out;
+}
+
 export function readApplicationCheckout(r: Reader, value: Json | undefined): ApplicationCheckout {
     const key = "applicationCheckout";
-    const none: ApplicationCheckout = { path: "", commit: "", configFiles: {}, sqlFiles: {} };
+    const none: ApplicationCheckout = { path: "", commit: "", configFiles: {}, sqlFiles: {}, packagedConfig: {} };
     const fix = "a checkout of egovframe-msa-edu at the version your images were built from " +
         `(${UPSTREAM.commit.slice(0, 12)}), e.g. \`pulumi config set ${key} ~/src/egovframe-msa-edu\``;
     if (value === undefined || value === null || value === "") {
@@ -68,5 +78,5 @@ export function readApplicationCheckout(r: Reader, value: Json | undefined): App
     const missing = APPLICATION_SQL.map((a) => a.file).filter((f) => !fs.existsSync(path.join(dir, f)));
     if (missing.length > 0) return r.reject(key, value, `${fix} (${dir} has no ${missing.join(", ")}: the schema the platform migrates)`) ?? none;
     for (const a of APPLICATION_SQL) sqlFiles[a.file] = fs.readFileSync(path.join(dir, a.file), "utf8");
-    return { path: dir, commit, configFiles: configRepository(configDir), sqlFiles };
+    return { path: dir, commit, configFiles: configRepository(configDir), sqlFiles, packagedConfig: packagedConfig(path.join(dir, "backend")) };
 }

@@ -23,7 +23,7 @@ import {
 import { heapEnv } from "./runtime";
 import type { HeapEnv } from "./runtime";
 import { enforcedLevel, jobSecurity, podSecurity } from "./security";
-import { proxyBodySize } from "./uploads";
+import { packagedProperties, proxyBodySize } from "./uploads";
 import type { PodSecurityLevel, PodSecurityProfile } from "./security";
 import { accessModeFor, BACKUP_JOB, ES_SNAPSHOT_JOB, ES_SNAPSHOT_PATH, isAutoscaled, maxPodsOf, platformVolumes, volumeRoles } from "./volumes";
 import type { AccessMode, VolumeRole, VolumeUse } from "./volumes";
@@ -341,7 +341,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
 
     // Uploads reach the services through the gateway: from browsers at api.<domain>, and at the frontends' hosts, whose
     // /server/* the Next.js servers pass on to the gateway.
-    const uploadBodySize = proxyBodySize(cfg.services.filter((s) => s.routedByGateway).map((s) => s.name));
+    const uploadBodySize = proxyBodySize(cfg.services.filter((s) => s.routedByGateway).map((s) => s.name), packagedProperties(cfg.application));
     // The platform's own images: scale, pull policy, heap, the stack's readiness timeout and rollout pace.
     const application = (name: string, tier: "backend" | "frontend", image: string, port: number, nodePort: number | undefined,
         ingressHost: string | undefined, carriesUploads: boolean, stop: StopPlan): WorkloadPlan => ({

@@ -183,6 +183,8 @@ export interface ApplicationCheckout {
     readonly configFiles: Readonly<Record<string, string>>;
     /** The application's SQL files (config/migrations.ts APPLICATION_SQL) by path in the checkout, as written. */
     readonly sqlFiles: Readonly<Record<string, string>>;
+    /** Each backend service's packaged backend/<service>/src/main/resources/application.yml, as written. */
+    readonly packagedConfig: Readonly<Record<string, string>>;
 }
 
 /** A statement of an application file that never runs (config/migrations.ts NEVER_RUN): where, what, why. */

@@ -1,21 +1,18 @@
-// The largest request body the services accept, from their packaged multipart settings (the boot facts, derived
-// from upstream's source and checked equal to it by tests/boot-check.test.ts), as the Ingresses' body limit.
-import * as fs from "fs";
-import * as path from "path";
+// The largest request body the services accept, from their packaged multipart settings (each service's
+// application.yml in the stack's applicationCheckout), as the Ingresses' body limit.
+import { parse } from "yaml";
+import type { ApplicationCheckout } from "./types";
 
-/** scripts/lib/boot-facts.json (boot-derive.ts FACTS_FILE; a unit test holds both equal). */
-export const BOOT_FACTS_FILE = path.join(__dirname, "..", "scripts", "lib", "boot-facts.json");
-
-/** Each service's packaged properties (application.yml in its jar), as the facts file records them. */
+/** Each service's packaged properties the limit reads (as the boot facts record them: value by dotted key). */
 export type PackagedProperties = Readonly<Record<string, { readonly value: string }>>;
 
-let cached: Readonly<Record<string, PackagedProperties>> | undefined;
-export function packagedProperties(): Readonly<Record<string, PackagedProperties>> {
-    if (!cached) {
-        const facts = JSON.parse(fs.readFileSync(BOOT_FACTS_FILE, "utf8")) as { services: Array<{ name: string; packaged?: PackagedProperties }> };
-        cached = Object.fromEntries(facts.services.map((s) => [s.name, s.packaged ?? {}]));
-    }
-    return cached;
+/** The multipart limit of each service's packaged application.yml, read from the checkout. */
+export function packagedProperties(app: Pick<ApplicationCheckout, "packagedConfig">): Readonly<Record<string, PackagedProperties>> {
+    return Object.fromEntries(Object.entries(app.packagedConfig).map(([svc, text]) => {
+        const v = (parse(text) as { spring?: { servlet?: { multipart?: Record<string, unknown> } } } | null)?.spring?.servlet?.multipart?.["max-request-size"];
+        const props: Record<string, { value: string }> = v === undefined || v === null ? {} : { [MAX_REQUEST_SIZE]: { value: String(v) } };
+        return [svc, props];
+    }));
 }
 
 const MAX_REQUEST_SIZE = "spring.servlet.multipart.max-request-size";
@@ -41,7 +38,7 @@ export const BODY_SIZE_MARGIN_MIB = 1;
  * them in MiB plus the margin (`0`, no check, when one accepts any size); undefined when none sets one, so the
  * controller's default stays.
  */
-export function proxyBodySize(services: readonly string[], packaged: Readonly<Record<string, PackagedProperties>> = packagedProperties()): string | undefined {
+export function proxyBodySize(services: readonly string[], packaged: Readonly<Record<string, PackagedProperties>>): string | undefined {
     const sizes = services.flatMap((s) => {
         const v = packaged[s]?.[MAX_REQUEST_SIZE]?.value;
         return v === undefined ? [] : [dataSizeBytes(v)];

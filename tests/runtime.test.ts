@@ -4,9 +4,11 @@ import * as assert from "assert";
 import { loadConfig } from "../config";
 import { planPlatform, WorkloadPlan } from "../config/plan";
 import { HEAP_SHARE_PERCENT, heapEnv } from "../config/runtime";
-import { BOOT_FACTS_FILE, dataSizeBytes, PackagedProperties, packagedProperties, proxyBodySize } from "../config/uploads";
+import { dataSizeBytes, PackagedProperties, packagedProperties, proxyBodySize } from "../config/uploads";
 import { PROXY_BODY_SIZE_ANNOTATION } from "../components/workload";
-import { FACTS_FILE } from "../scripts/lib/boot-derive";
+import { readFacts } from "../scripts/lib/boot-derive";
+
+const MULTIPART = "spring.servlet.multipart.max-request-size";
 import { deploy, sourceOf, stackConfig, withObject } from "./support/harness";
 
 const planOf = (raw: Record<string, string>, stack: "dev" | "prod" = "dev") => planPlatform(loadConfig(sourceOf(raw), stack));
@@ -71,11 +73,13 @@ describe("request body limits from the services' multipart settings", () => {
         assert.strictEqual(proxyBodySize(["a", "b"], facts({ a: "-1", b: "10MB" })), "0", "one without a limit: nginx checks nothing");
     });
 
-    it("reads the committed boot facts, the file boot-check derives and verifies", () => {
-        assert.strictEqual(BOOT_FACTS_FILE, FACTS_FILE);
-        const packaged = packagedProperties();
+    it("reads the services' packaged application.yml from the application checkout, as the boot facts record it", () => {
+        const packaged = packagedProperties(loadConfig(sourceOf(stackConfig("dev")), "dev").application);
         assert.strictEqual(packaged["portal-service"]["spring.servlet.multipart.max-request-size"].value, "50MB");
         assert.strictEqual(packaged.apigateway["spring.servlet.multipart.max-request-size"], undefined);
+        for (const s of readFacts().services) {
+            assert.strictEqual(packaged[s.name]?.[MULTIPART]?.value, s.packaged[MULTIPART]?.value, s.name);
+        }
     });
 
     it("is on the Ingresses uploads pass through (the gateway's and the frontends', whose /server/* goes to it), on no other", async () => {
