@@ -442,7 +442,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
             }
         }
     }
-    r.problems.push(...singleWriterProblems(cfg, PROJECT));
+    r.problems.push(...singleWriterProblems(cfg, PROJECT, cfg.services, (key, value) => r.shown(key, value)));
     if (Object.keys(externalEgress).length > 0) {
         // A key that names no workload of this stack would silently open nothing (e.g. jenkns for jenkins).
         let workloads: string[] = [];

@@ -170,6 +170,21 @@ describe("config messages never show a secret", () => {
         assert.ok(plain.filter((p) => p.includes("CANARY")).length >= 15, plain.join("\n"));
     });
 
+    it("the storage backend a volume's pods cannot share is not shown when storage is encrypted, and is otherwise", () => {
+        const raw = { ...stackConfig("dev"), storage: JSON.stringify({ shared: { backend: "cinder" }, nfs: { server: "nfs.x" } }), replicas: "2" };
+        const of = (isSecret: (k: string) => boolean) => {
+            try {
+                loadConfig(sourceOf(raw), "dev", Object.keys(raw), isSecret);
+            } catch (e) {
+                return (e as ConfigError).problems.filter((p) => p.includes("-pvc"));
+            }
+            return [];
+        };
+        const secret = of((k) => k === "storage");
+        assert.ok(secret.length > 0 && secret.every((p) => !p.includes("cinder") && p.includes("(value not shown: encrypted)")), secret.join("\n"));
+        assert.ok(of(() => false).some((p) => p.includes('"cinder" is not allowed')));
+    });
+
     it("a field named like a credential is not shown even in plain text; kubeconfig contents are not, a path is", () => {
         const r = new Reader(sourceOf({}));
         for (const key of ["mail.password", "backup.offsite.secretAccessKey", "services[0].apiToken", "x.credentials.user"]) {
