@@ -10,7 +10,7 @@ import { frontendImages, readFrontendsLock } from "./frontends";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
 import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
-import { CRON, ConfigError, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
+import { CRON, ConfigError, looksLikeKubeconfigContents, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
 import { CONFIG_KEYS, ConfigSource, Json, Migration, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
 import { serviceGraph } from "./graph";
 import { minReadySecondsDefault } from "./rollout";
@@ -46,7 +46,7 @@ function readTracing(r: Reader): PlatformConfig["tracing"] {
  */
 export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Iterable<string> = [],
     isSecret: (key: string) => boolean = () => false, opts: { readonly frontendRecord?: boolean } = {}): PlatformConfig {
-    const r = new Reader(source);
+    const r = new Reader(source, isSecret);
     for (const key of setKeys) {
         if ((CONFIG_KEYS as readonly string[]).includes(key)) continue;
         // `pulumi config set storage.backend nfs` without --path stores a top-level key named "storage.backend".
@@ -73,7 +73,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const context = r.string("kubeContext", r.scalar("kubeContext"), undefined, /^\S+$/, "a kubeconfig context name");
     let kubeconfig: string | undefined;
     if (kubeconfigRaw !== undefined) {
-        const looksLikeContents = /\n/.test(kubeconfigRaw) || /^\s*(apiVersion|\{)/.test(kubeconfigRaw);
+        const looksLikeContents = looksLikeKubeconfigContents(kubeconfigRaw);
         kubeconfig = looksLikeContents ? kubeconfigRaw : path.resolve(expandHome(kubeconfigRaw));
         if (looksLikeContents && !isSecret("kubeconfig")) {
             // Not echoed: the contents hold the cluster's credentials.
@@ -134,7 +134,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const imageDigests: Record<string, string> = {};
     const readDigests = (where: string, table: unknown) => {
         const bad = (key: string, value: unknown, allowed: string) =>
-            r.problems.push(`${key}: ${JSON.stringify(value)} is not allowed; expected ${allowed}`);
+            r.problems.push(`${key}: ${where === "images.lock.json" ? JSON.stringify(value) : r.shown("imageDigests", value)} is not allowed; expected ${allowed}`);
         if (table === null || typeof table !== "object" || Array.isArray(table)) {
             bad(where, table, "an object of image reference -> sha256 digest");
             return;
@@ -176,7 +176,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const replicas: Record<string, number> = {};
     for (const name of scalableNames) {
         if (perService[name] !== undefined && added.replicas[name] !== undefined) {
-            r.problems.push(`${PROJECT}:serviceReplicas.${name}: ${JSON.stringify(perService[name])} is not allowed; ` +
+            r.problems.push(`${PROJECT}:serviceReplicas.${name}: ${r.shown(`serviceReplicas.${name}`, perService[name])} is not allowed; ` +
                 "expected the replica count in one place: the service's entry in services already sets replicas");
         }
         // The Eureka server is one registry: `replicas` does not apply to it, and more than one is refused.
@@ -203,7 +203,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     if (autoscaling.enabled) {
         for (const name of scalableNames) {
             if (replicas[name] > autoscaling.maxReplicas) {
-                r.problems.push(`${PROJECT}:serviceReplicas.${name}: ${replicas[name]} is not allowed; expected at most ` +
+                r.problems.push(`${PROJECT}:serviceReplicas.${name}: ${r.shown(`serviceReplicas.${name}`, replicas[name])} is not allowed; expected at most ` +
                     `autoscaling.maxReplicas (${autoscaling.maxReplicas}): the replica count is the autoscaler's minimum`);
             }
         }
@@ -442,7 +442,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
             }
         }
     }
-    r.problems.push(...singleWriterProblems(cfg, PROJECT));
+    r.problems.push(...singleWriterProblems(cfg, PROJECT, cfg.services, (key, value) => r.shown(key, value)));
     if (Object.keys(externalEgress).length > 0) {
         // A key that names no workload of this stack would silently open nothing (e.g. jenkns for jenkins).
         let workloads: string[] = [];

@@ -88,11 +88,26 @@ export function isTimeZone(tz: string): boolean {
     }
 }
 
+/** What the offline commands (render, boot-check) read for an encrypted value: they never decrypt. */
+export const SECURE_MARKER = "<redacted: secure stack config, not decrypted>";
+
+/**
+ * Field names whose values are, or may be, credentials: never echoed, at any depth. A name ending in Name refers to
+ * a Secret (credentialsSecretName, tlsSecretName) and holds none.
+ */
+const SENSITIVE_NAME = /^(?!.*Name$).*(password|passwd|secret|token|credential|apikey|accesskey|privatekey)/i;
+
+/** A kubeconfig's contents rather than its path (the contents hold the cluster's credentials). */
+export function looksLikeKubeconfigContents(value: string): boolean {
+    return /\n/.test(value) || /^\s*(apiVersion|\{)/.test(value);
+}
+
 /** Collects every problem, so one run reports all bad keys at once. */
 export class Reader {
     readonly problems: string[] = [];
     readonly source: ConfigSource;
-    constructor(source: ConfigSource) {
+    /** isSecret: whether a top-level key is stored encrypted (its value, decrypted or not, is never echoed). */
+    constructor(source: ConfigSource, readonly isSecret: (key: string) => boolean = () => false) {
         this.source = (key) => {
             if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
                 throw new Error(`config key ${key} is read but not in CONFIG_KEYS (config/index.ts) and Pulumi.yaml`);
@@ -102,8 +117,26 @@ export class Reader {
     }
 
     reject(key: string, value: unknown, allowed: string): undefined {
-        this.problems.push(`${PROJECT}:${key}: ${JSON.stringify(value)} is not allowed; expected ${allowed}`);
+        this.problems.push(`${PROJECT}:${key}: ${this.shown(key, value)} is not allowed; expected ${allowed}`);
         return undefined;
+    }
+
+    /**
+     * A key's value as every message shows it: JSON, except for a value that is or may be a secret (an encrypted
+     * key's, decrypted or not; kubeconfig contents; a field named like a credential), which is described instead.
+     */
+    shown(key: string, value: unknown): string {
+        const path = key.split(/[.[\]"]+/).filter((s) => s !== "");
+        const text = JSON.stringify(value) ?? String(value);
+        if (text.includes(SECURE_MARKER)) {
+            return "(value not shown: encrypted; this command reads the stack file without decrypting it, so it cannot check the value)";
+        }
+        if (this.isSecret(path[0])) return "(value not shown: encrypted)";
+        if (path.some((s) => SENSITIVE_NAME.test(s))) return "(value not shown: its name says it may hold a credential)";
+        if (path[0] === "kubeconfig" && typeof value === "string" && looksLikeKubeconfigContents(value)) {
+            return "(value not shown: a kubeconfig's contents hold credentials)";
+        }
+        return text;
     }
 
     /** An object-valued key (structured config), or {} when unset. */

@@ -81,7 +81,8 @@ export function platformVolumes(
  * Problems with volumes a ReadWriteOnce claim would give to more than one pod: on a multi-node cluster the
  * second node's pods hang in ContainerCreating (Multi-Attach error). Pods are counted at their maximum.
  */
-export function singleWriterProblems(cfg: PlatformConfig, project: string, services: readonly BackendServiceSpec[] = cfg.services): string[] {
+export function singleWriterProblems(cfg: PlatformConfig, project: string, services: readonly BackendServiceSpec[] = cfg.services,
+    shown: (key: string, value: unknown) => string = (_, v) => JSON.stringify(v)): string[] {
     const problems: string[] = [];
     for (const v of platformVolumes(cfg, services)) {
         const backend = cfg.storage[v.role].backend;
@@ -94,7 +95,9 @@ export function singleWriterProblems(cfg: PlatformConfig, project: string, servi
         const onePod = v.mountedBy.length === 1
             ? ` or run ${v.mountedBy[0]} as one pod (autoscaling.enabled false, serviceReplicas.${v.mountedBy[0]} 1)` : "";
         const fix = `set storage.${v.role}.backend to nfs (ReadWriteMany)${onePod ? `,${onePod}` : ""}`;
-        problems.push(`${project}:${key}: ${JSON.stringify(backend)} is not allowed for volume ${v.name}-pvc: its ${backend} claim is ` +
+        // shown: an encrypted storage key's backend is not echoed (config/reader.ts Reader.shown).
+        const value = shown(key, backend);
+        problems.push(`${project}:${key}: ${value} is not allowed for volume ${v.name}-pvc: its claim there is ` +
             `ReadWriteOnce (one node), but ${total} pods can mount it: ${who}; expected a backend where they can share it: ${fix}`);
     }
     return problems;

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     if (!opts.stack) throw new Error(USAGE);
     const derive = await import("./lib/boot-derive");
     const cwd = process.env.INIT_CWD ?? process.cwd();
-    const { raw, source } = readStackConfig(opts.stack);
+    const { raw, source, secretKeys } = readStackConfig(opts.stack);
     // The stack renders with the tree the facts come from: its served config is read from the same checkout.
     if (opts.upstream) raw.applicationCheckout = path.resolve(cwd, opts.upstream);
     const upstream = path.resolve(ROOT, expandHome(raw.applicationCheckout ?? ""));
@@ -45,8 +45,9 @@ async function main(): Promise<void> {
     const [{ deploy }, check, { loadConfig }, { serviceGraph }] = await Promise.all([
         import("./lib/mocked-run"), import("./lib/boot-check"), import("../config"), import("../config/graph"),
     ]);
-    const deployed = await deploy(raw, opts.stack);
-    const graph = serviceGraph(loadConfig((k) => raw[k], opts.stack));
+    const deployed = await deploy(raw, opts.stack, secretKeys);
+    // The keys and their secrecy as the program gets them: an unknown key or plaintext kubeconfig contents fail both.
+    const graph = serviceGraph(loadConfig((k) => raw[k], opts.stack, Object.keys(raw), (k) => secretKeys.includes(k)));
     const reports = check.bootCheck(facts, deployed, graph);
     process.stdout.write(`boot check of stack ${opts.stack} (config from ${source}); facts ${origin}\n\n`);
     for (const r of reports) process.stdout.write(`${check.formatReport(r)}\n\n`);

@@ -18,11 +18,11 @@ frontends.lock.json (docs/frontends.md). Needs Node.js and npm, and Go >= 1.26 o
 async function main(): Promise<void> {
     const opts = parseArgs(process.argv.slice(2), { stack: "value", upstream: "value", base: "value", out: "value", push: "value" }, USAGE);
     if (!opts.stack || !opts.out === !opts.push) throw new Error(USAGE);
-    const { raw, source } = readStackConfig(opts.stack);
+    const { raw, source, secretKeys } = readStackConfig(opts.stack);
     process.stderr.write(`frontends of stack ${opts.stack} (config from ${source})\n`);
     const [{ loadConfig }, { buildFrontends }] = await Promise.all([import("../config"), import("./lib/frontend-build")]);
     // The stack's own record is what this run replaces: a build for other values must not stop it.
-    const cfg = loadConfig((k) => raw[k], opts.stack, [], undefined, { frontendRecord: false });
+    const cfg = loadConfig((k) => raw[k], opts.stack, Object.keys(raw), (k) => secretKeys.includes(k), { frontendRecord: false });
     const start = Date.now();
     const { record } = buildFrontends({
         stack: opts.stack, cfg, base: opts.base,

@@ -13,12 +13,12 @@ sources to pull. Needs Node.js and npm only (no Pulumi CLI, cluster or state).
 async function main(): Promise<void> {
     const opts = parseArgs(process.argv.slice(2), { stack: "value", refs: "flag" }, USAGE);
     if (!opts.stack) throw new Error(USAGE);
-    const { raw, source } = readStackConfig(opts.stack);
+    const { raw, source, secretKeys } = readStackConfig(opts.stack);
     process.stderr.write(`images of stack ${opts.stack} (config from ${source})\n`);
     // Loaded only now: a wrong argument or stack is reported without loading the Pulumi SDK.
     const [{ loadConfig }, { imageList }, { deploy }] = await Promise.all([import("../config"), import("./lib/image-list"), import("./lib/mocked-run")]);
-    const cfg = loadConfig((k) => raw[k], opts.stack);
-    const lines = imageList(await deploy(raw, opts.stack), cfg);
+    const cfg = loadConfig((k) => raw[k], opts.stack, Object.keys(raw), (k) => secretKeys.includes(k));
+    const lines = imageList(await deploy(raw, opts.stack, secretKeys), cfg);
     // Without a mirror each source is its own destination: `SOURCE SOURCE` pairs would make a copy loop push the
     // images back onto their public registry, so only what to pull is listed.
     const pairs = !opts.refs && cfg.imageMirror !== undefined;

@@ -14,10 +14,10 @@ replaced by markers. Runs the program under mocks: needs Node.js and npm only (n
 async function main(): Promise<void> {
     const opts = parseArgs(process.argv.slice(2), { stack: "value", out: "value" }, USAGE);
     if (!opts.stack || !opts.out) throw new Error(USAGE);
-    const { raw, source } = readStackConfig(opts.stack);
+    const { raw, source, secretKeys } = readStackConfig(opts.stack);
     // Loaded only now: a wrong argument or stack is reported without loading the Pulumi SDK.
     const [{ deploy }, { renderFiles, writeTree }] = await Promise.all([import("./lib/mocked-run"), import("./lib/render")]);
-    const files = renderFiles(await deploy(raw, opts.stack), opts.stack);
+    const files = renderFiles(await deploy(raw, opts.stack, secretKeys), opts.stack);
     // npm runs scripts from the package root; INIT_CWD is where the user typed the command.
     const out = path.resolve(process.env.INIT_CWD ?? process.cwd(), opts.out);
     writeTree(out, files, opts.stack);

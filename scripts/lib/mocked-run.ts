@@ -92,13 +92,13 @@ export async function settle(): Promise<void> {
     await waitForRPCs();
 }
 
-/** Sets the mocks and the config the way `pulumi up` would pass them to the program. */
-export function setRuntime(raw: Record<string, string>, stack: string): RecordingMocks {
+/** Sets the mocks and the config the way `pulumi up` would pass them to the program; secretKeys: keys stored encrypted. */
+export function setRuntime(raw: Record<string, string>, stack: string, secretKeys: readonly string[] = []): RecordingMocks {
     const mocks = new RecordingMocks();
     pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
     const all: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw)) all[`${PROJECT}:${k}`] = v;
-    pulumi.runtime.setAllConfig(all);
+    pulumi.runtime.setAllConfig(all, secretKeys.map((k) => `${PROJECT}:${k}`));
     return mocks;
 }
 
@@ -119,21 +119,21 @@ export const kindOf = (r: Recorded) => r.type.split(":")[2];
  * The SDK captures a stack trace for every promise it makes; without frames a run takes about half the CPU. A run
  * that fails is repeated with frames, so its error still shows where it came from.
  */
-export async function deploy(raw: Record<string, string>, stack = "dev"): Promise<Deployed> {
+export async function deploy(raw: Record<string, string>, stack = "dev", secretKeys: readonly string[] = []): Promise<Deployed> {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-        return await runOnce(raw, stack);
+        return await runOnce(raw, stack, secretKeys);
     } catch {
         // repeated below, with stack frames
     } finally {
         Error.stackTraceLimit = limit;
     }
-    return runOnce(raw, stack);
+    return runOnce(raw, stack, secretKeys);
 }
 
-async function runOnce(raw: Record<string, string>, stack: string): Promise<Deployed> {
-    const mocks = setRuntime(raw, stack);
+async function runOnce(raw: Record<string, string>, stack: string, secretKeys: readonly string[]): Promise<Deployed> {
+    const mocks = setRuntime(raw, stack, secretKeys);
     const entry = require.resolve("../../index");
     delete require.cache[entry];
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -6,12 +6,13 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { PROJECT } from "../../config/project";
+import { SECURE_MARKER } from "../../config/reader";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 
 export type RawConfig = Record<string, string>;
 
-export const SECURE_MARKER = "<redacted: secure stack config, not decrypted>";
+export { SECURE_MARKER };
 
 const asRaw = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
 
@@ -30,16 +31,65 @@ export function pinApplicationCheckout(work: string, from = ROOT): void {
     }
 }
 
-/** Raw config (key without project prefix -> string, as the SDK hands it over) of a Pulumi.<stack>.yaml file. */
+/**
+ * The program's key (no prefix) of a key in a stack file, or undefined when the key is another namespace's
+ * (`kubernetes:`, `pulumi:`). As Pulumi reads the file: a key without a namespace is the project's (docs
+ * content/docs/iac/concepts/config.md, pulumi/docs: "Configuration methods operate on a particular namespace, which
+ * by default is the name of the current project"), and `<ns>:config:<name>` is the old spelling of `<ns>:<name>`
+ * (pulumi/pulumi sdk/go/common/resource/config/key.go, ParseKey); any other colon is a key Pulumi refuses to parse.
+ * Checked against the CLI: `pulumi config --json` (v3.274.1) lists `replicas:` as egov-platform:replicas.
+ */
+export function projectKey(fileKey: string): string | undefined {
+    const parts = fileKey.split(":");
+    if (parts.length === 1) return fileKey;
+    if (parts.length === 2) return parts[0] === PROJECT ? parts[1] : undefined;
+    if (parts.length === 3 && parts[1] === "config") return parts[0] === PROJECT ? parts[2] : undefined;
+    throw new Error(`${fileKey}: not a configuration key (keys are <namespace>:<name>, or <name> for ${PROJECT}'s own)`);
+}
+
+/** Pulumi's encrypted value: a map whose only entry is `secure: <ciphertext>`, anywhere in the value. */
+function holdsSecure(v: unknown): boolean {
+    if (v === null || typeof v !== "object") return false;
+    const entries = Object.entries(v);
+    if (!Array.isArray(v) && entries.length === 1 && entries[0][0] === "secure" && typeof entries[0][1] === "string") return true;
+    return entries.some(([, x]) => holdsSecure(x));
+}
+
+/**
+ * Raw config (key without project prefix -> string, as the SDK hands it over) of a Pulumi.<stack>.yaml file: the
+ * project's keys, prefixed or not. A key holding an encrypted value anywhere is secret as a whole (so the CLI
+ * lists it) and becomes SECURE_MARKER. One key written both ways is refused: the CLI silently takes the one
+ * later in the file (v3.274.1), so which value deploys would depend on line order.
+ */
 export function rawConfigFromFile(file: string): RawConfig {
     const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
     const raw: RawConfig = {};
+    const spelt = new Map<string, string>();
+    const problems: string[] = [];
     for (const [k, v] of Object.entries(doc?.config ?? {})) {
-        if (!k.startsWith(`${PROJECT}:`)) continue;
-        const secure = v !== null && typeof v === "object" && !Array.isArray(v) && "secure" in v;
-        raw[k.slice(PROJECT.length + 1)] = secure ? SECURE_MARKER : asRaw(v);
+        let key: string | undefined;
+        try {
+            key = projectKey(k);
+        } catch (e) {
+            problems.push((e as Error).message);
+            continue;
+        }
+        if (key === undefined) continue;
+        const before = spelt.get(key);
+        if (before !== undefined) {
+            problems.push(`${before} and ${k} are one key, ${PROJECT}:${key}, set twice; keep one of them`);
+            continue;
+        }
+        spelt.set(key, k);
+        raw[key] = holdsSecure(v) ? SECURE_MARKER : asRaw(v);
     }
+    if (problems.length > 0) throw new Error(`${file}:\n  - ${problems.join("\n  - ")}`);
     return raw;
+}
+
+/** The keys of raw config stored encrypted (both readers turn them into SECURE_MARKER). */
+export function secretKeysOf(raw: RawConfig): string[] {
+    return Object.keys(raw).filter((k) => raw[k] === SECURE_MARKER);
 }
 
 /** Raw config from `pulumi config --json` (no --show-secrets), or undefined when no backend/stack answers. */
@@ -64,6 +114,8 @@ function rawConfigFromPulumi(stack: string): RawConfig | undefined {
 
 export interface StackConfig {
     readonly raw: RawConfig;
+    /** Keys stored encrypted, as the program's runtime knows them (kubeconfig stays one after its placeholder). */
+    readonly secretKeys: readonly string[];
     /** Where the config came from, for the user. */
     readonly source: string;
 }
@@ -81,6 +133,7 @@ export function readStackConfig(stack: string): StackConfig {
         raw = rawConfigFromFile(file);
         source = path.relative(ROOT, file);
     }
+    const secretKeys = secretKeysOf(raw);
     const kc = raw.kubeconfig;
     if (kc && !kc.includes("\n") && !fs.existsSync(kc.replace(/^~(?=\/|$)/, os.homedir()))) {
         const placeholder = path.join(os.tmpdir(), `egov-offline-kubeconfig-${process.pid}`);
@@ -88,7 +141,7 @@ export function readStackConfig(stack: string): StackConfig {
         process.on("exit", () => fs.rmSync(placeholder, { force: true }));
         raw = { ...raw, kubeconfig: placeholder };
     }
-    return { raw, source };
+    return { raw, source, secretKeys };
 }
 
 /**
