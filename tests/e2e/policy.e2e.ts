@@ -78,10 +78,11 @@ describe("the policy pack on a real preview", function () {
         assert.strictEqual(bad.ok, false, "the preview must fail");
         const hits = bad.violations.filter((v) => v.policy === "no-latest-image-in-prod");
         assert.ok(hits.length > 0, `violations: ${JSON.stringify(bad.violations.map((v) => v.policy))}\n${bad.output.slice(-4000)}`);
-        // The MySQL image runs in the StatefulSet (and its init container), in the backup CronJob and in the restore
-        // drill's (prod copies backups off-site and drills them): one violation per container, on those objects only.
+        // The MySQL image runs in the StatefulSet (and its init container), in the schema migration Job, in the backup
+        // CronJob and in the restore drill's (prod copies backups off-site and drills them): one violation per
+        // container, on those objects only.
         for (const h of hits) {
-            assert.match(h.urn, /kubernetes:apps\/v1:StatefulSet::mysql$|kubernetes:batch\/v1:CronJob::mysql-backup$|kubernetes:batch\/v1:CronJob::mysql-restore-drill$/);
+            assert.match(h.urn, /kubernetes:apps\/v1:StatefulSet::mysql$|kubernetes:batch\/v1:Job::mysql-migrate$|kubernetes:batch\/v1:CronJob::mysql-backup$|kubernetes:batch\/v1:CronJob::mysql-restore-drill$/);
             assert.strictEqual(h.level, "mandatory");
         }
         assert.ok(hits.some((h) => /StatefulSet::mysql$/.test(h.urn)) && hits.some((h) => /CronJob::mysql-backup$/.test(h.urn)),

@@ -10,7 +10,7 @@ import { KUBECONFIG, kubectl } from "../support/kube";
 import { pinApplicationCheckout } from "../../scripts/lib/stack-config";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "jobs/migrate"];
 const NS = "egov-notready";
 
 
