@@ -290,11 +290,12 @@ describe("render's reading of stack files equals the Pulumi CLI's", function () 
 `, [["domain", "x.example.go.kr"], ["mail.credentialsSecretName", "smtp"], ["kubeconfig", "apiVersion: v1\n"]]);
     });
 
-    it("one key written both ways: the CLI takes the later line silently, the reader refuses it", () => {
+    it("one key written both ways: the CLI silently takes one of the two (not always the same), the reader refuses it", () => {
         const text = "config:\n  egov-platform:environment: prod\n  environment: dev\n";
         pulumi("stack", "init", "twice", "--non-interactive");
         fs.writeFileSync(path.join(work, "Pulumi.twice.yaml"), text);
-        assert.strictEqual(JSON.parse(pulumi("config", "--json", "--stack", "twice"))["egov-platform:environment"].value, "dev");
+        // Seen both ways here (map order): which value a stack deploys with would be left to chance.
+        assert.ok(["prod", "dev"].includes(JSON.parse(pulumi("config", "--json", "--stack", "twice"))["egov-platform:environment"].value));
         assert.throws(() => rawConfigFromFile(path.join(work, "Pulumi.twice.yaml")), /set twice/);
     });
 });
