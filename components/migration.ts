@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MigrationPlan } from "../config/plan";
 import { Credentials, secretEnv } from "./credentials";
-import { hardenPod, PartArgs } from "./workload";
+import { PartArgs, scriptJobPod } from "./workload";
 
 /** The runner, shipped verbatim beside the migrations: the Job runs what tests/migrate.test.ts runs. */
 export const MIGRATE_SCRIPTS_DIR = path.join(__dirname, "..", "jobs", "migrate");
@@ -42,34 +42,18 @@ export class MigrationJob extends pulumi.ComponentResource {
                 activeDeadlineSeconds: 600, // within the provider's 10-minute wait for a Job: Kubernetes' verdict is what `up` reports
                 template: {
                     metadata: { labels },
-                    spec: hardenPod({
-                        restartPolicy: "Never",
-                        containers: [{
-                            name: "migrate",
-                            imagePullPolicy: plan.imagePullPolicy,
-                            image: plan.image,
-                            command: ["bash", "/migrations/migrate.sh"],
-                            env: [
-                                { name: "MYSQL_HOST", value: plan.host }, { name: "MYSQL_PORT", value: String(plan.port) },
-                                { name: "MYSQL_USER", value: "root" }, secretEnv("MYSQL_PASSWORD", args.credentials.mysql, "root-password"),
-                                { name: "MIGRATIONS_DIR", value: "/migrations" }, { name: "HISTORY_TABLE", value: plan.historyTable },
-                                { name: "TMPDIR", value: "/tmp" },
-                            ],
-                            volumeMounts: [{ name: "migrations", mountPath: "/migrations", readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
-                        }],
-                        volumes: [
-                            { name: "migrations", configMap: { name: files.metadata.name, defaultMode: 0o444 } },
-                            { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "4Mi" } },
-                        ],
-                    }, {
-                        podEnv: args.podEnv,
-                        security: plan.security,
+                    spec: scriptJobPod({
+                        name: "migrate",
+                        imagePullPolicy: plan.imagePullPolicy,
                         image: plan.image,
-                        resources: {
-                            requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
-                            limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "64Mi" },
-                        },
-                    }),
+                        command: ["bash", "/migrations/migrate.sh"],
+                        env: [
+                            { name: "MYSQL_HOST", value: plan.host }, { name: "MYSQL_PORT", value: String(plan.port) },
+                            { name: "MYSQL_USER", value: "root" }, secretEnv("MYSQL_PASSWORD", args.credentials.mysql, "root-password"),
+                            { name: "MIGRATIONS_DIR", value: "/migrations" }, { name: "HISTORY_TABLE", value: plan.historyTable },
+                        ],
+                        scripts: { volume: "migrations", mountPath: "/migrations", configMap: files.metadata.name, mode: 0o444 },
+                    }, { podEnv: args.podEnv, security: plan.security }),
                 },
             },
         }, { parent: this });

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RotationPlan } from "../config/plan";
-import { hardenPod, PartArgs } from "./workload";
+import { PartArgs, scriptJobPod } from "./workload";
 import { SecretRef, secretName, ServerCredential } from "./credentials";
 
 export interface RotationJobArgs extends PartArgs {
@@ -56,29 +56,14 @@ export class RotationJob extends pulumi.ComponentResource {
                 template: {
                     metadata: { labels },
                     // Hardened like every workload's pods (components/workload.ts hardenPod), as the server image's own user.
-                    spec: hardenPod({
-                        restartPolicy: "Never",
-                        containers: [{
-                            name: "rotate",
-                            imagePullPolicy: plan.imagePullPolicy,
-                            image: perServer.image,
-                            command: perServer.command,
-                            env: [...perServer.env, current, next, { name: "TMPDIR", value: "/tmp" }],
-                            volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
-                        }],
-                        volumes: [
-                            { name: "scripts", configMap: { name: args.scripts, defaultMode: 0o555 } },
-                            { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "4Mi" } },
-                        ],
-                    }, {
-                        podEnv: args.podEnv,
-                        security: perServer.security,
+                    spec: scriptJobPod({
+                        name: "rotate",
+                        imagePullPolicy: plan.imagePullPolicy,
                         image: perServer.image,
-                        resources: {
-                            requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
-                            limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "64Mi" },
-                        },
-                    }),
+                        command: perServer.command,
+                        env: [...perServer.env, current, next],
+                        scripts: { volume: "scripts", mountPath: "/scripts", configMap: args.scripts, mode: 0o555 },
+                    }, { podEnv: args.podEnv, security: perServer.security }),
                 },
             },
         }, { parent: this });

@@ -99,6 +99,47 @@ export interface HardenArgs {
     readonly podEnv: readonly EnvVar[];
 }
 
+/** A one-shot script Job's container: the script comes from a ConfigMap mounted read-only. */
+export interface ScriptJobContainer {
+    readonly name: string;
+    readonly image: string;
+    readonly imagePullPolicy?: string;
+    readonly command: string[];
+    readonly env: EnvVar[];
+    readonly scripts: { readonly volume: string; readonly mountPath: string; readonly configMap: pulumi.Input<string>; readonly mode: number };
+}
+
+/**
+ * The pod of a one-shot script Job (schema migration, credential rotation): one container running a script of a
+ * ConfigMap, with a small in-memory /tmp (the root filesystem is read-only), hardened like every pod and bounded
+ * as a script that only talks to one server needs.
+ */
+export function scriptJobPod(c: ScriptJobContainer, h: Pick<HardenArgs, "podEnv" | "security">): PodSpec {
+    return hardenPod({
+        restartPolicy: "Never",
+        containers: [{
+            name: c.name,
+            imagePullPolicy: c.imagePullPolicy,
+            image: c.image,
+            command: c.command,
+            env: [...c.env, { name: "TMPDIR", value: "/tmp" }],
+            volumeMounts: [{ name: c.scripts.volume, mountPath: c.scripts.mountPath, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+        }],
+        volumes: [
+            { name: c.scripts.volume, configMap: { name: c.scripts.configMap, defaultMode: c.scripts.mode } },
+            { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: "4Mi" } },
+        ],
+    }, {
+        podEnv: h.podEnv,
+        security: h.security,
+        image: c.image,
+        resources: {
+            requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "16Mi" },
+            limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "64Mi" },
+        },
+    });
+}
+
 /**
  * Makes a pod spec meet Pod Security `restricted` (unless the profile lists an exception) and bounds every
  * container: security contexts, requests and limits incl. ephemeral-storage on init containers too,
