@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
@@ -28,12 +29,15 @@ export class MigrationJob extends pulumi.ComponentResource {
         super("egov:platform:MigrationJob", name, {}, opts);
         const plan = args.plan;
         const labels = { ...args.commonLabels, tier: "database", app: plan.app };
+        const data = {
+            ...Object.fromEntries(migrateScriptFiles.map((f) => [f, fs.readFileSync(path.join(MIGRATE_SCRIPTS_DIR, f), "utf8")])),
+            ...plan.files,
+        };
+        // Named by its contents, not auto-named: a Job's pod template is immutable, so the name the Job mounts must be
+        // the same wherever the objects are rendered (npm run render's output applies onto the deployed Job as is).
         const files = new k8s.core.v1.ConfigMap(plan.app, {
-            metadata: { namespace: args.namespace, labels },
-            data: {
-                ...Object.fromEntries(migrateScriptFiles.map((f) => [f, fs.readFileSync(path.join(MIGRATE_SCRIPTS_DIR, f), "utf8")])),
-                ...plan.files,
-            },
+            metadata: { name: `${plan.app}-${createHash("sha256").update(JSON.stringify(data)).digest("hex").slice(0, 10)}`, namespace: args.namespace, labels },
+            data,
         }, { parent: this });
         this.job = new k8s.batch.v1.Job(plan.app, {
             metadata: { name: plan.jobName, namespace: args.namespace, labels },

@@ -448,9 +448,11 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         timezone: cfg.timezone,
         parts: on,
         podSecurityLevel: level,
-        commonConfig: { APP_HOME: SHARED_DIR, TZ: cfg.timezone },
+        commonConfig: { APP_HOME: SHARED_DIR },
         // TZ: the JVM's and Node's default zone, and the zone of `date` in the jobs' and the archiver's scripts.
-        everyPod: { env: [{ name: "TZ", from: "configMap", configMap: "common" }] },
+        // A literal, not a ConfigMap key: a Job's pod template is immutable and names no auto-named object, and a new
+        // time zone rolls the pods that read it.
+        everyPod: { env: [{ name: "TZ", from: "literal", value: cfg.timezone }] },
         backendConfig: backendConfigMapData(wired, wiring),
         configServer: {
             generatedFiles: servedConfigFiles(wired, wiring),

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { renderFiles, SECRET_SUFFIX, writeTree } from "../scripts/lib/render";
-import { deploy, Deployed, deployFresh, GENERATED, stackConfig } from "./support/harness";
+import { deploy, Deployed, deployFresh, GENERATED, Obj, stackConfig } from "./support/harness";
 
 function listTree(dir: string): string[] {
     const out: string[] = [];
@@ -45,6 +45,24 @@ describe("npm run render", function () {
             const suffix = obj.kind === "Secret" ? SECRET_SUFFIX : ".yaml";
             assert.strictEqual(f, path.join(meta.namespace ?? "_cluster", obj.kind as string, `${meta.name}${suffix}`));
             assert.ok(obj.apiVersion, `${f}: no apiVersion`);
+        }
+    });
+
+    it("names every ConfigMap and Secret a Job's pod uses alike wherever it renders (a Job's template is immutable)", async () => {
+        // Auto-named objects get a random suffix when deployed and a fixed one here: a Job mounting one could not be
+        // applied from this output onto the deployed Job. A rotated stack has the rotation Jobs too.
+        const rotated = await deploy(stackConfig("dev", { rotation: { mysql: 1, rabbitmq: 1 } }));
+        const jobs = rotated.of("Job");
+        assert.ok(jobs.length >= 3, jobs.map((j) => j.metadata.name).join(" "));
+        for (const job of jobs) {
+            const pod = job.spec.template.spec;
+            const names = [
+                ...((pod.volumes ?? []) as Obj[]).flatMap((v) => [v.configMap?.name, v.secret?.secretName]),
+                ...[...pod.containers, ...(pod.initContainers ?? [])].flatMap((c: Obj) => ((c.env ?? []) as Obj[]).flatMap((e) =>
+                    [e.valueFrom?.secretKeyRef?.name, e.valueFrom?.configMapKeyRef?.name])),
+            ].filter((n): n is string => typeof n === "string");
+            assert.ok(names.length > 0, job.metadata.name);
+            for (const n of names) assert.ok(!n.endsWith("-a1b2c3d4"), `Job ${job.metadata.name} uses the auto-named ${n}`);
         }
     });
 

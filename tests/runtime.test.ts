@@ -45,10 +45,10 @@ describe("heap from the memory limit", () => {
 });
 
 describe("the env every pod gets", () => {
-    it("is TZ from the common ConfigMap, which holds the stack's time zone; never a Secret", () => {
+    it("is TZ, the stack's time zone as a literal (no auto-named ConfigMap in a Job's immutable template); never a Secret", () => {
         const p = planOf(stackConfig("dev", { timezone: "Europe/Berlin" }));
-        assert.deepStrictEqual(p.everyPod.env, [{ name: "TZ", from: "configMap", configMap: "common" }]);
-        assert.strictEqual(p.commonConfig.TZ, "Europe/Berlin");
+        assert.deepStrictEqual(p.everyPod.env, [{ name: "TZ", from: "literal", value: "Europe/Berlin" }]);
+        assert.strictEqual(p.commonConfig.TZ, undefined);
         for (const e of p.everyPod.env) assert.notStrictEqual((e as { from: string }).from, "secret");
     });
 });

@@ -78,7 +78,7 @@ export function renderWiringSection(): string {
         "  and `management.tracing.sampling.probability` (`tracing.samplingProbability`, default 0.1). Tracing off:",
         "  `management.tracing.enabled=false`, so nothing retries a missing host.",
         "",
-        "Besides these, every container of every pod gets `TZ` (ConfigMap `common-configmap`, stack config `timezone`), and",
+        "Besides these, every container of every pod gets `TZ` (a literal: stack config `timezone`), and",
         "the services and frontends their heap setting from their memory limit (`config/runtime.ts`, docs/design.md).",
         "",
         "| env var | value from | feeds | via | upstream reader | who gets it | can still be overridden by |",

@@ -267,12 +267,12 @@ export function assertContainerBounds(d: Deployed): void {
 }
 
 /**
- * Every container of every pod template (init containers, sidecars, Jobs and CronJobs too) has TZ from the common
- * ConfigMap; each Spring service's and frontend's main container its heap setting, sized from its own memory limit;
+ * Every container of every pod template (init containers, sidecars, Jobs and CronJobs too) has TZ, the stack's time
+ * zone as a literal; each Spring service's and frontend's main container its heap setting, sized from its own memory limit;
  * and no other container one (a job's JVM-less image gains nothing, and a second JVM in a pod would take the share twice).
  */
 export function assertEveryPodEnv(d: Deployed): void {
-    const commonCm = d.of("ConfigMap").find((c) => c.metadata.name.startsWith("common-configmap"));
+    const zones = new Set<string>();
     // The Spring services (built-in or added through stack config) are the backend tier's Deployments but the servers'.
     const runtimeOf = (labels: Obj): Runtime | undefined =>
         labels?.tier === "frontend" ? "node" : labels?.tier === "backend" && !infraWorkloadNames.includes(labels.app) ? "jvm" : undefined;
@@ -286,8 +286,8 @@ export function assertEveryPodEnv(d: Deployed): void {
             const env = (c.env ?? []) as Obj[];
             const tz = env.find((e) => e.name === "TZ");
             assert.ok(tz, `${where}: no TZ`);
-            assert.strictEqual(tz.valueFrom?.configMapKeyRef?.name, commonCm?.metadata.name, `${where}: TZ not from the common ConfigMap`);
-            assert.strictEqual(tz.valueFrom?.configMapKeyRef?.key, "TZ", where);
+            assert.ok(typeof tz.value === "string" && tz.value.length > 0 && tz.valueFrom === undefined, `${where}: TZ is not a literal`);
+            zones.add(tz.value);
             const heap = env.filter((e) => e.name === "JAVA_TOOL_OPTIONS" || e.name === "NODE_OPTIONS");
             const runtime = runtimeOf(template.metadata?.labels);
             if (runtime && c.name === app && w.kind === "Deployment") {
@@ -300,6 +300,7 @@ export function assertEveryPodEnv(d: Deployed): void {
         }
     }
     assert.ok(containersSeen > 0, "no pod templates rendered");
+    assert.strictEqual(zones.size, 1, `one time zone in every container: ${[...zones].join(", ")}`);
 }
 
 /** Volume types Pod Security `restricted` allows. */
