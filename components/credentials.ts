@@ -102,9 +102,11 @@ export class Credentials extends pulumi.ComponentResource {
 
         // Server-side credentials from their first rotation on: the next value, the Job that sets it, then the Secret.
         const rotating = serverCredentials.filter((c) => g[c] > 0 && args.rotationJob);
-        const scriptData = Object.fromEntries(rotateScriptFiles.map((f) => [f, fs.readFileSync(path.join(ROTATE_SCRIPTS_DIR, f), "utf8")]));
-        // Named by its contents: the Jobs' pod templates (immutable) mount it, so it must be named alike wherever rendered.
-        const scripts = rotating.length === 0 ? undefined : new k8s.core.v1.ConfigMap("rotate-scripts", {
+        // Read only when a credential rotates (a project copy without jobs/rotate deploys the rest). Named by its contents:
+        // the Jobs' pod templates (immutable) mount it, so it must be named alike wherever rendered.
+        const scriptData = rotating.length === 0 ? undefined
+            : Object.fromEntries(rotateScriptFiles.map((f) => [f, fs.readFileSync(path.join(ROTATE_SCRIPTS_DIR, f), "utf8")]));
+        const scripts = scriptData === undefined ? undefined : new k8s.core.v1.ConfigMap("rotate-scripts", {
             metadata: {
                 name: `rotate-scripts-${crypto.createHash("sha256").update(JSON.stringify(scriptData)).digest("hex").slice(0, 10)}`,
                 namespace: args.namespace, labels: { ...args.commonLabels, tier: "secret", app: "rotate" },

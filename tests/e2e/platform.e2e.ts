@@ -357,10 +357,10 @@ describe("end to end on the local cluster", function () {
 
         it("drift: an object edited by hand is reported by name; pulumi up --refresh puts it back; then there is none", async () => {
             const cm = (kubectlJson("-n", ns, "get", "configmaps").items as Obj[]).find((c) => c.metadata.name.startsWith("common-configmap-"))!;
-            kubectl("-n", ns, "patch", "configmap", cm.metadata.name, "--type", "merge", "-p", JSON.stringify({ data: { TZ: "UTC" } }));
+            kubectl("-n", ns, "patch", "configmap", cm.metadata.name, "--type", "merge", "-p", JSON.stringify({ data: { APP_HOME: "/elsewhere" } }));
             let lines = describeDrift(await detectDrift(dev));
             // The ConfigMap is replaced on change, so every workload reading it shows too; the edited object leads.
-            assert.ok(lines.some((l) => l.startsWith(`replace ConfigMap ${ns}/${cm.metadata.name} [data.TZ]`)), lines.join("\n"));
+            assert.ok(lines.some((l) => l.startsWith(`replace ConfigMap ${ns}/${cm.metadata.name} [data.APP_HOME]`)), lines.join("\n"));
             const cli = driftCli();
             assert.strictEqual(cli.code, 1, cli.out);
             assert.match(cli.out, new RegExp(`ConfigMap ${ns}/${cm.metadata.name}`));
@@ -381,7 +381,7 @@ describe("end to end on the local cluster", function () {
             assert.strictEqual(res.summary.result, "succeeded");
             // ConfigMaps are replaced on change (new auto-name), so look the current one up again.
             const current = (kubectlJson("-n", ns, "get", "configmaps").items as Obj[]).filter((c) => c.metadata.name.startsWith("common-configmap-"));
-            assert.deepStrictEqual(current.map((c) => c.data.TZ), ["Asia/Seoul"]);
+            assert.deepStrictEqual(current.map((c) => c.data.APP_HOME), ["/srv/nfs"]);
             assert.strictEqual(searchValue(), applied);
             assert.deepStrictEqual(describeDrift(await detectDrift(dev)), []);
             const clean = driftCli();
