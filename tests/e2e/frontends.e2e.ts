@@ -16,7 +16,7 @@ import * as path from "path";
 import { loadConfig } from "../../config";
 import { frontends } from "../../config/catalog";
 import { FRONTEND_PATCHES, HEALTH_PATH } from "../../config/frontend-patches";
-import { BUILT_FOR_ANNOTATION, frontendBuildValues, FrontendName, SITE_IDS, START_COMMAND } from "../../config/frontends";
+import { APP_HOME, BUILT_FOR_ANNOTATION, frontendBuildValues, FrontendName, SITE_IDS, START_COMMAND } from "../../config/frontends";
 import { buildFrontends, CACHE, FrontendsResult, ociImageTool } from "../../scripts/lib/frontend-build";
 import { adminBoardPage, FixturePage, FixtureUser, portalBoardPost, portalHome, USERS } from "../support/frontend-fixtures";
 import { deployFresh, Obj, sourceOf, stackConfig } from "../support/harness";
@@ -50,12 +50,15 @@ describe("frontend images built for a stack (npm run frontends)", function () {
     const ROOTFS_CACHE = path.join(CACHE, "frontends", "rootfs");
     const unpacked = (name: string, mountPoints: readonly string[] = []) => {
         const dir = path.join(ROOTFS_CACHE, inspect(built.layouts[name]).digest.replace("sha256:", ""));
-        if (!fs.existsSync(dir)) {
+        // The app's directory marks a whole one (a run elsewhere may have been removing it, see after()).
+        if (!fs.existsSync(path.join(dir, APP_HOME))) {
+            fs.rmSync(dir, { recursive: true, force: true });
             const tmp = `${dir}.tmp-${process.pid}`;
             fs.rmSync(tmp, { recursive: true, force: true });
             execFileSync(tool, ["unpack", "--layout", built.layouts[name], "--rootfs", tmp]);
             fs.renameSync(tmp, dir);
         }
+        fs.utimesSync(dir, new Date(), new Date());
         // What the container runtime creates before it makes the root read-only: its mounts' destinations.
         for (const m of mountPoints) {
             if (m === "/etc/hosts") { if (!fs.existsSync(path.join(dir, m))) fs.writeFileSync(path.join(dir, m), ""); }
@@ -74,11 +77,13 @@ describe("frontend images built for a stack (npm run frontends)", function () {
         console.log(`      both frontends built and assembled in ${Math.round((Date.now() - start) / 1000)}s`);
     });
     after(() => {
-        // Keep the unpacked filesystems of the current images only.
+        // Keep the unpacked filesystems of the current images, and of any used lately.
         const keep = new Set(Object.values(built?.layouts ?? {}).map((l) => inspect(l).digest.replace("sha256:", "")));
         fs.rmSync(work, { recursive: true, force: true });
         for (const d of fs.existsSync(ROOTFS_CACHE) ? fs.readdirSync(ROOTFS_CACHE) : []) {
-            if (!keep.has(d)) fs.rmSync(path.join(ROOTFS_CACHE, d), { recursive: true, force: true });
+            // Not one another run (another work tree, other images) used in the last two hours: it may be running it.
+            const recent = Date.now() - fs.statSync(path.join(ROOTFS_CACHE, d)).mtimeMs < 2 * 3600_000;
+            if (!keep.has(d) && !recent) fs.rmSync(path.join(ROOTFS_CACHE, d), { recursive: true, force: true });
         }
     });
 
