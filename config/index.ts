@@ -94,12 +94,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const namespace = r.string("namespace", r.scalar("namespace"), "egov", DNS_LABEL,
         "a DNS label: lower-case letters, digits and '-', at most 63 characters");
     if (namespace.startsWith("kube-")) r.reject("namespace", namespace, "a namespace not starting with kube-");
+    // Pulumi passes Pulumi.yaml's default (true) for an unset createNamespace, so the two cannot be told apart: a
+    // namespace-scoped stack never creates its namespace (cluster-scoped: the admin's), whatever createNamespace says.
     const clusterScoped = r.bool("clusterScoped", r.scalar("clusterScoped"), true);
-    const createNamespace = r.bool("createNamespace", r.scalar("createNamespace"), clusterScoped);
-    if (!clusterScoped && createNamespace) {
-        r.reject("createNamespace", createNamespace, "false (or unset) when clusterScoped is false: a namespace is cluster-scoped, so the " +
-            "cluster's admin creates it (npm run render writes it under _admin/)");
-    }
+    const createNamespace = r.bool("createNamespace", r.scalar("createNamespace"), true) && clusterScoped;
     const domain = r.string("domain", r.scalar("domain"), "egov.localtest.me", DNS_SUBDOMAIN,
         "a DNS domain such as egov.example.go.kr");
 

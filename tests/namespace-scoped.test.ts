@@ -42,10 +42,11 @@ describe("a namespace-scoped stack (clusterScoped: false)", function () {
         admin = adminFiles(full, scoped, NS, parseSubject("serviceaccount:egov-platform-deployer", NS), "dev");
     });
 
-    it("defaults createNamespace to false and refuses it set true", () => {
-        const cfg = loadConfig(sourceOf(scopedRaw()), "dev");
-        assert.strictEqual(cfg.createNamespace, false);
+    it("never creates its namespace, even with createNamespace true (Pulumi passes that default for an unset key)", async () => {
+        assert.strictEqual(loadConfig(sourceOf(scopedRaw()), "dev").createNamespace, false);
+        assert.strictEqual(loadConfig(sourceOf({ ...scopedRaw(), createNamespace: "true" }), "dev").createNamespace, false);
         assert.strictEqual(loadConfig(sourceOf(stackConfig("dev")), "dev").createNamespace, true);
+        assert.deepStrictEqual((await deploy({ ...scopedRaw(), createNamespace: "true" })).of("Namespace"), []);
     });
 
     it("creates nothing cluster-scoped and nothing outside its namespace", () => {
@@ -137,6 +138,18 @@ describe("a namespace-scoped stack (clusterScoped: false)", function () {
         await assert.rejects(renderStack(stackConfig("dev"), "dev", [], "group:x"), /not namespace-scoped/);
         const ns = await renderStack(scopedRaw(), "dev", []);
         assert.strictEqual(ns.admin, admin.size);
+    });
+});
+
+describe("a pre-created namespace with a cluster-scoped stack (createNamespace: false)", function () {
+    this.timeout(120000);
+
+    it("leaves the namespace alone and creates the rest: the side namespaces, classes, volumes", async () => {
+        const d = await deploy(stackConfig("dev", { createNamespace: "false" }));
+        assert.deepStrictEqual(d.of("Namespace").map((n) => n.metadata.name).sort(), ["egov-dev-ci", "egov-dev-storage"]);
+        assert.strictEqual(d.of("StorageClass").length, 1);
+        assert.ok(d.of("PersistentVolume").length > 1);
+        assert.ok(d.of("Deployment").every((x) => x.metadata.namespace === NS || x.metadata.namespace === "egov-dev-storage"));
     });
 });
 

@@ -17,7 +17,7 @@ import { stackConfig, withObject } from "../support/harness";
 import { KUBECONFIG, kubectl, kubectlJson, waitFor } from "../support/kube";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "jobs/migrate"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "package.json", "tsconfig.json", "components", "config", "jobs"];
 const NS = "egov-nss";
 const SIDE = { storage: `${NS}-storage`, ci: `${NS}-ci` };
 // The stack as the e2e deploys it: dev, namespace-scoped, with the backup CronJob (one more kind for the Role) and
@@ -62,10 +62,11 @@ describe("end to end: a namespace-scoped stack deployed with the published Role 
         const token = kubectl("-n", NS, "create", "token", DEPLOYER, "--duration=2h").trim();
         const view = kubectlJson("config", "view", "--raw", "--minify");
         const cluster = view.clusters[0].cluster;
+        const ca = cluster["certificate-authority-data"] ?? fs.readFileSync(cluster["certificate-authority"]).toString("base64");
         deployerKubeconfig = path.join(work, "deployer.kubeconfig");
         fs.writeFileSync(deployerKubeconfig, JSON.stringify({
             apiVersion: "v1", kind: "Config", "current-context": "deployer",
-            clusters: [{ name: "local", cluster: { server: cluster.server, "certificate-authority-data": cluster["certificate-authority-data"] } }],
+            clusters: [{ name: "local", cluster: { server: cluster.server, "certificate-authority-data": ca } }],
             users: [{ name: DEPLOYER, user: { token } }],
             contexts: [{ name: "deployer", context: { cluster: "local", user: DEPLOYER, namespace: NS } }],
         }), { mode: 0o600 });
@@ -149,5 +150,12 @@ describe("end to end: a namespace-scoped stack deployed with the published Role 
         assert.deepStrictEqual(kubectlJson("-n", NS, "get", "deployments,statefulsets,pvc").items, []);
         assert.ok(kubectlJson("get", "namespace", NS).metadata.name === NS, "the namespace stays: the admin's");
         assert.ok(execFileSync("kubectl", ["--kubeconfig", KUBECONFIG, "get", "storageclass", "-o", "name"], { encoding: "utf8" }).includes(`${NS}-nfs-`));
+        // The admin's static volumes keep their data: Released, for the admin to hand back (README, Namespace-scoped deployment).
+        type Volume = { metadata: { name: string }; spec: { claimRef?: { namespace: string } }; status: { phase: string } };
+        let volumes: Volume[] = [];
+        await waitFor("the admin's volumes Released", () => {
+            volumes = (kubectlJson("get", "pv").items as Volume[]).filter((v) => v.spec.claimRef?.namespace === NS);
+            return volumes.length >= 4 && volumes.every((v) => v.status.phase === "Released");
+        }, 60).catch((e: Error) => assert.fail(`${e.message}: ${volumes.map((v) => `${v.metadata.name}=${v.status.phase}`).join(" ")}`));
     });
 });
