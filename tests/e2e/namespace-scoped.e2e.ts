@@ -111,11 +111,16 @@ describe("end to end: a namespace-scoped stack deployed with the published Role 
             claims = kubectlJson("-n", NS, "get", "pvc").items as Claim[];
             return claims.length >= 4 && claims.every((c) => c.status.phase === "Bound");
         }, 60).catch((e: Error) => assert.fail(`${e.message}: ${claims.map((c) => `${c.metadata.name}=${c.status.phase}`).join(" ")}`));
-        // The program touched no cluster-scoped object: the namespace is still the admin's apply, not Pulumi's.
-        const ns = kubectlJson("get", "namespace", NS);
+        // The program touched no cluster-scoped object: the namespace, classes and volumes are the admin's apply only.
+        const ns = kubectlJson("get", "namespace", NS, "--show-managed-fields");
         assert.strictEqual(ns.metadata.labels["app.kubernetes.io/managed-by"], "pulumi", "the admin applied the rendered namespace as is");
-        assert.ok(!(ns.metadata.managedFields as { manager: string }[]).some((f) => /pulumi/i.test(f.manager)),
-            `a Pulumi field manager on the namespace: ${JSON.stringify(ns.metadata.managedFields.map((f: { manager: string }) => f.manager))}`);
+        const cluster = [ns, ...kubectlJson("get", "storageclasses,persistentvolumes", "--show-managed-fields").items as typeof ns[]]
+            .filter((o) => o.metadata.name.startsWith(NS) || o.spec?.claimRef?.namespace === NS || o.kind === "Namespace");
+        assert.ok(cluster.length >= 7, `${cluster.length} cluster-scoped objects of the stack`);
+        for (const o of cluster) {
+            const managers = (o.metadata.managedFields as { manager: string }[]).map((f) => f.manager);
+            assert.ok(managers.some((m) => /kubectl/.test(m)) && !managers.some((m) => /pulumi/i.test(m)), `${o.kind} ${o.metadata.name}: ${managers.join(", ")}`);
+        }
     });
 
     it("leaves no account of the application's namespace any right beyond it", () => {
