@@ -10,6 +10,7 @@ import { frontendImages, readFrontendsLock } from "./frontends";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
 import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
+import { sideNamespaces } from "./parts";
 import { CRON, ConfigError, looksLikeKubeconfigContents, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
 import { CONFIG_KEYS, ConfigSource, Json, Migration, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
 import { serviceGraph } from "./graph";
@@ -93,7 +94,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const namespace = r.string("namespace", r.scalar("namespace"), "egov", DNS_LABEL,
         "a DNS label: lower-case letters, digits and '-', at most 63 characters");
     if (namespace.startsWith("kube-")) r.reject("namespace", namespace, "a namespace not starting with kube-");
-    const createNamespace = r.bool("createNamespace", r.scalar("createNamespace"), true);
+    // Pulumi passes Pulumi.yaml's default (true) for an unset createNamespace, so the two cannot be told apart: a
+    // namespace-scoped stack never creates its namespace (cluster-scoped: the admin's), whatever createNamespace says.
+    const clusterScoped = r.bool("clusterScoped", r.scalar("clusterScoped"), true);
+    const createNamespace = r.bool("createNamespace", r.scalar("createNamespace"), true) && clusterScoped;
     const domain = r.string("domain", r.scalar("domain"), "egov.localtest.me", DNS_SUBDOMAIN,
         "a DNS domain such as egov.example.go.kr");
 
@@ -394,6 +398,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         cluster: { kubeconfig, context },
         namespace,
         createNamespace,
+        clusterScoped,
         domain,
         ingress,
         image,
@@ -440,6 +445,11 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
                 r.problems.push(`${PROJECT}:image.requireDigests: image ${formatImageRef(src)} has no digest; expected it pinned in ` +
                     `images.lock.json or imageDigests (e.g. "${lockKey(src)}": "sha256:...")`);
             }
+        }
+    }
+    for (const [part, name] of Object.entries(sideNamespaces(cfg))) {
+        if (name.length > 63) {
+            r.reject("namespace", namespace, `a name of at most ${63 - part.length - 1} characters: ${part}'s namespace ${name} must be a DNS label too`);
         }
     }
     r.problems.push(...singleWriterProblems(cfg, PROJECT, cfg.services, (key, value) => r.shown(key, value)));

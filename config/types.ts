@@ -42,7 +42,10 @@ export interface PlatformConfig {
     /** The one cluster this stack targets; never the ambient kubeconfig context. */
     readonly cluster: { readonly kubeconfig?: string; readonly context?: string };
     readonly namespace: string;
+    /** Never with clusterScoped false. */
     readonly createNamespace: boolean;
+    /** false: the program creates nothing cluster-scoped and nothing outside its namespace; the cluster's admin does (npm run render's _admin/). */
+    readonly clusterScoped: boolean;
     readonly domain: string;
     readonly ingress: {
         readonly className?: string;
@@ -167,7 +170,7 @@ export interface OffsiteConfig {
  * silently ignored); reading a key not listed here is a programming error.
  */
 export const CONFIG_KEYS = [
-    "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
+    "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "clusterScoped", "domain", "ingress", "image", "images",
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
     "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "rollout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
     "token",
