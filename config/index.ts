@@ -127,7 +127,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         const v = imgOverrides[k];
         if (v === undefined || v === null || v === "") continue;
         const parsed = typeof v === "string" ? parseImageRef(v) : "not a string";
-        if (typeof parsed === "string") r.reject(`images.${k}`, v, `an image reference such as mysql:5.7 (${parsed})`);
+        if (typeof parsed === "string") r.reject(`images.${k}`, v, `an image reference such as mysql:8.4.11 (${parsed})`);
         else images[k] = v as string;
     }
     const platformRef = parseImageRef(`${image.registry}/x:${image.tag}`);
@@ -146,7 +146,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         for (const [ref, digest] of Object.entries(table)) {
             const parsed = parseImageRef(ref);
             if (typeof parsed === "string" || parsed.digest) {
-                bad(`${where}[${JSON.stringify(ref)}]`, ref, "an image reference with a tag and no digest, e.g. mysql:5.7");
+                bad(`${where}[${JSON.stringify(ref)}]`, ref, "an image reference with a tag and no digest, e.g. mysql:8.4.11");
             } else if (typeof digest !== "string" || !DIGEST.test(digest)) {
                 bad(`${where}[${JSON.stringify(ref)}]`, digest, "a digest sha256:<64 hex digits>");
             } else {

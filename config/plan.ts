@@ -14,6 +14,7 @@ import { BUILT_FOR_ANNOTATION, readinessPath } from "./frontends";
 import { frontendName, serviceGraph } from "./graph";
 import type { ServiceGraph } from "./graph";
 import { frontendImageId, platformImageName, resolveImage } from "./images";
+import { LEGACY_DATA_DIRECTORY, mysqlSeriesOf, serverCnf } from "./mysql";
 import { deployedParts, partsOn, publicUrl, sideNamespaces } from "./parts";
 import type { PartsOn, SideNamespace } from "./parts";
 
@@ -270,6 +271,8 @@ export interface PlatformPlan {
         /** SQL run once on an empty data directory: the databases and the application user's grants. */
         readonly initScripts: Readonly<Record<string, string>>;
         readonly migration: MigrationPlan;
+        /** The server's series (undefined: not a supported one), its my.cnf per role and its data directory on the claim. */
+        readonly server: { readonly series?: string; readonly primaryCnf: string; readonly replicaCnf: string; readonly dataDirectory: string };
     };
     readonly messaging: { readonly workload: WorkloadPlan };
     readonly tracing?: { readonly workload: WorkloadPlan };
@@ -307,6 +310,15 @@ const provisioners: Readonly<Record<Exclude<StorageBackend, "nfs">, string>> = {
     // The controller manager's built-in provisioner (--enable-hostpath-provisioner): single-node and local clusters only.
     hostpath: "kubernetes.io/host-path",
 };
+
+/** The server settings and data directory of the MySQL image's series (config/mysql.ts). */
+function mysqlServer(image: string): PlatformPlan["database"]["server"] {
+    const series = mysqlSeriesOf(image);
+    return {
+        series: series?.series, primaryCnf: serverCnf("primary"), replicaCnf: serverCnf("replica"),
+        dataDirectory: series?.dataDirectory ?? LEGACY_DATA_DIRECTORY,
+    };
+}
 
 /** SQL run once on an empty data directory: the application's extra databases, granted to its user. */
 export function databasesSql(db: PlatformConfig["database"]): string {
@@ -513,6 +525,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             workload: infra("mysql", "mysql", "StatefulSet", "database", [{ name: "mysql", port: infraPorts.mysql }], { serviceType: "ClusterIP" }),
             databaseName: cfg.database.name,
             initScripts: { "00-egov-databases.sql": databasesSql(cfg.database) },
+            server: mysqlServer(resolveImage(cfg, "mysql")),
             migration: {
                 app: MIGRATE_JOB,
                 jobName: `${MIGRATE_JOB}-${migrationSetHash(cfg.database.migrations)}`,
