@@ -25,6 +25,34 @@ export * from "./types";
 export * from "./reader";
 export { quantityValue } from "./resources";
 
+/**
+ * The target cluster of one run, from the environment (scripts/deploy.sh and drift.sh export them for --kubeconfig and
+ * --context), so choosing a cluster never rewrites the committed stack file. Validated as a stack key is.
+ */
+export const CLUSTER_ENV = { kubeconfig: "EGOV_KUBECONFIG", context: "EGOV_KUBE_CONTEXT" } as const;
+
+function runCluster(r: Reader, env: Readonly<Record<string, string | undefined>>): { kubeconfig?: string; context?: string } {
+    const out: { kubeconfig?: string; context?: string } = {};
+    const file = env[CLUSTER_ENV.kubeconfig];
+    if (file !== undefined && file !== "") {
+        const resolved = path.resolve(expandHome(file));
+        // A path only: contents in the environment would reach child processes and logs.
+        if (looksLikeKubeconfigContents(file)) {
+            r.problems.push(`${CLUSTER_ENV.kubeconfig}: a kubeconfig's contents (value not shown: it holds credentials); expected the path of a kubeconfig file`);
+        } else if (!fs.existsSync(resolved) || !fs.statSync(resolved).isFile()) {
+            r.problems.push(`${CLUSTER_ENV.kubeconfig}: ${JSON.stringify(file)}: expected an existing kubeconfig file (npm run deploy -- --kubeconfig FILE)`);
+        } else {
+            out.kubeconfig = resolved;
+        }
+    }
+    const context = env[CLUSTER_ENV.context];
+    if (context !== undefined && context !== "") {
+        if (/^\S+$/.test(context)) out.context = context;
+        else r.problems.push(`${CLUSTER_ENV.context}: ${JSON.stringify(context)}: expected a kubeconfig context name (no spaces)`);
+    }
+    return out;
+}
+
 function readTracing(r: Reader): PlatformConfig["tracing"] {
     const t = r.object("tracing", ["enabled", "samplingProbability"]);
     const key = "tracing.samplingProbability";
@@ -45,7 +73,8 @@ function readTracing(r: Reader): PlatformConfig["tracing"] {
  * isSecret: whether a key is stored encrypted (`pulumi config set --secret`).
  */
 export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Iterable<string> = [],
-    isSecret: (key: string) => boolean = () => false, opts: { readonly frontendRecord?: boolean } = {}): PlatformConfig {
+    isSecret: (key: string) => boolean = () => false,
+    opts: { readonly frontendRecord?: boolean; readonly env?: Readonly<Record<string, string | undefined>> } = {}): PlatformConfig {
     const r = new Reader(source, isSecret);
     for (const key of setKeys) {
         if ((CONFIG_KEYS as readonly string[]).includes(key)) continue;
@@ -70,9 +99,13 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const isProd = environment === "prod";
 
     const kubeconfigRaw = r.string("kubeconfig", r.scalar("kubeconfig"), undefined, /^.+$/s, "a kubeconfig path or contents");
-    const context = r.string("kubeContext", r.scalar("kubeContext"), undefined, /^\S+$/, "a kubeconfig context name");
-    let kubeconfig: string | undefined;
-    if (kubeconfigRaw !== undefined) {
+    const stackContext = r.string("kubeContext", r.scalar("kubeContext"), undefined, /^\S+$/, "a kubeconfig context name");
+    const run = runCluster(r, opts.env ?? process.env);
+    // A run's --kubeconfig replaces the stack's kubeconfig and its context (a context of another file); --context
+    // alone names a context of the stack's kubeconfig.
+    const context = run.kubeconfig !== undefined ? run.context : run.context ?? stackContext;
+    let kubeconfig: string | undefined = run.kubeconfig;
+    if (run.kubeconfig === undefined && kubeconfigRaw !== undefined) {
         const looksLikeContents = looksLikeKubeconfigContents(kubeconfigRaw);
         kubeconfig = looksLikeContents ? kubeconfigRaw : path.resolve(expandHome(kubeconfigRaw));
         if (looksLikeContents && !isSecret("kubeconfig")) {
@@ -86,8 +119,13 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         }
     }
     if (kubeconfig === undefined && context === undefined) {
-        r.problems.push(`${PROJECT}:kubeconfig / ${PROJECT}:kubeContext: neither is set; set one so the target cluster is explicit ` +
-            "(this program never deploys to the current kubeconfig context by accident)");
+        r.problems.push(`${PROJECT}:kubeconfig / ${PROJECT}:kubeContext: neither is set; set one so the target cluster is explicit, ` +
+            "or name it for this run (`npm run deploy -- --kubeconfig FILE` or `--context NAME`: " +
+            `${CLUSTER_ENV.kubeconfig} / ${CLUSTER_ENV.context}) (this program never deploys to the current kubeconfig context by accident)`);
+    }
+    const local = r.bool("localCluster", r.scalar("localCluster"), false);
+    if (local && environment === "prod") {
+        r.reject("localCluster", true, "false in a prod stack: the local test cluster holds no production");
     }
 
     const namespace = r.string("namespace", r.scalar("namespace"), "egov", DNS_LABEL,
@@ -391,7 +429,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     database.migrations = migrated.migrations;
     const cfg: PlatformConfig = {
         environment,
-        cluster: { kubeconfig, context },
+        cluster: { kubeconfig, context, local },
         namespace,
         createNamespace,
         domain,

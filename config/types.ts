@@ -39,8 +39,11 @@ export interface NetworkPolicyConfig {
 
 export interface PlatformConfig {
     readonly environment: Environment;
-    /** The one cluster this stack targets; never the ambient kubeconfig context. */
-    readonly cluster: { readonly kubeconfig?: string; readonly context?: string };
+    /**
+     * The one cluster this stack targets; never the ambient kubeconfig context. local: the stack runs on the local
+     * test cluster (stack key localCluster), which scripts/deploy.sh builds and starts; never the stack's name.
+     */
+    readonly cluster: { readonly kubeconfig?: string; readonly context?: string; readonly local: boolean };
     readonly namespace: string;
     readonly createNamespace: boolean;
     readonly domain: string;
@@ -167,7 +170,7 @@ export interface OffsiteConfig {
  * silently ignored); reading a key not listed here is a programming error.
  */
 export const CONFIG_KEYS = [
-    "environment", "kubeconfig", "kubeContext", "namespace", "createNamespace", "domain", "ingress", "image", "images",
+    "environment", "kubeconfig", "kubeContext", "localCluster", "namespace", "createNamespace", "domain", "ingress", "image", "images",
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
     "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "rollout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
     "token",
