@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformPlan } from "../config/plan";
 import { BackendService, plainEnv } from "./backend-service";
 import { ConfigServerFiles } from "./config-server";
+import { ConfigSecrets } from "./config-secrets";
 import { Backup } from "./backup";
 import { Ci } from "./ci";
 import { Credentials } from "./credentials";
@@ -52,6 +53,8 @@ export class Platform extends pulumi.ComponentResource {
             ? new k8s.core.v1.Namespace("namespace", { metadata: { name: plan.namespace.name, labels: { ...plan.namespace.labels } } },
                 { ...parent, protect: plan.namespace.protect }).metadata.name
             : pulumi.output(plan.namespace.name);
+
+        if (plan.configSecrets.length > 0) new ConfigSecrets("config-secrets", { namespace, commonLabels, secrets: plan.configSecrets }, parent);
 
         const commonConfig = new k8s.core.v1.ConfigMap("common-configmap", {
             metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },

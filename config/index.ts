@@ -10,8 +10,8 @@ import { frontendImages, readFrontendsLock } from "./frontends";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
 import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
-import { CRON, ConfigError, looksLikeKubeconfigContents, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
-import { CONFIG_KEYS, ConfigSource, Json, Migration, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
+import { CRON, ConfigError, looksLikeKubeconfigContents, readSecretFields, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
+import { CONFIG_KEYS, ConfigSource, Json, Migration, TLS_SECRET_NAME, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
 import { serviceGraph } from "./graph";
 import { minReadySecondsDefault } from "./rollout";
 import { defaultResources, readResources } from "./resources";
@@ -135,11 +135,23 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const domain = r.string("domain", r.scalar("domain"), "egov.localtest.me", DNS_SUBDOMAIN,
         "a DNS domain such as egov.example.go.kr");
 
-    const ing = r.object("ingress", ["className", "waitForAddress", "tlsSecretName"]);
+    const ing = r.object("ingress", ["className", "waitForAddress", "tlsSecretName", "tls"]);
+    // The TLS Secret: one made outside git (tlsSecretName; in a namespace that exists before the up), or one the program
+    // makes from encrypted stack config (tls), which works on a first up that creates the namespace.
+    const tls = readSecretFields(r, "ingress.tls", ing.tls, {
+        certificate: { shape: /-----BEGIN CERTIFICATE-----/, allowed: "the PEM certificate chain of the public hosts (*.<domain>)" },
+        key: { shape: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, allowed: "its PEM private key" },
+    });
+    const tlsSecretName = r.string("ingress.tlsSecretName", ing.tlsSecretName, undefined, DNS_SUBDOMAIN, "a Secret name");
+    if (tlsSecretName !== undefined && ing.tls !== undefined && ing.tls !== null) {
+        r.problems.push(`${PROJECT}:ingress.tlsSecretName / ${PROJECT}:ingress.tls: both set; expected one: the name of a Secret made outside git, ` +
+            `or the certificate and key, from which the program makes Secret ${TLS_SECRET_NAME}`);
+    }
     const ingress = {
         className: r.string("ingress.className", ing.className, "nginx", DNS_SUBDOMAIN, "an IngressClass name"),
         waitForAddress: r.bool("ingress.waitForAddress", ing.waitForAddress, false),
-        tlsSecretName: r.string("ingress.tlsSecretName", ing.tlsSecretName, undefined, DNS_SUBDOMAIN, "a Secret name"),
+        tlsSecretName: tls ? TLS_SECRET_NAME : tlsSecretName,
+        tls,
     };
 
     const img = r.object("image", ["registry", "tag", "pullPolicy", "requireDigests"]);

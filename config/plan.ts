@@ -220,6 +220,11 @@ export interface PlatformPlan {
         readonly labels: Readonly<Record<string, string>>;
     };
     readonly commonLabels: Readonly<Record<string, string>>;
+    /**
+     * Secrets the program makes from encrypted stack config (ingress.tls, backup.offsite.credentials), in the namespace
+     * it may create, so no step outside the program has to place them before the first up. Values are secrets.
+     */
+    readonly configSecrets: readonly { readonly name: string; readonly type: string; readonly app: string; readonly data: Readonly<Record<string, string>> }[];
     readonly timezone: string;
     readonly parts: PartsOn;
     readonly podSecurityLevel: PodSecurityLevel;
@@ -445,6 +450,12 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         environment: cfg.environment,
         namespace: { name: cfg.namespace, create: cfg.createNamespace, protect: cfg.storage.protect, labels: { ...commonLabels, ...podSecurityLabels } },
         commonLabels,
+        configSecrets: [
+            ...(cfg.ingress.tls && cfg.ingress.tlsSecretName ? [{ name: cfg.ingress.tlsSecretName, type: "kubernetes.io/tls", app: "ingress",
+                data: { "tls.crt": cfg.ingress.tls.certificate, "tls.key": cfg.ingress.tls.key } }] : []),
+            ...(offsite?.credentials ? [{ name: offsite.credentialsSecretName, type: "Opaque", app: "backup",
+                data: { "access-key-id": offsite.credentials.accessKeyId, "secret-access-key": offsite.credentials.secretAccessKey } }] : []),
+        ],
         timezone: cfg.timezone,
         parts: on,
         podSecurityLevel: level,

@@ -231,3 +231,43 @@ export function readCidrs(r: Reader, key: string, value: Json | undefined, def: 
     }
     return value as string[];
 }
+
+/**
+ * An object of credentials the program puts into a Secret of its own (ingress.tls, backup.offsite.credentials): every
+ * field set, as text of its shape, and the key stored encrypted (`pulumi config set --secret --path`), so no
+ * credential is in plain text in the stack file. No value is ever shown. Offline (render, boot-check: not decrypted)
+ * a value is the secure marker, whose shape cannot be checked.
+ */
+export function readSecretFields<F extends string>(r: Reader, key: string, v: Json | undefined, fields: Readonly<Record<F, { readonly shape: RegExp; readonly allowed: string }>>): Record<F, string> | undefined {
+    if (v === undefined || v === null) return undefined;
+    const top = key.split(".")[0];
+    const notShown = "(value not shown)";
+    if (typeof v !== "object" || Array.isArray(v)) {
+        r.problems.push(`${PROJECT}:${key}: ${notShown} is not allowed; expected an object with ${Object.keys(fields).join(", ")}`);
+        return undefined;
+    }
+    const names = Object.keys(fields) as F[];
+    for (const f of Object.keys(v)) {
+        if (!(names as string[]).includes(f)) r.problems.push(`${PROJECT}:${key}.${f}: not a field of ${key} (value not shown); expected ${names.join(", ")}`);
+    }
+    const out = {} as Record<F, string>;
+    let ok = true;
+    for (const f of names) {
+        const value = v[f];
+        if (value === undefined || value === null || value === "") {
+            r.problems.push(`${PROJECT}:${key}.${f}: not set; expected ${fields[f].allowed}`);
+            ok = false;
+        } else if (typeof value !== "string" || (!value.includes(SECURE_MARKER) && !fields[f].shape.test(value))) {
+            r.problems.push(`${PROJECT}:${key}.${f}: ${notShown} is not allowed; expected ${fields[f].allowed}`);
+            ok = false;
+        } else {
+            out[f] = value;
+        }
+    }
+    if (!r.isSecret(top)) {
+        r.problems.push(`${PROJECT}:${key}: stored in plain text (value not shown: it holds a credential); set each field encrypted: ` +
+            names.map((f) => `\`pulumi config set --secret --path '${key}.${f}' ...\``).join(", "));
+        ok = false;
+    }
+    return ok ? out : undefined;
+}
