@@ -161,6 +161,19 @@ describe("end to end: a host with only Node.js, npm and a stock Pulumi distribut
         await ok(`pulumi config set applicationCheckout ${checkout} --stack ${STACK} --non-interactive`, "pulumi config set applicationCheckout");
     });
 
+    it("README step 7: the TLS certificate and its key (encrypted) as stack config, before the namespace exists", async () => {
+        // The certificate a user brings for *.<domain>.
+        execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=*.egov-nogo.localtest.me",
+            "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
+        await ok(`pulumi config set --path ingress.tls.certificate "$(cat ${dir}/tls.crt)" --stack ${STACK} --non-interactive`,
+            "pulumi config set ingress.tls.certificate");
+        await ok(`pulumi config set --secret --path ingress.tls.key "$(cat ${dir}/tls.key)" --stack ${STACK} --non-interactive`,
+            "pulumi config set --secret ingress.tls.key");
+        const text = fs.readFileSync(stackFile, "utf8");
+        assert.ok(!text.includes("PRIVATE KEY"), "the key is encrypted in the stack file");
+        assert.match(text, /secure:/);
+    });
+
     it("npm run policy -- --kubeconfig: the preview with the policy pack, run by the distribution's launcher; the stack file unchanged", async () => {
         const before = fs.readFileSync(stackFile);
         const r = await ok(`npm run policy -- --stack ${STACK} --kubeconfig ${KUBECONFIG}`, "npm run policy");
@@ -188,6 +201,13 @@ describe("end to end: a host with only Node.js, npm and a stock Pulumi distribut
         assert.doesNotMatch(fs.readFileSync(stackFile, "utf8"), /kubeconfig|kubeContext/);
         assert.match(imageOf("apigateway-deployment"), /:4\.3\.0$/);
         assert.strictEqual(kubectlJson("get", "namespace", NS).metadata.name, NS);
+        // The TLS Secret, made by the program in the namespace it created, and used by the Ingresses.
+        const tls = kubectlJson("-n", NS, "get", "secret", "ingress-tls");
+        assert.strictEqual(tls.type, "kubernetes.io/tls");
+        assert.strictEqual(Buffer.from(tls.data["tls.key"], "base64").toString(), fs.readFileSync(path.join(dir, "tls.key"), "utf8").trimEnd());
+        const ingresses = kubectlJson("-n", NS, "get", "ingress").items as Obj[];
+        assert.ok(ingresses.length > 0 && ingresses.every((i) => i.spec.tls?.[0]?.secretName === "ingress-tls"));
+        assert.doesNotMatch(r.out, /PRIVATE KEY/, "the key is shown nowhere in the output");
     });
 
     it("a changed stack deploys, and npm run rollback -- --kubeconfig puts the earlier config back on the cluster", async () => {

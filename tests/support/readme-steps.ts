@@ -7,6 +7,8 @@ export const README_STEPS: readonly { readonly command: string; readonly shape: 
     { command: "export PULUMI_CONFIG_PASSPHRASE_FILE", shape: /^\s*export PULUMI_CONFIG_PASSPHRASE_FILE=/m },
     { command: "pulumi stack init", shape: /^\s*pulumi stack init \S+ --secrets-provider passphrase/m },
     { command: "pulumi config set applicationCheckout", shape: /^\s*pulumi config set applicationCheckout \S+ --stack /m },
+    { command: "pulumi config set ingress.tls.certificate", shape: /^\s*pulumi config set --path ingress\.tls\.certificate "\$\(cat \S+\)" --stack /m },
+    { command: "pulumi config set --secret ingress.tls.key", shape: /^\s*pulumi config set --secret --path ingress\.tls\.key "\$\(cat \S+\)" --stack /m },
     { command: "npm run policy", shape: /^\s*npm run policy -- --stack \S+ --kubeconfig /m },
     { command: "npm run deploy", shape: /^\s*npm run deploy -- --stack \S+ --kubeconfig /m },
     { command: "npm run rollback", shape: /^\s*npm run rollback -- --stack \S+ --kubeconfig /m },
