@@ -165,9 +165,10 @@ describe("end to end: a host with only Node.js, npm and a stock Pulumi distribut
         // The certificate a user brings for *.<domain>.
         execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=*.egov-nogo.localtest.me",
             "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
-        await ok(`pulumi config set --path ingress.tls.certificate "$(cat ${dir}/tls.crt)" --stack ${STACK} --non-interactive`,
+        // On standard input, as the README gives them: on the command line the PEM's leading ----- is taken for an option.
+        await ok(`pulumi config set --path ingress.tls.certificate --stack ${STACK} --non-interactive < ${dir}/tls.crt`,
             "pulumi config set ingress.tls.certificate");
-        await ok(`pulumi config set --secret --path ingress.tls.key "$(cat ${dir}/tls.key)" --stack ${STACK} --non-interactive`,
+        await ok(`pulumi config set --secret --path ingress.tls.key --stack ${STACK} --non-interactive < ${dir}/tls.key`,
             "pulumi config set --secret ingress.tls.key");
         const text = fs.readFileSync(stackFile, "utf8");
         assert.ok(!text.includes("PRIVATE KEY"), "the key is encrypted in the stack file");
