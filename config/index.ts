@@ -10,7 +10,7 @@ import { frontendImages, readFrontendsLock } from "./frontends";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
 import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
-import { CRON, ConfigError, looksLikeKubeconfigContents, readSecretFields, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
+import { CRON, ConfigError, looksLikeKubeconfigContents, readSecretFields, secretKeySet, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
 import { CONFIG_KEYS, ConfigSource, Json, Migration, TLS_SECRET_NAME, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
 import { serviceGraph } from "./graph";
 import { minReadySecondsDefault } from "./rollout";
@@ -135,16 +135,16 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const domain = r.string("domain", r.scalar("domain"), "egov.localtest.me", DNS_SUBDOMAIN,
         "a DNS domain such as egov.example.go.kr");
 
-    const ing = r.object("ingress", ["className", "waitForAddress", "tlsSecretName", "tls"]);
-    // The TLS Secret: one made outside git (tlsSecretName; in a namespace that exists before the up), or one the program
-    // makes from encrypted stack config (tls), which works on a first up that creates the namespace.
-    const tls = readSecretFields(r, "ingress.tls", ing.tls, {
+    const ing = r.object("ingress", ["className", "waitForAddress", "tlsSecretName"]);
+    // The TLS Secret: one made outside git (ingress.tlsSecretName; in a namespace that exists before the up), or one the
+    // program makes from encrypted stack config (tls), which works on a first up that creates the namespace.
+    const tls = readSecretFields(r, "tls", {
         certificate: { shape: /-----BEGIN CERTIFICATE-----/, allowed: "the PEM certificate chain of the public hosts (*.<domain>)" },
         key: { shape: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, allowed: "its PEM private key" },
     });
     const tlsSecretName = r.string("ingress.tlsSecretName", ing.tlsSecretName, undefined, DNS_SUBDOMAIN, "a Secret name");
-    if (tlsSecretName !== undefined && ing.tls !== undefined && ing.tls !== null) {
-        r.problems.push(`${PROJECT}:ingress.tlsSecretName / ${PROJECT}:ingress.tls: both set; expected one: the name of a Secret made outside git, ` +
+    if (tlsSecretName !== undefined && secretKeySet(r, "tls")) {
+        r.problems.push(`${PROJECT}:ingress.tlsSecretName / ${PROJECT}:tls: both set; expected one: the name of a Secret made outside git, ` +
             `or the certificate and key, from which the program makes Secret ${TLS_SECRET_NAME}`);
     }
     const ingress = {
@@ -392,7 +392,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         enabled: r.bool("backup.enabled", bk.enabled, isProd),
         schedule: r.string("backup.schedule", bk.schedule, "30 2 * * *", CRON, cronAllowed),
         retention: r.int("backup.retention", bk.retention, 7, 1, 365),
-        offsite: readOffsite(r, bk.offsite, cronAllowed),
+        offsite: readOffsite(r, bk.offsite, cronAllowed, readSecretFields(r, "offsiteCredentials", {
+            accessKeyId: { shape: /^\S+$/, allowed: "the store's access key id" },
+            secretAccessKey: { shape: /^\S+$/, allowed: "its secret access key" },
+        })),
     };
     const badCron = cronProblems(backup.schedule);
     if (badCron.length > 0) {

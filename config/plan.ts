@@ -221,7 +221,7 @@ export interface PlatformPlan {
     };
     readonly commonLabels: Readonly<Record<string, string>>;
     /**
-     * Secrets the program makes from encrypted stack config (ingress.tls, backup.offsite.credentials), in the namespace
+     * Secrets the program makes from encrypted stack config (tls, offsiteCredentials), in the namespace
      * it may create, so no step outside the program has to place them before the first up. Values are secrets.
      */
     readonly configSecrets: readonly { readonly name: string; readonly type: string; readonly app: string; readonly data: Readonly<Record<string, string>> }[];

@@ -53,7 +53,7 @@ export interface PlatformConfig {
         readonly waitForAddress: boolean;
         /** The hosts' TLS Secret: made outside git, or by the program from `tls` (then named TLS_SECRET_NAME). */
         readonly tlsSecretName?: string;
-        /** The certificate chain and its key from encrypted stack config: the program creates the Secret. */
+        /** The certificate chain and its key from encrypted stack config `tls`: the program creates the Secret. */
         readonly tls?: { readonly certificate: string; readonly key: string };
     };
     readonly image: {
@@ -142,7 +142,7 @@ export interface PlatformConfig {
     readonly ci: { readonly enabled: boolean };
 }
 
-/** The Secrets the program creates from encrypted stack config (ingress.tls, backup.offsite.credentials). */
+/** The Secrets the program creates from encrypted stack config (tls, offsiteCredentials). */
 export const TLS_SECRET_NAME = "ingress-tls";
 export const OFFSITE_SECRET_NAME = "backup-offsite-credentials";
 
@@ -162,7 +162,7 @@ export interface OffsiteConfig {
      * from `credentials` (then named OFFSITE_SECRET_NAME).
      */
     readonly credentialsSecretName: string;
-    /** The store's key pair from encrypted stack config: the program creates the Secret. */
+    /** The store's key pair from encrypted stack config `offsiteCredentials`: the program creates the Secret. */
     readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
     /** A ConfigMap with key ca.crt: the CA that signed the endpoint's certificate (else the image's CAs). */
     readonly caConfigMap?: string;
@@ -182,7 +182,7 @@ export interface OffsiteConfig {
  * silently ignored); reading a key not listed here is a programming error.
  */
 export const CONFIG_KEYS = [
-    "environment", "kubeconfig", "kubeContext", "localCluster", "namespace", "createNamespace", "domain", "ingress", "image", "images",
+    "environment", "kubeconfig", "kubeContext", "localCluster", "namespace", "tls", "offsiteCredentials", "createNamespace", "domain", "ingress", "image", "images",
     "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
     "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "rollout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
     "token",

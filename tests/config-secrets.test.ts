@@ -3,7 +3,7 @@
 // step has to place them beforehand. Refused in plain text, never echoed, and one source per Secret.
 import * as assert from "assert";
 import { OUTSIDE_GIT_ANNOTATION } from "../components/backup";
-import { ConfigError, loadConfig } from "../config";
+import { ConfigError, loadConfig, SECURE_MARKER } from "../config";
 import { deploy, Deployed } from "../scripts/lib/mocked-run";
 import { isWrappedSecret, Obj, sourceOf, stackConfig, withObject } from "./support/harness";
 
@@ -21,29 +21,28 @@ const problems = (raw: Raw, secretKeys: readonly string[], stack = "prod"): stri
         throw e;
     }
 };
-/** prod's ingress with the certificate and key in stack config instead of its tlsSecretName. */
+/** prod with the certificate and key in stack config (key tls) instead of its ingress.tlsSecretName. */
 const withTls = (tls: Obj): Raw => {
     const raw = stackConfig("prod");
     const ingress = JSON.parse(raw.ingress) as Obj;
     delete ingress.tlsSecretName;
-    return { ...raw, ingress: JSON.stringify({ ...ingress, tls }) };
+    return { ...raw, ingress: JSON.stringify(ingress), tls: JSON.stringify(tls) };
 };
 const offsiteOf = (raw: Raw): Obj => JSON.parse(raw.backup).offsite as Obj;
-/** prod's off-site store with the key pair in stack config instead of a Secret made outside git. */
+/** prod's off-site store with the key pair in stack config (key offsiteCredentials) instead of a Secret made outside git. */
 const withKeys = (credentials: Obj | undefined, keepName = false): Raw => {
     const raw = stackConfig("prod");
     const backup = JSON.parse(raw.backup) as Obj;
     if (!keepName) delete backup.offsite.credentialsSecretName;
-    if (credentials) backup.offsite.credentials = credentials;
-    return { ...raw, backup: JSON.stringify(backup) };
+    return { ...raw, backup: JSON.stringify(backup), ...(credentials ? { offsiteCredentials: JSON.stringify(credentials) } : {}) };
 };
 
 describe("Secrets from encrypted stack config", function () {
     this.timeout(120_000);
 
-    describe("ingress.tls", () => {
+    describe("tls", () => {
         let d: Deployed;
-        before(async () => { d = await deploy(withTls({ certificate: CERT, key: KEY }), "prod", ["ingress"]); });
+        before(async () => { d = await deploy(withTls({ certificate: CERT, key: KEY }), "prod", ["tls"]); });
 
         it("makes the kubernetes.io/tls Secret ingress-tls, values secret, and every Ingress serves https with it", () => {
             const secret = d.k8s.find((r) => r.type === "kubernetes:core/v1:Secret" && r.obj.metadata?.name === "ingress-tls");
@@ -66,24 +65,31 @@ describe("Secrets from encrypted stack config", function () {
 
         it("refuses it in plain text, incomplete, not PEM, or together with tlsSecretName, never showing a value", () => {
             const cases: Array<[Raw, string[], RegExp]> = [
-                [withTls({ certificate: CERT, key: KEY }), [], /ingress\.tls: stored in plain text .*pulumi config set --secret --path 'ingress\.tls\.key'/],
-                [withTls({ certificate: CERT }), ["ingress"], /ingress\.tls\.key: not set; expected its PEM private key/],
-                [withTls({ certificate: CERT, key: "MIIEkeyMaterialNeverShown" }), ["ingress"], /ingress\.tls\.key: \(value not shown\) is not allowed; expected its PEM private key/],
-                [withTls({ certificate: CERT, key: KEY, extra: "MIIEkeyMaterialNeverShown" }), ["ingress"], /ingress\.tls\.extra: not a field/],
-                [withObject(withTls({ certificate: CERT, key: KEY }), "ingress", { tlsSecretName: "made-by-hand" }), ["ingress"], /tlsSecretName .*ingress\.tls: both set/],
+                [withTls({ certificate: CERT, key: KEY }), [], /egov-platform:tls: stored in plain text .*pulumi config set --secret --path tls\.key < FILE/],
+                [withTls({ certificate: CERT }), ["tls"], /tls\.key: not set; expected its PEM private key/],
+                [withTls({ certificate: CERT, key: "MIIEkeyMaterialNeverShown" }), ["tls"], /tls\.key: \(value not shown\) is not allowed; expected its PEM private key/],
+                [withTls({ certificate: CERT, key: KEY, extra: "MIIEkeyMaterialNeverShown" }), ["tls"], /tls\.extra: not a field/],
+                [withObject(withTls({ certificate: CERT, key: KEY }), "ingress", { tlsSecretName: "made-by-hand" }), ["tls"], /tlsSecretName .*egov-platform:tls: both set/],
             ];
             for (const [raw, secret, expected] of cases) {
                 const p = problems(raw, secret);
                 assert.ok(p.some((x) => expected.test(x)), `${expected}\n${p.join("\n")}`);
                 assert.ok(!p.join("\n").includes("MIIEkeyMaterial"), p.join("\n"));
             }
-            assert.deepStrictEqual(problems(withTls({ certificate: CERT, key: KEY }), ["ingress"]), []);
+            assert.deepStrictEqual(problems(withTls({ certificate: CERT, key: KEY }), ["tls"]), []);
+        });
+
+        it("offline (render, boot-check: the encrypted key is a marker as a whole) it is accepted, and ingress is still read", () => {
+            const raw = { ...withTls({}), tls: SECURE_MARKER };
+            const cfg = loadConfig(sourceOf(raw), "prod", [], (k) => k === "tls");
+            assert.strictEqual(cfg.ingress.tlsSecretName, "ingress-tls");
+            assert.strictEqual(cfg.ingress.className, JSON.parse(stackConfig("prod").ingress).className ?? "nginx");
         });
     });
 
-    describe("backup.offsite.credentials", () => {
+    describe("offsiteCredentials", () => {
         let d: Deployed;
-        before(async () => { d = await deploy(withKeys({ accessKeyId: ACCESS, secretAccessKey: SECRET_KEY }), "prod", ["backup"]); });
+        before(async () => { d = await deploy(withKeys({ accessKeyId: ACCESS, secretAccessKey: SECRET_KEY }), "prod", ["offsiteCredentials"]); });
 
         it("makes the Secret backup-offsite-credentials, values secret, which the uploads read; it is not declared as made outside git", () => {
             const secret = d.k8s.find((r) => r.type === "kubernetes:core/v1:Secret" && r.obj.metadata?.name === "backup-offsite-credentials");
@@ -100,17 +106,19 @@ describe("Secrets from encrypted stack config", function () {
 
         it("refuses it in plain text, incomplete, with credentialsSecretName too, or with neither, never showing a value", () => {
             const cases: Array<[Raw, string[], RegExp]> = [
-                [withKeys({ accessKeyId: ACCESS, secretAccessKey: SECRET_KEY }), [], /backup\.offsite\.credentials: stored in plain text/],
-                [withKeys({ accessKeyId: ACCESS }), ["backup"], /backup\.offsite\.credentials\.secretAccessKey: not set/],
-                [withKeys({ accessKeyId: ACCESS, secretAccessKey: SECRET_KEY }, true), ["backup"], /credentialsSecretName .*credentials: both set/],
-                [withKeys(undefined), ["backup"], /backup\.offsite\.credentialsSecretName: not set; .*or credentials \(encrypted\)/],
+                [withKeys({ accessKeyId: ACCESS, secretAccessKey: SECRET_KEY }), [], /offsiteCredentials: stored in plain text/],
+                [withKeys({ accessKeyId: ACCESS }), ["offsiteCredentials"], /offsiteCredentials\.secretAccessKey: not set/],
+                [withKeys({ accessKeyId: ACCESS, secretAccessKey: SECRET_KEY }, true), ["offsiteCredentials"], /credentialsSecretName .*offsiteCredentials: both set/],
+                [withKeys(undefined), [], /backup\.offsite\.credentialsSecretName: not set; .*or offsiteCredentials \(encrypted\)/],
+                [{ ...stackConfig("dev"), offsiteCredentials: JSON.stringify({ accessKeyId: ACCESS, secretAccessKey: SECRET_KEY }) }, ["offsiteCredentials"],
+                    /offsiteCredentials: set, but backup\.offsite is not/],
             ];
             for (const [raw, secret, expected] of cases) {
                 const p = problems(raw, secret);
                 assert.ok(p.some((x) => expected.test(x)), `${expected}\n${p.join("\n")}`);
                 assert.ok(!p.join("\n").includes(SECRET_KEY), p.join("\n"));
             }
-            assert.strictEqual(offsiteOf(withKeys(undefined)).credentials, undefined);
+            assert.strictEqual(offsiteOf(withKeys(undefined)).credentialsSecretName, undefined);
         });
     });
 });

@@ -166,10 +166,10 @@ describe("end to end: a host with only Node.js, npm and a stock Pulumi distribut
         execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=*.egov-nogo.localtest.me",
             "-keyout", path.join(dir, "tls.key"), "-out", path.join(dir, "tls.crt")], { stdio: "ignore" });
         // On standard input, as the README gives them: on the command line the PEM's leading ----- is taken for an option.
-        await ok(`pulumi config set --path ingress.tls.certificate --stack ${STACK} --non-interactive < ${dir}/tls.crt`,
-            "pulumi config set ingress.tls.certificate");
-        await ok(`pulumi config set --secret --path ingress.tls.key --stack ${STACK} --non-interactive < ${dir}/tls.key`,
-            "pulumi config set --secret ingress.tls.key");
+        await ok(`pulumi config set --secret --path tls.certificate --stack ${STACK} --non-interactive < ${dir}/tls.crt`,
+            "pulumi config set --secret tls.certificate");
+        await ok(`pulumi config set --secret --path tls.key --stack ${STACK} --non-interactive < ${dir}/tls.key`,
+            "pulumi config set --secret tls.key");
         const text = fs.readFileSync(stackFile, "utf8");
         assert.ok(!text.includes("PRIVATE KEY"), "the key is encrypted in the stack file");
         assert.match(text, /secure:/);
