@@ -11,8 +11,8 @@ import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFi
 import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
 import { sideNamespaces } from "./parts";
-import { CRON, ConfigError, looksLikeKubeconfigContents, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
-import { CONFIG_KEYS, ConfigSource, Json, Migration, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
+import { CRON, ConfigError, looksLikeKubeconfigContents, readSecretFields, secretKeySet, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
+import { CONFIG_KEYS, ConfigSource, Json, Migration, TLS_SECRET_NAME, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
 import { serviceGraph } from "./graph";
 import { minReadySecondsDefault } from "./rollout";
 import { defaultResources, readResources } from "./resources";
@@ -25,6 +25,34 @@ export { PROJECT };
 export * from "./types";
 export * from "./reader";
 export { quantityValue } from "./resources";
+
+/**
+ * The target cluster of one run, from the environment (scripts/deploy.sh and drift.sh export them for --kubeconfig and
+ * --context), so choosing a cluster never rewrites the committed stack file. Validated as a stack key is.
+ */
+export const CLUSTER_ENV = { kubeconfig: "EGOV_KUBECONFIG", context: "EGOV_KUBE_CONTEXT" } as const;
+
+function runCluster(r: Reader, env: Readonly<Record<string, string | undefined>>): { kubeconfig?: string; context?: string } {
+    const out: { kubeconfig?: string; context?: string } = {};
+    const file = env[CLUSTER_ENV.kubeconfig];
+    if (file !== undefined && file !== "") {
+        const resolved = path.resolve(expandHome(file));
+        // A path only: contents in the environment would reach child processes and logs.
+        if (looksLikeKubeconfigContents(file)) {
+            r.problems.push(`${CLUSTER_ENV.kubeconfig}: a kubeconfig's contents (value not shown: it holds credentials); expected the path of a kubeconfig file`);
+        } else if (!fs.existsSync(resolved) || !fs.statSync(resolved).isFile()) {
+            r.problems.push(`${CLUSTER_ENV.kubeconfig}: ${JSON.stringify(file)}: expected an existing kubeconfig file (npm run deploy -- --kubeconfig FILE)`);
+        } else {
+            out.kubeconfig = resolved;
+        }
+    }
+    const context = env[CLUSTER_ENV.context];
+    if (context !== undefined && context !== "") {
+        if (/^\S+$/.test(context)) out.context = context;
+        else r.problems.push(`${CLUSTER_ENV.context}: ${JSON.stringify(context)}: expected a kubeconfig context name (no spaces)`);
+    }
+    return out;
+}
 
 function readTracing(r: Reader): PlatformConfig["tracing"] {
     const t = r.object("tracing", ["enabled", "samplingProbability"]);
@@ -46,7 +74,8 @@ function readTracing(r: Reader): PlatformConfig["tracing"] {
  * isSecret: whether a key is stored encrypted (`pulumi config set --secret`).
  */
 export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Iterable<string> = [],
-    isSecret: (key: string) => boolean = () => false, opts: { readonly frontendRecord?: boolean } = {}): PlatformConfig {
+    isSecret: (key: string) => boolean = () => false,
+    opts: { readonly frontendRecord?: boolean; readonly env?: Readonly<Record<string, string | undefined>> } = {}): PlatformConfig {
     const r = new Reader(source, isSecret);
     for (const key of setKeys) {
         if ((CONFIG_KEYS as readonly string[]).includes(key)) continue;
@@ -71,9 +100,13 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const isProd = environment === "prod";
 
     const kubeconfigRaw = r.string("kubeconfig", r.scalar("kubeconfig"), undefined, /^.+$/s, "a kubeconfig path or contents");
-    const context = r.string("kubeContext", r.scalar("kubeContext"), undefined, /^\S+$/, "a kubeconfig context name");
-    let kubeconfig: string | undefined;
-    if (kubeconfigRaw !== undefined) {
+    const stackContext = r.string("kubeContext", r.scalar("kubeContext"), undefined, /^\S+$/, "a kubeconfig context name");
+    const run = runCluster(r, opts.env ?? process.env);
+    // A run's --kubeconfig replaces the stack's kubeconfig and its context (a context of another file); --context
+    // alone names a context of the stack's kubeconfig.
+    const context = run.kubeconfig !== undefined ? run.context : run.context ?? stackContext;
+    let kubeconfig: string | undefined = run.kubeconfig;
+    if (run.kubeconfig === undefined && kubeconfigRaw !== undefined) {
         const looksLikeContents = looksLikeKubeconfigContents(kubeconfigRaw);
         kubeconfig = looksLikeContents ? kubeconfigRaw : path.resolve(expandHome(kubeconfigRaw));
         if (looksLikeContents && !isSecret("kubeconfig")) {
@@ -87,8 +120,13 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         }
     }
     if (kubeconfig === undefined && context === undefined) {
-        r.problems.push(`${PROJECT}:kubeconfig / ${PROJECT}:kubeContext: neither is set; set one so the target cluster is explicit ` +
-            "(this program never deploys to the current kubeconfig context by accident)");
+        r.problems.push(`${PROJECT}:kubeconfig / ${PROJECT}:kubeContext: neither is set; set one so the target cluster is explicit, ` +
+            "or name it for this run (`npm run deploy -- --kubeconfig FILE` or `--context NAME`: " +
+            `${CLUSTER_ENV.kubeconfig} / ${CLUSTER_ENV.context}) (this program never deploys to the current kubeconfig context by accident)`);
+    }
+    const local = r.bool("localCluster", r.scalar("localCluster"), false);
+    if (local && environment === "prod") {
+        r.reject("localCluster", true, "false in a prod stack: the local test cluster holds no production");
     }
 
     const namespace = r.string("namespace", r.scalar("namespace"), "egov", DNS_LABEL,
@@ -102,10 +140,22 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         "a DNS domain such as egov.example.go.kr");
 
     const ing = r.object("ingress", ["className", "waitForAddress", "tlsSecretName"]);
+    // The TLS Secret: one made outside git (ingress.tlsSecretName; in a namespace that exists before the up), or one the
+    // program makes from encrypted stack config (tls), which works on a first up that creates the namespace.
+    const tls = readSecretFields(r, "tls", {
+        certificate: { shape: /-----BEGIN CERTIFICATE-----/, allowed: "the PEM certificate chain of the public hosts (*.<domain>)" },
+        key: { shape: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, allowed: "its PEM private key" },
+    });
+    const tlsSecretName = r.string("ingress.tlsSecretName", ing.tlsSecretName, undefined, DNS_SUBDOMAIN, "a Secret name");
+    if (tlsSecretName !== undefined && secretKeySet(r, "tls")) {
+        r.problems.push(`${PROJECT}:ingress.tlsSecretName / ${PROJECT}:tls: both set; expected one: the name of a Secret made outside git, ` +
+            `or the certificate and key, from which the program makes Secret ${TLS_SECRET_NAME}`);
+    }
     const ingress = {
         className: r.string("ingress.className", ing.className, "nginx", DNS_SUBDOMAIN, "an IngressClass name"),
         waitForAddress: r.bool("ingress.waitForAddress", ing.waitForAddress, false),
-        tlsSecretName: r.string("ingress.tlsSecretName", ing.tlsSecretName, undefined, DNS_SUBDOMAIN, "a Secret name"),
+        tlsSecretName: tls ? TLS_SECRET_NAME : tlsSecretName,
+        tls,
     };
 
     const img = r.object("image", ["registry", "tag", "pullPolicy", "requireDigests"]);
@@ -346,7 +396,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         enabled: r.bool("backup.enabled", bk.enabled, isProd),
         schedule: r.string("backup.schedule", bk.schedule, "30 2 * * *", CRON, cronAllowed),
         retention: r.int("backup.retention", bk.retention, 7, 1, 365),
-        offsite: readOffsite(r, bk.offsite, cronAllowed),
+        offsite: readOffsite(r, bk.offsite, cronAllowed, readSecretFields(r, "offsiteCredentials", {
+            accessKeyId: { shape: /^\S+$/, allowed: "the store's access key id" },
+            secretAccessKey: { shape: /^\S+$/, allowed: "its secret access key" },
+        })),
     };
     const badCron = cronProblems(backup.schedule);
     if (badCron.length > 0) {
@@ -395,7 +448,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     database.migrations = migrated.migrations;
     const cfg: PlatformConfig = {
         environment,
-        cluster: { kubeconfig, context },
+        cluster: { kubeconfig, context, local },
         namespace,
         createNamespace,
         clusterScoped,

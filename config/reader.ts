@@ -231,3 +231,54 @@ export function readCidrs(r: Reader, key: string, value: Json | undefined, def: 
     }
     return value as string[];
 }
+
+/** Whether a key read by readSecretFields is set: Pulumi.yaml's default `{}` is not. */
+export function secretKeySet(r: Reader, key: string): boolean {
+    const raw = r.source(key);
+    return raw !== undefined && raw.trim() !== "" && raw.replace(/\s/g, "") !== "{}";
+}
+
+/**
+ * A key of credentials the program puts into a Secret of its own (tls, offsiteCredentials), read whole: every
+ * field set, as text of its shape, and the key stored encrypted (`pulumi config set --secret --path`), so no
+ * credential is in plain text in the stack file. No value is ever shown. A top-level key of its own: offline (render,
+ * boot-check: not decrypted) an encrypted key is the secure marker as a whole, and must not hide ingress or backup.
+ */
+export function readSecretFields<F extends string>(r: Reader, key: string, fields: Readonly<Record<F, { readonly shape: RegExp; readonly allowed: string }>>): Record<F, string> | undefined {
+    if (!secretKeySet(r, key)) return undefined;
+    const raw = r.source(key)!;
+    const names = Object.keys(fields) as F[];
+    // Offline the whole key is the marker (as `pulumi config` shows an encrypted object): set, values unknown.
+    if (raw === SECURE_MARKER) return Object.fromEntries(names.map((f) => [f, SECURE_MARKER])) as Record<F, string>;
+    let v: Json;
+    try { v = JSON.parse(raw) as Json; } catch { v = raw; }
+    const top = key;
+    const notShown = "(value not shown)";
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+        r.problems.push(`${PROJECT}:${key}: ${notShown} is not allowed; expected an object with ${Object.keys(fields).join(", ")}`);
+        return undefined;
+    }
+    for (const f of Object.keys(v)) {
+        if (!(names as string[]).includes(f)) r.problems.push(`${PROJECT}:${key}.${f}: not a field of ${key} (value not shown); expected ${names.join(", ")}`);
+    }
+    const out = {} as Record<F, string>;
+    let ok = true;
+    for (const f of names) {
+        const value = v[f];
+        if (value === undefined || value === null || value === "") {
+            r.problems.push(`${PROJECT}:${key}.${f}: not set; expected ${fields[f].allowed}`);
+            ok = false;
+        } else if (typeof value !== "string" || (!value.includes(SECURE_MARKER) && !fields[f].shape.test(value))) {
+            r.problems.push(`${PROJECT}:${key}.${f}: ${notShown} is not allowed; expected ${fields[f].allowed}`);
+            ok = false;
+        } else {
+            out[f] = value;
+        }
+    }
+    if (!r.isSecret(top)) {
+        r.problems.push(`${PROJECT}:${key}: stored in plain text (value not shown: it holds a credential); set each field encrypted: ` +
+            names.map((f) => `\`pulumi config set --secret --path ${key}.${f} < FILE\``).join(", "));
+        ok = false;
+    }
+    return ok ? out : undefined;
+}
