@@ -71,7 +71,7 @@ if [[ $NEW_USER == "${CURRENT_USER:-}" ]]; then
   # Only a re-run after the Secret changed gets here legitimately; otherwise the generation skipped one (raised by
   # 2 without an up between) and changing this password would lock out every running pod.
   if reaches; then log "$NEW_USER already logs in with the new password: nothing to change"; exit 0; fi
-  die "the new generation's user $NEW_USER is the one the pods use now (the generation was raised by 2 since the last up?): " \
+  die "the new generation's user $NEW_USER is the one the pods use now (the generation was raised by 2 since the last up?):" \
     "changing its password would lock them out; raise the generation by one (npm run rotate); nothing was changed"
 fi
 root
