@@ -180,8 +180,26 @@ describe("credential rotation (rendered)", () => {
             assert.strictEqual(fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8"), fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8"));
             const ok = run("--credential", "rabbitmq", "--no-deploy");
             assert.strictEqual(ok.status, 0, ok.stderr);
-            assert.match(ok.stderr, /rotation\.rabbitmq 0 -> 1\nOn the next up of stack prod: a Job sets the platform user's new RabbitMQ password/);
+            assert.match(ok.stderr, /rotation\.rabbitmq 0 -> 1\nOn the next up of stack prod: a Job sets up the next of two alternating RabbitMQ users/);
             assert.match(fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8"), /rotation:\n\s+rabbitmq: 1/);
+        });
+
+        it("--yes deploys the stack (npm run deploy's script, from the project directory) and exits with its status; without it and no terminal, it does not", () => {
+            // A `bash` first on PATH stands in for the deploy: it records what rotate.ts ran it with, and where.
+            const bin = path.join(dir, "bin");
+            fs.mkdirSync(bin);
+            fs.writeFileSync(path.join(bin, "bash"), `#!/bin/sh\nprintf '%s\\n' "$PWD" "$@" > "${dir}/deployed"\nexit 7\n`, { mode: 0o755 });
+            const run = (...args: string[]) => spawnSync(process.execPath, ["-r", TS_LOADER, path.join(ROOT, "scripts", "rotate.ts"),
+                "--stack", "prod", "--credential", "mysql", ...args], { encoding: "utf8", input: "", env: { ...process.env, EGOV_PROJECT_DIR: dir, PATH: `${bin}:${process.env.PATH}` } });
+            const asked = run();
+            assert.strictEqual(asked.status, 0, asked.stderr);
+            assert.match(asked.stderr, /Not deployed\. The generation is raised/);
+            assert.ok(!fs.existsSync(path.join(dir, "deployed")), "no deploy without --yes");
+            const yes = run("--yes");
+            assert.strictEqual(yes.status, 7, "the deploy's exit status");
+            assert.deepStrictEqual(fs.readFileSync(path.join(dir, "deployed"), "utf8").trim().split("\n"),
+                [fs.realpathSync(dir), path.join(ROOT, "scripts", "deploy.sh"), "up", "--stack", "prod"]);
+            assert.match(fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8"), /rotation:\n\s+mysql: 2/, "raised once per run");
         });
     });
 });
