@@ -7,7 +7,7 @@ import { ConfigServerFiles } from "./config-server";
 import { ConfigSecrets } from "./config-secrets";
 import { Backup } from "./backup";
 import { Ci } from "./ci";
-import { Credentials } from "./credentials";
+import { Credentials, ServerCredential } from "./credentials";
 import { RotationJob } from "./rotation";
 import { Database } from "./database";
 import { Frontend } from "./frontend";
@@ -86,7 +86,7 @@ export class Platform extends pulumi.ComponentResource {
             discoveryUsername: plan.credentials.discoveryUsername,
             generations: plan.rotation.generations,
             rotationJob: (credential, generation, next, scripts, opts) =>
-                new RotationJob(`${credential}-rotate`, { ...part, plan: plan.rotation, credential, generation, next, scripts }, opts),
+                new RotationJob(`${credential}-rotate`, { ...part, plan: plan.rotation, credential, generation, action: "rotate", next, scripts }, opts),
         }, parent);
 
         // One claim per volume of config/volumes.ts, on its role's class (shared or data).
@@ -150,6 +150,16 @@ export class Platform extends pulumi.ComponentResource {
             this.frontends[f.spec.name] = new Frontend(`frontend-${f.spec.name}`, {
                 ...part, plan: f, credentials, backendConfigMap: backendConfig.metadata.name, commonConfigMap: commonConfig.metadata.name,
             }, parent);
+        }
+
+        // A rotation's last step, once every consumer has rolled onto the new user: the previous user is locked, so its
+        // password stops working (docs/day-2.md). Every backend is waited for (a superset of the credential's readers).
+        const rolled = Object.values(this.backends).flatMap((b) => b.workload.ready);
+        for (const [credential, rotate] of Object.entries(credentials.rotationJobs) as [ServerCredential, pulumi.Resource][]) {
+            new RotationJob(`${credential}-retire`, {
+                ...part, plan: plan.rotation, credential, generation: plan.rotation.generations[credential], action: "retire",
+                scripts: credentials.rotateScripts!,
+            }, { ...parent, dependsOn: [rotate, credentials.secrets[credential], ...rolled] });
         }
 
         const at = (e: { workload: string; port: number }) => ({ host: this.backends[e.workload].workload.host, port: e.port });

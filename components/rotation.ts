@@ -9,19 +9,28 @@ export interface RotationJobArgs extends PartArgs {
     readonly plan: RotationPlan;
     readonly credential: ServerCredential;
     readonly generation: number;
-    /** The Secret holding the new password (key password). */
-    readonly next: SecretRef<"password">;
+    /**
+     * rotate: set up the generation's user (before the Secret changes); retire: lock the previous generation's user
+     * (after every consumer rolled). jobs/rotate/ describes both.
+     */
+    readonly action: "rotate" | "retire";
+    /** The Secret holding the generation's user and password (rotate only). */
+    readonly next?: SecretRef<"username" | "password">;
     /** ConfigMap of jobs/rotate/. */
     readonly scripts: pulumi.Input<string>;
 }
 
-/** Workload (app label) of a credential's rotation Job: the service graph gives it its one egress. */
+/** Workload (app label) of a credential's rotation and retire Jobs: the service graph gives it its one egress. */
 export const rotationJobName = (credential: ServerCredential): string => `${credential}-rotate`;
+/** Name of a generation's Job of each action. */
+export const rotationJobNameOf = (credential: ServerCredential, action: "rotate" | "retire", generation: number): string =>
+    `${credential}-${action}-g${generation}`;
 
 /**
- * The Job that sets a server's new password, logging in with the current one (read from the credential's
- * Secret, which still holds it: the Secret depends on this Job). One per generation, named after it, kept
- * after it completes as the record of the rotation; the script is idempotent, so a re-run changes nothing.
+ * A Job of a generation's rotation, running jobs/rotate/<server> <action>: one per generation and action, named
+ * after them, kept after it completes as the record of the rotation; the scripts are idempotent, so a re-run changes
+ * nothing. Both read what the pods use from the credential's fixed-name Secret: before it changes (rotate, whose
+ * reads are optional: a first deploy has no Secret yet) or after (retire).
  */
 export class RotationJob extends pulumi.ComponentResource {
     public readonly job: k8s.batch.v1.Job;
@@ -31,25 +40,37 @@ export class RotationJob extends pulumi.ComponentResource {
         const plan = args.plan;
         const app = rotationJobName(args.credential);
         const labels = { ...args.commonLabels, tier: "secret", app };
-        const current = { name: "CURRENT_PASSWORD", valueFrom: { secretKeyRef: { name: secretName(args.credential), key: "password", optional: true } } };
-        const next = { name: "NEW_PASSWORD", valueFrom: { secretKeyRef: { name: args.next.name, key: "password" } } };
+        const optional = args.action === "rotate";
+        const fromSecret = (env: string, key: string) =>
+            ({ name: env, valueFrom: { secretKeyRef: { name: secretName(args.credential), key, ...(optional ? { optional: true } : {}) } } });
+        const users = args.credential === "mysql" ? plan.mysql.users : plan.rabbitmq.users;
+        const target = args.action === "rotate"
+            ? [args.next, args.next].map((ref, i) => {
+                if (!ref) throw new Error(`the ${args.credential} rotate Job needs the Secret of the new generation`);
+                const key = i === 0 ? "username" : "password";
+                return { name: i === 0 ? "NEW_USER" : "NEW_PASSWORD", valueFrom: { secretKeyRef: { name: ref.name, key } } };
+            })
+            : [{ name: "RETIRE_USER", value: users[(args.generation + 1) % 2] }];
         const perServer = args.credential === "mysql"
             ? {
                 image: plan.mysql.image,
                 security: plan.mysql.security,
-                command: ["bash", "/scripts/mysql.sh"],
+                command: ["bash", "/scripts/mysql.sh", args.action],
+                // As root (not rotated), as the migration Job: only root may create and lock users.
                 env: [{ name: "MYSQL_HOST", value: plan.mysql.host }, { name: "MYSQL_PORT", value: String(plan.mysql.port) },
-                    { name: "MYSQL_USER", value: plan.mysql.username }],
+                    fromSecret("ROOT_PASSWORD", "root-password"), fromSecret("CURRENT_USER", "username"),
+                    ...(args.action === "rotate" ? [{ name: "DATABASES", value: plan.mysql.databases.join(" ") }] : [])],
             }
             : {
                 image: plan.rabbitmq.image,
                 security: plan.rabbitmq.security,
-                command: ["python3", "/scripts/rabbitmq.py"],
+                command: ["python3", "/scripts/rabbitmq.py", args.action],
+                // As the pods' user, an administrator (the broker's default user).
                 env: [{ name: "RABBITMQ_URL", value: plan.rabbitmq.url },
-                    { name: "RABBITMQ_USER", value: plan.rabbitmq.username }],
+                    fromSecret("CURRENT_USER", "username"), fromSecret("CURRENT_PASSWORD", "password")],
             };
-        this.job = new k8s.batch.v1.Job(app, {
-            metadata: { name: `${app}-g${args.generation}`, namespace: args.namespace, labels },
+        this.job = new k8s.batch.v1.Job(name, {
+            metadata: { name: rotationJobNameOf(args.credential, args.action, args.generation), namespace: args.namespace, labels },
             spec: {
                 backoffLimit: 2,
                 activeDeadlineSeconds: 600,
@@ -57,11 +78,11 @@ export class RotationJob extends pulumi.ComponentResource {
                     metadata: { labels },
                     // Hardened like every workload's pods (components/workload.ts hardenPod), as the server image's own user.
                     spec: scriptJobPod({
-                        name: "rotate",
+                        name: args.action,
                         imagePullPolicy: plan.imagePullPolicy,
                         image: perServer.image,
                         command: perServer.command,
-                        env: [...perServer.env, current, next],
+                        env: [...perServer.env, ...target],
                         scripts: { volume: "scripts", mountPath: "/scripts", configMap: args.scripts, mode: 0o555 },
                     }, { podEnv: args.podEnv, security: perServer.security }),
                 },

@@ -102,14 +102,14 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
     // The migration Job: a client of MySQL, once it is ready; the database's clients wait for it (components/platform.ts).
     node({ name: MIGRATE_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
     edge(MIGRATE_JOB, "mysql", infraPorts.mysql, "applies the pending schema migrations (jobs/migrate/migrate.sh)", true);
-    // The rotation Jobs (from a credential's first rotation on): clients of the server whose password they set.
+    // The rotate and retire Jobs (from a credential's first rotation on): clients of the server whose users they set.
     if (cfg.rotation.mysql > 0) {
         node({ name: "mysql-rotate", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
-        edge("mysql-rotate", "mysql", infraPorts.mysql, "sets the application user's new password (npm run rotate)");
+        edge("mysql-rotate", "mysql", infraPorts.mysql, "sets up the next generation's user, locks the previous one (npm run rotate)");
     }
     if (cfg.rotation.rabbitmq > 0) {
         node({ name: "rabbitmq-rotate", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
-        edge("rabbitmq-rotate", "rabbitmq", infraPorts.rabbitmqManagement, "sets the platform user's new password (npm run rotate)");
+        edge("rabbitmq-rotate", "rabbitmq", infraPorts.rabbitmqManagement, "sets up the next generation's user, retires the previous one (npm run rotate)");
     }
     if (on.nfs) {
         // Creates the volumes of NFS claims through the API; the NFS mount itself is the kubelet's.

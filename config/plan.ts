@@ -210,9 +210,28 @@ export interface BackupPlan {
 export interface RotationPlan {
     readonly imagePullPolicy: PullPolicy;
     readonly generations: Readonly<Record<RotatedCredential, number>>;
-    readonly mysql: { readonly image: string; readonly host: string; readonly port: number; readonly username: string; readonly security: PodSecurityProfile };
-    readonly rabbitmq: { readonly image: string; readonly url: string; readonly username: string; readonly security: PodSecurityProfile };
+    readonly mysql: {
+        readonly image: string; readonly host: string; readonly port: number; readonly security: PodSecurityProfile;
+        /** The application user of each slot (slotUsers); generation N uses slot N % 2. */
+        readonly users: readonly [string, string];
+        /** The databases each slot's user is granted, as the init SQL grants them. */
+        readonly databases: readonly string[];
+    };
+    readonly rabbitmq: { readonly image: string; readonly url: string; readonly users: readonly [string, string]; readonly security: PodSecurityProfile };
 }
+
+/**
+ * The two users a server-side credential alternates between: generation N uses slot N % 2, so a rotation sets the
+ * password of the user nobody uses while the pods keep theirs (docs/day-2.md). Slot 0 is the configured name (a stack
+ * deployed before rotation keeps its user); slot 1 the name with `_b`, within MySQL's 32 characters.
+ */
+export function slotUsers(username: string): readonly [string, string] {
+    const base = username.slice(0, 30);
+    return [username, `${base}_b` === username ? `${base}_c` : `${base}_b`];
+}
+
+/** The user of a credential's generation. */
+export const generationUser = (username: string, generation: number): string => slotUsers(username)[generation % 2];
 
 /** The Job that applies the pending schema migrations before the database's clients roll (jobs/migrate/migrate.sh). */
 export interface MigrationPlan {
@@ -325,10 +344,15 @@ function mysqlServer(image: string): PlatformPlan["database"]["server"] {
     };
 }
 
-/** SQL run once on an empty data directory: the application's extra databases, granted to its user. */
+/**
+ * SQL run once on an empty data directory: the application's databases, granted to both rotation slots' users. The
+ * image's entrypoint has created the Secret's user (the slot of the stack's generation) with its password; the
+ * other slot's user is created locked, without a password, until a rotation gives it one (jobs/rotate/mysql.sh).
+ */
 export function databasesSql(db: PlatformConfig["database"]): string {
-    return db.databases
-        .map((name) => `CREATE DATABASE IF NOT EXISTS \`${name}\`;\nGRANT ALL PRIVILEGES ON \`${name}\`.* TO '${db.username}'@'%';\n`)
+    const users = slotUsers(db.username);
+    return users.map((u) => `CREATE USER IF NOT EXISTS '${u}'@'%' ACCOUNT LOCK;\n`).join("") + db.databases
+        .map((name) => `CREATE DATABASE IF NOT EXISTS \`${name}\`;\n${users.map((u) => `GRANT ALL PRIVILEGES ON \`${name}\`.* TO '${u}'@'%';\n`).join("")}`)
         .join("");
 }
 
@@ -519,15 +543,20 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             repoFiles: servesUserFiles({ cfg }) && cfg.configServer.source === "directory" ? cfg.configServer.files : undefined,
             repoDir: CONFIG_REPO_DIR,
         },
-        credentials: { databaseUsername: cfg.database.username, messagingUsername: cfg.messaging.username, discoveryUsername: cfg.discovery.username },
+        credentials: {
+            databaseUsername: generationUser(cfg.database.username, cfg.rotation.mysql),
+            messagingUsername: generationUser(cfg.messaging.username, cfg.rotation.rabbitmq),
+            discoveryUsername: cfg.discovery.username,
+        },
         rotation: {
             imagePullPolicy: cfg.image.pullPolicy,
             generations: cfg.rotation,
             mysql: {
-                image: resolveImage(cfg, "mysql"), host: "mysql", port: infraPorts.mysql, username: cfg.database.username, security: jobSecurity.mysqlClient,
+                image: resolveImage(cfg, "mysql"), host: "mysql", port: infraPorts.mysql, security: jobSecurity.mysqlClient,
+                users: slotUsers(cfg.database.username), databases: cfg.database.databases,
             },
             rabbitmq: {
-                image: resolveImage(cfg, "rabbitmq"), url: `http://rabbitmq:${infraPorts.rabbitmqManagement}`, username: cfg.messaging.username,
+                image: resolveImage(cfg, "rabbitmq"), url: `http://rabbitmq:${infraPorts.rabbitmqManagement}`, users: slotUsers(cfg.messaging.username),
                 security: jobSecurity.rabbitmqClient,
             },
         },

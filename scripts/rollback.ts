@@ -1,6 +1,7 @@
 // Puts back the stack config of an earlier successful update, from the stack's history (`pulumi stack history`):
 // images, replicas, every setting. Run by `npm run rollback` (scripts/deploy.sh), which then previews and applies it
-// like any change. Generated credentials and data volumes are resources in the state, not config: untouched.
+// like any change. Generated credentials and data volumes are resources in the state, not config: untouched, and the
+// credential generations (`rotation`) are carried forward, never restored (CARRIED_FORWARD).
 //
 //   ts-node --swc scripts/rollback.ts --stack NAME [--to N]     restore update N's config
 //   ts-node --swc scripts/rollback.ts --stack NAME --list       the numbered updates
@@ -26,14 +27,31 @@ export function numbered(history: readonly Update[]): Update[] {
     return history.map((u, i) => ({ ...u, version: u.version > 0 ? u.version : n - i }));
 }
 
-const ours = (config: Record<string, ConfigValue>): Record<string, ConfigValue> =>
-    Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(`${PROJECT}:`)).sort(([a], [b]) => a.localeCompare(b)));
+/**
+ * Config a rollback keeps as it is now. An earlier rotation generation is not the earlier password (that value left the
+ * state): it would be a new random one that no rotation Job sets, or a user a retire Job locked; the pods would be
+ * locked out of MySQL and RabbitMQ. So generations only go forward (docs/day-2.md).
+ */
+export const CARRIED_FORWARD: readonly string[] = [`${PROJECT}:rotation`];
+const ours = (config: Record<string, ConfigValue>, all = false): Record<string, ConfigValue> =>
+    Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(`${PROJECT}:`) && (all || !CARRIED_FORWARD.includes(k)))
+        .sort(([a], [b]) => a.localeCompare(b)));
+
+/** The config a rollback to `target` writes: the target's, with the carried-forward keys as they are now. */
+export function restoredConfig(target: Update, current: Record<string, ConfigValue>): Record<string, ConfigValue> {
+    const now = ours(current, true);
+    const kept = Object.fromEntries(CARRIED_FORWARD.filter((k) => k in now).map((k) => [k, now[k]]));
+    return Object.fromEntries(Object.entries({ ...ours(target.config), ...kept }).sort(([a], [b]) => a.localeCompare(b)));
+}
 const same = (a: ConfigValue | undefined, b: ConfigValue | undefined) =>
     a !== undefined && b !== undefined && a.secret === b.secret && JSON.stringify(a.objectValue ?? a.value) === JSON.stringify(b.objectValue ?? b.value);
 const differs = (a: Record<string, ConfigValue>, b: Record<string, ConfigValue>) =>
     [...new Set([...Object.keys(a), ...Object.keys(b)])].some((k) => !same(a[k], b[k]));
 
-/** The update to go back to: `to` if given (it must have succeeded), else the newest success whose config differs from now. */
+/**
+ * The update to go back to: `to` if given (it must have succeeded), else the newest success whose config differs from
+ * now in more than the carried-forward keys (a rotation alone is nothing to roll back).
+ */
 export function chooseTarget(history: readonly Update[], current: Record<string, ConfigValue>, to?: number): Update {
     const succeeded = numbered(history).filter((u) => u.kind === "update" && u.result === "succeeded").sort((a, b) => b.version - a.version);
     const list = succeeded.map((u) => `${u.version} (${u.startTime})`).join(", ") || "none";
@@ -69,9 +87,9 @@ function main(argv: string[]): void {
         return;
     }
     const history = JSON.parse(pulumi(["stack", "history", "--stack", stack, "--json", "--show-secrets", "--page-size", "10000"]) || "[]") as Update[];
-    const current = ours(JSON.parse(pulumi(["config", "--stack", stack, "--json", "--show-secrets"])) as Record<string, ConfigValue>);
+    const current = ours(JSON.parse(pulumi(["config", "--stack", stack, "--json", "--show-secrets"])) as Record<string, ConfigValue>, true);
     const target = chooseTarget(history, current, to);
-    const wanted = ours(target.config);
+    const wanted = restoredConfig(target, current);
     const gone = Object.keys(current).filter((k) => !(k in wanted));
     if (gone.length > 0) pulumi(["config", "rm-all", "--stack", stack, ...gone]);
     const plain: Record<string, ConfigValue> = {};
@@ -83,7 +101,9 @@ function main(argv: string[]): void {
     }
     if (Object.keys(plain).length > 0) pulumi(["config", "set-all", "--stack", stack, "--json", JSON.stringify(plain)]);
     const changed = [...gone, ...Object.keys(wanted).filter((k) => !same(wanted[k], current[k]))].map((k) => k.slice(PROJECT.length + 1)).sort();
-    process.stderr.write(`config of update ${target.version} (${target.startTime}) restored; keys changed: ${changed.join(", ") || "none"}\n`);
+    const carried = CARRIED_FORWARD.filter((k) => k in current && !same(current[k], ours(target.config, true)[k])).map((k) => k.slice(PROJECT.length + 1));
+    process.stderr.write(`config of update ${target.version} (${target.startTime}) restored; keys changed: ${changed.join(", ") || "none"}` +
+        `${carried.length > 0 ? `; carried forward (never rolled back): ${carried.join(", ")}` : ""}\n`);
     process.stdout.write(`${target.version}\n`);
 }
 

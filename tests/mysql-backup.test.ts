@@ -8,7 +8,6 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { BACKUP_SCRIPTS_DIR } from "../components/backup";
-import { ROTATE_SCRIPTS_DIR } from "../components/credentials";
 import { freePort } from "./support/ports";
 import { Server } from "./support/mariadb";
 
@@ -248,86 +247,6 @@ describe("MySQL backup and restore scripts against a real server", function () {
             assert.match(run("restore.sh", target, {}, []).stderr, /--database is required/);
             assert.match(run("restore.sh", target, {}, ["--database", "x; DROP DATABASE msaportal"]).stderr, /is not a database name/);
             unchanged();
-        });
-    });
-
-    // jobs/rotate/mysql.sh, the payload of the mysql-rotate-g<N> Job (components/rotation.ts), on the same server.
-    describe("credential rotation (jobs/rotate/mysql.sh) against the same server", () => {
-        const ROT_USER = "rotuser";
-        const OLD = "OldPassw0rdOfTheRotation1";
-        const NEW = "NewPassw0rdOfTheRotation2";
-        const rotate = (env: Record<string, string>): Run => {
-            const r = spawnSync("bash", [path.join(ROTATE_SCRIPTS_DIR, "mysql.sh")], {
-                encoding: "utf8",
-                env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: os.tmpdir(), MYSQL_HOST: "127.0.0.1", MYSQL_PORT: String(source.port),
-                    MYSQL_USER: ROT_USER, ...env },
-            });
-            transcript.push("$ rotate/mysql.sh", ...`${r.stdout}${r.stderr}`.trim().split("\n").map((l) => `  ${l}`));
-            for (const secret of [OLD, NEW]) assert.ok(!`${r.stdout}${r.stderr}`.includes(secret), `the script printed a password: ${r.stdout}${r.stderr}`);
-            return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-        };
-        const logsIn = (password: string): boolean => spawnSync("mariadb", ["--no-defaults", "--protocol=tcp", "-h127.0.0.1", `-P${source.port}`,
-            `-u${ROT_USER}`, `-p${password}`, "-e", "SELECT 1"], { encoding: "utf8" }).status === 0;
-        let held: ChildProcess | undefined;
-        after(() => held?.kill());
-
-        before(() => {
-            source.sql(`CREATE USER '${ROT_USER}'@'%' IDENTIFIED BY '${OLD}'; GRANT ALL PRIVILEGES ON \`msaportal\`.* TO '${ROT_USER}'@'%'`);
-        });
-
-        it("sets the new password logging in with the current one: old works before, new after, old refused after; a held connection survives", async () => {
-            assert.ok(logsIn(OLD), "the old password works before");
-            assert.ok(!logsIn(NEW), "the new password does not work before");
-            // A connection opened with the old password (as a pod's pool holds one) across the change.
-            held = spawn("mariadb", ["--no-defaults", "--protocol=tcp", "-h127.0.0.1", `-P${source.port}`, `-u${ROT_USER}`, `-p${OLD}`,
-                "--batch", "--unbuffered", "--skip-column-names", "msaportal"], { stdio: ["pipe", "pipe", "pipe"] });
-            let out = "";
-            held.stdout?.on("data", (d: Buffer) => { out += d.toString(); });
-            const ask = async (q: string, want: RegExp) => {
-                held?.stdin?.write(`${q};\n`);
-                const deadline = Date.now() + 10_000;
-                while (!want.test(out)) {
-                    assert.ok(Date.now() < deadline && held?.exitCode === null, `the held connection did not answer ${q}: ${out}`);
-                    await new Promise((r) => setTimeout(r, 20));
-                }
-            };
-            await ask("SELECT CONCAT('before-', CONNECTION_ID())", /before-\d+/);
-            const r = rotate({ CURRENT_PASSWORD: OLD, NEW_PASSWORD: NEW });
-            assert.strictEqual(r.status, 0, r.stderr);
-            assert.match(r.stdout, /set the new password of rotuser/);
-            assert.match(r.stdout, /checked: the new password logs in, the old one is refused/);
-            assert.ok(logsIn(NEW), "the new password works after");
-            assert.ok(!logsIn(OLD), "the old password is refused after");
-            await ask("SELECT CONCAT('after-', COUNT(*)) FROM board", /after-\d+/);
-            assert.strictEqual(out.match(/before-(\d+)/)?.[1] !== undefined, true);
-        });
-
-        it("a re-run (the Secret already changed, or a Job retried) changes nothing", () => {
-            const r = rotate({ CURRENT_PASSWORD: NEW, NEW_PASSWORD: NEW });
-            assert.strictEqual(r.status, 0, r.stderr);
-            assert.match(r.stdout, /already logs in .*nothing to change/);
-            assert.ok(logsIn(NEW));
-        });
-
-        it("a first deploy (no Secret yet, so no current password) changes nothing", () => {
-            const r = rotate({ NEW_PASSWORD: "YetAnotherPassw0rd3" });
-            assert.strictEqual(r.status, 0, r.stderr);
-            assert.match(r.stdout, /no current password \(first deploy\): nothing to rotate/);
-            assert.ok(logsIn(NEW), "the password in force is untouched");
-        });
-
-        it("a current password that does not log in fails the Job, and nothing changes (the Secret is not updated after a failed Job)", () => {
-            const r = rotate({ CURRENT_PASSWORD: "WrongPassw0rd9", NEW_PASSWORD: "YetAnotherPassw0rd3" });
-            assert.notStrictEqual(r.status, 0);
-            assert.match(r.stderr, /cannot log in to 127\.0\.0\.1:\d+ as rotuser with the current password nor the new one: .*Access denied.*nothing was changed/);
-            assert.ok(logsIn(NEW));
-            assert.ok(!logsIn("YetAnotherPassw0rd3"));
-        });
-
-        it("an unreachable server fails the Job", async () => {
-            const r = rotate({ MYSQL_PORT: String(await freePort()), CURRENT_PASSWORD: NEW, NEW_PASSWORD: "YetAnotherPassw0rd3" });
-            assert.notStrictEqual(r.status, 0);
-            assert.match(r.stderr, /cannot log in to 127\.0\.0\.1/);
         });
     });
 

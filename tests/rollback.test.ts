@@ -1,6 +1,6 @@
 // Which update `npm run rollback` goes back to (scripts/rollback.ts); the e2e (tests/e2e/operating.e2e.ts) applies one.
 import * as assert from "assert";
-import { chooseTarget, numbered, Update } from "../scripts/rollback";
+import { chooseTarget, numbered, restoredConfig, Update } from "../scripts/rollback";
 
 const cfg = (tag: string) => ({ "egov-platform:image": { value: JSON.stringify({ tag }), objectValue: { tag }, secret: false }, "other:key": { value: tag, secret: false } });
 const u = (version: number, tag: string, result = "succeeded", kind = "update"): Update =>
@@ -32,5 +32,36 @@ describe("npm run rollback: the update it goes back to", () => {
     it("refuses when no earlier update differs (only the program's own keys count)", () => {
         assert.throws(() => chooseTarget([u(1, "4.2.0")], cfg("4.2.0")), /no earlier successful update has a configuration other than the current one/);
         assert.throws(() => chooseTarget([], cfg("4.2.0")), /successful updates: none/);
+    });
+
+    describe("credential generations (rotation) go forward only: carried, never restored", () => {
+        const rot = (mysql: number) => ({ "egov-platform:rotation": { value: JSON.stringify({ mysql }), objectValue: { mysql }, secret: false } });
+        const at = (version: number, tag: string, mysql?: number): Update =>
+            ({ ...u(version, tag), config: { ...cfg(tag), ...(mysql === undefined ? {} : rot(mysql)) } });
+        // Update 1: 4.2.0, never rotated; 2: 4.3.0; 3: mysql rotated (generation 1); now 4.3.0 at generation 2.
+        const history = [at(3, "4.3.0", 1), at(2, "4.3.0"), at(1, "4.2.0")];
+        const now = { ...cfg("4.3.0"), ...rot(2) };
+
+        it("a rollback across rotations restores the other keys and keeps the current generations", () => {
+            const target = chooseTarget(history, now);
+            assert.strictEqual(target.version, 1, "updates that differ only in rotation are skipped");
+            assert.deepStrictEqual(restoredConfig(target, now), { "egov-platform:image": cfg("4.2.0")["egov-platform:image"], ...rot(2) });
+            // --to an update of an earlier generation: its image, today's generation.
+            assert.deepStrictEqual(restoredConfig(chooseTarget(history, now, 3), now)["egov-platform:rotation"], rot(2)["egov-platform:rotation"]);
+        });
+
+        it("never lowers a generation nor drops it (which would be generation 0: a password no server has)", () => {
+            for (const target of history) {
+                const restored = restoredConfig(target, now);
+                assert.deepStrictEqual(restored["egov-platform:rotation"], now["egov-platform:rotation"], `update ${target.version}`);
+            }
+            // With no generation now, none is introduced either.
+            assert.strictEqual(restoredConfig(at(3, "4.3.0", 1), cfg("4.3.1"))["egov-platform:rotation"], undefined);
+        });
+
+        it("refuses when only the generations differ: a rotation is nothing to roll back", () => {
+            assert.throws(() => chooseTarget([at(2, "4.3.0", 1), at(1, "4.3.0")], { ...cfg("4.3.0"), ...rot(1) }),
+                /no earlier successful update has a configuration other than the current one/);
+        });
     });
 });

@@ -6,10 +6,12 @@ import { PROJECT, rotatedCredentials, RotatedCredential } from "../../config";
 
 /** What each rotation does, in the user's words (README "Day 2", docs/day-2.md). */
 export const rotationEffects: Record<RotatedCredential, string> = {
-    mysql: "a Job sets the application user's new MySQL password logging in with the current one; then the mysql Secret changes and every " +
-        "service using the database rolls. Open connections survive; from the Job on, new logins need the new password.",
-    rabbitmq: "a Job sets the platform user's new RabbitMQ password through the management API logging in with the current one; then the " +
-        "rabbitmq Secret changes and every service using the broker rolls. Open AMQP connections survive.",
+    mysql: "a Job sets up the next of two alternating MySQL users (msaportal, msaportal_b) with a new password; then the mysql Secret " +
+        "names it and every service using the database rolls, the pods not yet rolled keeping the previous user; once all rolled, a Job " +
+        "locks the previous user. No login fails at any moment; open connections survive.",
+    rabbitmq: "a Job sets up the next of two alternating RabbitMQ users with a new password and the current user's tags and permissions; " +
+        "then the rabbitmq Secret names it and every service using the broker rolls; once all rolled, a Job clears the previous user's " +
+        "password. No login fails at any moment; open AMQP connections survive.",
     eureka: "a new Eureka password: the discovery server and every client roll in the same up. Until a client has rolled, its heartbeats " +
         "are refused and it drops out of the registry (for at most one rollout).",
     token: "a new token signing secret: the services that sign and check tokens roll in the same up. Tokens signed with the old secret are " +

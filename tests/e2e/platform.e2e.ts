@@ -158,9 +158,9 @@ describe("end to end on the local cluster", function () {
         assert.deepStrictEqual(Object.keys(res.summary.resourceChanges ?? {}), ["same"]);
     });
 
-    it("rotates the MySQL password: the Job, then the Secret, then the consumers' rollouts, in that order; then a no-op up", async () => {
-        // What kwok cannot show (the Job's script changing the password in a running server) the real-server tests
-        // prove: tests/mysql-backup.test.ts and tests/rabbitmq-rotate.test.ts. Here: the order Pulumi applies it in.
+    it("rotates the MySQL user: the rotate Job, then the Secret, then the consumers' rollouts, then the retire Job, in that order; then a no-op up", async () => {
+        // What kwok cannot show (the Jobs' scripts on a running server, pods connecting throughout) the real-server test
+        // proves: tests/rotation-servers.test.ts. Here: the order Pulumi applies it in.
         const ns = "egov-dev";
         const secretBefore = kubectlJson("-n", ns, "get", "secret", "mysql-secret").data.password as string;
         const annotation = (d: string) => kubectlJson("-n", ns, "get", "deployment", d).spec.template.metadata.annotations?.["egov-platform/credentials-hash"];
@@ -198,8 +198,12 @@ describe("end to end on the local cluster", function () {
         assert.ok(consumers.length >= 5, `consumers rolled: ${consumers}`);
         for (const c of consumers) assert.ok(at(`start update Deployment ${c}`) > at("done update Secret mysql"), `${c} rolled before the Secret changed`);
         assert.ok(!consumers.includes("apigateway") && !consumers.includes("discovery"), `only the database's consumers roll: ${consumers}`);
-        const job = kubectlJson("-n", ns, "get", "job", "mysql-rotate-g1");
-        assert.strictEqual(job.status.succeeded, 1);
+        // The previous user is locked only once every consumer has rolled out onto the new one.
+        const retireStart = at("start create Job mysql-retire");
+        for (const c of consumers) assert.ok(at(`done update Deployment ${c}`) < retireStart, `${c} had not rolled out when the retire Job started`);
+        for (const name of ["mysql-rotate-g1", "mysql-retire-g1"]) assert.strictEqual(kubectlJson("-n", ns, "get", "job", name).status.succeeded, 1, name);
+        const secret = kubectlJson("-n", ns, "get", "secret", "mysql-secret").data as Record<string, string>;
+        assert.strictEqual(Buffer.from(secret.username, "base64").toString(), "msaportal_b", "generation 1 is the second user");
         assert.notStrictEqual(kubectlJson("-n", ns, "get", "secret", "mysql-secret").data.password, secretBefore, "a new password");
         assert.notStrictEqual(annotation("board-service-deployment"), hashBefore, "board-service's pod template changed");
         assert.strictEqual(annotation("apigateway-deployment"), otherBefore, "the gateway does not read the database");
