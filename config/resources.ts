@@ -17,19 +17,10 @@ export function quantityValue(v: string): number {
 }
 
 export function readResources(r: Reader, key: string, value: Json | undefined, def: ResourceQuantities): ResourceQuantities {
-    if (value === undefined || value === null) return def;
-    if (typeof value !== "object" || Array.isArray(value)) {
-        r.reject(key, value, "an object with requests and limits");
-        return def;
-    }
-    for (const f of Object.keys(value)) if (f !== "requests" && f !== "limits") r.reject(`${key}.${f}`, value[f], "requests or limits");
+    const o = r.sub(key, value, "an object with requests and limits");
+    if (o === undefined) return def;
     const pick = (kind: "requests" | "limits"): Quantities => {
-        const section = value[kind];
-        const obj = section && typeof section === "object" && !Array.isArray(section) ? section : {};
-        if (section !== undefined && obj !== section) r.reject(`${key}.${kind}`, section, "an object with cpu, memory, ephemeralStorage");
-        for (const f of Object.keys(obj)) {
-            if (!resourceFields.some(([name]) => name === f)) r.reject(`${key}.${kind}.${f}`, obj[f], "cpu, memory or ephemeralStorage");
-        }
+        const obj = r.sub(`${key}.${kind}`, o[kind], "an object with cpu, memory, ephemeralStorage") ?? {};
         const out: Record<string, string> = {};
         for (const [field, k8sName] of resourceFields) {
             // `pulumi config set --path ... 2` stores a number: a plain count of cores or bytes is a quantity too.

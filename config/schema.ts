@@ -26,8 +26,11 @@ interface Base {
     readonly required?: boolean;
     /** The default when it is computed from other keys (the reader is given it), as the docs show it. */
     readonly defaultText?: string;
-    /** Holds a secret: true always, or a test of the value (kubeconfig holds one when it is the contents). Never echoed. */
-    readonly secret?: true | ((value: unknown) => boolean);
+    /**
+     * Holds a secret: true always, or a test of the value (kubeconfig holds one when it is the contents); such a value is
+     * never echoed. false: named like a credential but holds none (declared, so the name is not taken for a secret).
+     */
+    readonly secret?: boolean | ((value: unknown) => boolean);
 }
 export interface StringNode extends Base {
     readonly kind: "string";
@@ -70,7 +73,8 @@ const int = (n: Omit<IntegerNode, "kind">): IntegerNode => ({ kind: "integer", .
 const list = (n: Omit<ListNode, "kind">): ListNode => ({ kind: "list", ...n });
 const obj = (description: string, fields: Record<string, SchemaNode>, more: Partial<ObjectNode> = {}): ObjectNode =>
     ({ kind: "object", description, fields, ...more });
-const onOff = (description: string, def: Default<boolean>): ObjectNode => obj(description, { enabled: bool({ description: "Deploy it.", default: def }) });
+const onOff = (description: string, def: Default<boolean>): ObjectNode =>
+    obj(description, { enabled: bool({ description: `Deploy ${description.replace(/\.$/, "")}.`, default: def }) });
 
 export const CRON_ALLOWED = "a cron schedule of five fields (minute hour day month weekday), e.g. \"30 2 * * *\", or @daily";
 const cron = (description: string, def: string): StringNode => str({
@@ -224,21 +228,21 @@ export const STACK_SCHEMA = {
             default: { byEnvironment: minReadySecondsDefault }, min: 0, max: 300, see: "docs/operating-production.md" }),
     }),
     autoscaling: obj("HorizontalPodAutoscalers (autoscaling/v2, CPU) of the application workloads.", {
-        enabled: bool({ description: "One per application workload; its minimum is the workload's replica count.", default: true }),
-        maxReplicas: int({ description: "Their maximum; at least every replica count.", default: { byEnvironment: { dev: 3, staging: 3, prod: 6 } }, min: 1, max: 100 }),
-        targetCPUUtilizationPercentage: int({ description: "Target CPU utilisation.", default: 70, min: 1, max: 100 }),
+        enabled: bool({ description: "An autoscaler per application workload; its minimum is the workload's replica count.", default: true }),
+        maxReplicas: int({ description: "The autoscalers' maximum; at least every replica count.", default: { byEnvironment: { dev: 3, staging: 3, prod: 6 } }, min: 1, max: 100 }),
+        targetCPUUtilizationPercentage: int({ description: "The CPU utilisation the autoscalers aim at.", default: 70, min: 1, max: 100 }),
     }),
     resources: obj(`Requests and limits per part: {requests: {cpu, memory, ephemeralStorage}, limits: {...}} for ${resourceParts.join(", ")}; ` +
         "the services' and frontends' heaps follow limits.memory.", Object.fromEntries(resourceParts.map((p) =>
         [p, obj(`Resources of ${p}.`, { requests: quantities(p, "requests"), limits: quantities(p, "limits") })])),
     { summary: true, defaultText: "per part (config/schema.ts defaultResources)", see: "docs/security.md" }),
     networkPolicy: obj("Default-deny NetworkPolicies derived from the service graph.", {
-        enabled: bool({ description: "Deploy them.", default: true }),
+        enabled: bool({ description: "Deploy the policies.", default: true }),
         ingressNamespace: str({ description: "Namespace of the ingress controller, whose pods may reach the public ports.", default: "ingress-nginx",
             pattern: DNS_LABEL, allowed: "the namespace name of the ingress controller" }),
         apiServer: obj("Where the Kubernetes API server is, for the pods that call it.", {
-            cidrs: cidrs("Its addresses.", ["0.0.0.0/0"]),
-            ports: list({ description: "Its ports.", default: [443, 6443], allowed: "a list of TCP ports (1-65535)",
+            cidrs: cidrs("The API server's addresses.", ["0.0.0.0/0"]),
+            ports: list({ description: "The API server's ports.", default: [443, 6443], allowed: "a list of TCP ports (1-65535)",
                 items: int({ description: "A TCP port.", min: 1, max: 65535 }) }),
         }),
         externalEgress: { kind: "map", keyName: "<workload>", see: "docs/security.md",
@@ -253,24 +257,24 @@ export const STACK_SCHEMA = {
     storage: obj("Volumes: a backend per volume role (nfs, cinder: Cinder CSI, RWO, data only; hostpath: local clusters). ReadWriteOnce " +
         "volumes that more than one pod could mount are refused.", {
         backend: oneOf({ description: "One backend for both roles (one line).", values: storageBackends }),
-        shared: obj("The shared (RWX) volume.", { backend: oneOf({ description: "Its backend.", default: "nfs", values: storageBackends }) }),
+        shared: obj("The shared (RWX) volume.", { backend: oneOf({ description: "Backend of the shared volume.", default: "nfs", values: storageBackends }) }),
         data: obj("The data (RWO) volumes: MySQL, Jenkins, Elasticsearch, RabbitMQ, backups.", {
-            backend: oneOf({ description: "Their backend.", default: { byEnvironment: { dev: "nfs", staging: "nfs", prod: "cinder" } }, values: storageBackends }),
+            backend: oneOf({ description: "Backend of the data volumes.", default: { byEnvironment: { dev: "nfs", staging: "nfs", prod: "cinder" } }, values: storageBackends }),
         }),
         protect: bool({ description: "Claims, static volumes and the namespace get Pulumi's protect; volumes are Retained. prod refuses false.",
             default: { byEnvironment: { dev: false, staging: false, prod: true } } }),
         sizes: obj("Volume sizes.", Object.fromEntries(volumeSizes.map((v) =>
             [v, str({ description: `Size of the ${v} volume.`, default: "5Gi", pattern: STORAGE_SIZE, allowed: "a size such as 5Gi" })]))),
         nfs: obj("The NFS server.", {
-            server: str({ description: "Its address; required when a role uses nfs.", default: "", pattern: new RegExp(`${IPV4.source}|${DNS_SUBDOMAIN.source}`),
+            server: str({ description: "The NFS server's address; required when a role uses nfs.", default: "", pattern: new RegExp(`${IPV4.source}|${DNS_SUBDOMAIN.source}`),
                 allowed: "an NFS server address (IPv4 or DNS name)" }),
-            path: str({ description: "Its export path.", default: "/srv/nfs", pattern: /^\/[^\s]*$/, allowed: "an absolute export path" }),
+            path: str({ description: "The NFS export path.", default: "/srv/nfs", pattern: /^\/[^\s]*$/, allowed: "an absolute export path" }),
             staticVolumes: bool({ description: "Pre-bound PersistentVolumes at <path>/<namespace>/<claim> (no provisioner needed); false lets " +
                 "the provisioner create them.", default: true }),
         }),
         cinder: obj("Cinder volumes.", {
-            type: str({ description: "Volume type.", pattern: /^[\w.-]+$/, allowed: "a Cinder volume type" }),
-            availabilityZone: str({ description: "Availability zone.", pattern: /^[\w.-]+$/, allowed: "an availability zone" }),
+            type: str({ description: "Cinder volume type of the claims.", pattern: /^[\w.-]+$/, allowed: "a Cinder volume type" }),
+            availabilityZone: str({ description: "Availability zone of the Cinder volumes.", pattern: /^[\w.-]+$/, allowed: "an availability zone" }),
         }),
     }, { see: "#storage-data-and-backups" }),
     database: obj("MySQL.", {
@@ -287,15 +291,15 @@ export const STACK_SCHEMA = {
         }),
     }),
     messaging: obj("RabbitMQ.", {
-        username: str({ description: "Its user; the password is generated.", default: "egov", pattern: USERNAME, allowed: "a user name" }),
+        username: str({ description: "The RabbitMQ user; its password is generated.", default: "egov", pattern: USERNAME, allowed: "a user name" }),
     }),
     discovery: obj("The Eureka server (one replica, never autoscaled).", {
-        username: str({ description: "Its user; the password is generated.", default: "eureka", pattern: USERNAME, allowed: "a user name" }),
+        username: str({ description: "The Eureka user; its password is generated.", default: "eureka", pattern: USERNAME, allowed: "a user name" }),
     }),
     backup: obj("MySQL dumps to a volume on the data class; restore with npm run db:restore.", {
-        enabled: bool({ description: "Take them.", default: { byEnvironment: { dev: false, staging: false, prod: true } } }),
-        schedule: cron("When, in timezone.", "30 2 * * *"),
-        retention: int({ description: "Dumps kept.", default: 7, min: 1, max: 365 }),
+        enabled: bool({ description: "Take the dumps.", default: { byEnvironment: { dev: false, staging: false, prod: true } } }),
+        schedule: cron("When the dumps are taken, in timezone.", "30 2 * * *"),
+        retention: int({ description: "Dumps kept on the volume.", default: 7, min: 1, max: 365 }),
         offsite: obj("Copies of every dump (and its checksums) in S3-compatible storage off the cluster.", {
             endpoint: str({ description: "The store's URL (http only to loopback or an in-cluster Service).", required: true,
                 pattern: /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?\/?$/, allowed: "the object store's URL, https://host[:port]" }),
@@ -311,26 +315,26 @@ export const STACK_SCHEMA = {
             retention: int({ description: "Dumps kept in the bucket.", default: 30, min: 1, max: 3650 }),
             cidrs: cidrs("The store's addresses: the backup pods' only egress outside the cluster (required with networkPolicy.enabled).", []),
             elasticsearch: obj("Elasticsearch snapshots (with logging on), mirrored to the store.", {
-                schedule: cron("When.", "0 3 * * *"),
+                schedule: cron("When the snapshots are taken, in timezone.", "0 3 * * *"),
                 retention: int({ description: "Snapshots kept.", default: 14, min: 1, max: 3650 }),
             }),
             jenkins: obj("Jenkins' home (with ci on), archived daily.", {
-                time: str({ description: "Time of day, in timezone.", default: "03:30", pattern: /^([01][0-9]|2[0-3]):[0-5][0-9]$/,
+                time: str({ description: "When the archive is made (time of day in timezone).", default: "03:30", pattern: /^([01][0-9]|2[0-3]):[0-5][0-9]$/,
                     allowed: "a time of day HH:MM, e.g. \"03:30\"" }),
                 retention: int({ description: "Archives kept.", default: 7, min: 1, max: 3650 }),
             }),
         }, { see: "docs/day-2.md" }),
         drill: obj("The weekly restore drill: the newest off-site copy into scratch databases, checked against its manifest.", {
-            enabled: bool({ description: "Run it (needs offsite).", defaultText: "prod with offsite: true, else false" }),
-            schedule: cron("When.", "30 4 * * 0"),
+            enabled: bool({ description: "Run the drill (needs offsite).", defaultText: "prod with offsite: true, else false" }),
+            schedule: cron("When the drill runs, in timezone.", "30 4 * * 0"),
         }),
     }, { see: "#storage-data-and-backups" }),
     rotation: obj("Credential generations: raising one (npm run rotate) rotates that credential on the next up.", Object.fromEntries(
-        rotatedCredentials.map((c) => [c, int({ description: `Generation of the ${c} credential.`, default: 0, min: 0, max: 1_000_000 })])),
+        rotatedCredentials.map((c) => [c, int({ description: `Generation of the ${c} credential.`, default: 0, min: 0, max: 1_000_000, secret: false })])),
     { see: "#day-2-rotate-back-up-restore-drill" }),
     logging: onOff("Elasticsearch, Logstash, Kibana.", true),
     tracing: obj("Zipkin.", {
-        enabled: bool({ description: "Deploy it.", default: true }),
+        enabled: bool({ description: "Deploy Zipkin.", default: true }),
         samplingProbability: { kind: "number", description: "Share of requests the services trace.", default: 0.1, min: 0, max: 1,
             allowed: "a number from 0 to 1 (share of requests traced)" },
     }),
@@ -348,10 +352,10 @@ export const STACK_SCHEMA = {
         path: str({ description: "A directory of Spring config files (*.yml, *.yaml, *.properties), shipped in a ConfigMap.", pattern: /^.+$/,
             allowed: "a directory of Spring config files (*.yml, *.yaml, *.properties), e.g. the application's config/ directory" }),
         git: obj("A git repository.", {
-            uri: str({ description: "Its URL.", required: true, pattern: /^(https?|ssh|git|file):\/\/\S+$|^[\w.-]+@[\w.-]+:\S+$/,
+            uri: str({ description: "The repository's URL.", required: true, pattern: /^(https?|ssh|git|file):\/\/\S+$|^[\w.-]+@[\w.-]+:\S+$/,
                 allowed: "a git repository URL such as https://git.example.go.kr/egov/config.git" }),
-            label: str({ description: "Branch, tag or commit.", default: "main", pattern: /^[\w./-]+$/, allowed: "a branch, tag or commit" }),
-            searchPaths: str({ description: "Folders searched.", pattern: /^[\w.{}/,*-]+$/, allowed: "comma-separated folders of the repository, e.g. config" }),
+            label: str({ description: "Branch, tag or commit served.", default: "main", pattern: /^[\w./-]+$/, allowed: "a branch, tag or commit" }),
+            searchPaths: str({ description: "Folders of the repository searched.", pattern: /^[\w.{}/,*-]+$/, allowed: "comma-separated folders of the repository, e.g. config" }),
         }),
     }, { see: "#how-the-services-are-configured" }),
     token: obj("Lifetimes of the JWTs user-service issues (served as token.expiration_time / token.refresh_time in ms).", {
