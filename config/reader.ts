@@ -18,7 +18,7 @@ export class ConfigError extends Error {
  * Names of undeclared fields whose values are, or may be, credentials: never echoed, at any depth (declared ones say
  * so in the schema). A name ending in Name refers to a Secret (credentialsSecretName, tlsSecretName) and holds none.
  */
-export const SENSITIVE_NAME = /^(?!.*Name$).*(password|passwd|secret|token|credential|apikey|accesskey|privatekey)/i;
+export const SENSITIVE_NAME = /^(?!.*Name$).*(pass|pwd|secret|token|credential|key|auth|cert|private)/i;
 
 
 /** Collects every problem, so one run reports all bad keys at once. */
