@@ -9,7 +9,7 @@ const USAGE = `usage: npm run frontends -- --stack NAME [--upstream DIR] [--base
 Builds both Next.js frontends with the stack's values into OCI images (no container daemon) and records them in
 frontends.lock.json (docs/frontends.md). Needs Node.js and npm, and Go >= 1.26 once for the image tool (oci-image).
   --stack NAME        the stack whose API address, public URL, site and time zone the frontends are built for
-  --upstream DIR      the application checkout (default: ../shared/reference/egovframe-msa-edu beside this one)
+  --upstream DIR      the application checkout (default: the stack's applicationCheckout)
   --base REF|oci:DIR|host   the Node.js base image (default: images.frontendBase of the stack)
   --out DIR           write OCI layouts there
   --push REGISTRY     push the images to that registry

@@ -79,6 +79,12 @@ describe("the frontends' patch set (config/frontend-patches.ts)", () => {
         assert.throws(() => patchedSource(changed, "admin"), /patch admin-health-route \(frontend\/admin\/src\/pages\/api\/health\.ts\) adds the file, which the upstream now has/);
     });
 
+    it("is listed in docs/frontends.md, one row per patch with its file, in the order of config/frontend-patches.ts", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "frontends.md"), "utf8");
+        const rows = [...doc.matchAll(/^\| `([a-z-]+)` \| `([^`]+)`/gm)].map((m) => [m[1], m[2]]);
+        assert.deepStrictEqual(rows, FRONTEND_PATCHES.map((p) => [p.id, `${p.app}/${p.file}`]));
+    });
+
     it("refuses a text found twice, and a file gone", () => {
         const p = { id: "x", app: "portal" as const, file: "a.ts", expect: "b\n", replace: "c\n", why: "" };
         assert.match(applyFrontendPatches("portal", () => "b\nb\n", [p]).problems[0], /^patch x \(frontend\/portal\/a\.ts\) no longer applies: .* 2 times/);

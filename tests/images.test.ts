@@ -1,11 +1,15 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { loadConfig } from "../config";
-import { defaultImages } from "../config/catalog";
-import { formatImageRef, imagesInUse, parseImageRef, resolveImage } from "../config/images";
+import { defaultImages, frontends } from "../config/catalog";
+import { frontendBuildValues } from "../config/frontends";
+import { formatImageRef, imagesInUse, parseImageRef, platformImageName, resolveImage } from "../config/images";
 import { imageList } from "../scripts/lib/image-list";
 import { containersOf } from "../scripts/lib/mocked-run";
 import { redactedObject } from "../scripts/lib/render";
-import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./support/harness";
+import { deploy, deployFresh, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./support/harness";
 
 type Raw = Record<string, string>;
 const MIRROR = "harbor.agency.go.kr/egov";
@@ -180,4 +184,51 @@ describe("the images a stack runs", () => {
             assert.deepStrictEqual(new Set(imagesOf(d).values()), expected);
         });
     }
+});
+
+describe("the frontend images of npm run images", function () {
+    this.timeout(120_000);
+    const raw = stackConfig("prod", { imageMirror: MIRROR });
+    const lockDir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-images-lock-"));
+    after(() => fs.rmSync(lockDir, { recursive: true, force: true }));
+    /** What `npm run frontends -- --stack prod --push <MIRROR>` records, for this stack's values. */
+    const record = () => {
+        const values = loadConfig(sourceOf(raw), "prod", [], undefined, { frontendRecord: false });
+        return Object.fromEntries(frontends.map((f, i) => [f.name, {
+            image: `${MIRROR}/${platformImageName("frontend", f.name)}:prod`, digest: digestOf(String(i + 5)), builtFor: frontendBuildValues(values, f),
+            base: `docker.io/library/${defaultImages.frontendBase}@${digestOf("e")}`, node: "22.23.5", patches: [],
+        }]));
+    };
+    const listWith = async (lock: Record<string, unknown>) => {
+        const file = path.join(lockDir, `${Object.keys(lock).join("-") || "none"}.json`);
+        fs.writeFileSync(file, JSON.stringify(lock));
+        process.env.EGOV_FRONTENDS_LOCK = file;
+        try {
+            return imageList(await deployFresh(raw, "prod"), loadConfig(sourceOf(raw), "prod"));
+        } finally {
+            delete process.env.EGOV_FRONTENDS_LOCK;
+        }
+    };
+
+    it("are the ones built for the stack, by digest where they were pushed (nothing to copy but the reference), when frontends.lock.json has them", async () => {
+        const rec = record();
+        const lines = await listWith({ prod: rec });
+        for (const f of frontends) {
+            const b = rec[f.name];
+            const repo = `${MIRROR}/${platformImageName("frontend", f.name)}`;
+            assert.deepStrictEqual(lines.filter((l) => l.runs.startsWith(`${repo}:`) || l.runs.startsWith(`${repo}@`)).map((l) => [l.source, l.destination, l.runs, l.usedBy]),
+                [[`${repo}@${b.digest}`, b.image, `${b.image}@${b.digest}`, [`Deployment/frontend-${f.name}-deployment`]]], `${f.name}: the built image, once`);
+            assert.ok(!lines.some((l) => l.source.includes(`docker.io/egovframe/${platformImageName("frontend", f.name)}`)), `${f.name}: not the published one`);
+        }
+    });
+
+    it("are the published ones, copied into the mirror, without a record (prod with allowPublishedImages)", async () => {
+        const lines = await listWith({});
+        const cfg = loadConfig(sourceOf(raw), "prod", [], undefined, { frontendRecord: false });
+        for (const f of frontends) {
+            const published = `docker.io/egovframe/${platformImageName("frontend", f.name)}:${cfg.image.tag}`;
+            assert.deepStrictEqual(lines.filter((l) => l.source === published).map((l) => [l.destination, l.usedBy]),
+                [[`${MIRROR}/${published}`, [`Deployment/frontend-${f.name}-deployment`]]], f.name);
+        }
+    });
 });

@@ -1,11 +1,12 @@
 import * as assert from "assert";
 import { loadConfig } from "../config";
-import { BackendServiceSpec, backendServices } from "../config/catalog";
+import { BackendServiceSpec, backendServices, frontends } from "../config/catalog";
+import { frontendBuildValues } from "../config/frontends";
 import { serviceGraph, ServiceGraph } from "../config/graph";
 import { networkPolicySpecs } from "../components/network-policy";
 import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject } from "./support/harness";
 import { workloads } from "./support/invariants";
-import { Pod, podsOf, PolicySet } from "./support/netpol-eval";
+import { egressTargets, Pod, podsOf, PolicySet, serviceBackends } from "./support/netpol-eval";
 
 const dns: Pod = { namespace: "kube-system", labels: { "k8s-app": "kube-dns" } };
 const ingressController: Pod = { namespace: "ingress-nginx", labels: { "app.kubernetes.io/name": "ingress-nginx" } };
@@ -120,6 +121,23 @@ describe("network policy from the service graph", () => {
         }
         assert.ok(policies.allows(ingressController, pod("apigateway"), 8000));
         assert.ok(!policies.allows({ namespace: "default", labels: ingressController.labels }, pod("apigateway"), 8000), "another namespace");
+    });
+
+    it("lets each frontend reach exactly the gateway address its build sends server-side rendering to, and no other pod", () => {
+        // The address `npm run frontends` bakes into the bundles (SERVER_API_URL), resolved through the rendered
+        // Service as cluster DNS and kube-proxy would (tests/e2e/frontends.e2e.ts checks the address the built
+        // servers were seen calling the same way).
+        const cfg = loadConfig(sourceOf(stackConfig("dev")), "dev");
+        for (const f of frontends) {
+            const ssr = new URL(frontendBuildValues(cfg, f).apiUrl).host;
+            const backends = serviceBackends(d.of("Service"), pods, ssr);
+            assert.deepStrictEqual(backends.map((b) => b.app), ["apigateway"], `${ssr} is the gateway's Service`);
+            const from = pod(`frontend-${f.name}`);
+            assert.deepStrictEqual(egressTargets(policies, from, pods), backends.map((b) => `${b.app}:${b.port}`), `frontend-${f.name}: egress to pods`);
+            for (const b of backends) assert.ok(policies.allows(from, pod(b.app), b.port), `frontend-${f.name} -> ${b.app}:${b.port}`);
+            // Not the public host: that would go through the ingress controller.
+            for (const port of [80, 443]) assert.ok(!policies.egressAllowed(from, ingressController, port, "TCP"), `frontend-${f.name} -> ingress controller :${port}`);
+        }
     });
 
     it("lets only the pods that call the Kubernetes API reach it", () => {

@@ -120,3 +120,35 @@ export function podsOf(workloads: readonly Obj[]): Map<string, Pod> {
     }
     return pods;
 }
+
+/**
+ * The pods behind `<service>.<namespace>.svc.cluster.local:<port>` and the pod port a connection arrives on, as
+ * cluster DNS and kube-proxy resolve that address from the rendered Services (a named targetPort resolved against
+ * the pods' container ports).
+ */
+export function serviceBackends(services: readonly Obj[], pods: ReadonlyMap<string, Pod>, hostPort: string): Array<{ app: string; port: number }> {
+    const m = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)$/.exec(hostPort);
+    if (!m) throw new Error(`${hostPort} is not a Service address <name>.<namespace>.svc.cluster.local:<port>`);
+    const svc = services.find((s) => s.metadata.name === m[1] && s.metadata.namespace === m[2]);
+    const sp = (svc?.spec.ports as Obj[] | undefined)?.find((p) => p.port === Number(m[3]) && (p.protocol ?? "TCP") === "TCP");
+    if (!svc || !sp) return [];
+    const out: Array<{ app: string; port: number }> = [];
+    for (const [app, pod] of pods) {
+        if (pod.namespace !== m[2] || !matchesSelector({ matchLabels: svc.spec.selector ?? {} }, pod.labels)) continue;
+        const target = sp.targetPort ?? sp.port;
+        const port = typeof target === "number" ? target : pod.ports?.find((p) => p.name === target)?.containerPort;
+        if (port !== undefined) out.push({ app, port });
+    }
+    return out;
+}
+
+/** Every pod and declared TCP port the egress policies of `from` let it open a connection to, as "app:port", sorted. */
+export function egressTargets(policies: PolicySet, from: Pod, pods: ReadonlyMap<string, Pod>): string[] {
+    const out: string[] = [];
+    for (const [app, p] of pods) {
+        for (const cp of p.ports ?? []) {
+            if ((cp.protocol ?? "TCP") === "TCP" && policies.egressAllowed(from, p, cp.containerPort, "TCP")) out.push(`${app}:${cp.containerPort}`);
+        }
+    }
+    return out.sort();
+}
