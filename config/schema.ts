@@ -88,7 +88,7 @@ const cidrs = (description: string, def?: readonly string[]): ListNode => list({
     description, default: def, allowed: "a list of IPv4 CIDRs such as 10.0.0.0/8",
     items: str({ description: "An IPv4 CIDR.", pattern: CIDR, allowed: "an IPv4 CIDR such as 10.0.0.0/8" }),
 });
-const IMAGE_ALLOWED = "an image reference such as mysql:5.7";
+const IMAGE_ALLOWED = `an image reference such as ${defaultImages.mysql}`;
 const imageRef = (description: string, def?: string): StringNode => str({
     description, default: def, pattern: /^\S+$/, allowed: IMAGE_ALLOWED,
     check: (v) => {
@@ -203,7 +203,7 @@ export const STACK_SCHEMA = {
     }),
     imageDigests: {
         kind: "map", keyName: "<image reference>",
-        description: "Digest pins by source reference, over images.lock.json, e.g. {\"docker.io/library/mysql:5.7\": \"sha256:...\"}.",
+        description: `Digest pins by source reference, over images.lock.json, e.g. {"docker.io/library/${defaultImages.mysql}": "sha256:..."}.`,
         values: str({ description: "The digest.", pattern: DIGEST, allowed: "a digest sha256:<64 hex digits>" }),
     },
     serviceType: oneOf({ description: "Type of the Services: NodePort uses the reference's node ports (30001-30012).", default: "ClusterIP",
