@@ -10,6 +10,10 @@ export interface CiArgs extends PartArgs {
     readonly claimName: pulumi.Input<string>;
     /** The backup scripts' ConfigMap, when Jenkins' home is archived to the object store (backup.offsite). */
     readonly archiveScripts?: pulumi.Input<string>;
+    /** The agents' namespace as created by the platform (else the plan's name). */
+    readonly agentNamespace?: pulumi.Input<string>;
+    /** Creates the agents' Role there; false when the stack is namespace-scoped (the cluster admin's, npm run render's _admin/). */
+    readonly createAgentRbac: boolean;
 }
 
 const JENKINS_HOME = "/var/jenkins_home";
@@ -45,8 +49,9 @@ function archiver(args: CiArgs): PodContainer[] {
 }
 
 /**
- * Jenkins with its ServiceAccount and RBAC all in the platform's namespace: it runs agent pods there and
- * deploys the platform's Deployments, Services and Ingresses there, and nowhere else.
+ * Jenkins with its ServiceAccount: it starts agent pods in a namespace of their own (plan.ci.agentNamespace), where a
+ * pipeline's arbitrary code can read no Secret and use no account of the platform's, and deploys the platform's
+ * Deployments, Services and Ingresses in the platform's namespace, and nowhere else.
  */
 export class Ci extends pulumi.ComponentResource {
     public readonly workload: Workload;
@@ -61,26 +66,28 @@ export class Ci extends pulumi.ComponentResource {
         const meta = (n: string) => ({ name: n, namespace: args.namespace, labels: { ...args.commonLabels, tier: "cicd", app: "jenkins" } });
 
         this.serviceAccount = new k8s.core.v1.ServiceAccount("jenkins", { metadata: meta("jenkins") }, parent);
-        const roles: Record<string, k8s.types.input.rbac.v1.PolicyRule[]> = {
-            // Kubernetes plugin: agent pods and their logs.
-            "jenkins-agents": [
+        const agentNamespace = args.agentNamespace ?? args.plan.agentNamespace;
+        const roles: Record<string, { namespace: pulumi.Input<string>; rules: k8s.types.input.rbac.v1.PolicyRule[] }> = {};
+        if (args.createAgentRbac) {
+            // Kubernetes plugin: agent pods and their logs, in the agents' namespace only.
+            roles["jenkins-agents"] = { namespace: agentNamespace, rules: [
                 { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "patch", "update", "watch"] },
                 { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
                 { apiGroups: [""], resources: ["pods/log"], verbs: ["get", "list", "watch"] },
                 { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
                 { apiGroups: [""], resources: ["secrets"], verbs: ["get"] },
-            ],
-            // Pipelines: roll out the platform's workloads.
-            "jenkins-deployer": [
-                { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
-                { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "create", "update", "patch", "delete"] },
-                { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "create", "update", "patch", "delete"] },
-            ],
-        };
-        for (const [roleName, rules] of Object.entries(roles)) {
-            const role = new k8s.rbac.v1.Role(roleName, { metadata: meta(roleName), rules }, parent);
+            ] };
+        }
+        // Pipelines: roll out the platform's workloads.
+        roles["jenkins-deployer"] = { namespace: args.namespace, rules: [
+            { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+            { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "create", "update", "patch", "delete"] },
+            { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "create", "update", "patch", "delete"] },
+        ] };
+        for (const [roleName, { namespace, rules }] of Object.entries(roles)) {
+            const role = new k8s.rbac.v1.Role(roleName, { metadata: { ...meta(roleName), namespace }, rules }, parent);
             new k8s.rbac.v1.RoleBinding(roleName, {
-                metadata: meta(roleName),
+                metadata: { ...meta(roleName), namespace },
                 subjects: [{ kind: "ServiceAccount", name: this.serviceAccount.metadata.name, namespace: args.namespace }],
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
             }, parent);

@@ -11,17 +11,6 @@ export interface DatabaseArgs extends PartArgs {
     readonly claimName: pulumi.Input<string>;
 }
 
-const primaryCnf = `[mysqld]
-log-bin
-character-set-server=utf8
-collation-server=utf8_general_ci
-`;
-const replicaCnf = `[mysqld]
-super-read-only
-character-set-server=utf8
-collation-server=utf8_general_ci
-`;
-
 // Picks server-id and the primary/replica cnf from the pod ordinal, as the reference does.
 const initScript = `set -ex
 [[ $HOSTNAME =~ -([0-9]+)$ ]] || exit 1
@@ -56,8 +45,8 @@ export class Database extends pulumi.ComponentResource {
             data: {
                 "mysql-database": plan.databaseName,
                 "mysql-root-host": "%",
-                "primary.cnf": primaryCnf,
-                "replica.cnf": replicaCnf,
+                "primary.cnf": plan.server.primaryCnf,
+                "replica.cnf": plan.server.replicaCnf,
             },
         }, parent);
         // Ours first (00-), then the user's scripts in name order.
@@ -95,7 +84,8 @@ export class Database extends pulumi.ComponentResource {
                 ],
             }],
             volumeMounts: [
-                { name: "mysql-data", mountPath: "/var/lib/mysql", subPath: "mysql" },
+                // A directory per server series: 8.4 cannot start on 5.7 data (config/mysql.ts).
+                { name: "mysql-data", mountPath: "/var/lib/mysql", subPath: plan.server.dataDirectory },
                 { name: "mysql-conf", mountPath: "/etc/mysql/conf.d" },
                 { name: "mysql-initdb", mountPath: "/docker-entrypoint-initdb.d", readOnly: true },
             ],

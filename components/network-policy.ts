@@ -2,6 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkPolicyConfig, ServiceType } from "../config/types";
 import type { GraphEdge, ServiceGraph } from "../config/graph";
+import type { SideNamespace } from "../config/parts";
+import type { NamespacesOf } from "../config/plan";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type PolicyPort = { protocol: "TCP" | "UDP"; port: number };
@@ -15,8 +17,12 @@ export const clusterDns = {
 
 const NAMESPACE_NAME = "kubernetes.io/metadata.name";
 
-/** Policy objects by name, all derived from the service graph: a new catalog entry needs no new code here. */
-export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig, serviceType: ServiceType): Record<string, NetworkPolicySpec> {
+/**
+ * Policy objects by name for the workloads of one namespace (`home`: a side namespace, or the application's), all derived
+ * from the service graph: a new catalog entry needs no new code here. A peer in another namespace is named with it.
+ */
+export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig, serviceType: ServiceType,
+    namespaces?: NamespacesOf, home?: SideNamespace): Record<string, NetworkPolicySpec> {
     const tcp = (port: number): PolicyPort => ({ protocol: "TCP", port });
     const byPort = (edges: readonly GraphEdge[], peer: (e: GraphEdge) => string) => {
         const ports = new Map<number, string[]>();
@@ -36,9 +42,16 @@ export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig,
             }],
         },
     };
+    const peer = (app: string): k8s.types.input.networking.v1.NetworkPolicyPeer => {
+        const peerHome = graph.nodes.get(app)?.home;
+        if (peerHome === home || !namespaces) return { podSelector: { matchLabels: { app } } };
+        const ns = peerHome ? namespaces[peerHome] : namespaces.app;
+        return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: ns! } }, podSelector: { matchLabels: { app } } };
+    };
     for (const node of graph.nodes.values()) {
+        if (node.home !== home) continue;
         const ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = byPort(graph.clientsOf(node.name), (e) => e.from)
-            .map((r) => ({ from: r.peers.map((app) => ({ podSelector: { matchLabels: { app } } })), ports: r.ports }));
+            .map((r) => ({ from: r.peers.map(peer), ports: r.ports }));
         if (node.publicPorts.length > 0) {
             ingress.push({
                 // A NodePort is reached from outside the cluster through any node: no peer to name.
@@ -47,7 +60,7 @@ export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig,
             });
         }
         const egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = byPort(graph.dependenciesOf(node.name), (e) => e.to)
-            .map((r) => ({ to: r.peers.map((app) => ({ podSelector: { matchLabels: { app } } })), ports: r.ports }));
+            .map((r) => ({ to: r.peers.map(peer), ports: r.ports }));
         if (node.callsKubernetesApi) {
             egress.push({ to: np.apiServer.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: np.apiServer.ports.map(tcp) });
         }
@@ -68,6 +81,9 @@ export interface NetworkPoliciesArgs {
     readonly graph: ServiceGraph;
     readonly config: NetworkPolicyConfig;
     readonly serviceType: ServiceType;
+    readonly namespaces: NamespacesOf;
+    /** The side namespace these policies are for; the application's when unset. */
+    readonly home?: SideNamespace;
     readonly commonLabels: Readonly<Record<string, string>>;
 }
 
@@ -77,7 +93,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
 
     constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:NetworkPolicies", name, {}, opts);
-        for (const [policy, spec] of Object.entries(networkPolicySpecs(args.graph, args.config, args.serviceType))) {
+        for (const [policy, spec] of Object.entries(networkPolicySpecs(args.graph, args.config, args.serviceType, args.namespaces, args.home))) {
             this.policies.push(new k8s.networking.v1.NetworkPolicy(policy, {
                 metadata: { name: policy, namespace: args.namespace, labels: { ...args.commonLabels, tier: "network-policy", app: policy } },
                 spec,

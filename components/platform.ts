@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformPlan } from "../config/plan";
+import type { SideNamespace } from "../config/parts";
 import { BackendService, plainEnv } from "./backend-service";
 import { ConfigServerFiles } from "./config-server";
 import { Backup } from "./backup";
@@ -52,6 +53,13 @@ export class Platform extends pulumi.ComponentResource {
             ? new k8s.core.v1.Namespace("namespace", { metadata: { name: plan.namespace.name, labels: { ...plan.namespace.labels } } },
                 { ...parent, protect: plan.namespace.protect }).metadata.name
             : pulumi.output(plan.namespace.name);
+        // The provisioner's and the CI agents' own namespaces: the admin's when the stack is namespace-scoped.
+        const side: Partial<Record<SideNamespace, pulumi.Output<string>>> = {};
+        if (plan.clusterScoped) {
+            for (const [part, ns] of Object.entries(plan.namespace.side) as [SideNamespace, { name: string; labels: Record<string, string> }][]) {
+                side[part] = new k8s.core.v1.Namespace(`namespace-${part}`, { metadata: { name: ns.name, labels: { ...ns.labels } } }, parent).metadata.name;
+            }
+        }
 
         const commonConfig = new k8s.core.v1.ConfigMap("common-configmap", {
             metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },
@@ -79,7 +87,7 @@ export class Platform extends pulumi.ComponentResource {
         }, parent);
 
         // One claim per volume of config/volumes.ts, on its role's class (shared or data).
-        const storage = new Storage("storage", { ...part, plan: plan.storage }, parent);
+        const storage = new Storage("storage", { ...part, plan: plan.storage, provisionerNamespace: side.storage }, parent);
         const claim = (volume: string) => storage.claims[volume].metadata.name;
 
         const database = new Database("database", { ...part, plan: plan.database, credentials, claimName: claim("mysql") }, parent);
@@ -98,13 +106,20 @@ export class Platform extends pulumi.ComponentResource {
         const logging = plan.logging
             ? new Logging("logging", { ...part, plan: plan.logging, elasticsearchClaimName: claim("elasticsearch"), snapshotClaimName: esSnapshotClaimName }, parent)
             : undefined;
-        if (plan.ci) new Ci("ci", { ...part, plan: plan.ci, claimName: claim("jenkins"), archiveScripts: backupScripts }, parent);
+        if (plan.ci) {
+            new Ci("ci", { ...part, plan: plan.ci, claimName: claim("jenkins"), archiveScripts: backupScripts, agentNamespace: side.ci,
+                createAgentRbac: plan.clusterScoped }, parent);
+        }
 
         const serverFiles = new ConfigServerFiles("config-server", { namespace, commonLabels, plan: plan.configServer }, parent);
 
         if (plan.networkPolicy) {
             const np = plan.networkPolicy;
-            new NetworkPolicies("network-policy", { namespace, graph: np.graph, config: np.config, serviceType: np.serviceType, commonLabels }, parent);
+            const policyArgs = { graph: np.graph, config: np.config, serviceType: np.serviceType, namespaces: np.namespaces, commonLabels };
+            new NetworkPolicies("network-policy", { ...policyArgs, namespace }, parent);
+            for (const [home, ns] of Object.entries(side) as [SideNamespace, pulumi.Output<string>][]) {
+                new NetworkPolicies(`network-policy-${home}`, { ...policyArgs, namespace: ns, home }, parent);
+            }
         }
         // Deploy order from the service graph: a service waits only for the servers it needs ready first
         // (the reference applied everything in one fixed order instead), and only for what "ready" means

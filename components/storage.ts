@@ -8,6 +8,8 @@ import { DELETE_IN_BACKGROUND, exceptionAnnotations, hardenPod, PartArgs } from 
 export interface StorageArgs extends PartArgs {
     /** Classes, one claim per volume (config/volumes.ts) and the NFS provisioner when a role is on nfs. */
     readonly plan: StoragePlan;
+    /** The provisioner's own namespace (created by the platform when the stack is cluster-scoped). */
+    readonly provisionerNamespace?: pulumi.Input<string>;
 }
 
 /**
@@ -28,36 +30,41 @@ export class Storage extends pulumi.ComponentResource {
         const labels = { ...args.commonLabels, tier: "storage" };
         const ns = pulumi.output(args.namespace);
 
-        for (const c of st.classes) {
-            const provisioner = c.provisioner ?? this.nfsProvisioner(args, labels).provisionerName;
-            this.storageClasses[c.backend] = new k8s.storage.v1.StorageClass(c.resourceName, {
-                metadata: { name: pulumi.interpolate`${ns}-${c.nameSuffix}`, labels: { ...labels, app: c.backend } },
-                provisioner,
-                parameters: { ...c.parameters },
-                reclaimPolicy: c.reclaimPolicy,
-                allowVolumeExpansion: c.allowVolumeExpansion,
-                volumeBindingMode: c.volumeBindingMode,
-            }, parent);
+        // Namespace-scoped (clusterScoped: false): the classes, the volumes and the provisioner are the cluster admin's
+        // (npm run render's _admin/), named as the plan names them; the stack makes the claims only.
+        if (st.clusterScoped) {
+            for (const c of st.classes) {
+                const provisioner = c.provisioner ?? this.nfsProvisioner(args, labels).provisionerName;
+                this.storageClasses[c.backend] = new k8s.storage.v1.StorageClass(c.resourceName, {
+                    metadata: { name: c.name, labels: { ...labels, app: c.backend } },
+                    provisioner,
+                    parameters: { ...c.parameters },
+                    reclaimPolicy: c.reclaimPolicy,
+                    allowVolumeExpansion: c.allowVolumeExpansion,
+                    volumeBindingMode: c.volumeBindingMode,
+                }, parent);
+            }
         }
-        const classOf = (role: VolumeRole) => this.storageClasses[st.backendOf[role]]!.metadata.name;
+        const classOf = (role: VolumeRole): pulumi.Output<string> => {
+            const backend = st.backendOf[role];
+            return this.storageClasses[backend]?.metadata.name ?? pulumi.output(st.classes.find((c) => c.backend === backend)!.name);
+        };
         this.classNames = { shared: classOf("shared"), data: classOf("data") };
 
         for (const v of st.volumes) {
             const className = classOf(v.role);
             const accessMode = v.accessMode;
-            // Static NFS volumes, pre-bound to their claim, need no running provisioner (as in the reference).
-            // Claim names carry the class: moving to another class is a new claim, never an in-place edit.
-            const claimName = pulumi.interpolate`${v.name}-pvc-${className}`;
-            let volumeName: pulumi.Output<string> | undefined;
-            if (v.staticNfs) {
+            let volumeName: pulumi.Input<string> | undefined = v.volumeName;
+            if (v.staticNfs && st.clusterScoped) {
+                // Static NFS volumes, pre-bound to their claim, need no running provisioner (as in the reference).
                 const pv = new k8s.core.v1.PersistentVolume(`${v.name}-pv`, {
-                    metadata: { name: pulumi.interpolate`${v.name}-pv-${className}`, labels: { ...labels, app: v.name } },
+                    metadata: { name: v.volumeName, labels: { ...labels, app: v.name } },
                     spec: {
                         capacity: { storage: v.size },
                         accessModes: [accessMode],
                         storageClassName: className,
                         persistentVolumeReclaimPolicy: "Retain",
-                        claimRef: { namespace: ns, name: claimName },
+                        claimRef: { namespace: ns, name: v.claimName },
                         nfs: { server: st.nfs.server, path: pulumi.interpolate`${st.nfs.path}/${ns}/${v.name}` },
                     },
                 }, { ...parent, protect: st.protect });
@@ -65,7 +72,7 @@ export class Storage extends pulumi.ComponentResource {
             }
             this.claims[v.name] = new k8s.core.v1.PersistentVolumeClaim(`${v.name}-pvc`, {
                 metadata: {
-                    name: claimName,
+                    name: v.claimName,
                     namespace: args.namespace,
                     labels: { ...labels, app: v.name, "egov-platform/volume-role": v.role },
                 },
@@ -85,12 +92,14 @@ export class Storage extends pulumi.ComponentResource {
     private nfsProvisioner(args: StorageArgs, labels: Record<string, string>) {
         const parent = { parent: this };
         const st = args.plan;
-        const ns = pulumi.output(args.namespace);
         const nfs = st.provisioner!;
-        const meta = (name: pulumi.Input<string>) => ({ name, namespace: args.namespace, labels: { ...labels, app: "nfs" } });
-        // Cluster-scoped names carry the namespace so two stacks can share a cluster.
-        const clusterName = pulumi.interpolate`${ns}-nfs-provisioner`;
-        const provisionerName = pulumi.interpolate`egov-platform/${ns}-nfs`;
+        // In a namespace of its own: its account's rights on every PersistentVolume stay out of reach of whatever can
+        // start pods in the application's namespace (Jenkins, a pipeline).
+        const home = args.provisionerNamespace ?? nfs.namespace;
+        const ns = pulumi.output(home);
+        const meta = (name: pulumi.Input<string>) => ({ name, namespace: home, labels: { ...labels, app: "nfs" } });
+        const clusterName = nfs.clusterName;
+        const provisionerName = nfs.name;
 
         const sa = new k8s.core.v1.ServiceAccount("nfs-provisioner", { metadata: meta("nfs-provisioner-sa") }, parent);
         const clusterRole = new k8s.rbac.v1.ClusterRole("nfs-provisioner", {
@@ -125,7 +134,7 @@ export class Storage extends pulumi.ComponentResource {
         // Security `restricted` does not allow.
         const rootClaimName = "nfs-provisioner-root";
         const rootPv = new k8s.core.v1.PersistentVolume("nfs-provisioner-root", {
-            metadata: { name: pulumi.interpolate`${ns}-nfs-provisioner-root`, labels: { ...labels, app: "nfs" } },
+            metadata: { name: `${clusterName}-root`, labels: { ...labels, app: "nfs" } },
             spec: {
                 capacity: { storage: "1Mi" },
                 accessModes: ["ReadWriteMany"],

@@ -132,7 +132,8 @@ export const infraIngressHosts: readonly string[] = ["rabbitmq", "zipkin", "kiba
 
 /** Third-party images, overridable per stack through the `images` config key (for mirrors). */
 export const defaultImages = {
-    mysql: "mysql:5.7",
+    // 8.4 LTS (config/mysql.ts SUPPORTED_MYSQL); a patch release Docker Hub's official image publishes.
+    mysql: "mysql:8.4.11",
     rabbitmq: "rabbitmq:3.13-management",
     zipkin: "openzipkin/zipkin:3.4",
     elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:7.10.1",

@@ -5,6 +5,7 @@ import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, frontends, infraPorts } from "./catalog";
 import { BACKUP_JOB, ES_SNAPSHOT_JOB } from "./volumes";
 import { partsOn } from "./parts";
+import type { SideNamespace } from "./parts";
 
 export type NodeKind = "backend" | "frontend" | "infra";
 
@@ -20,6 +21,8 @@ export interface GraphNode {
     readonly callsKubernetesApi: boolean;
     /** Its pods are started by another workload at run time (not by this program), e.g. Jenkins agents. */
     readonly startedBy?: string;
+    /** Runs in a namespace of its own (config/parts.ts sideNamespaces), not the application's. */
+    readonly home?: SideNamespace;
 }
 
 export interface GraphEdge {
@@ -110,7 +113,7 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
     }
     if (on.nfs) {
         // Creates the volumes of NFS claims through the API; the NFS mount itself is the kubelet's.
-        node({ name: "nfs-provisioner", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: true });
+        node({ name: "nfs-provisioner", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: true, home: "storage" });
     }
     if (on.ci) {
         node({
@@ -118,7 +121,7 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
             publicPorts: [infraPorts.jenkinsHttp], callsKubernetesApi: true,
         });
         // Agent pods of the Kubernetes plugin (their pod templates carry app=jenkins-agent) call back to the controller.
-        node({ name: "jenkins-agent", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false, startedBy: "jenkins" });
+        node({ name: "jenkins-agent", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false, startedBy: "jenkins", home: "ci" });
         edge("jenkins-agent", "jenkins", infraPorts.jenkinsHttp, "agents download their remoting jar and report over HTTP");
         edge("jenkins-agent", "jenkins", infraPorts.jenkinsAgent, "agents connect to the controller (inbound TCP)");
     }

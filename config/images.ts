@@ -2,8 +2,8 @@
 // qualified name), the mirror rewrite and digest pinning live here and nowhere else.
 //
 // Mirror layout: <imageMirror>/<source registry>/<source repository>:<tag>[@<digest>], e.g. with
-// imageMirror harbor.agency.go.kr/egov, docker.io/library/mysql:5.7 is pulled as
-// harbor.agency.go.kr/egov/docker.io/library/mysql:5.7. Keeping the source registry in the path means two
+// imageMirror harbor.agency.go.kr/egov, docker.io/library/mysql:8.4.11 is pulled as
+// harbor.agency.go.kr/egov/docker.io/library/mysql:8.4.11. Keeping the source registry in the path means two
 // registries with the same repository name cannot collide, and `skopeo copy` / `crane copy` of the pairs that
 // `npm run images` prints reproduces the layout exactly.
 import * as fs from "fs";

@@ -10,6 +10,7 @@ import { frontendImages, readFrontendsLock } from "./frontends";
 import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFile, sourceImage } from "./images";
 import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
+import { sideNamespaces } from "./parts";
 import { ConfigError, looksLikeKubeconfigContents, DNS_LABEL, Reader, closest } from "./reader";
 import { ConfigSource, Environment, Migration, NetworkPolicyConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential, ServiceType, StorageBackend, VolumeSize, environments, resourceParts, rotatedCredentials, volumeSizes } from "./types";
 import { CONFIG_KEYS } from "./schema";
@@ -88,7 +89,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
 
     const namespace = r.text("namespace", r.scalar("namespace"));
     if (namespace.startsWith("kube-")) r.reject("namespace", namespace, "a namespace not starting with kube-");
-    const createNamespace = r.flag("createNamespace", r.scalar("createNamespace"));
+    // Pulumi passes Pulumi.yaml's default (true) for an unset createNamespace, so the two cannot be told apart: a
+    // namespace-scoped stack never creates its namespace (cluster-scoped: the admin's), whatever createNamespace says.
+    const clusterScoped = r.flag("clusterScoped", r.scalar("clusterScoped"));
+    const createNamespace = r.flag("createNamespace", r.scalar("createNamespace")) && clusterScoped;
     const domain = r.text("domain", r.scalar("domain"));
 
     const ing = r.object("ingress");
@@ -129,7 +133,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         for (const [ref, digest] of Object.entries(table)) {
             const parsed = parseImageRef(ref);
             if (typeof parsed === "string" || parsed.digest) {
-                bad(`${where}[${JSON.stringify(ref)}]`, ref, "an image reference with a tag and no digest, e.g. mysql:5.7");
+                bad(`${where}[${JSON.stringify(ref)}]`, ref, "an image reference with a tag and no digest, e.g. mysql:8.4.11");
             } else if (typeof digest !== "string" || !DIGEST.test(digest)) {
                 bad(`${where}[${JSON.stringify(ref)}]`, digest, "a digest sha256:<64 hex digits>");
             } else {
@@ -345,6 +349,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         cluster: { kubeconfig, context },
         namespace,
         createNamespace,
+        clusterScoped,
         domain,
         ingress,
         image,
@@ -390,6 +395,11 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
                 r.problems.push(`${PROJECT}:image.requireDigests: image ${formatImageRef(src)} has no digest; expected it pinned in ` +
                     `images.lock.json or imageDigests (e.g. "${lockKey(src)}": "sha256:...")`);
             }
+        }
+    }
+    for (const [part, name] of Object.entries(sideNamespaces(cfg))) {
+        if (name.length > 63) {
+            r.reject("namespace", namespace, `a name of at most ${63 - part.length - 1} characters: ${part}'s namespace ${name} must be a DNS label too`);
         }
     }
     r.problems.push(...singleWriterProblems(cfg, PROJECT, cfg.services, (key, value) => r.shown(key, value)));

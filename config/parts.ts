@@ -45,6 +45,20 @@ export function partsOn(cfg: PartsConfig): PartsOn {
     };
 }
 
+/**
+ * Namespaces of their own for the parts that could act beyond the application's namespace: the NFS provisioner
+ * (its account holds cluster-wide rights on PersistentVolumes) and Jenkins' agents (CI runs arbitrary code, and a pod
+ * creator can use every account and Secret of its namespace). The application's namespace then holds no account
+ * with rights beyond it.
+ */
+export type SideNamespace = "storage" | "ci";
+export const sideNamespaceParts: readonly SideNamespace[] = ["storage", "ci"];
+
+export function sideNamespaces(cfg: PartsConfig & Pick<PlatformConfig, "namespace">): Partial<Record<SideNamespace, string>> {
+    const on = partsOn(cfg);
+    return { ...(on.nfs ? { storage: `${cfg.namespace}-storage` } : {}), ...(on.ci ? { ci: `${cfg.namespace}-ci` } : {}) };
+}
+
 /** The parts (by their resources/security key) this config deploys. */
 export function deployedParts(cfg: PartsConfig): ResourcePart[] {
     const on = partsOn(cfg);

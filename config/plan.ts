@@ -14,8 +14,12 @@ import { BUILT_FOR_ANNOTATION, readinessPath } from "./frontends";
 import { frontendName, serviceGraph } from "./graph";
 import type { ServiceGraph } from "./graph";
 import { frontendImageId, platformImageName, resolveImage } from "./images";
-import { deployedParts, partsOn, publicUrl } from "./parts";
-import type { PartsOn } from "./parts";
+import { LEGACY_DATA_DIRECTORY, mysqlSeriesOf, serverCnf } from "./mysql";
+import { deployedParts, partsOn, publicUrl, sideNamespaces } from "./parts";
+import type { PartsOn, SideNamespace } from "./parts";
+
+/** The application's namespace and, by part, the namespaces of their own. */
+export type NamespacesOf = { readonly app: string } & Partial<Record<SideNamespace, string>>;
 import {
     defaultProgressDeadlineSeconds, deploymentStrategy, eurekaOutOfServiceScript, preStopPauseSeconds, progressReportMarginSeconds, shutdown,
     statefulSetStrategy, terminationGracePeriodSeconds,
@@ -137,6 +141,8 @@ export interface FrontendPlan extends ApplicationPlan {
 
 export interface StorageClassPlan {
     readonly backend: StorageBackend;
+    /** `<namespace>-<nameSuffix>`: what the claims name, whoever creates the class. */
+    readonly name: string;
     /** The Pulumi resource name: the first class keeps "class", so a stack that had one class keeps its state. */
     readonly resourceName: string;
     /** The class name after the namespace: `<backend>-<hash of the immutable fields>`. */
@@ -154,16 +160,31 @@ export interface VolumePlan extends VolumeUse {
     readonly accessMode: AccessMode;
     /** A pre-bound NFS volume (nfs.staticVolumes): no provisioner involved. */
     readonly staticNfs: boolean;
+    /** Its class's name; the claim's name carries it: moving to another class is a new claim, never an in-place edit. */
+    readonly className: string;
+    readonly claimName: string;
+    /** The pre-bound PersistentVolume's name (staticNfs). */
+    readonly volumeName?: string;
 }
 
 export interface StoragePlan {
     readonly protect: boolean;
+    /** false: the classes, volumes and the provisioner are the cluster admin's; the stack makes only the claims. */
+    readonly clusterScoped: boolean;
     readonly classes: readonly StorageClassPlan[];
     readonly backendOf: Readonly<Record<VolumeRole, StorageBackend>>;
     readonly volumes: readonly VolumePlan[];
     readonly nfs: { readonly server: string; readonly path: string };
     /** The NFS subdir provisioner, when a role is on nfs. */
-    readonly provisioner?: { readonly image: string; readonly resources: ResourceQuantities; readonly security: PodSecurityProfile };
+    readonly provisioner?: {
+        readonly image: string; readonly resources: ResourceQuantities; readonly security: PodSecurityProfile;
+        /** Its own namespace (config/parts.ts sideNamespaces): its account's cluster-wide rights stay out of the application's. */
+        readonly namespace: string;
+        /** The provisioner name the nfs class names. */
+        readonly name: string;
+        /** Name of its cluster-scoped objects (ClusterRole, binding, export-root volume): carries the namespace, so stacks can share a cluster. */
+        readonly clusterName: string;
+    };
 }
 
 export interface BackupPlan {
@@ -218,7 +239,11 @@ export interface PlatformPlan {
         /** Deleting it would delete the protected claims with it. */
         readonly protect: boolean;
         readonly labels: Readonly<Record<string, string>>;
+        /** The namespaces of the provisioner and the CI agents, with their labels (config/parts.ts sideNamespaces). */
+        readonly side: Partial<Record<SideNamespace, { readonly name: string; readonly labels: Readonly<Record<string, string>> }>>;
     };
+    /** false: the stack creates objects in its namespace only; the rest is the cluster admin's (npm run render's _admin/). */
+    readonly clusterScoped: boolean;
     readonly commonLabels: Readonly<Record<string, string>>;
     readonly timezone: string;
     readonly parts: PartsOn;
@@ -246,6 +271,8 @@ export interface PlatformPlan {
         /** SQL run once on an empty data directory: the databases and the application user's grants. */
         readonly initScripts: Readonly<Record<string, string>>;
         readonly migration: MigrationPlan;
+        /** The server's series (undefined: not a supported one), its my.cnf per role and its data directory on the claim. */
+        readonly server: { readonly series?: string; readonly primaryCnf: string; readonly replicaCnf: string; readonly dataDirectory: string };
     };
     readonly messaging: { readonly workload: WorkloadPlan };
     readonly tracing?: { readonly workload: WorkloadPlan };
@@ -258,6 +285,8 @@ export interface PlatformPlan {
     };
     readonly ci?: {
         readonly workload: WorkloadPlan;
+        /** Where Jenkins starts its agents: a namespace of their own, where its account may create pods. */
+        readonly agentNamespace: string;
         /** The home archiver beside Jenkins, when its home goes off-site. */
         readonly archive?: { readonly image: string; readonly imagePullPolicy: PullPolicy; readonly offsite: OffsiteConfig };
     };
@@ -265,7 +294,11 @@ export interface PlatformPlan {
     /** Backend services, each after the servers it needs ready first. */
     readonly services: readonly ServicePlan[];
     readonly frontends: readonly FrontendPlan[];
-    readonly networkPolicy?: { readonly graph: ServiceGraph; readonly config: NetworkPolicyConfig; readonly serviceType: ServiceType };
+    readonly networkPolicy?: {
+        readonly graph: ServiceGraph; readonly config: NetworkPolicyConfig; readonly serviceType: ServiceType;
+        /** The application's namespace and the side namespaces, for peers across them. */
+        readonly namespaces: NamespacesOf;
+    };
     /** Public URLs by workload (stack output). */
     readonly urls: Readonly<Record<string, string>>;
     /** The in-cluster endpoints of the output contract: workload and port. */
@@ -277,6 +310,15 @@ const provisioners: Readonly<Record<Exclude<StorageBackend, "nfs">, string>> = {
     // The controller manager's built-in provisioner (--enable-hostpath-provisioner): single-node and local clusters only.
     hostpath: "kubernetes.io/host-path",
 };
+
+/** The server settings and data directory of the MySQL image's series (config/mysql.ts). */
+function mysqlServer(image: string): PlatformPlan["database"]["server"] {
+    const series = mysqlSeriesOf(image);
+    return {
+        series: series?.series, primaryCnf: serverCnf("primary"), replicaCnf: serverCnf("replica"),
+        dataDirectory: series?.dataDirectory ?? LEGACY_DATA_DIRECTORY,
+    };
+}
 
 /** SQL run once on an empty data directory: the application's extra databases, granted to its user. */
 export function databasesSql(db: PlatformConfig["database"]): string {
@@ -440,10 +482,16 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         return { workload: s.name, port: s.port };
     };
     const offsite = on.offsite ? cfg.backup.offsite : undefined;
+    const side = sideNamespaces(cfg);
 
     return {
         environment: cfg.environment,
-        namespace: { name: cfg.namespace, create: cfg.createNamespace, protect: cfg.storage.protect, labels: { ...commonLabels, ...podSecurityLabels } },
+        namespace: {
+            name: cfg.namespace, create: cfg.createNamespace, protect: cfg.storage.protect, labels: { ...commonLabels, ...podSecurityLabels },
+            // restricted in both: the provisioner meets it, and Jenkins' agent pod templates must (docs/security.md).
+            side: Object.fromEntries(Object.entries(side).map(([part, name]) => [part, { name, labels: { ...commonLabels, ...podSecurityLabels } }])),
+        },
+        clusterScoped: cfg.clusterScoped,
         commonLabels,
         timezone: cfg.timezone,
         parts: on,
@@ -477,6 +525,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             workload: infra("mysql", "mysql", "StatefulSet", "database", [{ name: "mysql", port: infraPorts.mysql }], { serviceType: "ClusterIP" }),
             databaseName: cfg.database.name,
             initScripts: { "00-egov-databases.sql": databasesSql(cfg.database) },
+            server: mysqlServer(resolveImage(cfg, "mysql")),
             migration: {
                 app: MIGRATE_JOB,
                 jobName: `${MIGRATE_JOB}-${migrationSetHash(cfg.database.migrations)}`,
@@ -515,6 +564,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
                 extraServices: { jnlp: [{ name: "jnlp", port: infraPorts.jenkinsAgent, nodePort: infraNodePorts.jenkinsAgent }] },
                 ingress: ingressFor(cfg, "jenkins", infraPorts.jenkinsHttp),
             }),
+            agentNamespace: side.ci ?? cfg.namespace,
             archive: on.jenkinsArchive && offsite ? { image: resolveImage(cfg, "rclone"), imagePullPolicy: cfg.image.pullPolicy, offsite } : undefined,
         },
         backup: !on.backup ? undefined : {
@@ -536,7 +586,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         },
         services,
         frontends: frontendPlans,
-        networkPolicy: on.networkPolicy ? { graph, config: cfg.networkPolicy, serviceType: cfg.serviceType } : undefined,
+        networkPolicy: on.networkPolicy ? { graph, config: cfg.networkPolicy, serviceType: cfg.serviceType, namespaces: { app: cfg.namespace, ...side } } : undefined,
         urls,
         endpoints: {
             configServer: serviceNamed((s) => s.name === CONFIG_SERVER, "config server"),
@@ -565,6 +615,7 @@ function planStorage(cfg: PlatformConfig, on: PartsOn): StoragePlan {
         const hash = createHash("sha256").update(JSON.stringify({ backend, parameters, reclaimPolicy, volumeBindingMode })).digest("hex").slice(0, 6);
         return {
             backend,
+            name: `${cfg.namespace}-${backend}-${hash}`,
             resourceName: i === 0 ? "class" : `class-${backend}`,
             nameSuffix: `${backend}-${hash}`,
             provisioner: backend === "nfs" ? undefined : provisioners[backend],
@@ -574,19 +625,31 @@ function planStorage(cfg: PlatformConfig, on: PartsOn): StoragePlan {
             allowVolumeExpansion: backend === "cinder",
         };
     });
+    const classOf = (backend: StorageBackend) => classes.find((c) => c.backend === backend)!.name;
     return {
         protect: st.protect,
+        clusterScoped: cfg.clusterScoped,
         classes,
         backendOf: { shared: st.shared.backend, data: st.data.backend },
-        volumes: platformVolumes(cfg).map((v) => ({
-            ...v,
-            backend: st[v.role].backend,
-            accessMode: accessModeFor(st[v.role].backend, v.role),
-            staticNfs: st[v.role].backend === "nfs" && st.nfs.staticVolumes,
-        })),
+        volumes: platformVolumes(cfg).map((v) => {
+            const className = classOf(st[v.role].backend);
+            const staticNfs = st[v.role].backend === "nfs" && st.nfs.staticVolumes;
+            return {
+                ...v,
+                backend: st[v.role].backend,
+                accessMode: accessModeFor(st[v.role].backend, v.role),
+                staticNfs,
+                className,
+                claimName: `${v.name}-pvc-${className}`,
+                volumeName: staticNfs ? `${v.name}-pv-${className}` : undefined,
+            };
+        }),
         nfs: { server: st.nfs.server, path: st.nfs.path },
-        provisioner: on.nfs
-            ? { image: resolveImage(cfg, "nfsProvisioner"), resources: cfg.resources.nfsProvisioner, security: podSecurity.nfsProvisioner }
-            : undefined,
+        provisioner: on.nfs ? {
+            image: resolveImage(cfg, "nfsProvisioner"), resources: cfg.resources.nfsProvisioner, security: podSecurity.nfsProvisioner,
+            namespace: sideNamespaces(cfg).storage!,
+            name: `egov-platform/${cfg.namespace}-nfs`,
+            clusterName: `${cfg.namespace}-nfs-provisioner`,
+        } : undefined,
     };
 }

@@ -169,7 +169,17 @@ export const STACK_SCHEMA = {
         allowed: "a kubeconfig context name" }),
     namespace: str({ description: "Namespace everything is deployed to, not kube-*; in-cluster host names derive from it.", default: "egov",
         pattern: DNS_LABEL, allowed: "a DNS label: lower-case letters, digits and '-', at most 63 characters" }),
-    createNamespace: bool({ description: "Create the namespace (false when a cluster admin provides it).", default: true }),
+    createNamespace: bool({
+        description: "Create the namespace; false when it is provided (pre-created: the program neither creates nor changes it; label it for " +
+            "Pod Security, or apply _admin/_cluster/Namespace/<ns>.yaml of `npm run render`). Not read with clusterScoped false, which never creates it.",
+        default: true,
+    }),
+    clusterScoped: bool({
+        description: "false: the stack creates objects in its namespace only (no namespace, StorageClass, PersistentVolume, ClusterRole, nor the " +
+            "<ns>-storage / <ns>-ci namespaces' objects), so its identity needs only the Role `npm run render` writes; the cluster's admin " +
+            "applies the _admin/ folder it writes.",
+        default: true, see: "#namespace-scoped-deployment-no-cluster-admin",
+    }),
     domain: str({
         description: "Base domain of the public hosts: api., discovery., admin., portal., rabbitmq., zipkin., kibana., jenkins. + domain.",
         default: "egov.localtest.me", pattern: DNS_SUBDOMAIN, allowed: "a DNS domain such as egov.example.go.kr",

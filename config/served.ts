@@ -6,6 +6,7 @@
 // difference between what a service is served and the application's files (scripts/lib/boot-conformance.ts).
 import { Document, isMap, isScalar, isSeq, Node, Pair, parseDocument, Scalar, YAMLMap } from "yaml";
 import { infraPorts } from "./catalog";
+import { urlParamsFor, withUrlParams } from "./mysql";
 import { edgeTo, host, isConfigClient, SHARED_DIR, ZIPKIN_SPANS_PATH } from "./wiring";
 import type { WiredWorkload, WiringContext } from "./wiring";
 
@@ -44,12 +45,15 @@ const readsDbApi = (api: "jdbc" | "r2dbc") => (w: WiredWorkload, ctx: WiringCont
 const readsToken = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && w.spec?.usesToken === true;
 const readsZipkin = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "zipkin", ctx);
 
-/** The database URL: the file's, in the stack's time zone; the platform's own for a client whose files set none. */
+/**
+ * The database URL: the file's, in the stack's time zone; the platform's own for a client whose files set none.
+ * Either carries what the API's drivers need to log in to MySQL 8.4 (config/mysql.ts CLIENT_DRIVERS).
+ */
 const databaseUrl = (scheme: "jdbc" | "r2dbc") => (ctx: WiringContext, w: WiredWorkload, written: string | undefined) =>
-    written !== undefined
+    withUrlParams(written !== undefined
         ? written.replace(/([?&]serverTimezone=)[^&]*/, `$1${ctx.cfg.timezone}`)
         : `${scheme}:mysql://${host(ctx, "mysql")}:${infraPorts.mysql}/${dbOf(w, ctx).name}?serverTimezone=${ctx.cfg.timezone}` +
-            (scheme === "jdbc" ? "&autoReconnect=true" : "");
+            (scheme === "jdbc" ? "&autoReconnect=true" : ""), urlParamsFor(scheme));
 
 const CREDENTIAL_REASON = "the generated credential of the platform's server, from the pod's secretKeyRef env var; never a literal or a default";
 
@@ -75,7 +79,10 @@ export const OVERRIDES: readonly ServedOverride[] = [
             readers: readsDbApi(kind === "datasource" ? "jdbc" : "r2dbc"),
             reason: "serverTimezone follows stack config timezone (the database's and the pods' zone; the file fixes Asia/Seoul); " +
                 "the host comes from the file's ${mysql.hostname}, filled by MYSQL_HOSTNAME. A client whose files set no URL " +
-                "(a service of the stack's own) gets the platform's database",
+                "(a service of the stack's own) gets the platform's database. " +
+                `${Object.entries(urlParamsFor(kind === "datasource" ? "jdbc" : "r2dbc")).map(([k, v]) => `${k}=${v}`).join("&")}: ` +
+                "MySQL 8.4 logs users in with caching_sha2_password, whose full authentication the " +
+                `${kind === "datasource" ? "JDBC" : "R2DBC"} drivers do over TLS (config/mysql.ts CLIENT_DRIVERS)`,
             value: databaseUrl(kind === "datasource" ? "jdbc" : "r2dbc"),
         } satisfies ServedOverride,
         ...(["username", "password"] as const).map((key): ServedOverride => ({

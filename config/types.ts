@@ -42,7 +42,10 @@ export interface PlatformConfig {
     /** The one cluster this stack targets; never the ambient kubeconfig context. */
     readonly cluster: { readonly kubeconfig?: string; readonly context?: string };
     readonly namespace: string;
+    /** Never with clusterScoped false. */
     readonly createNamespace: boolean;
+    /** false: the program creates nothing cluster-scoped and nothing outside its namespace; the cluster's admin does (npm run render's _admin/). */
+    readonly clusterScoped: boolean;
     readonly domain: string;
     readonly ingress: {
         readonly className?: string;

@@ -1,6 +1,6 @@
 // The egov-platform policy pack: run by every preview and up of the project's scripts, workflows and
-// e2e (see README "Policy pack"); every rule is mandatory, so a violation stops the run (frontend-built-for-stack:
-// outside prod, advisory).
+// e2e (see README "Policy pack"); every rule is mandatory, so a violation stops the run (frontend-built-for-stack,
+// supported-mysql: outside prod, advisory).
 import { PolicyPack } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadConfig, PROJECT } from "../config";
@@ -33,7 +33,7 @@ function stackSettings(): StackSettings | undefined {
 }
 
 new PolicyPack("egov-platform", {
-    description: "Security posture of the egov-platform stacks (issue 8): restricted pods, bounded resources, fixed prod images, network policy for every pod, no shared ReadWriteOnce volumes, no node exposure in prod, no secrets in plain config, frontends built for the stack.",
+    description: "Security posture of the egov-platform stacks (issue 8): restricted pods, bounded resources, fixed prod images, network policy for every pod, no shared ReadWriteOnce volumes, no node exposure in prod, no secrets in plain config, frontends built for the stack, a supported MySQL.",
     enforcementLevel: "mandatory",
     policies: allPolicies(stackSettings()),
 });

@@ -11,6 +11,7 @@ import {
 import * as fs from "fs";
 import * as path from "path";
 import { BUILT_FOR_ANNOTATION, buildMismatches, FrontendBuildValues } from "../config/frontends";
+import { isMysqlImage, SUPPORTED_MYSQL, unsupportedMysql } from "../config/mysql";
 
 export type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy };
 
@@ -471,6 +472,29 @@ export function frontendBuiltForStack(settings?: StackSettings): ResourceValidat
     };
 }
 
+/**
+ * Every container running a MySQL server image runs a supported series (config/mysql.ts SUPPORTED_MYSQL: 8.4
+ * LTS), whose settings the platform renders and checks. Mandatory in prod (and without the stack's settings),
+ * advisory elsewhere. The clients (backup, drill, migration, rotation) run the same image, so they are held too.
+ */
+export function supportedMysql(settings?: StackSettings): ResourceValidationPolicy {
+    return {
+        name: "supported-mysql",
+        description: `MySQL runs a supported series: ${SUPPORTED_MYSQL.map((s) => `${s.series} LTS`).join(", ")} (images.mysql).`,
+        enforcementLevel: (settings?.environment ?? "prod") === "prod" ? "mandatory" : "advisory",
+        validateResource: (args, report) => {
+            const pod = podTemplateOf(args.type, args.props);
+            if (!pod) return;
+            for (const { c, init } of containersOf(pod.spec)) {
+                const image = known(() => c.image as string);
+                if (image === undefined || !isMysqlImage(image)) continue;
+                const why = unsupportedMysql(image);
+                if (why) report(`${describe(args.type, args.props)}: ${init ? "init container" : "container"} ${c.name} runs ${image}: ${why}; set images.mysql`);
+            }
+        },
+    };
+}
+
 /** Every rule, for a stack with these settings. */
 export function allPolicies(settings?: StackSettings, exceptions: Exceptions = listedExceptions): Array<ResourceValidationPolicy | StackValidationPolicy> {
     return [
@@ -483,5 +507,6 @@ export function allPolicies(settings?: StackSettings, exceptions: Exceptions = l
         noSecretInPlainConfig,
         noGeneratedSecretInPlainConfig,
         frontendBuiltForStack(settings),
+        supportedMysql(settings),
     ];
 }

@@ -12,6 +12,7 @@ import { UPSTREAM } from "../config/wiring";
 import { bootCheck, editable, failures, formatReport, pathMatches, Rendered } from "../scripts/lib/boot-check";
 import { BootFacts, DEFAULT_UPSTREAM, deriveFacts, deriveService, factsJson, readFacts } from "../scripts/lib/boot-derive";
 import { flatYaml } from "../scripts/lib/boot-conformance";
+import { CLIENT_DRIVERS, urlParamsOf, versionBelow } from "../config/mysql";
 import { deploy, Deployed, Obj, ROOT, sourceOf, stackConfig } from "./support/harness";
 
 const facts = readFacts();
@@ -400,6 +401,59 @@ describe("the boot check", function () {
             const f = failed(r).filter((x) => / table /.test(x));
             assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), ["portal-service table site", "reserve-check-service table reserve", "reserve-request-service table reserve"], f.join("\n"));
             assert.match(f[0], /domain\/menu\/Site\.java:\d+\] jpa entity Site maps table site, which no migration creates in msaportal/);
+        });
+    });
+
+    describe("the database drivers under MySQL 8.4's caching_sha2_password (issue 27)", () => {
+        const urlKey = { jdbc: "spring.datasource.url", r2dbc: "spring.r2dbc.url" } as const;
+        const driverFindings = (r: Rendered, f: BootFacts = facts) => bootCheck(f, r).flatMap((x) => x.findings
+            .filter((y) => y.key.startsWith("driver ")).map((y) => `${x.workload} ${y.key} ${y.status}`));
+
+        it("every JDBC and R2DBC URL each stack serves carries what its driver (from build.gradle) needs", async () => {
+            for (const stack of ["dev", "prod"] as const) {
+                const d = stack === "dev" ? dev : await deploy(stackConfig(stack), stack);
+                const gen = d.of("ConfigMap").find((c) => c.metadata.name.startsWith("config-generated-configmap"))!;
+                const expected: string[] = [];
+                for (const svc of facts.services) {
+                    const served = { ...flatYaml(gen.data[`${svc.name}_application.yml`] ?? ""), ...flatYaml(gen.data[`${svc.name}_${svc.name}.yml`] ?? "") };
+                    for (const drv of svc.drivers ?? []) {
+                        const known = CLIENT_DRIVERS.find((c) => c.artifact === drv.artifact);
+                        assert.ok(known, `${svc.name}: ${drv.artifact} is not in CLIENT_DRIVERS`);
+                        const url = served[urlKey[known.api]];
+                        if (url === undefined) continue; // on the classpath, no connection of this API
+                        assert.ok(!versionBelow(drv.version ?? known.sinceVersion, known.sinceVersion), `${svc.name} ${drv.artifact} ${drv.version}`);
+                        const params = urlParamsOf(url);
+                        for (const [k, v] of Object.entries(known.urlParams)) assert.strictEqual(params[k], v, `${stack} ${svc.name} ${urlKey[known.api]} ${url}`);
+                        expected.push(`${svc.name} driver ${drv.artifact} ok`);
+                    }
+                }
+                // Both APIs, from the source: Connector/J (JPA services) and r2dbc-mysql (the reservation services).
+                assert.ok(expected.some((x) => x.includes("mysql-connector-j")) && expected.some((x) => x.includes("r2dbc-mysql")), expected.join("\n"));
+                assert.deepStrictEqual(driverFindings(d).sort(), expected.sort(), stack);
+            }
+        });
+
+        it("FAILs a URL without it, a driver too old for caching_sha2_password and a driver it does not know, naming the build.gradle line", () => {
+            const gen = (r: Rendered) => r.of("ConfigMap").find((c) => c.metadata.name.startsWith("config-generated-configmap"))!;
+            const r = editable(dev);
+            const file = gen(r).data["reserve-check-service_reserve-check-service.yml"] as string;
+            gen(r).data["reserve-check-service_reserve-check-service.yml"] = file.replace(/([?&])sslMode=REQUIRED/, "$1sslMode=PREFERRED");
+            const f = failed(r).filter((x) => / driver /.test(x));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /^reserve-check-service driver io\.asyncer:r2dbc-mysql \[backend\/reserve-check-service\/build\.gradle:\d+\] spring\.r2dbc\.url .* lacks sslMode=REQUIRED: r2dbc-mysql: full caching_sha2_password authentication only over TLS/);
+
+            const swap: Record<string, { artifact: string; version: string }> = {
+                "user-service": { artifact: "mysql:mysql-connector-java", version: "5.1.49" },
+                "board-service": { artifact: "org.mariadb.jdbc:mariadb-java-client", version: "3.5.1" },
+            };
+            const edited: BootFacts = {
+                ...facts,
+                services: facts.services.map((x) => (swap[x.name] ? { ...x, drivers: [{ ...x.drivers![0], ...swap[x.name] }] } : x)),
+            };
+            const g = failed(dev, edited).filter((x) => / driver /.test(x));
+            assert.strictEqual(g.length, 2, g.join("\n"));
+            assert.match(g.find((x) => x.startsWith("user-service"))!, /version 5\.1\.49: caching_sha2_password's full authentication needs 8\.0\.13 or later/);
+            assert.match(g.find((x) => x.startsWith("board-service"))!, /org\.mariadb\.jdbc:mariadb-java-client .*not a driver config\/mysql\.ts CLIENT_DRIVERS knows/);
         });
     });
 

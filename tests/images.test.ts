@@ -90,7 +90,7 @@ describe("the image mirror", function () {
             assert.strictEqual(after.get(where), `${MIRROR}/${image}`, where);
         }
         // Init containers are part of the rewrite too.
-        assert.strictEqual(after.get("StatefulSet/mysql-statefulset/init-mysql"), `${MIRROR}/docker.io/library/mysql:5.7`);
+        assert.strictEqual(after.get("StatefulSet/mysql-statefulset/init-mysql"), `${MIRROR}/docker.io/library/mysql:8.4.11`);
     });
 
     it("changes nothing else in any object", () => {
@@ -131,18 +131,18 @@ describe("image digests", function () {
     const mysqlDigest = digestOf("b");
 
     it("pin an image everywhere it runs (tag kept for readers) and the source to copy from", async () => {
-        const raw = stackConfig("prod", { imageMirror: MIRROR, imageDigests: { "mysql:5.7": mysqlDigest } });
+        const raw = stackConfig("prod", { imageMirror: MIRROR, imageDigests: { "mysql:8.4.11": mysqlDigest } });
         const d = await deploy(raw, "prod");
         for (const [where, image] of imagesOf(d)) {
-            if (image.includes("/library/mysql")) assert.strictEqual(image, `${MIRROR}/docker.io/library/mysql:5.7@${mysqlDigest}`, where);
+            if (image.includes("/library/mysql")) assert.strictEqual(image, `${MIRROR}/docker.io/library/mysql:8.4.11@${mysqlDigest}`, where);
             else assert.ok(!image.includes("@"), `${where}: ${image} pinned without a digest configured`);
         }
         const line = imageList(d, loadConfig(sourceOf(raw), "prod")).find((l) => l.runs.includes("mysql"))!;
-        assert.deepStrictEqual([line.source, line.destination], [`docker.io/library/mysql@${mysqlDigest}`, `${MIRROR}/docker.io/library/mysql:5.7`]);
+        assert.deepStrictEqual([line.source, line.destination], [`docker.io/library/mysql@${mysqlDigest}`, `${MIRROR}/docker.io/library/mysql:8.4.11`]);
     });
 
     it("when required, fail validation naming each image the stack runs without a digest", () => {
-        const raw = withObject(stackConfig("prod", { imageDigests: { "docker.io/library/mysql:5.7": mysqlDigest }, ci: { enabled: false } }), "image", { requireDigests: true });
+        const raw = withObject(stackConfig("prod", { imageDigests: { "docker.io/library/mysql:8.4.11": mysqlDigest }, ci: { enabled: false } }), "image", { requireDigests: true });
         const cfg = loadConfig(sourceOf(withObject(raw, "image", { requireDigests: false })), "prod");
         const unpinned = imagesInUse(cfg).map((id) => resolveImage(cfg, id)).filter((i) => !i.includes("@"));
         const problems = problemsOf(raw, "prod");

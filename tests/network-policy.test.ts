@@ -60,8 +60,8 @@ describe("network policy from the service graph", () => {
         pods = podsOf([...workloads(d), ...d.of("Job")]);
         assert.deepStrictEqual([...pods.keys()].sort(), [...graph.nodes.values()].filter((n) => !n.startedBy).map((n) => n.name).sort(),
             "a pod for every graph node this program deploys");
-        // Jenkins agents are started by Jenkins with app=jenkins-agent in their pod templates.
-        pods.set("jenkins-agent", { namespace: "egov-dev", labels: { app: "jenkins-agent", "jenkins/label": "maven" } });
+        // Jenkins agents are started by Jenkins with app=jenkins-agent in their pod templates, in their own namespace.
+        pods.set("jenkins-agent", { namespace: "egov-dev-ci", labels: { app: "jenkins-agent", "jenkins/label": "maven" } });
     });
     const pod = (app: string) => {
         const p = pods.get(app);
@@ -102,6 +102,21 @@ describe("network policy from the service graph", () => {
         assert.ok(!policies.allows(pod("user-service"), pod("board-service"), 8080), "business services call only the services their code calls");
         assert.ok(policies.allows(pod("jenkins-agent"), pod("jenkins"), 50000), "agents reach the controller");
         assert.ok(!policies.allows(pod("jenkins-agent"), pod("mysql"), 3306), "agents do not reach the data");
+    });
+
+    it("keeps the provisioner and the agents in namespaces of their own, reached across only on the graph's edges", () => {
+        assert.strictEqual(pod("nfs-provisioner").namespace, "egov-dev-storage");
+        assert.strictEqual(pod("jenkins").namespace, "egov-dev");
+        const inApp = { ...pod("jenkins-agent"), namespace: "egov-dev" };
+        assert.ok(!policies.allows(inApp, pod("jenkins"), 50000), "an agent-labelled pod in the application's namespace is not an agent");
+        const elsewhere = { ...pod("jenkins-agent"), namespace: "egov-dev-storage" };
+        assert.ok(!policies.allows(elsewhere, pod("jenkins"), 50000), "nor is one in the provisioner's namespace");
+        const agentPolicies = d.of("NetworkPolicy").filter((p) => p.metadata.namespace === "egov-dev-ci").map((p) => p.metadata.name).sort();
+        assert.deepStrictEqual(agentPolicies, ["allow-dns", "default-deny", "jenkins-agent"]);
+        const storagePolicies = d.of("NetworkPolicy").filter((p) => p.metadata.namespace === "egov-dev-storage").map((p) => p.metadata.name).sort();
+        assert.deepStrictEqual(storagePolicies, ["allow-dns", "default-deny", "nfs-provisioner"]);
+        assert.ok(!policies.allows(pod("nfs-provisioner"), pod("mysql"), 3306));
+        assert.ok(!policies.allows(pod("jenkins-agent"), pod("nfs-provisioner"), 8080));
     });
 
     it("lets every pod resolve names through cluster DNS, and nothing else outside", () => {

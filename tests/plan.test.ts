@@ -90,8 +90,8 @@ describe("the plan", () => {
             if (image) assert.ok(image.startsWith(`${mirror}/`), image);
         }
         const digest = `sha256:${"a".repeat(64)}`;
-        const pinned = planOf("dev", { imageDigests: { "docker.io/library/mysql:5.7": digest } });
-        assert.strictEqual(pinned.database.workload.image, `docker.io/library/mysql:5.7@${digest}`);
+        const pinned = planOf("dev", { imageDigests: { "docker.io/library/mysql:8.4.11": digest } });
+        assert.strictEqual(pinned.database.workload.image, `docker.io/library/mysql:8.4.11@${digest}`);
         assert.strictEqual(pinned.rotation.mysql.image, pinned.database.workload.image);
     });
 

@@ -48,4 +48,13 @@ describe("policy pack on the rendered stacks", function () {
         ].sort());
         assert.strictEqual(v.filter((m) => m.includes("Job egov/mysql-migrate-")).length, 1, "the migration Job runs the mysql image");
     });
+
+    it("MySQL 5.7 pinned in prod (images.mysql) is refused on every object that runs it; a pinned 8.4 patch passes", async () => {
+        const rule = (v: string[]) => v.filter((m) => m.startsWith("supported-mysql:"));
+        assert.deepStrictEqual(rule(await violations("prod", stackConfig("prod", { images: { mysql: "mysql:8.4.3" } }))), []);
+        const v = rule(await violations("prod", stackConfig("prod", { images: { mysql: "mysql:5.7" } })));
+        const objects = [...new Set(v.map((m) => /^supported-mysql: (\S+ \S+?):/.exec(m)?.[1]))].map((o) => o?.replace(/-[0-9a-f]{10}$/, "-<hash>")).sort();
+        assert.deepStrictEqual(objects, ["CronJob egov/mysql-backup", "CronJob egov/mysql-restore-drill", "Job egov/mysql-migrate-<hash>", "StatefulSet egov/mysql-statefulset"]);
+        assert.ok(v.every((m) => m.includes("docker.io/library/mysql:5.7: MySQL 5.7 is out of support")), v.join("\n"));
+    });
 });

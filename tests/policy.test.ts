@@ -22,6 +22,7 @@ import {
     StackSettings,
     StackValidationArgs,
     StackValidationPolicy,
+    supportedMysql,
 } from "../policy/rules";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- fabricated Kubernetes objects. */
@@ -349,10 +350,46 @@ describe("policy pack", () => {
         });
     });
 
+    describe("supported-mysql", () => {
+        const statefulSet = (image: string, initImage = image): Obj => {
+            const d = deployment("mysql");
+            d.metadata.name = "mysql-statefulset";
+            d.spec.template.spec.containers = [container("mysql", image)];
+            d.spec.template.spec.initContainers = [container("init-mysql", initImage)];
+            return d;
+        };
+
+        it("accepts 8.4 LTS, pinned, mirrored or with a variant suffix, and images that are not MySQL", () => {
+            for (const image of ["mysql:8.4", "docker.io/library/mysql:8.4.11", `harbor.agency.go.kr/egov/docker.io/library/mysql:8.4.11@sha256:${"a".repeat(64)}`,
+                "mysql:8.4.11-oraclelinux9", "container-registry.oracle.com/mysql/community-server:8.4.11", "mariadb:10.5", "rabbitmq:3.13-management"]) {
+                assert.deepStrictEqual(check(supportedMysql(prod), T.statefulSet, statefulSet(image)), [], image);
+            }
+        });
+
+        it("refuses 5.7, 8.0, an innovation release and a tag naming no version, init containers and Jobs included", () => {
+            const v = check(supportedMysql(prod), T.statefulSet, statefulSet("docker.io/library/mysql:5.7", "mysql:8.0.40"));
+            assert.strictEqual(v.length, 2, v.join("\n"));
+            assert.match(v[0], /init container init-mysql runs mysql:8\.0\.40: MySQL 8\.0 is out of support; expected 8\.4 \(supported until 2029-04\); set images\.mysql/);
+            assert.match(v[1], /StatefulSet egov\/mysql-statefulset: container mysql runs docker\.io\/library\/mysql:5\.7: MySQL 5\.7 is out of support/);
+            assert.match(check(supportedMysql(prod), T.statefulSet, statefulSet("mysql:9.3", "mysql:8.4")).join(), /MySQL 9\.3 is not a supported series/);
+            assert.match(check(supportedMysql(prod), T.statefulSet, statefulSet("mysql:lts", "mysql:8.4")).join(), /its tag names no MySQL version/);
+            assert.match(check(supportedMysql(prod), T.statefulSet, statefulSet(`mysql@sha256:${"b".repeat(64)}`, "mysql:8.4")).join(), /names no MySQL version/);
+            const job = { metadata: { name: "mysql-backup", namespace: "egov" }, spec: { jobTemplate: { spec: { template: statefulSet("mysql:5.7").spec.template } } } };
+            assert.strictEqual(check(supportedMysql(prod), T.cronJob, job).length, 2);
+        });
+
+        it("is mandatory in prod and without the stack's settings, advisory elsewhere", () => {
+            assert.strictEqual(supportedMysql(prod).enforcementLevel, "mandatory");
+            assert.strictEqual(supportedMysql(undefined).enforcementLevel, "mandatory");
+            assert.strictEqual(supportedMysql(dev).enforcementLevel, "advisory");
+            assert.strictEqual(check(supportedMysql(dev), T.statefulSet, statefulSet("mysql:5.7")).length, 2, "advisory still reports");
+        });
+    });
+
     it("every rule is in the pack, each under its own name", () => {
         const names = allPolicies(prod).map((p) => p.name);
         assert.deepStrictEqual(names, ["restricted-pod-security", "container-resources", "no-latest-image-in-prod",
             "pods-selected-by-network-policy", "no-shared-readwriteonce-volume", "no-node-exposure-in-prod",
-            "no-secret-in-plain-config", "no-generated-secret-in-plain-config", "frontend-built-for-stack"]);
+            "no-secret-in-plain-config", "no-generated-secret-in-plain-config", "frontend-built-for-stack", "supported-mysql"]);
     });
 });

@@ -45,7 +45,7 @@ describe("the offline commands", function () {
         const lines = r.stdout.trim().split("\n");
         assert.ok(lines.length >= 18, r.stdout);
         for (const l of lines) assert.match(l, /^[a-z0-9.:-]+\/\S+:\S+$/);
-        assert.ok(lines.includes("docker.io/library/mysql:5.7"));
+        assert.ok(lines.includes("docker.io/library/mysql:8.4.11"));
         assert.ok(lines.includes("docker.io/egovframe/egovframe-msa-edu-backend-config:4.3.0"));
     });
 

@@ -144,7 +144,7 @@ describe("config messages never show a secret", () => {
         image: JSON.stringify({ tag: `${CANARY} x`, pullPolicy: CANARY }),
         storage: JSON.stringify({ backend: CANARY, backnd: CANARY, sizes: { mysql: CANARY } }),
         serviceReplicas: JSON.stringify({ apigateway: CANARY, unknown: CANARY }),
-        imageDigests: JSON.stringify({ "mysql:5.7": CANARY }),
+        imageDigests: JSON.stringify({ "mysql:8.4.11": CANARY }),
         mail: JSON.stringify({ credentialsSecretName: CANARY, smtpHost: CANARY }),
         networkPolicy: JSON.stringify({ apiServer: CANARY, externalEgress: { jenkins: [CANARY] } }),
         backup: JSON.stringify({ schedule: CANARY, offsite: { endpoint: CANARY } }),

@@ -136,8 +136,8 @@ describe("the wiring contract", function () {
                 for (const [prop, vars] of Object.entries(props)) assert.deepStrictEqual(placeholdersOf(servedOf(dev, svc)[prop] ?? ""), vars, `${svc} ${prop}`);
             }
             // As the application wrote them: its placeholders are filled from the pod's env (MYSQL_HOSTNAME, APP_HOME, ...).
-            assert.strictEqual(servedOf(dev, "user-service")["spring.datasource.url"], "${database.url}?serverTimezone=Asia/Seoul&autoReconnect=true&validationQuery=select 1");
-            assert.strictEqual(servedOf(dev, "reserve-check-service")["spring.r2dbc.url"], "r2dbc:mysql://${mysql.hostname:localhost}:3306/reservation?serverTimezone=Asia/Seoul");
+            assert.strictEqual(servedOf(dev, "user-service")["spring.datasource.url"], "${database.url}?serverTimezone=Asia/Seoul&autoReconnect=true&validationQuery=select 1&sslMode=REQUIRED");
+            assert.strictEqual(servedOf(dev, "reserve-check-service")["spring.r2dbc.url"], "r2dbc:mysql://${mysql.hostname:localhost}:3306/reservation?serverTimezone=Asia/Seoul&sslMode=REQUIRED");
             assert.strictEqual(servedOf(dev, "apigateway")["apigateway.host"], "http://${apigateway.hostname:localhost}:${server.port}");
             assert.strictEqual(servedOf(dev, "user-service")["token.expiration_time"], "7200000");
             assert.strictEqual(servedOf(dev, "board-service")["messages.directory"], "${file.directory}/messages");
@@ -185,14 +185,14 @@ describe("the wiring contract", function () {
 
         it("serves the database URL in the stack's time zone, and its own URL to a client whose files set none", async () => {
             const d = await deploy({ ...devRaw, timezone: "UTC" });
-            assert.strictEqual(servedOf(d, "user-service")["spring.datasource.url"], "${database.url}?serverTimezone=UTC&autoReconnect=true&validationQuery=select 1");
-            assert.strictEqual(servedOf(d, "reserve-item-service")["spring.r2dbc.url"], "r2dbc:mysql://${mysql.hostname:localhost}:3306/msaportal?serverTimezone=UTC");
+            assert.strictEqual(servedOf(d, "user-service")["spring.datasource.url"], "${database.url}?serverTimezone=UTC&autoReconnect=true&validationQuery=select 1&sslMode=REQUIRED");
+            assert.strictEqual(servedOf(d, "reserve-item-service")["spring.r2dbc.url"], "r2dbc:mysql://${mysql.hostname:localhost}:3306/msaportal?serverTimezone=UTC&sslMode=REQUIRED");
             const notice = {
                 name: "notice-service", image: "registry.example.go.kr/egov/notice-service:1.0.0", port: 8080,
                 needsDatabase: true, usesDiscovery: true, usesConfigServer: true, usesToken: true,
             };
             const own = servedOf(await deploy({ ...devRaw, services: JSON.stringify([notice]) }), "notice-service");
-            assert.strictEqual(own["spring.datasource.url"], "jdbc:mysql://mysql.egov-dev.svc.cluster.local:3306/msaportal?serverTimezone=Asia/Seoul&autoReconnect=true");
+            assert.strictEqual(own["spring.datasource.url"], "jdbc:mysql://mysql.egov-dev.svc.cluster.local:3306/msaportal?serverTimezone=Asia/Seoul&autoReconnect=true&sslMode=REQUIRED");
             assert.strictEqual(own["spring.datasource.password"], "${DB_PASSWORD}");
             assert.strictEqual(own["file.directory"], "${app.home:${user.home}}/msa-attach-volume", "the application.yml's, not the fallback");
         });

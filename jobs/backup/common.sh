@@ -48,6 +48,18 @@ dump_to() {
   verify_dump "$file" || die "the dump of $db in $file is incomplete"
 }
 
+# load_dump FILE DB: loads a dump made by backup.sh (or by mysqldump 5.7: the move to 8.4) into DB. mysqldump 5.7
+# writes the sql_mode of triggers, routines and events with NO_AUTO_CREATE_USER, which MySQL 8.0 removed (setting
+# it fails the load): on a server without the mode it is dropped from those lines; nothing else is changed.
+load_dump() {
+  if sql "SET SESSION sql_mode = 'NO_AUTO_CREATE_USER'" >/dev/null 2>&1; then
+    gzip -dc "$1" | mysql --defaults-extra-file="$CNF" --default-character-set=utf8mb4 "$2"
+  else
+    gzip -dc "$1" | sed -E "/^\/\*!50003 SET sql_mode += '/{s/,NO_AUTO_CREATE_USER//g;s/NO_AUTO_CREATE_USER,?//g}" |
+      mysql --defaults-extra-file="$CNF" --default-character-set=utf8mb4 "$2"
+  fi
+}
+
 # verify_dump FILE: readable gzip whose last line is mysqldump's completion marker.
 verify_dump() {
   gzip -t "$1" 2>/dev/null && gzip -dc "$1" | tail -n 1 | grep -q '^-- Dump completed'

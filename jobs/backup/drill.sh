@@ -40,7 +40,7 @@ for db in "${dbs[@]}"; do
   s=${DRILL_PREFIX}${db}
   scratch+=("$s")
   sql "DROP DATABASE IF EXISTS \`$s\`; CREATE DATABASE \`$s\`"
-  if ! err=$(gzip -dc "$file" | mysql --defaults-extra-file="$CNF" --default-character-set=utf8mb4 "$s" 2>&1); then
+  if ! err=$(load_dump "$file" "$s" 2>&1); then
     problems+=("$db: loading the dump failed: $(tail -n 1 <<<"$err")"); continue
   fi
   # 2. Tables and rows against the manifest.

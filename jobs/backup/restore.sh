@@ -66,7 +66,7 @@ else
 fi
 
 # 4. Load.
-if ! gzip -dc "$file" | mysql --defaults-extra-file="$CNF" --default-character-set=utf8mb4 "$target"; then
+if ! load_dump "$file" "$target"; then
   die "loading $file into $target failed${saved:+; its previous contents are in $saved/$target.sql.gz (restore them with --dump $saved --database $target)}"
 fi
 log "restored $target from $file (tables and views: $(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$target'"))"

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import type { ServiceGraph } from "../../config/graph";
 import { BootFacts, JVM_PROPERTIES, placeholders, Requirement, ServiceFacts, SourcedValue } from "./boot-derive";
 import { conformance } from "./boot-conformance";
+import { CLIENT_DRIVERS, urlParamsOf, versionBelow } from "../../config/mysql";
 import type { Obj } from "./mocked-run";
 
 /** The rendered objects the check reads (a mocked run, or a copy a test changed). */
@@ -338,7 +339,40 @@ function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: Se
     if (f.stream) findings.push(...streamFindings(f, f.stream, resolve, endpoints));
     for (const w of f.writesAtStart ?? []) findings.push(writeFinding(w, pod, c, resolve));
     findings.push(...entityFindings(f, d, resolve));
+    findings.push(...driverFindings(f, resolve));
     return { workload: f.name, summary, findings };
+}
+
+/**
+ * Every database driver in build.gradle whose API has a URL: a driver the platform knows (config/mysql.ts
+ * CLIENT_DRIVERS), of a version that logs in with MySQL 8.4's caching_sha2_password, and the URL carries what it
+ * needs for that (issue 27).
+ */
+function driverFindings(f: ServiceFacts, resolve: (k: string) => Resolved): Finding[] {
+    const urlKey = { jdbc: "spring.datasource.url", r2dbc: "spring.r2dbc.url" } as const;
+    return (f.drivers ?? []).flatMap((drv): Finding[] => {
+        const needs = `${drv.file}:${drv.line}`;
+        const known = CLIENT_DRIVERS.find((c) => c.artifact === drv.artifact);
+        if (!known) {
+            return [{ status: "FAIL", key: `driver ${drv.artifact}`, needs,
+                detail: "not a driver config/mysql.ts CLIENT_DRIVERS knows: what it needs to log in to MySQL 8.4 is not declared" }];
+        }
+        const url = resolve(urlKey[known.api]).value;
+        if (url === undefined) return []; // on the classpath, but the service opens no connection of this API
+        const key = `driver ${drv.artifact}`;
+        const version = drv.version ?? `the Spring Boot ${drv.bootVersion ?? "?"} BOM's`;
+        if (drv.version !== undefined ? versionBelow(drv.version, known.sinceVersion) : !/^[3-9]\./.test(drv.bootVersion ?? "")) {
+            return [{ status: "FAIL", key, needs, detail: `version ${version}: caching_sha2_password's full authentication needs ${known.sinceVersion} or later` }];
+        }
+        const params = urlParamsOf(url);
+        const missing = Object.entries(known.urlParams).filter(([k, v]) => params[k]?.toUpperCase() !== v.toUpperCase());
+        return [{
+            status: missing.length === 0 ? "ok" : "FAIL", key, needs,
+            detail: missing.length === 0
+                ? `${version}: ${urlKey[known.api]} carries ${Object.entries(known.urlParams).map(([k, v]) => `${k}=${v}`).join("&")} (${known.why})`
+                : `${urlKey[known.api]} ${url} lacks ${missing.map(([k, v]) => `${k}=${v}`).join("&")}: ${known.why}`,
+        }];
+    });
 }
 
 /**

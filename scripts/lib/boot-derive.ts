@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { isMap, isScalar, isSeq, LineCounter, Node, parseDocument } from "yaml";
+import { CLIENT_DRIVERS } from "../../config/mysql";
 
 /** A property value from a packaged file, with where it is written. */
 export interface SourcedValue { readonly value: string; readonly file: string; readonly line: number }
@@ -44,7 +45,23 @@ export interface ServiceFacts {
     readonly writesAtStart?: readonly StartupWrite[];
     /** The tables its entities map (JPA @Entity, R2DBC @Table): each must be created by a migration (config/migrations.ts). */
     readonly entities?: readonly EntityFacts[];
+    /** The database client drivers in build.gradle (config/mysql.ts CLIENT_DRIVERS, or another MySQL/MariaDB driver). */
+    readonly drivers?: readonly DriverFacts[];
 }
+
+export interface DriverFacts {
+    readonly artifact: string;
+    /** The version build.gradle gives; undefined: the Spring Boot BOM's (bootVersion). */
+    readonly version?: string;
+    /** The org.springframework.boot plugin's version, whose BOM manages a driver given without one. */
+    readonly bootVersion?: string;
+    readonly file: string;
+    readonly line: number;
+}
+
+/** A MySQL or MariaDB client driver's coordinates (the known ones are in config/mysql.ts CLIENT_DRIVERS). */
+export const isDatabaseDriver = (artifact: string) =>
+    CLIENT_DRIVERS.some((d) => d.artifact === artifact) || /:(mysql-connector-j(ava)?|r2dbc-mysql|r2dbc-mariadb|mariadb-java-client)$/.test(artifact);
 
 export interface EntityFacts {
     readonly class: string;
@@ -272,14 +289,14 @@ function securityOf(files: JavaFile[], constant: (ref: string, from: JavaFile) =
     return { permits, otherwise };
 }
 
-interface Dependency { readonly artifact: string; readonly line: number }
+interface Dependency { readonly artifact: string; readonly version?: string; readonly line: number }
 
 function dependencies(gradleText: string): Dependency[] {
     const out: Dependency[] = [];
     gradleText.split("\n").forEach((l, i) => {
         if (/^\s*\/\//.test(l)) return;
-        const m = /^\s*(implementation|runtimeOnly|api)\s*\(?\s*["']([^"':]+):([^"':]+)/.exec(l);
-        if (m) out.push({ artifact: `${m[2]}:${m[3]}`, line: i + 1 });
+        const m = /^\s*(implementation|runtimeOnly|api)\s*\(?\s*["']([^"':]+):([^"':]+)(?::([^"'@]+))?/.exec(l);
+        if (m) out.push({ artifact: `${m[2]}:${m[3]}`, version: m[4], line: i + 1 });
     });
     return out;
 }
@@ -594,6 +611,10 @@ export function deriveService(root: string, name: string): ServiceFacts {
     const actuatorDep = deps.find((d) => d.artifact === "org.springframework.boot:spring-boot-starter-actuator"
         || d.artifact === "org.springframework.cloud:spring-cloud-starter-netflix-eureka-server");
     const hasSecurity = deps.some((d) => d.artifact === "org.springframework.boot:spring-boot-starter-security");
+    const bootVersion = /id\s*\(?\s*["']org\.springframework\.boot["']\s*\)?\s*version\s*["']([^"']+)["']/.exec(gradle)?.[1];
+    const drivers: DriverFacts[] = deps.filter((d) => isDatabaseDriver(d.artifact)).map((d) => ({
+        artifact: d.artifact, ...(d.version ? { version: d.version } : { bootVersion }), file: rel(root, gradleFile), line: d.line,
+    }));
     return {
         name,
         packaged,
@@ -611,6 +632,7 @@ export function deriveService(root: string, name: string): ServiceFacts {
         health: actuatorDep ? health : undefined,
         writesAtStart: writesAtStart.length > 0 ? writesAtStart : undefined,
         entities: entitiesOf(scanned).length > 0 ? entitiesOf(scanned) : undefined,
+        drivers: drivers.length > 0 ? drivers : undefined,
     };
 }
 

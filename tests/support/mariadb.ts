@@ -16,7 +16,8 @@ export class Server {
     private exited?: Promise<void>;
     private constructor(readonly dir: string, readonly port: number) {}
 
-    static async start(name: string): Promise<Server> {
+    /** `options`: server options after the test's own (a later option wins), e.g. the platform's rendered settings. */
+    static async start(name: string, options: readonly string[] = []): Promise<Server> {
         for (const bin of ["mariadb-install-db", "mariadbd", "mariadb", "mysqldump"]) {
             const found = spawnSync("bash", ["-c", `command -v ${bin} || test -x /usr/sbin/${bin}`]).status === 0;
             assert.ok(found, `${bin} is missing: apt-get install -y mariadb-server mariadb-client (.ci/run does)`);
@@ -37,7 +38,7 @@ export class Server {
         s.proc = spawn("/usr/sbin/mariadbd", ["--no-defaults", `--datadir=${dir}/data`, `--socket=${dir}/mysqld.sock`,
             `--port=${s.port}`, "--bind-address=127.0.0.1", `--pid-file=${dir}/mysqld.pid`, `--log-error=${dir}/error.log`,
             "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF", ...small,
-            "--character-set-server=utf8mb4", ...asUser], { stdio: "ignore" });
+            "--character-set-server=utf8mb4", ...options, ...asUser], { stdio: "ignore" });
         s.exited = new Promise((resolve) => s.proc?.once("exit", () => resolve()));
         s.proc.unref(); // a run that never uses it still exits (and the exit handler stops it)
         const deadline = Date.now() + 60_000;
