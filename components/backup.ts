@@ -142,7 +142,7 @@ export class Backup extends pulumi.ComponentResource {
         const cronJob = (jobName: string, schedule: string, componentLabel: string, spec: k8s.types.input.core.v1.PodSpec) => {
             const l = { ...labels, "app.kubernetes.io/component": componentLabel };
             const outside = offsite
-                ? { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [offsite.credentialsSecretName], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) }
+                ? { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: offsite.credentials ? [] : [offsite.credentialsSecretName], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) }
                 : undefined;
             return new k8s.batch.v1.CronJob(jobName, {
                 metadata: { name: jobName, namespace: args.namespace, labels: l, annotations: { ...DELETE_IN_BACKGROUND, ...outside } },
@@ -217,7 +217,7 @@ export class Backup extends pulumi.ComponentResource {
             this.esSnapshot = new k8s.batch.v1.CronJob(snapshot.jobName, {
                 metadata: { name: snapshot.jobName, namespace: args.namespace, labels: l,
                     annotations: { ...DELETE_IN_BACKGROUND,
-                        [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [offsite.credentialsSecretName], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) } },
+                        [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: offsite.credentials ? [] : [offsite.credentialsSecretName], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) } },
                 spec: {
                     schedule: snapshot.schedule,
                     timeZone: plan.timezone,

@@ -106,7 +106,7 @@ export class Ci extends pulumi.ComponentResource {
             volumeMounts: [{ name: "jenkins-home", mountPath: JENKINS_HOME }],
             sidecars: archiver(args),
             podAnnotations: archiver(args).length === 0 ? undefined : { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({
-                secrets: [offsite?.credentialsSecretName], configMaps: offsite?.caConfigMap ? [offsite.caConfigMap] : [],
+                secrets: offsite?.credentials ? [] : [offsite?.credentialsSecretName], configMaps: offsite?.caConfigMap ? [offsite.caConfigMap] : [],
             }) },
             volumes: [
                 { name: "jenkins-home", persistentVolumeClaim: { claimName: args.claimName } },

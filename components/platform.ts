@@ -4,6 +4,7 @@ import type { PlatformPlan } from "../config/plan";
 import type { SideNamespace } from "../config/parts";
 import { BackendService, plainEnv } from "./backend-service";
 import { ConfigServerFiles } from "./config-server";
+import { ConfigSecrets } from "./config-secrets";
 import { Backup } from "./backup";
 import { Ci } from "./ci";
 import { Credentials } from "./credentials";
@@ -60,6 +61,8 @@ export class Platform extends pulumi.ComponentResource {
                 side[part] = new k8s.core.v1.Namespace(`namespace-${part}`, { metadata: { name: ns.name, labels: { ...ns.labels } } }, parent).metadata.name;
             }
         }
+
+        if (plan.configSecrets.length > 0) new ConfigSecrets("config-secrets", { namespace, commonLabels, secrets: plan.configSecrets }, parent);
 
         const commonConfig = new k8s.core.v1.ConfigMap("common-configmap", {
             metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },

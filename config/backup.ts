@@ -1,13 +1,28 @@
 // The backup keys that are objects of their own: the off-site store (backup.offsite) and the restore drill. Their
 // fields are declared in config/schema.ts; here: what is required, and the checks across fields.
-import type { Json, OffsiteConfig } from "./types";
+import { Json, OFFSITE_SECRET_NAME, OffsiteConfig } from "./types";
 import { PROJECT } from "./project";
-import { Reader } from "./reader";
+import { Reader, secretKeySet } from "./reader";
 import { nodeAt } from "./schema";
 
-export function readOffsite(r: Reader, v: Json | undefined): OffsiteConfig | undefined {
+/**
+ * credentials: the store's key pair from stack config offsiteCredentials (read by the caller: a key of its own, so
+ * that, encrypted, it hides no other backup setting from the offline commands); undefined when unset or invalid.
+ */
+export function readOffsite(r: Reader, v: Json | undefined,
+    credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined): OffsiteConfig | undefined {
+    const fromConfig = secretKeySet(r, "offsiteCredentials");
     const o = r.sub("backup.offsite", v);
-    if (!o) return undefined;
+    if (!o) {
+        if (fromConfig) r.problems.push(`${PROJECT}:offsiteCredentials: set, but backup.offsite is not (value not shown); set both or neither`);
+        return undefined;
+    }
+    // The store's key pair: a Secret made outside git (credentialsSecretName; in a namespace that exists before the up),
+    // or one the program makes from encrypted stack config (offsiteCredentials), which works on a first up.
+    if (fromConfig && o.credentialsSecretName !== undefined && o.credentialsSecretName !== null && o.credentialsSecretName !== "") {
+        r.problems.push(`${PROJECT}:backup.offsite.credentialsSecretName / ${PROJECT}:offsiteCredentials: both set; expected one: the name ` +
+            `of a Secret made outside git, or the key pair, from which the program makes Secret ${OFFSITE_SECRET_NAME}`);
+    }
     const required = (k: string): string => {
         const key = `backup.offsite.${k}`;
         if (o[k] === undefined || o[k] === null || o[k] === "") {
@@ -26,7 +41,8 @@ export function readOffsite(r: Reader, v: Json | undefined): OffsiteConfig | und
         bucket: required("bucket"),
         prefix: r.text("backup.offsite.prefix", o.prefix),
         region: r.text("backup.offsite.region", o.region),
-        credentialsSecretName: required("credentialsSecretName"),
+        credentialsSecretName: fromConfig ? OFFSITE_SECRET_NAME : required("credentialsSecretName"),
+        credentials,
         caConfigMap: r.optionalText("backup.offsite.caConfigMap", o.caConfigMap),
         retention: r.whole("backup.offsite.retention", o.retention),
         cidrs: r.items<string>("backup.offsite.cidrs", o.cidrs) ?? [],

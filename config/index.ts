@@ -11,8 +11,8 @@ import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFi
 import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
 import { sideNamespaces } from "./parts";
-import { ConfigError, looksLikeKubeconfigContents, DNS_LABEL, Reader, closest } from "./reader";
-import { ConfigSource, Environment, Migration, NetworkPolicyConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential, ServiceType, StorageBackend, VolumeSize, environments, resourceParts, rotatedCredentials, volumeSizes } from "./types";
+import { ConfigError, looksLikeKubeconfigContents, readSecretFields, secretKeySet, DNS_LABEL, Reader, closest } from "./reader";
+import { ConfigSource, Environment, Migration, TLS_SECRET_NAME, NetworkPolicyConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential, ServiceType, StorageBackend, VolumeSize, environments, resourceParts, rotatedCredentials, volumeSizes } from "./types";
 import { CONFIG_KEYS } from "./schema";
 import { serviceGraph } from "./graph";
 import { defaultResources, readResources } from "./resources";
@@ -28,6 +28,34 @@ export { CONFIG_KEYS, STACK_SCHEMA, nodeAt } from "./schema";
 export type { ConfigKey, SchemaNode } from "./schema";
 export { quantityValue } from "./resources";
 
+/**
+ * The target cluster of one run, from the environment (scripts/deploy.sh and drift.sh export them for --kubeconfig and
+ * --context), so choosing a cluster never rewrites the committed stack file. Validated as a stack key is.
+ */
+export const CLUSTER_ENV = { kubeconfig: "EGOV_KUBECONFIG", context: "EGOV_KUBE_CONTEXT" } as const;
+
+function runCluster(r: Reader, env: Readonly<Record<string, string | undefined>>): { kubeconfig?: string; context?: string } {
+    const out: { kubeconfig?: string; context?: string } = {};
+    const file = env[CLUSTER_ENV.kubeconfig];
+    if (file !== undefined && file !== "") {
+        const resolved = path.resolve(expandHome(file));
+        // A path only: contents in the environment would reach child processes and logs.
+        if (looksLikeKubeconfigContents(file)) {
+            r.problems.push(`${CLUSTER_ENV.kubeconfig}: a kubeconfig's contents (value not shown: it holds credentials); expected the path of a kubeconfig file`);
+        } else if (!fs.existsSync(resolved) || !fs.statSync(resolved).isFile()) {
+            r.problems.push(`${CLUSTER_ENV.kubeconfig}: ${JSON.stringify(file)}: expected an existing kubeconfig file (npm run deploy -- --kubeconfig FILE)`);
+        } else {
+            out.kubeconfig = resolved;
+        }
+    }
+    const context = env[CLUSTER_ENV.context];
+    if (context !== undefined && context !== "") {
+        if (/^\S+$/.test(context)) out.context = context;
+        else r.problems.push(`${CLUSTER_ENV.context}: ${JSON.stringify(context)}: expected a kubeconfig context name (no spaces)`);
+    }
+    return out;
+}
+
 function readTracing(r: Reader): PlatformConfig["tracing"] {
     const t = r.object("tracing");
     const samplingProbability = r.decimal("tracing.samplingProbability", t.samplingProbability);
@@ -41,7 +69,8 @@ function readTracing(r: Reader): PlatformConfig["tracing"] {
  * isSecret: whether a key is stored encrypted (`pulumi config set --secret`).
  */
 export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Iterable<string> = [],
-    isSecret: (key: string) => boolean = () => false, opts: { readonly frontendRecord?: boolean } = {}): PlatformConfig {
+    isSecret: (key: string) => boolean = () => false,
+    opts: { readonly frontendRecord?: boolean; readonly env?: Readonly<Record<string, string | undefined>> } = {}): PlatformConfig {
     const r = new Reader(source, isSecret);
     for (const key of setKeys) {
         if ((CONFIG_KEYS as readonly string[]).includes(key)) continue;
@@ -67,9 +96,13 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const isProd = environment === "prod";
 
     const kubeconfigRaw = r.optionalText("kubeconfig", r.scalar("kubeconfig"));
-    const context = r.optionalText("kubeContext", r.scalar("kubeContext"));
-    let kubeconfig: string | undefined;
-    if (kubeconfigRaw !== undefined) {
+    const stackContext = r.optionalText("kubeContext", r.scalar("kubeContext"));
+    const run = runCluster(r, opts.env ?? process.env);
+    // A run's --kubeconfig replaces the stack's kubeconfig and its context (a context of another file); --context
+    // alone names a context of the stack's kubeconfig.
+    const context = run.kubeconfig !== undefined ? run.context : run.context ?? stackContext;
+    let kubeconfig: string | undefined = run.kubeconfig;
+    if (run.kubeconfig === undefined && kubeconfigRaw !== undefined) {
         const looksLikeContents = looksLikeKubeconfigContents(kubeconfigRaw);
         kubeconfig = looksLikeContents ? kubeconfigRaw : path.resolve(expandHome(kubeconfigRaw));
         if (looksLikeContents && !isSecret("kubeconfig")) {
@@ -83,8 +116,13 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         }
     }
     if (kubeconfig === undefined && context === undefined) {
-        r.problems.push(`${PROJECT}:kubeconfig / ${PROJECT}:kubeContext: neither is set; set one so the target cluster is explicit ` +
-            "(this program never deploys to the current kubeconfig context by accident)");
+        r.problems.push(`${PROJECT}:kubeconfig / ${PROJECT}:kubeContext: neither is set; set one so the target cluster is explicit, ` +
+            "or name it for this run (`npm run deploy -- --kubeconfig FILE` or `--context NAME`: " +
+            `${CLUSTER_ENV.kubeconfig} / ${CLUSTER_ENV.context}) (this program never deploys to the current kubeconfig context by accident)`);
+    }
+    const local = r.flag("localCluster", r.scalar("localCluster"));
+    if (local && environment === "prod") {
+        r.reject("localCluster", true, "false in a prod stack: the local test cluster holds no production");
     }
 
     const namespace = r.text("namespace", r.scalar("namespace"));
@@ -96,10 +134,19 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const domain = r.text("domain", r.scalar("domain"));
 
     const ing = r.object("ingress");
+    // The TLS Secret: one made outside git (ingress.tlsSecretName; in a namespace that exists before the up), or one the
+    // program makes from encrypted stack config (tls), which works on a first up that creates the namespace.
+    const tls = readSecretFields(r, "tls");
+    const tlsSecretName = r.optionalText("ingress.tlsSecretName", ing.tlsSecretName);
+    if (tlsSecretName !== undefined && secretKeySet(r, "tls")) {
+        r.problems.push(`${PROJECT}:ingress.tlsSecretName / ${PROJECT}:tls: both set; expected one: the name of a Secret made outside git, ` +
+            `or the certificate and key, from which the program makes Secret ${TLS_SECRET_NAME}`);
+    }
     const ingress = {
         className: r.text("ingress.className", ing.className),
         waitForAddress: r.flag("ingress.waitForAddress", ing.waitForAddress),
-        tlsSecretName: r.optionalText("ingress.tlsSecretName", ing.tlsSecretName),
+        tlsSecretName: tls ? TLS_SECRET_NAME : tlsSecretName,
+        tls,
     };
 
     const img = r.object("image");
@@ -301,7 +348,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         enabled: r.flag("backup.enabled", bk.enabled),
         schedule: r.text("backup.schedule", bk.schedule),
         retention: r.whole("backup.retention", bk.retention),
-        offsite: readOffsite(r, bk.offsite),
+        offsite: readOffsite(r, bk.offsite, readSecretFields(r, "offsiteCredentials")),
     };
     // Frontend images built for this stack (npm run frontends); prod refuses one built for other values, and the
     // published ones unless the stack says so. Without the record (the build command, the policy pack) nothing is refused.
@@ -346,7 +393,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     database.migrations = migrated.migrations;
     const cfg: PlatformConfig = {
         environment,
-        cluster: { kubeconfig, context },
+        cluster: { kubeconfig, context, local },
         namespace,
         createNamespace,
         clusterScoped,

@@ -245,6 +245,11 @@ export interface PlatformPlan {
     /** false: the stack creates objects in its namespace only; the rest is the cluster admin's (npm run render's _admin/). */
     readonly clusterScoped: boolean;
     readonly commonLabels: Readonly<Record<string, string>>;
+    /**
+     * Secrets the program makes from encrypted stack config (tls, offsiteCredentials), in the namespace
+     * it may create, so no step outside the program has to place them before the first up. Values are secrets.
+     */
+    readonly configSecrets: readonly { readonly name: string; readonly type: string; readonly app: string; readonly data: Readonly<Record<string, string>> }[];
     readonly timezone: string;
     readonly parts: PartsOn;
     readonly podSecurityLevel: PodSecurityLevel;
@@ -493,6 +498,12 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         },
         clusterScoped: cfg.clusterScoped,
         commonLabels,
+        configSecrets: [
+            ...(cfg.ingress.tls && cfg.ingress.tlsSecretName ? [{ name: cfg.ingress.tlsSecretName, type: "kubernetes.io/tls", app: "ingress",
+                data: { "tls.crt": cfg.ingress.tls.certificate, "tls.key": cfg.ingress.tls.key } }] : []),
+            ...(offsite?.credentials ? [{ name: offsite.credentialsSecretName, type: "Opaque", app: "backup",
+                data: { "access-key-id": offsite.credentials.accessKeyId, "secret-access-key": offsite.credentials.secretAccessKey } }] : []),
+        ],
         timezone: cfg.timezone,
         parts: on,
         podSecurityLevel: level,

@@ -241,3 +241,65 @@ export class Reader {
         return n;
     }
 }
+
+/** Whether a key read by readSecretFields is set: Pulumi.yaml's default `{}` is not. */
+export function secretKeySet(r: Reader, key: string): boolean {
+    const raw = r.source(key);
+    return raw !== undefined && raw.trim() !== "" && raw.replace(/\s/g, "") !== "{}";
+}
+
+/**
+ * A key of credentials the program puts into a Secret of its own (tls, offsiteCredentials), read whole: every
+ * field set, as text of its declared shape, and the key stored encrypted (`pulumi config set --secret --path`), so no
+ * credential is in plain text in the stack file. No value is ever shown. A top-level key of its own: offline (render,
+ * boot-check: not decrypted) an encrypted key is the secure marker as a whole, and must not hide ingress or backup.
+ */
+/** What each credentials key holds once read (its fields are declared in config/schema.ts). */
+interface SecretFields {
+    readonly tls: { readonly certificate: string; readonly key: string };
+    readonly offsiteCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export function readSecretFields<K extends keyof SecretFields>(r: Reader, key: K): SecretFields[K] | undefined {
+    if (!secretKeySet(r, key)) return undefined;
+    const declared = nodeAt(key);
+    if (declared?.kind !== "object") throw new Error(`config ${key} is not declared as an object in config/schema.ts`);
+    const fields = Object.fromEntries(Object.entries(declared.fields).map(([f, n]) => {
+        if (n.kind !== "string") throw new Error(`config ${key}.${f} is not declared as a string in config/schema.ts`);
+        return [f, n];
+    }));
+    const raw = r.source(key)!;
+    const names = Object.keys(fields);
+    // Offline the whole key is the marker (as `pulumi config` shows an encrypted object): set, values unknown.
+    if (raw === SECURE_MARKER) return Object.fromEntries(names.map((f) => [f, SECURE_MARKER])) as unknown as SecretFields[K];
+    let parsed: Json;
+    try { parsed = JSON.parse(raw) as Json; } catch { parsed = raw; }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        r.problems.push(`${PROJECT}:${key}: (value not shown) is not allowed; expected an object with ${names.join(", ")}`);
+        return undefined;
+    }
+    const v = parsed;
+    for (const f of Object.keys(v)) {
+        if (!names.includes(f)) r.problems.push(`${PROJECT}:${key}.${f}: not a field of ${key} (value not shown); expected ${names.join(", ")}`);
+    }
+    const out: Record<string, string> = {};
+    let ok = true;
+    for (const f of names) {
+        const value = v[f];
+        if (value === undefined || value === null || value === "") {
+            r.problems.push(`${PROJECT}:${key}.${f}: not set; expected ${fields[f].allowed}`);
+            ok = false;
+        } else if (typeof value !== "string" || (!value.includes(SECURE_MARKER) && !fields[f].pattern.test(value))) {
+            r.problems.push(`${PROJECT}:${key}.${f}: (value not shown) is not allowed; expected ${fields[f].allowed}`);
+            ok = false;
+        } else {
+            out[f] = value;
+        }
+    }
+    if (!r.isSecret(key)) {
+        r.problems.push(`${PROJECT}:${key}: stored in plain text (value not shown: it holds a credential); set each field encrypted: ` +
+            names.map((f) => `\`pulumi config set --secret --path ${key}.${f} < FILE\``).join(", "));
+        ok = false;
+    }
+    return ok ? out as unknown as SecretFields[K] : undefined;
+}

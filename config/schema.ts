@@ -167,6 +167,11 @@ export const STACK_SCHEMA = {
     }),
     kubeContext: str({ description: "Context of the target cluster in the kubeconfig. This or kubeconfig is required.", pattern: /^\S+$/,
         allowed: "a kubeconfig context name" }),
+    localCluster: bool({
+        description: "true: the stack runs on the local test cluster, which `npm run deploy` builds (Go) and starts itself (Pulumi.dev.yaml). " +
+            "Never inferred from the stack's name; refused in prod.",
+        default: false,
+    }),
     namespace: str({ description: "Namespace everything is deployed to, not kube-*; in-cluster host names derive from it.", default: "egov",
         pattern: DNS_LABEL, allowed: "a DNS label: lower-case letters, digits and '-', at most 63 characters" }),
     createNamespace: bool({
@@ -187,8 +192,16 @@ export const STACK_SCHEMA = {
     ingress: obj("The Ingresses of the public hosts.", {
         className: str({ description: "IngressClass of every Ingress.", default: "nginx", pattern: DNS_SUBDOMAIN, allowed: "an IngressClass name" }),
         waitForAddress: bool({ description: "Wait for the ingress controller to assign an address (a cluster without one never does).", default: false }),
-        tlsSecretName: str({ description: "TLS Secret for every host; URLs become https.", pattern: DNS_SUBDOMAIN, allowed: "a Secret name" }),
+        tlsSecretName: str({ description: "TLS Secret (made outside git, in the namespace) for every host; URLs become https. Or the stack key tls.",
+            pattern: DNS_SUBDOMAIN, allowed: "a Secret name" }),
     }),
+    tls: obj("The public hosts' PEM certificate chain and key, encrypted (`pulumi config set --secret --path tls.key < FILE`): the program " +
+        "makes Secret ingress-tls and serves https. Not with ingress.tlsSecretName.", {
+        certificate: str({ description: "The PEM certificate chain of the public hosts (*.<domain>).", required: true, secret: true,
+            pattern: /-----BEGIN CERTIFICATE-----/, allowed: "the PEM certificate chain of the public hosts (*.<domain>)" }),
+        key: str({ description: "Its PEM private key.", required: true, secret: true, pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+            allowed: "its PEM private key" }),
+    }, { secret: true }),
     image: obj("The platform's images (egovframe-msa-edu-backend-<service>, -frontend-<name>).", {
         registry: str({ description: "Registry/repository prefix of the platform images.", default: "egovframe", pattern: REGISTRY,
             allowed: "a registry/repository prefix such as egovframe or registry.example.go.kr/egov" }),
@@ -318,8 +331,9 @@ export const STACK_SCHEMA = {
                 allowed: "a key prefix such as egov/prod (no leading or trailing slash)" }),
             region: str({ description: "The region the store expects.", default: "us-east-1", pattern: /^[a-z0-9-]{1,32}$/,
                 allowed: "a region name the store accepts, e.g. us-east-1" }),
-            credentialsSecretName: str({ description: "A Secret created outside git in the namespace, keys access-key-id and secret-access-key.",
-                required: true, pattern: DNS_SUBDOMAIN, allowed: "the name of a Secret (created outside git) with keys access-key-id and secret-access-key" }),
+            credentialsSecretName: str({ description: "A Secret created outside git in the namespace, keys access-key-id and secret-access-key; " +
+                "or the stack key offsiteCredentials (one of the two is required).", pattern: DNS_SUBDOMAIN,
+            allowed: "the name of a Secret (created outside git) with keys access-key-id and secret-access-key, or offsiteCredentials (encrypted)" }),
             caConfigMap: str({ description: "A ConfigMap with key ca.crt: the CA of the endpoint's certificate (else the image's CAs).",
                 pattern: DNS_SUBDOMAIN, allowed: "the name of a ConfigMap with key ca.crt" }),
             retention: int({ description: "Dumps kept in the bucket.", default: 30, min: 1, max: 3650 }),
@@ -339,6 +353,11 @@ export const STACK_SCHEMA = {
             schedule: cron("When the drill runs, in timezone.", "30 4 * * 0"),
         }),
     }, { see: "#storage-data-and-backups" }),
+    offsiteCredentials: obj("The key pair of backup.offsite's store, encrypted: the program makes Secret backup-offsite-credentials. Not with " +
+        "backup.offsite.credentialsSecretName.", {
+        accessKeyId: str({ description: "The store's access key id.", required: true, secret: true, pattern: /^\S+$/, allowed: "the store's access key id" }),
+        secretAccessKey: str({ description: "Its secret access key.", required: true, secret: true, pattern: /^\S+$/, allowed: "its secret access key" }),
+    }, { secret: true, see: "docs/day-2.md" }),
     rotation: obj("Credential generations: raising one (npm run rotate) rotates that credential on the next up.", Object.fromEntries(
         rotatedCredentials.map((c) => [c, int({ description: `Generation of the ${c} credential.`, default: 0, min: 0, max: 1_000_000, secret: false })])),
     { see: "#day-2-rotate-back-up-restore-drill" }),

@@ -39,8 +39,11 @@ export interface NetworkPolicyConfig {
 
 export interface PlatformConfig {
     readonly environment: Environment;
-    /** The one cluster this stack targets; never the ambient kubeconfig context. */
-    readonly cluster: { readonly kubeconfig?: string; readonly context?: string };
+    /**
+     * The one cluster this stack targets; never the ambient kubeconfig context. local: the stack runs on the local
+     * test cluster (stack key localCluster), which scripts/deploy.sh builds and starts; never the stack's name.
+     */
+    readonly cluster: { readonly kubeconfig?: string; readonly context?: string; readonly local: boolean };
     readonly namespace: string;
     /** Never with clusterScoped false. */
     readonly createNamespace: boolean;
@@ -51,7 +54,10 @@ export interface PlatformConfig {
         readonly className?: string;
         /** Wait for the ingress controller to assign an address (needs a controller in the cluster). */
         readonly waitForAddress: boolean;
+        /** The hosts' TLS Secret: made outside git, or by the program from `tls` (then named TLS_SECRET_NAME). */
         readonly tlsSecretName?: string;
+        /** The certificate chain and its key from encrypted stack config `tls`: the program creates the Secret. */
+        readonly tls?: { readonly certificate: string; readonly key: string };
     };
     readonly image: {
         readonly registry: string;
@@ -139,6 +145,10 @@ export interface PlatformConfig {
     readonly ci: { readonly enabled: boolean };
 }
 
+/** The Secrets the program creates from encrypted stack config (tls, offsiteCredentials). */
+export const TLS_SECRET_NAME = "ingress-tls";
+export const OFFSITE_SECRET_NAME = "backup-offsite-credentials";
+
 export const rotatedCredentials = ["mysql", "rabbitmq", "eureka", "token"] as const;
 export type RotatedCredential = (typeof rotatedCredentials)[number];
 
@@ -150,8 +160,13 @@ export interface OffsiteConfig {
     /** Key prefix under the bucket, without leading or trailing slash; may be empty. */
     readonly prefix: string;
     readonly region: string;
-    /** A Secret created outside git in the namespace, keys access-key-id and secret-access-key. */
+    /**
+     * The Secret with keys access-key-id and secret-access-key: created outside git in the namespace, or by the program
+     * from `credentials` (then named OFFSITE_SECRET_NAME).
+     */
     readonly credentialsSecretName: string;
+    /** The store's key pair from encrypted stack config `offsiteCredentials`: the program creates the Secret. */
+    readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
     /** A ConfigMap with key ca.crt: the CA that signed the endpoint's certificate (else the image's CAs). */
     readonly caConfigMap?: string;
     /** Backups kept in the bucket (the oldest beyond this are deleted after a successful upload). */

@@ -307,7 +307,7 @@ cmd_status() {
 
 usage() {
   printf '%s\n' "usage: npm run cluster:up | npm run cluster:down [-- --purge]   (or: bash scripts/cluster.sh up|down|status|env)" \
-    "The local test cluster (loopback only, fake nodes): what npm run deploy uses for the dev stack without --kubeconfig" \
+    "The local test cluster (loopback only, fake nodes): what npm run deploy uses for a localCluster stack (dev) without --kubeconfig" \
     "or --context. Not needed for a cluster of your own." \
     "  up          start it (its binaries are built first when missing: needs Go >= 1.26); prints KUBECONFIG=<path>" \
     "  down        stop every process (data kept); --purge also deletes the cluster" \

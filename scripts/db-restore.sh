@@ -13,6 +13,7 @@
 #   --create        create --database when the server lacks it
 #   --yes           do not ask for confirmation
 #   --dry-run       print the restore pod and have the API server validate it; change nothing
+#   --kubeconfig F  --context C: the cluster for this run, as npm run deploy takes them (else the stack's config)
 #   --offsite       take the backup from the S3-compatible store of backup.offsite (the newest copy, or
 #                   --dump NAME), fetched and checked against its SHA256SUMS first (to <volume>/.restore/)
 #
@@ -24,11 +25,13 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-stack="" database="" dump="" from="" create=0 yes=0 list=0 dry_run=0 offsite=0
+stack="" kubeconfig="" context="" database="" dump="" from="" create=0 yes=0 list=0 dry_run=0 offsite=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --stack) stack=${2:-}; shift 2 ;;
     --database) database=${2:-}; shift 2 ;;
+    --kubeconfig) kubeconfig=${2:-}; shift 2; [[ -f $kubeconfig ]] || die "--kubeconfig needs an existing file" ;;
+    --context) context=${2:-}; shift 2 ;;
     --dump) dump=${2:-}; shift 2 ;;
     --from) from=${2:-}; shift 2 ;;
     --create) create=1; shift ;;
@@ -38,7 +41,7 @@ while [[ $# -gt 0 ]]; do
     --offsite) offsite=1; shift ;;
     -h|--help)
       echo "usage: npm run db:restore -- --stack NAME (--list | --database DB) [OPTIONS]"
-      sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       echo "Needs a Pulumi CLI (the stack's outputs; pulumi on PATH, or the one npm run deploy built) and kubectl."
       exit 0 ;;
     *) die "unknown option $1 (npm run db:restore -- --help shows the usage)" ;;
@@ -61,8 +64,10 @@ fi
 
 ns=$(pulumi stack output namespace --stack "$stack") || die "stack $stack has no outputs: is it deployed?"
 kube=(kubectl --request-timeout=30s -n "$ns")
-kubeconfig=$(pulumi config get kubeconfig --stack "$stack" 2>/dev/null || true)
-context=$(pulumi config get kubeContext --stack "$stack" 2>/dev/null || true)
+if [[ -z $kubeconfig ]]; then
+  kubeconfig=$(pulumi config get kubeconfig --stack "$stack" 2>/dev/null || true)
+  [[ -n $context ]] || context=$(pulumi config get kubeContext --stack "$stack" 2>/dev/null || true)
+fi
 [[ -n $kubeconfig ]] && kube+=(--kubeconfig "${kubeconfig/#\~/$HOME}")
 [[ -n $context ]] && kube+=(--context "$context")
 

@@ -2,7 +2,7 @@
 # Deploys (or destroys, previews, rolls back) one stack of the platform, installing whatever is missing first.
 # npm run deploy|destroy|policy|rollback run it; `--help` shows the usage of each.
 #
-# Consent: every change but the local dev stack's shows the preview (with the policy pack) and asks first; without a
+# Consent: every change but the local stack's shows the preview (with the policy pack) and asks first; without a
 # terminal it needs --yes. Every stack must state its environment (dev|staging|prod); none is assumed.
 # Every preview and up runs the policy pack in policy/ (mandatory: a violation stops the run before
 # anything changes).
@@ -10,7 +10,9 @@
 # backend in $EGOV_CACHE/state. Secrets: $PULUMI_CONFIG_PASSPHRASE(_FILE) if set, else a passphrase
 # generated once in $EGOV_CACHE/passphrase. Never Pulumi Cloud unless you chose it.
 # Toolchain: a stock Pulumi CLI (at or above toolchain/versions.env's) on PATH is used as it is; without one, the
-# pinned CLI is built (Go >= 1.26). The local cluster's binaries are built only for the local dev stack.
+# pinned CLI is built (Go >= 1.26). The local cluster's binaries are built only for the local stack (localCluster: true
+# in its stack file; Pulumi.dev.yaml). --kubeconfig and --context hold for this run only (EGOV_KUBECONFIG,
+# EGOV_KUBE_CONTEXT, read by config/index.ts): no stack file is rewritten with an operator's path.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -22,10 +24,10 @@ case $action in up) command=deploy ;; preview) command=policy ;; esac
 
 target_options='  --stack NAME          the stack (default: dev; Pulumi.NAME.yaml); a name that does not exist is refused
   --new                 create the stack --stack names
-  --context CTX         target cluster: that context of your kubeconfig (saved in the stack config)
-  --kubeconfig FILE     target cluster: that kubeconfig file (saved in the stack config)
-                        neither: dev runs on the local test cluster (built and started here: needs Go),
-                        any other stack on the cluster its config names (kubeContext, kubeconfig)
+  --context CTX         target cluster for this run: that context of your kubeconfig (the stack file is not changed)
+  --kubeconfig FILE     target cluster for this run: that kubeconfig file (the stack file is not changed)
+                        neither: a stack with localCluster: true (dev) runs on the local test cluster (built and
+                        started here: needs Go), any other on the cluster its config names (kubeContext, kubeconfig)
   --yes                 apply without asking (CI); without a terminal nothing is applied without it
   -h, --help            this text'
 usage() {
@@ -33,7 +35,7 @@ usage() {
     deploy) printf '%s\n' "usage: npm run deploy [-- OPTIONS]" "Deploys one stack: its preview, checked by the policy pack, then the update." \
       "  --preview             preview only (as npm run policy)" ;;
     destroy) printf '%s\n' "usage: npm run destroy [-- OPTIONS]" \
-      "Deletes the stack's objects from its cluster (and stops the local cluster for the local dev stack)." ;;
+      "Deletes the stack's objects from its cluster (and stops the local cluster for the local stack)." ;;
     policy) printf '%s\n' "usage: npm run policy [-- OPTIONS]" "Preview only: what would change, checked by the policy pack; changes nothing." ;;
     rollback) printf '%s\n' "usage: npm run rollback -- --stack NAME [--to N | --list] [OPTIONS]" \
       "Re-applies the config of an earlier successful update, by default the newest whose config differs from now." \
@@ -48,7 +50,9 @@ stack=dev kubeconfig="" context="" preview_only=0 yes=0 new=0 to="" list=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --stack) stack=${2:?--stack needs a name}; shift 2 ;;
-    --kubeconfig) kubeconfig=${2:?--kubeconfig needs a path}; shift 2 ;;
+    --kubeconfig) kubeconfig=${2:?--kubeconfig needs a path}; shift 2
+      [[ -f $kubeconfig ]] || die "--kubeconfig $kubeconfig: no such file"
+      kubeconfig=$(cd "$(dirname "$kubeconfig")" && pwd)/$(basename "$kubeconfig") ;;
     --context) context=${2:?--context needs a name}; shift 2 ;;
     --preview) preview_only=1; shift ;;
     --yes) yes=1; shift ;;
@@ -80,16 +84,25 @@ egov_is_local_target "$stack" "$kubeconfig" "$context" && local_target=1
 bash toolchain/install.sh --for "$command" --stack "$stack" ${kubeconfig:+--kubeconfig "$kubeconfig"} ${context:+--context "$context"}
 . scripts/env.sh
 # A stock CLI runs the pack directory with its own language host; the language host built here cannot, so the built
-# CLI is handed policy/analyzer, which starts the launcher built beside it (docs/security.md "Policy pack").
+# CLI is handed policy/analyzer, which starts the launcher built beside it (docs/security.md "Policy pack"). So is a
+# distribution that ships such a launcher beside its CLI (ours, copied to a host without Go).
+launcher=""
 if [[ $EGOV_PULUMI_CLI == stock ]]; then
-  policy=(--policy-pack "$EGOV_ROOT/policy")
+  stock_dir=$(dirname "$(egov_stock_pulumi)")
+  [[ -x $stock_dir/pulumi-analyzer-policy ]] && launcher=$stock_dir/pulumi-analyzer-policy
 else
+  launcher=$EGOV_CACHE/bin/pulumi-analyzer-policy
+fi
+if [[ -n $launcher ]]; then
+  export EGOV_POLICY_LAUNCHER=$launcher
   policy=(--policy-pack "$EGOV_ROOT/policy/analyzer")
+else
+  policy=(--policy-pack "$EGOV_ROOT/policy")
 fi
 
 use_state_backend
 
-# The local dev stack is the default and made on first use; any other name must exist, or be asked for with --new,
+# The local stack is made on first use; any other must exist, or be asked for with --new,
 # so a misspelt --stack never becomes a new empty stack.
 if ! pulumi stack select "$stack" >/dev/null 2>&1; then
   if [[ $new == 1 || $local_target == 1 ]]; then
@@ -104,12 +117,11 @@ if [[ -z $(pulumi config get environment 2>/dev/null || true) ]]; then
   die "stack $stack does not state its environment (nothing is assumed): set it in Pulumi.$stack.yaml or with \`pulumi config set environment dev|staging|prod --stack $stack\`"
 fi
 
-# The target cluster is always explicit: an option, the stack's config, or the local cluster for dev.
-if [[ -n $kubeconfig ]]; then
-  pulumi config set kubeconfig "$(cd "$(dirname "$kubeconfig")" && pwd)/$(basename "$kubeconfig")"
-  pulumi config rm kubeContext >/dev/null 2>&1 || true
-fi
-[[ -n $context ]] && pulumi config set kubeContext "$context"
+# The target cluster is always explicit: an option (this run only), the stack's config, or the local cluster for a
+# localCluster stack. The program reads the options from the environment (config/index.ts CLUSTER_ENV).
+unset EGOV_KUBECONFIG EGOV_KUBE_CONTEXT
+[[ -n $kubeconfig ]] && export EGOV_KUBECONFIG=$kubeconfig
+[[ -n $context ]] && export EGOV_KUBE_CONTEXT=$context
 local_cluster=0
 if [[ $local_target == 1 ]]; then
   local_cluster=1
@@ -118,17 +130,14 @@ if [[ $local_target == 1 ]]; then
   fi
   cluster_kubeconfig=$(bash scripts/cluster.sh up | sed -n 's/^KUBECONFIG=//p' | tail -n1)
   [[ -n $cluster_kubeconfig ]] || die "the local cluster did not report its kubeconfig"
-  configured=$(pulumi config get kubeconfig 2>/dev/null || true)
-  if [[ ${configured/#\~/$HOME} != "$cluster_kubeconfig" ]]; then
-    pulumi config set kubeconfig "$cluster_kubeconfig"
-  fi
+  export EGOV_KUBECONFIG=$cluster_kubeconfig
 fi
 
 # A preview writes no state, but the engine still serialises the whole state after each of its steps unless
 # checkpoints are off: off for previews, where they give up nothing (an up keeps them).
 preview() { PULUMI_SKIP_CHECKPOINTS=true pulumi preview --diff --parallel "$parallel" "${policy[@]}"; }
 
-# Consent: the local dev stack changes at once; any other stack shows its preview first and applies it only after a
+# Consent: the local stack changes at once; any other stack shows its preview first and applies it only after a
 # "yes" at Pulumi's own prompt (a terminal) or --yes (CI). Without either, the preview is shown and nothing changes.
 consent=(--yes --skip-preview)
 if [[ $local_cluster == 0 ]]; then
@@ -141,7 +150,7 @@ if [[ $local_cluster == 0 ]]; then
   fi
 fi
 refuse_without_consent() {
-  die "not applied: stack $stack is not the local dev stack, and there is no terminal to ask for consent; review the preview above and re-run with --yes to apply it"
+  die "not applied: stack $stack is not a local stack, and there is no terminal to ask for consent; review the preview above and re-run with --yes to apply it"
 }
 apply() {
   if [[ ${#consent[@]} == 0 ]]; then preview; refuse_without_consent; fi

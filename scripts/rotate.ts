@@ -1,4 +1,4 @@
-// npm run rotate -- --stack NAME --credential mysql|rabbitmq|eureka|token [--yes]
+// npm run rotate -- --stack NAME --credential mysql|rabbitmq|eureka|token [--kubeconfig FILE] [--context NAME] [--yes]
 // Raises the credential's generation in Pulumi.<stack>.yaml (a reviewed, committed change), then deploys the
 // stack (`npm run deploy`), which rotates it: docs/day-2.md. Without --yes it asks before deploying.
 import * as path from "path";
@@ -8,11 +8,12 @@ import { rotatedCredentials } from "../config";
 import { bumpGeneration, isRotatedCredential, rotationEffects } from "./lib/rotation";
 import { parseArgs, ROOT } from "./lib/stack-config";
 
-const USAGE = `usage: npm run rotate -- --stack NAME --credential ${rotatedCredentials.join("|")} [--yes] [--no-deploy]
+const USAGE = `usage: npm run rotate -- --stack NAME --credential ${rotatedCredentials.join("|")} [--kubeconfig FILE] [--context NAME] [--yes] [--no-deploy]
 Raises the credential's generation in Pulumi.NAME.yaml, then deploys the stack (npm run deploy), which rotates it
 (docs/day-2.md). Needs what npm run deploy needs (a Pulumi CLI; else Go to build it).
   --stack NAME        the stack
   --credential NAME   which credential to rotate
+  --kubeconfig FILE   --context NAME: the cluster for this deploy, as npm run deploy takes them
   --yes               deploy without asking
   --no-deploy         only change Pulumi.NAME.yaml
   -h, --help          this text`;
@@ -23,7 +24,7 @@ async function ask(question: string): Promise<string> {
 }
 
 async function main(): Promise<number> {
-    const opts = parseArgs(process.argv.slice(2), { stack: "value", credential: "value", yes: "flag", "no-deploy": "flag" }, USAGE);
+    const opts = parseArgs(process.argv.slice(2), { stack: "value", credential: "value", kubeconfig: "value", context: "value", yes: "flag", "no-deploy": "flag" }, USAGE);
     if (!opts.stack || !opts.credential) throw new Error(USAGE);
     if (!/^[A-Za-z0-9_.-]+$/.test(opts.stack)) throw new Error(`--stack ${opts.stack}: not a stack name`);
     if (!isRotatedCredential(opts.credential)) {
@@ -45,7 +46,8 @@ async function main(): Promise<number> {
             return 0;
         }
     }
-    const r = spawnSync("bash", [path.join(ROOT, "scripts", "deploy.sh"), "up", "--stack", opts.stack], { stdio: "inherit", cwd: dir });
+    const target = [...(opts.kubeconfig ? ["--kubeconfig", opts.kubeconfig] : []), ...(opts.context ? ["--context", opts.context] : [])];
+    const r = spawnSync("bash", [path.join(ROOT, "scripts", "deploy.sh"), "up", "--stack", opts.stack, ...target], { stdio: "inherit", cwd: dir });
     return r.status ?? 1;
 }
 

@@ -131,14 +131,40 @@ describe("the toolchain a command needs for its target (toolchain/install.sh --p
         return { parts: r.stdout.split("\n").filter(Boolean), stderr: r.stderr };
     }
 
-    it("the local dev stack needs the local cluster's binaries, and the Pulumi build only without a stock CLI", async () => {
+    it("the local stack (Pulumi.dev.yaml: localCluster) needs the local cluster's binaries, and the Pulumi build only without a stock CLI", async () => {
         assert.deepStrictEqual((await plan([], "--for", "deploy")).parts, ["pulumi", "kube"]);
         assert.deepStrictEqual((await plan([stock], "--for", "deploy")).parts, ["kube"]);
         assert.deepStrictEqual((await plan([stock], "--for", "destroy", "--stack", "dev")).parts, ["kube"]);
         assert.deepStrictEqual((await plan([], "--for", "cluster:up")).parts, ["kube"]);
     });
 
-    it("a cluster of your own (--kubeconfig, --context, or a stack other than dev) with a stock CLI needs nothing built", async () => {
+    it("the local cluster is the target of a stack whose file says localCluster: true, whatever its name; a dev without it is a real cluster", async () => {
+        // A project of its own (the scripts read Pulumi.<stack>.yaml beside them): a dev stack of a real environment
+        // and a local stack named otherwise, in every spelling a stack file may have.
+        const project = path.join(dir, "project");
+        for (const d of ["toolchain", "scripts"]) fs.cpSync(path.join(ROOT, d), path.join(project, d), { recursive: true });
+        const stackFile = (name: string, line: string) => fs.writeFileSync(path.join(project, `Pulumi.${name}.yaml`),
+            `config:\n  egov-platform:environment: dev\n${line}\n  egov-platform:namespace: egov\n`);
+        stackFile("dev", "  egov-platform:kubeContext: agency-dev");
+        stackFile("mine", "  egov-platform:localCluster: true   # the test cluster");
+        stackFile("short", "  localCluster: 'true'");
+        stackFile("off", "  egov-platform:localCluster: false");
+        const planIn = async (...args: string[]) => {
+            const r = await run("bash", [path.join(project, "toolchain/install.sh"), "--plan", ...args],
+                { PATH: [stock, BASE_PATH].join(":"), HOME: home, EGOV_CACHE: cache });
+            assert.strictEqual(r.status, 0, r.stderr);
+            return r.stdout.split("\n").filter(Boolean);
+        };
+        assert.deepStrictEqual(await planIn("--for", "deploy", "--stack", "dev"), [], "dev is only a name");
+        assert.deepStrictEqual(await planIn("--for", "deploy"), [], "the default stack dev, too");
+        assert.deepStrictEqual(await planIn("--for", "deploy", "--stack", "mine"), ["kube"]);
+        assert.deepStrictEqual(await planIn("--for", "destroy", "--stack", "short"), ["kube"]);
+        assert.deepStrictEqual(await planIn("--for", "deploy", "--stack", "off"), []);
+        assert.deepStrictEqual(await planIn("--for", "deploy", "--stack", "nosuch"), []);
+        assert.deepStrictEqual(await planIn("--for", "deploy", "--stack", "mine", "--kubeconfig", "/k/config"), [], "a run's own cluster");
+    });
+
+    it("a cluster of your own (--kubeconfig, --context, or a stack without localCluster) with a stock CLI needs nothing built", async () => {
         for (const args of [["--kubeconfig", "/k/config"], ["--context", "ctx"], ["--stack", "prod"]]) {
             for (const command of ["deploy", "policy", "rollback", "destroy"]) {
                 assert.deepStrictEqual((await plan([stock], "--for", command, ...args)).parts, [], `${command} ${args.join(" ")}`);
@@ -217,5 +243,16 @@ describe("npm run policy on a cluster of your own with a stock Pulumi CLI", func
         assert.ok(preview, calls.join("\n"));
         assert.match(preview, new RegExp(`--policy-pack ${path.join(ROOT, "policy")}$`), "the directory, which a stock CLI runs itself");
         assert.ok(!calls.some((c) => /^(up|destroy)\b/.test(c)), "a preview changes nothing");
+    });
+
+    it("a distribution with a policy launcher beside its CLI (ours, copied to a host without Go) gets the pack as policy/analyzer", async () => {
+        const withLauncher = fakePulumi(path.join(dir, "with-launcher"), pin);
+        fs.writeFileSync(path.join(withLauncher, "pulumi-analyzer-policy"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+        const env = freshEnv(home, cache, path.join(dir, "npm"), [traps, withLauncher, BASE_PATH].join(":"));
+        const r = await run("npm", ["run", "--silent", "policy", "--", "--stack", "prod"], env);
+        assert.strictEqual(r.status, 0, r.stderr);
+        const preview = fs.readFileSync(path.join(withLauncher, "calls"), "utf8").split("\n").find((c) => c.startsWith("preview "));
+        assert.match(preview ?? "", new RegExp(`--policy-pack ${path.join(ROOT, "policy", "analyzer")}$`));
+        assert.ok(!fs.existsSync(path.join(traps, "go-was-called")) && !fs.existsSync(path.join(cache, "toolchain")), "nothing built");
     });
 });

@@ -163,6 +163,49 @@ describe("stack config", () => {
         assert.strictEqual(loadConfig(sourceOf(raw), "dev", [], (k) => k === "kubeconfig").cluster.kubeconfig, contents);
     });
 
+    it("the cluster of one run (npm run deploy -- --kubeconfig / --context) overrides the stack's, and is validated", () => {
+        const other = path.join(path.dirname(FAKE_KUBECONFIG), `egov-unit-other-kubeconfig-${process.pid}`);
+        fs.writeFileSync(other, "apiVersion: v1\nkind: Config\n");
+        try {
+            const withContext = set(dev(), "kubeContext", "stack-ctx");
+            const cluster = (env: Record<string, string>, raw: Raw = withContext) => loadConfig(sourceOf(raw), "dev", [], undefined, { env }).cluster;
+            // --kubeconfig: that file, without the stack's context (a context of another file).
+            assert.deepStrictEqual(cluster({ EGOV_KUBECONFIG: other }), { kubeconfig: other, context: undefined, local: true });
+            assert.deepStrictEqual(cluster({ EGOV_KUBECONFIG: other, EGOV_KUBE_CONTEXT: "run-ctx" }), { kubeconfig: other, context: "run-ctx", local: true });
+            // --context alone: a context of the stack's kubeconfig.
+            assert.deepStrictEqual(cluster({ EGOV_KUBE_CONTEXT: "run-ctx" }), { kubeconfig: FAKE_KUBECONFIG, context: "run-ctx", local: true });
+            assert.deepStrictEqual(cluster({}), { kubeconfig: FAKE_KUBECONFIG, context: "stack-ctx", local: true });
+            // A stack that names no cluster runs with one given for the run, and a stack kubeconfig missing on this
+            // machine does not matter when the run names another.
+            const none = dev(); delete none.kubeconfig;
+            assert.strictEqual(cluster({ EGOV_KUBECONFIG: other }, none).kubeconfig, other);
+            assert.strictEqual(cluster({ EGOV_KUBECONFIG: other }, set(dev(), "kubeconfig", "/nonexistent/kubeconfig")).kubeconfig, other);
+            // Refused: a file that does not exist, contents instead of a path (never shown), a context with spaces.
+            const refused = (env: Record<string, string>) => {
+                try { loadConfig(sourceOf(dev()), "dev", [], undefined, { env }); } catch (e) { return (e as Error).message; }
+                return "";
+            };
+            assert.match(refused({ EGOV_KUBECONFIG: "/nonexistent/kc" }), /EGOV_KUBECONFIG: "\/nonexistent\/kc": expected an existing kubeconfig file/);
+            const contents = refused({ EGOV_KUBECONFIG: "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: s3cr3t\n" });
+            assert.match(contents, /EGOV_KUBECONFIG: a kubeconfig's contents \(value not shown/);
+            assert.ok(!contents.includes("s3cr3t"), contents);
+            assert.match(refused({ EGOV_KUBE_CONTEXT: "a b" }), /EGOV_KUBE_CONTEXT: "a b": expected a kubeconfig context name/);
+        } finally {
+            fs.rmSync(other, { force: true });
+        }
+    });
+
+    it("localCluster is a declared boolean, false unless set, and refused in prod; the stack's name implies nothing", () => {
+        assert.strictEqual(loadConfig(sourceOf(dev()), "dev").cluster.local, true, "Pulumi.dev.yaml says it");
+        const named = set(dev(), "localCluster", "false");
+        assert.strictEqual(loadConfig(sourceOf(named), "dev").cluster.local, false, "a dev stack that does not say so is a real cluster's");
+        const unset = dev(); delete unset.localCluster;
+        assert.strictEqual(loadConfig(sourceOf(unset), "dev").cluster.local, false);
+        assert.strictEqual(loadConfig(sourceOf(prod()), "prod").cluster.local, false);
+        assert.match(problemsOf(set(dev(), "localCluster", "yes")).join("\n"), /egov-platform:localCluster: "yes".*true or false/);
+        assert.match(problemsOf(set(prod(), "localCluster", "true"), "prod").join("\n"), /egov-platform:localCluster: true.*false in a prod stack/);
+    });
+
     it("the program reads which keys are secret from the Pulumi runtime", () => {
         const contents = "apiVersion: v1\nkind: Config\n";
         const all = Object.fromEntries(Object.entries(set(dev(), "kubeconfig", contents)).map(([k, v]) => [`egov-platform:${k}`, v]));

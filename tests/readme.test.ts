@@ -4,6 +4,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "./support/harness";
+import { README_STEPS } from "./support/readme-steps";
 
 const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
@@ -28,6 +29,24 @@ function filesUnder(dir: string, name: RegExp): Map<string, string> {
 
 describe("the README", () => {
     const headings = [...readme.matchAll(/^(#{2,3}) (.+)$/gm)].map((m) => ({ level: m[1].length, text: m[2] }));
+
+    it("gives the steps of \"Deploying to your own cluster\" in the order the no-Go e2e runs them, the stack created before its config", () => {
+        const start = readme.indexOf("## Deploying to your own cluster");
+        const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+        // Commands only: the lines of its sh blocks.
+        const code = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).join("\n");
+        const at = README_STEPS.map((step) => ({ step: step.command, index: code.search(step.shape) }));
+        assert.deepStrictEqual(at.filter((a) => a.index < 0).map((a) => a.step), [], "steps the README does not give");
+        const order = at.map((a) => a.index);
+        assert.deepStrictEqual(order, [...order].sort((x, y) => x - y), `out of order: ${JSON.stringify(at)}`);
+        const init = code.search(/^\s*pulumi stack init /m);
+        const configSets = [...code.matchAll(/^\s*pulumi config set .*--stack (\S+)/gm)];
+        assert.ok(configSets.length > 0);
+        for (const m of configSets) assert.ok(m.index! > init, `before the stack exists: ${m[0]}`);
+        // Every stack-scoped command of the steps names the same stack.
+        const stacks = new Set([...code.matchAll(/(?:--stack |stack init )(\S+)/g)].map((m) => m[1]));
+        assert.deepStrictEqual([...stacks], ["staging"]);
+    });
 
     it("opens with the two commands: one that deploys, one that tests", () => {
         const firstScreen = readme.split("\n").slice(0, 25).join("\n");

@@ -12,7 +12,7 @@
 # usage: npm run toolchain [-- OPTIONS]      (or: bash toolchain/install.sh [OPTIONS])
 #   (no option)                 every part, whatever a command needs (a machine that runs the e2e suites)
 #   --for COMMAND               only what `npm run COMMAND` needs (deploy, policy, drift, frontends, cluster:up, ...),
-#   [--stack S] [--kubeconfig F] [--context C]   for that target (the local cluster: dev with neither option)
+#   [--stack S] [--kubeconfig F] [--context C]   for that target (the local cluster: a localCluster stack, neither option)
 #   --plan                      with --for: print the parts it needs, one a line, and install nothing
 #   -h, --help                  this text
 #

@@ -9,10 +9,20 @@
 #   oci-image  oci-image and crane, which assemble the frontend images (toolchain/oci-image.sh)
 # shellcheck shell=bash
 
-# egov_is_local_target STACK KUBECONFIG CONTEXT: the local test cluster is the target only for the dev stack named
-# with neither --kubeconfig nor --context (scripts/deploy.sh starts that cluster itself).
+# egov_is_local_target STACK KUBECONFIG CONTEXT: the local test cluster is the target only for a stack whose file
+# says so (`egov-platform:localCluster: true`, as Pulumi.dev.yaml does), named with neither --kubeconfig nor --context
+# (scripts/deploy.sh starts that cluster itself). The stack's name means nothing: a `dev` without it is a real cluster.
 egov_is_local_target() {
-  [[ $1 == dev && -z $2 && -z $3 ]]
+  [[ -z $2 && -z $3 ]] || return 1
+  egov_stack_is_local "$1"
+}
+
+# egov_stack_is_local STACK: whether Pulumi.STACK.yaml sets localCluster to true. Read without pulumi or node (the
+# toolchain is chosen by it); the program validates the key (config/index.ts), so only a plain scalar counts here.
+egov_stack_is_local() {
+  local file=${EGOV_ROOT:?}/Pulumi.$1.yaml
+  [[ -f $file ]] || return 1
+  grep -Eq '^[[:space:]]+(egov-platform:)?localCluster:[[:space:]]*("true"|'"'true'"'|true)[[:space:]]*(#.*)?$' "$file"
 }
 
 # egov_stock_pulumi: prints the path of the first `pulumi` on PATH that is not the toolchain's own build (anything

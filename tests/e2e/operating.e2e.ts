@@ -46,8 +46,9 @@ describe("end to end: operating a shared production-like stack", function () {
         return { child, done };
     }
     const deploySh = (...args: string[]) => start(["scripts/deploy.sh", ...args]).done;
+    // The cluster as npm run deploy -- --kubeconfig names it for a run (the stack file names none).
     const pulumi = (...args: string[]) => execFileSync("pulumi", [...args, "--stack", STACK, "--non-interactive"],
-        { cwd: work, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+        { cwd: work, env: { ...env, EGOV_KUBECONFIG: KUBECONFIG }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
     const editStack = (f: (c: Obj) => void) => {
         const file = path.join(work, `Pulumi.${STACK}.yaml`);
         const doc = parse(fs.readFileSync(file, "utf8")) as { config: Obj };
@@ -121,7 +122,7 @@ describe("end to end: operating a shared production-like stack", function () {
         assert.notStrictEqual(r.status, 0);
         assert.match(r.out, /urn=urn:pulumi:ops::egov-platform::.*kubernetes:apps\/v1:Deployment::apigateway\]/, r.out.slice(-3000));
         assert.match(r.out, /(Policy Packs run|Policies):[\s\S]*egov-platform/, `the preview ran the policy pack:\n${r.out.slice(-1500)}`);
-        assert.match(r.out, /not applied: stack ops is not the local dev stack, and there is no terminal to ask for consent; .* --yes/);
+        assert.match(r.out, /not applied: stack ops is not a local stack, and there is no terminal to ask for consent; .* --yes/);
         assert.throws(() => kubectl("get", "namespace", NS), "nothing was deployed");
     });
 
@@ -212,7 +213,7 @@ describe("end to end: operating a shared production-like stack", function () {
         assert.match(list.out, /^2\t\S+\tupdate\tsucceeded\timage.tag=4\.3\.1$/m);
         assert.match(list.out, /^3\t\S+\tupdate\tfailed\timage.tag=4\.3\.1$/m);
         const first = 1;
-        const r = await deploySh("rollback", "--stack", STACK, "--to", String(first), "--yes");
+        const r = await deploySh("rollback", "--stack", STACK, "--to", String(first), "--kubeconfig", KUBECONFIG, "--yes");
         timings.rollback = r.seconds;
         assert.strictEqual(r.status, 0, r.out.slice(-4000));
         assert.match(r.out, new RegExp(`config of update ${first} .* restored; keys changed: image, resources`));
