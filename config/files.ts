@@ -6,6 +6,7 @@ import * as path from "path";
 import type { ConfigServerSource, Json } from "./types";
 import { PROJECT } from "./project";
 import { Reader } from "./reader";
+import { nodeAt } from "./schema";
 
 export function expandHome(p: string): string {
     return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
@@ -46,7 +47,8 @@ const CONFIG_FILE = /^[A-Za-z0-9][-._A-Za-z0-9]*\.(ya?ml|properties)$/;
 
 function readConfigFiles(r: Reader, key: string, value: Json | undefined): Record<string, string> {
     if (value === undefined || value === null || value === "") return {};
-    const allowed = "a directory of Spring config files (*.yml, *.yaml, *.properties), e.g. the application's config/ directory";
+    const declared = nodeAt(key);
+    const allowed = declared?.kind === "string" ? declared.allowed : "a directory";
     if (typeof value !== "string") return r.reject(key, value, allowed) ?? {};
     const dir = path.resolve(expandHome(value));
     let names: string[];
@@ -67,28 +69,19 @@ function readConfigFiles(r: Reader, key: string, value: Json | undefined): Recor
 }
 
 export function readConfigServer(r: Reader): ConfigServerSource {
-    const cs = r.object("configServer", ["path", "git"]);
+    const cs = r.object("configServer");
     const files = readConfigFiles(r, "configServer.path", cs.path);
-    if (cs.git === undefined || cs.git === null) return { source: "directory", files };
-    if (typeof cs.git !== "object" || Array.isArray(cs.git)) {
-        r.reject("configServer.git", cs.git, "an object {uri, label, searchPaths}");
-        return { source: "directory", files };
-    }
-    const git = cs.git;
-    for (const f of Object.keys(git)) {
-        if (!["uri", "label", "searchPaths"].includes(f)) r.reject(`configServer.git.${f}`, git[f], "a known field of configServer.git: uri, label, searchPaths");
-    }
+    const git = r.sub("configServer.git", cs.git, "an object {uri, label, searchPaths}");
+    if (git === undefined) return { source: "directory", files };
     if (cs.path !== undefined && cs.path !== null && cs.path !== "") {
         r.problems.push(`${PROJECT}:configServer.path / ${PROJECT}:configServer.git: both are set; expected one source for the config server`);
     }
-    const uri = r.string("configServer.git.uri", git.uri, "", /^(https?|ssh|git|file):\/\/\S+$|^[\w.-]+@[\w.-]+:\S+$/,
-        "a git repository URL such as https://git.example.go.kr/egov/config.git");
+    const uri = r.optionalText("configServer.git.uri", git.uri, "") ?? "";
     if (uri === "") r.problems.push(`${PROJECT}:configServer.git.uri: not set; expected the repository URL when configServer.git is set`);
     return {
         source: "git",
         uri,
-        label: r.string("configServer.git.label", git.label, "main", /^[\w./-]+$/, "a branch, tag or commit"),
-        searchPaths: r.string("configServer.git.searchPaths", git.searchPaths, undefined, /^[\w.{}/,*-]+$/,
-            "comma-separated folders of the repository, e.g. config"),
+        label: r.text("configServer.git.label", git.label),
+        searchPaths: r.optionalText("configServer.git.searchPaths", git.searchPaths),
     };
 }

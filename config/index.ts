@@ -11,10 +11,10 @@ import { DIGEST, formatImageRef, imagesInUse, lockKey, parseImageRef, readLockFi
 import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, volumeRoles } from "./volumes";
 import { PROJECT } from "./project";
 import { sideNamespaces } from "./parts";
-import { CRON, ConfigError, looksLikeKubeconfigContents, readSecretFields, secretKeySet, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, MIRROR, MYSQL_IDENT, REGISTRY, Reader, STORAGE_SIZE, USERNAME, closest, readCidrs, cronProblems, isTimeZone, timeZoneSuggestion } from "./reader";
-import { CONFIG_KEYS, ConfigSource, Json, Migration, TLS_SECRET_NAME, NetworkPolicyConfig, PlatformConfig, ResourcePart, ResourceQuantities, RotatedCredential, StorageBackend, VolumeSize, environments, pullPolicies, resourceParts, rotatedCredentials, serviceTypes, storageBackends, volumeSizes } from "./types";
+import { ConfigError, looksLikeKubeconfigContents, readSecretFields, secretKeySet, DNS_LABEL, Reader, closest } from "./reader";
+import { ConfigSource, Environment, Migration, TLS_SECRET_NAME, NetworkPolicyConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential, ServiceType, StorageBackend, VolumeSize, environments, resourceParts, rotatedCredentials, volumeSizes } from "./types";
+import { CONFIG_KEYS } from "./schema";
 import { serviceGraph } from "./graph";
-import { minReadySecondsDefault } from "./rollout";
 import { defaultResources, readResources } from "./resources";
 import { expandHome, readConfigServer, readInitScripts } from "./files";
 import { readDrill, readOffsite } from "./backup";
@@ -24,6 +24,8 @@ import { stackMigrations } from "./migrations";
 export { PROJECT };
 export * from "./types";
 export * from "./reader";
+export { CONFIG_KEYS, STACK_SCHEMA, nodeAt } from "./schema";
+export type { ConfigKey, SchemaNode } from "./schema";
 export { quantityValue } from "./resources";
 
 /**
@@ -55,22 +57,15 @@ function runCluster(r: Reader, env: Readonly<Record<string, string | undefined>>
 }
 
 function readTracing(r: Reader): PlatformConfig["tracing"] {
-    const t = r.object("tracing", ["enabled", "samplingProbability"]);
-    const key = "tracing.samplingProbability";
-    let samplingProbability = 0.1;
-    const v = t.samplingProbability;
-    if (v !== undefined && v !== null && v !== "") {
-        const n = typeof v === "string" && /^[0-9.]+$/.test(v) ? Number(v) : v;
-        if (typeof n !== "number" || !Number.isFinite(n) || n < 0 || n > 1) r.reject(key, v, "a number from 0 to 1 (share of requests traced)");
-        else samplingProbability = n;
-    }
-    return { enabled: r.bool("tracing.enabled", t.enabled, true), samplingProbability };
+    const t = r.object("tracing");
+    const samplingProbability = r.decimal("tracing.samplingProbability", t.samplingProbability);
+    return { enabled: r.flag("tracing.enabled", t.enabled), samplingProbability };
 }
 
 
 /**
  * Reads and validates the whole stack config; throws ConfigError listing every bad key.
- * setKeys: the `egov-platform:` keys the stack sets (without the prefix); any not in CONFIG_KEYS is refused.
+ * setKeys: the `egov-platform:` keys the stack sets (without the prefix); any not declared (config/schema.ts) is refused.
  * isSecret: whether a key is stored encrypted (`pulumi config set --secret`).
  */
 export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Iterable<string> = [],
@@ -86,7 +81,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
                 `run \`pulumi config rm '${key}'\` and set it with \`pulumi config set --path '${key}' <value>\``);
         } else {
             r.problems.push(`${PROJECT}:${key}: not a key of this program (a typo?); the closest known key is ` +
-                `${PROJECT}:${closest(key, CONFIG_KEYS)} (all keys are declared in Pulumi.yaml)`);
+                `${PROJECT}:${closest(key, CONFIG_KEYS)} (all keys are declared in config/schema.ts and listed in Pulumi.yaml)`);
         }
     }
 
@@ -96,11 +91,12 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         r.problems.push(`${PROJECT}:environment: not set; every stack states its environment, one of ${environments.join(", ")} ` +
             `(\`pulumi config set environment <env> --stack ${stackName}\`); it is never guessed`);
     }
-    const environment = r.oneOf("environment", envRaw, "dev", environments); // "dev" only while a problem is reported
+    const environment = r.choice<Environment>("environment", envRaw, "dev"); // "dev" only while a problem is reported
+    r.environment = environment;
     const isProd = environment === "prod";
 
-    const kubeconfigRaw = r.string("kubeconfig", r.scalar("kubeconfig"), undefined, /^.+$/s, "a kubeconfig path or contents");
-    const stackContext = r.string("kubeContext", r.scalar("kubeContext"), undefined, /^\S+$/, "a kubeconfig context name");
+    const kubeconfigRaw = r.optionalText("kubeconfig", r.scalar("kubeconfig"));
+    const stackContext = r.optionalText("kubeContext", r.scalar("kubeContext"));
     const run = runCluster(r, opts.env ?? process.env);
     // A run's --kubeconfig replaces the stack's kubeconfig and its context (a context of another file); --context
     // alone names a context of the stack's kubeconfig.
@@ -124,66 +120,54 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
             "or name it for this run (`npm run deploy -- --kubeconfig FILE` or `--context NAME`: " +
             `${CLUSTER_ENV.kubeconfig} / ${CLUSTER_ENV.context}) (this program never deploys to the current kubeconfig context by accident)`);
     }
-    const local = r.bool("localCluster", r.scalar("localCluster"), false);
+    const local = r.flag("localCluster", r.scalar("localCluster"));
     if (local && environment === "prod") {
         r.reject("localCluster", true, "false in a prod stack: the local test cluster holds no production");
     }
 
-    const namespace = r.string("namespace", r.scalar("namespace"), "egov", DNS_LABEL,
-        "a DNS label: lower-case letters, digits and '-', at most 63 characters");
+    const namespace = r.text("namespace", r.scalar("namespace"));
     if (namespace.startsWith("kube-")) r.reject("namespace", namespace, "a namespace not starting with kube-");
     // Pulumi passes Pulumi.yaml's default (true) for an unset createNamespace, so the two cannot be told apart: a
     // namespace-scoped stack never creates its namespace (cluster-scoped: the admin's), whatever createNamespace says.
-    const clusterScoped = r.bool("clusterScoped", r.scalar("clusterScoped"), true);
-    const createNamespace = r.bool("createNamespace", r.scalar("createNamespace"), true) && clusterScoped;
-    const domain = r.string("domain", r.scalar("domain"), "egov.localtest.me", DNS_SUBDOMAIN,
-        "a DNS domain such as egov.example.go.kr");
+    const clusterScoped = r.flag("clusterScoped", r.scalar("clusterScoped"));
+    const createNamespace = r.flag("createNamespace", r.scalar("createNamespace")) && clusterScoped;
+    const domain = r.text("domain", r.scalar("domain"));
 
-    const ing = r.object("ingress", ["className", "waitForAddress", "tlsSecretName"]);
+    const ing = r.object("ingress");
     // The TLS Secret: one made outside git (ingress.tlsSecretName; in a namespace that exists before the up), or one the
     // program makes from encrypted stack config (tls), which works on a first up that creates the namespace.
-    const tls = readSecretFields(r, "tls", {
-        certificate: { shape: /-----BEGIN CERTIFICATE-----/, allowed: "the PEM certificate chain of the public hosts (*.<domain>)" },
-        key: { shape: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, allowed: "its PEM private key" },
-    });
-    const tlsSecretName = r.string("ingress.tlsSecretName", ing.tlsSecretName, undefined, DNS_SUBDOMAIN, "a Secret name");
+    const tls = readSecretFields(r, "tls");
+    const tlsSecretName = r.optionalText("ingress.tlsSecretName", ing.tlsSecretName);
     if (tlsSecretName !== undefined && secretKeySet(r, "tls")) {
         r.problems.push(`${PROJECT}:ingress.tlsSecretName / ${PROJECT}:tls: both set; expected one: the name of a Secret made outside git, ` +
             `or the certificate and key, from which the program makes Secret ${TLS_SECRET_NAME}`);
     }
     const ingress = {
-        className: r.string("ingress.className", ing.className, "nginx", DNS_SUBDOMAIN, "an IngressClass name"),
-        waitForAddress: r.bool("ingress.waitForAddress", ing.waitForAddress, false),
+        className: r.text("ingress.className", ing.className),
+        waitForAddress: r.flag("ingress.waitForAddress", ing.waitForAddress),
         tlsSecretName: tls ? TLS_SECRET_NAME : tlsSecretName,
         tls,
     };
 
-    const img = r.object("image", ["registry", "tag", "pullPolicy", "requireDigests"]);
+    const img = r.object("image");
     const tagProblems = r.problems.length;
     const image = {
-        registry: r.string("image.registry", img.registry, "egovframe", REGISTRY, "a registry/repository prefix such as egovframe or registry.example.go.kr/egov"),
-        tag: r.string("image.tag", img.tag, "latest", IMAGE_TAG, "an image tag"),
-        pullPolicy: r.oneOf("image.pullPolicy", img.pullPolicy, "IfNotPresent", pullPolicies),
-        requireDigests: r.bool("image.requireDigests", img.requireDigests, false),
+        registry: r.text("image.registry", img.registry),
+        tag: r.text("image.tag", img.tag),
+        pullPolicy: r.choice<PullPolicy>("image.pullPolicy", img.pullPolicy),
+        requireDigests: r.flag("image.requireDigests", img.requireDigests),
     };
     // A refused tag falls back to the default, which is no reason for a second message about `latest`.
     const tagRefused = r.problems.slice(tagProblems).some((p) => p.startsWith(`${PROJECT}:image.tag:`));
     if (isProd && image.tag === "latest" && !tagRefused) {
         r.problems.push(`${PROJECT}:image.tag: "latest" is not allowed when environment is prod; expected a fixed release tag`);
     }
-    const imgOverrides = r.object("images", Object.keys(defaultImages));
-    const images = { ...defaultImages } as Record<ImageKey, string>;
-    for (const k of Object.keys(defaultImages) as ImageKey[]) {
-        const v = imgOverrides[k];
-        if (v === undefined || v === null || v === "") continue;
-        const parsed = typeof v === "string" ? parseImageRef(v) : "not a string";
-        if (typeof parsed === "string") r.reject(`images.${k}`, v, `an image reference such as mysql:8.4.11 (${parsed})`);
-        else images[k] = v as string;
-    }
+    const imgOverrides = r.object("images");
+    const images = Object.fromEntries((Object.keys(defaultImages) as ImageKey[]).map((k) => [k, r.text(`images.${k}`, imgOverrides[k])])) as
+        Record<ImageKey, string>;
     const platformRef = parseImageRef(`${image.registry}/x:${image.tag}`);
     if (typeof platformRef === "string") r.reject("image.registry", image.registry, `a registry/repository prefix (${platformRef})`);
-    const imageMirror = r.string("imageMirror", r.scalar("imageMirror"), undefined, MIRROR,
-        "a registry host with an optional path, e.g. harbor.agency.go.kr/egov (the host needs a dot, a port or to be localhost)");
+    const imageMirror = r.optionalText("imageMirror", r.scalar("imageMirror"));
     // Digests: the checked-in lock file, then the stack's imageDigests key; keys are normalised source references.
     const imageDigests: Record<string, string> = {};
     const readDigests = (where: string, table: unknown) => {
@@ -220,12 +204,12 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         readDigests(`${PROJECT}:imageDigests`, parsedDigests);
     }
 
-    const serviceType = r.oneOf("serviceType", r.scalar("serviceType"), "ClusterIP", serviceTypes);
+    const serviceType = r.choice<ServiceType>("serviceType", r.scalar("serviceType"));
 
-    const added = readServices(r, r.list("services"), /^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*$/);
+    const added = readServices(r, r.list("services"));
     const services = [...backendServices, ...added.specs];
     const scalableNames = [...services.map((s) => s.name), ...frontends.map((f) => `frontend-${f.name}`)];
-    const replicasDefault = r.int("replicas", r.scalar("replicas"), 1, 1, 50);
+    const replicasDefault = r.whole("replicas", r.scalar("replicas"));
     const perService = r.object("serviceReplicas", scalableNames);
     const replicas: Record<string, number> = {};
     for (const name of scalableNames) {
@@ -235,7 +219,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         }
         // The Eureka server is one registry: `replicas` does not apply to it, and more than one is refused.
         const single = singleInstance(name);
-        replicas[name] = r.int(`serviceReplicas.${name}`, perService[name], single ? 1 : (added.replicas[name] ?? replicasDefault), 1, 50);
+        replicas[name] = r.whole(`serviceReplicas.${name}`, perService[name], single ? 1 : (added.replicas[name] ?? replicasDefault));
         if (single && replicas[name] !== 1) {
             r.reject(`serviceReplicas.${name}`, replicas[name], `1: ${name} is the Eureka server and runs one replica, never ` +
                 "autoscaled, because more replicas without peer replication are separate registries in which services find only some of each other");
@@ -243,16 +227,14 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         }
     }
 
-    const readinessTimeout = r.int("readinessTimeout", r.scalar("readinessTimeout"), 600, 10, 7200);
-    const ro = r.object("rollout", ["minReadySeconds"]);
-    const rollout = { minReadySeconds: r.int("rollout.minReadySeconds", ro.minReadySeconds, minReadySecondsDefault[environment], 0, 300) };
+    const readinessTimeout = r.whole("readinessTimeout", r.scalar("readinessTimeout"));
+    const rollout = { minReadySeconds: r.whole("rollout.minReadySeconds", r.object("rollout").minReadySeconds) };
 
-    const as = r.object("autoscaling", ["enabled", "maxReplicas", "targetCPUUtilizationPercentage"]);
+    const as = r.object("autoscaling");
     const autoscaling = {
-        enabled: r.bool("autoscaling.enabled", as.enabled, true),
-        maxReplicas: r.int("autoscaling.maxReplicas", as.maxReplicas, isProd ? 6 : 3, 1, 100),
-        targetCPUUtilizationPercentage: r.int("autoscaling.targetCPUUtilizationPercentage",
-            as.targetCPUUtilizationPercentage, 70, 1, 100),
+        enabled: r.flag("autoscaling.enabled", as.enabled),
+        maxReplicas: r.whole("autoscaling.maxReplicas", as.maxReplicas),
+        targetCPUUtilizationPercentage: r.whole("autoscaling.targetCPUUtilizationPercentage", as.targetCPUUtilizationPercentage),
     };
     if (autoscaling.enabled) {
         for (const name of scalableNames) {
@@ -263,19 +245,12 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         }
     }
 
-    const res = r.object("resources", resourceParts);
+    const res = r.object("resources");
     const resources = Object.fromEntries(resourceParts.map((p) =>
         [p, readResources(r, `resources.${p}`, res[p], defaultResources[p])])) as Record<ResourcePart, ResourceQuantities>;
 
-    const np = r.object("networkPolicy", ["enabled", "ingressNamespace", "apiServer", "externalEgress"]);
-    const apiSrv = np.apiServer && typeof np.apiServer === "object" && !Array.isArray(np.apiServer) ? np.apiServer : {};
-    if (np.apiServer !== undefined && apiSrv !== np.apiServer) r.reject("networkPolicy.apiServer", np.apiServer, "an object {cidrs, ports}");
-    let apiPorts: number[] = [443, 6443];
-    if (apiSrv.ports !== undefined) {
-        if (!Array.isArray(apiSrv.ports) || apiSrv.ports.some((p) => typeof p !== "number" || !Number.isInteger(p) || p < 1 || p > 65535)) {
-            r.reject("networkPolicy.apiServer.ports", apiSrv.ports, "a list of TCP ports (1-65535)");
-        } else apiPorts = apiSrv.ports as number[];
-    }
+    const np = r.object("networkPolicy");
+    const apiSrv = r.sub("networkPolicy.apiServer", np.apiServer, "an object {cidrs, ports}") ?? {};
     const egressIn = np.externalEgress && typeof np.externalEgress === "object" && !Array.isArray(np.externalEgress) ? np.externalEgress : {};
     if (np.externalEgress !== undefined && egressIn !== np.externalEgress) {
         r.reject("networkPolicy.externalEgress", np.externalEgress, "an object: workload name -> list of CIDRs");
@@ -283,62 +258,47 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const externalEgress: Record<string, readonly string[]> = {};
     for (const [workload, cidrs] of Object.entries(egressIn)) {
         if (!DNS_LABEL.test(workload)) r.reject(`networkPolicy.externalEgress.${workload}`, cidrs, "a workload name (its app label) as the key");
-        else externalEgress[workload] = readCidrs(r, `networkPolicy.externalEgress.${workload}`, cidrs, []);
+        else externalEgress[workload] = r.items<string>(`networkPolicy.externalEgress.${workload}`, cidrs, []) ?? [];
     }
     const networkPolicy: { -readonly [K in keyof NetworkPolicyConfig]: NetworkPolicyConfig[K] } = {
-        enabled: r.bool("networkPolicy.enabled", np.enabled, true),
-        ingressNamespace: r.string("networkPolicy.ingressNamespace", np.ingressNamespace, "ingress-nginx", DNS_LABEL,
-            "the namespace name of the ingress controller"),
-        apiServer: { cidrs: readCidrs(r, "networkPolicy.apiServer.cidrs", apiSrv.cidrs, ["0.0.0.0/0"]), ports: apiPorts },
+        enabled: r.flag("networkPolicy.enabled", np.enabled),
+        ingressNamespace: r.text("networkPolicy.ingressNamespace", np.ingressNamespace),
+        apiServer: {
+            cidrs: r.items<string>("networkPolicy.apiServer.cidrs", apiSrv.cidrs) ?? [],
+            ports: r.items<number>("networkPolicy.apiServer.ports", apiSrv.ports) ?? [],
+        },
         externalEgress,
     };
 
-    const timezone = r.string("timezone", r.scalar("timezone"), "Asia/Seoul", /^.+$/, "an IANA time zone such as Asia/Seoul");
-    if (!isTimeZone(timezone)) {
-        r.reject("timezone", timezone, `an IANA time zone such as Asia/Seoul or UTC (${timeZoneSuggestion(timezone)})`);
-    }
+    const timezone = r.text("timezone", r.scalar("timezone"));
 
-    const st = r.object("storage", ["backend", "shared", "data", "protect", "sizes", "nfs", "cinder"]);
+    const st = r.object("storage");
     // One line (`backend`) for single-backend clusters; per role otherwise. prod: NFS shares, Cinder holds data.
     const oneLine = st.backend === undefined || st.backend === null || st.backend === ""
-        ? undefined : r.oneOf("storage.backend", st.backend, "nfs", storageBackends);
-    const sub = (key: string, v: Json | undefined, fields: readonly string[]): Record<string, Json> => {
-        if (v === undefined || v === null) return {};
-        if (typeof v !== "object" || Array.isArray(v)) {
-            r.reject(key, v, "an object");
-            return {};
-        }
-        for (const f of Object.keys(v)) {
-            if (!fields.includes(f)) r.reject(`${key}.${f}`, v[f], `a known field of ${key}: ${fields.join(", ")}`);
-        }
-        return v;
-    };
-    const role = (name: VolumeRole, def: StorageBackend) => {
-        const o = sub(`storage.${name}`, st[name], ["backend"]);
+        ? undefined : r.choice<StorageBackend>("storage.backend", st.backend, "nfs");
+    const role = (name: VolumeRole) => {
+        const o = r.sub(`storage.${name}`, st[name]) ?? {};
         if (o.backend !== undefined && o.backend !== null && o.backend !== "") {
-            return { backend: r.oneOf(`storage.${name}.backend`, o.backend, def, storageBackends), setBy: `storage.${name}.backend` };
+            return { backend: r.choice<StorageBackend>(`storage.${name}.backend`, o.backend), setBy: `storage.${name}.backend` };
         }
-        return oneLine ? { backend: oneLine, setBy: "storage.backend" } : { backend: def, setBy: `storage.${name}.backend` };
+        return oneLine ? { backend: oneLine, setBy: "storage.backend" } : { backend: r.choice<StorageBackend>(`storage.${name}.backend`, undefined), setBy: `storage.${name}.backend` };
     };
-    const sizes = sub("storage.sizes", st.sizes, volumeSizes);
-    const nfs = sub("storage.nfs", st.nfs, ["server", "path", "staticVolumes"]);
-    const cinder = sub("storage.cinder", st.cinder, ["type", "availabilityZone"]);
-    const size = (k: string) => r.string(`storage.sizes.${k}`, sizes[k], "5Gi", STORAGE_SIZE, "a size such as 5Gi");
+    const sizes = r.sub("storage.sizes", st.sizes) ?? {};
+    const nfs = r.sub("storage.nfs", st.nfs) ?? {};
+    const cinder = r.sub("storage.cinder", st.cinder) ?? {};
     const storage = {
-        shared: role("shared", "nfs"),
-        data: role("data", isProd ? "cinder" : "nfs"),
-        protect: r.bool("storage.protect", st.protect, isProd),
-        sizes: Object.fromEntries(volumeSizes.map((k) => [k, size(k)])) as Record<VolumeSize, string>,
+        shared: role("shared"),
+        data: role("data"),
+        protect: r.flag("storage.protect", st.protect),
+        sizes: Object.fromEntries(volumeSizes.map((k) => [k, r.text(`storage.sizes.${k}`, sizes[k])])) as Record<VolumeSize, string>,
         nfs: {
-            server: r.string("storage.nfs.server", nfs.server, "", new RegExp(`${IPV4.source}|${DNS_SUBDOMAIN.source}`),
-                "an NFS server address (IPv4 or DNS name)"),
-            path: r.string("storage.nfs.path", nfs.path, "/srv/nfs", /^\/[^\s]*$/, "an absolute export path"),
-            staticVolumes: r.bool("storage.nfs.staticVolumes", nfs.staticVolumes, true),
+            server: r.text("storage.nfs.server", nfs.server),
+            path: r.text("storage.nfs.path", nfs.path),
+            staticVolumes: r.flag("storage.nfs.staticVolumes", nfs.staticVolumes),
         },
         cinder: {
-            type: r.string("storage.cinder.type", cinder.type, undefined, /^[\w.-]+$/, "a Cinder volume type"),
-            availabilityZone: r.string("storage.cinder.availabilityZone", cinder.availabilityZone, undefined, /^[\w.-]+$/,
-                "an availability zone"),
+            type: r.optionalText("storage.cinder.type", cinder.type),
+            availabilityZone: r.optionalText("storage.cinder.availabilityZone", cinder.availabilityZone),
         },
     };
     const nfsRoles = volumeRoles.filter((v) => storage[v].backend === "nfs");
@@ -350,8 +310,8 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         r.problems.push(`${PROJECT}:storage.protect: false is not allowed when environment is prod; data volumes stay protected`);
     }
 
-    const db = r.object("database", ["name", "username", "databases", "initScriptsPath"]);
-    const databaseName = r.string("database.name", db.name, "msaportal", MYSQL_IDENT, "a MySQL identifier");
+    const db = r.object("database");
+    const databaseName = r.text("database.name", db.name);
     // Every database a service in force reads (the catalog's, else database.name) must be created for the user.
     const usedBy = new Map<string, string[]>();
     for (const s of services.filter((x) => x.needsDatabase)) {
@@ -360,22 +320,19 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     }
     const required = [databaseName, ...[...usedBy.keys()].filter((d) => d !== databaseName)];
     let databases: string[] = required;
-    if (db.databases !== undefined) {
-        if (!Array.isArray(db.databases) || db.databases.some((d) => typeof d !== "string" || !MYSQL_IDENT.test(d))) {
-            r.reject("database.databases", db.databases, "a list of MySQL identifiers");
-        } else {
-            databases = [databaseName, ...(db.databases as string[]).filter((d) => d !== databaseName)];
-            const missing = required.filter((d) => !databases.includes(d));
-            if (missing.length > 0) {
-                r.reject("database.databases", db.databases, `a list with every database the services use (${JSON.stringify(required)}); ` +
-                    `missing ${missing.map((d) => `${d} (read by ${(usedBy.get(d) ?? []).join(", ")})`).join(", ")}; ` +
-                    "remove the key for exactly those, or add what is missing");
-            }
+    const listed = r.items<string>("database.databases", db.databases);
+    if (listed !== undefined) {
+        databases = [databaseName, ...listed.filter((d) => d !== databaseName)];
+        const missing = required.filter((d) => !databases.includes(d));
+        if (missing.length > 0) {
+            r.reject("database.databases", db.databases, `a list with every database the services use (${JSON.stringify(required)}); ` +
+                `missing ${missing.map((d) => `${d} (read by ${(usedBy.get(d) ?? []).join(", ")})`).join(", ")}; ` +
+                "remove the key for exactly those, or add what is missing");
         }
     }
     const database = {
         name: databaseName,
-        username: r.string("database.username", db.username, "msaportal", MYSQL_IDENT, "a MySQL user name"),
+        username: r.text("database.username", db.username),
         databases,
         migrations: [] as Migration[],
     };
@@ -384,45 +341,33 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         r.reject("database.username", "root", "an application user other than root");
     }
 
-    const messaging = {
-        username: r.string("messaging.username", r.object("messaging", ["username"]).username, "egov", USERNAME, "a user name"),
-    };
-    const discovery = {
-        username: r.string("discovery.username", r.object("discovery", ["username"]).username, "eureka", USERNAME, "a user name"),
-    };
-    const bk = r.object("backup", ["enabled", "schedule", "retention", "offsite", "drill"]);
-    const cronAllowed = "a cron schedule of five fields (minute hour day month weekday), e.g. \"30 2 * * *\", or @daily";
+    const messaging = { username: r.text("messaging.username", r.object("messaging").username) };
+    const discovery = { username: r.text("discovery.username", r.object("discovery").username) };
+    const bk = r.object("backup");
     const backup = {
-        enabled: r.bool("backup.enabled", bk.enabled, isProd),
-        schedule: r.string("backup.schedule", bk.schedule, "30 2 * * *", CRON, cronAllowed),
-        retention: r.int("backup.retention", bk.retention, 7, 1, 365),
-        offsite: readOffsite(r, bk.offsite, cronAllowed, readSecretFields(r, "offsiteCredentials", {
-            accessKeyId: { shape: /^\S+$/, allowed: "the store's access key id" },
-            secretAccessKey: { shape: /^\S+$/, allowed: "its secret access key" },
-        })),
+        enabled: r.flag("backup.enabled", bk.enabled),
+        schedule: r.text("backup.schedule", bk.schedule),
+        retention: r.whole("backup.retention", bk.retention),
+        offsite: readOffsite(r, bk.offsite, readSecretFields(r, "offsiteCredentials")),
     };
-    const badCron = cronProblems(backup.schedule);
-    if (badCron.length > 0) {
-        r.reject("backup.schedule", backup.schedule, `a cron schedule whose fields are in range (${badCron.join("; ")}), e.g. "30 2 * * *"`);
-    }
     // Frontend images built for this stack (npm run frontends); prod refuses one built for other values, and the
     // published ones unless the stack says so. Without the record (the build command, the policy pack) nothing is refused.
     const frontendsCfg = {
-        allowPublishedImages: r.bool("frontends.allowPublishedImages", r.object("frontends", ["allowPublishedImages"]).allowPublishedImages, false),
+        allowPublishedImages: r.flag("frontends.allowPublishedImages", r.object("frontends").allowPublishedImages),
     };
     const lock = opts.frontendRecord === false ? { stacks: {}, problems: [] } : readFrontendsLock();
     const fe = frontendImages({ services, namespace, domain, ingress, timezone, environment }, frontends, stackName, lock.stacks[stackName],
         frontendsCfg.allowPublishedImages || opts.frontendRecord === false);
     r.problems.push(...lock.problems, ...fe.problems);
-    const enabled = (key: string, def: boolean) => ({ enabled: r.bool(`${key}.enabled`, r.object(key, ["enabled"]).enabled, def) });
-    const tk = r.object("token", ["expirationSeconds", "refreshSeconds"]);
-    const expirationSeconds = r.int("token.expirationSeconds", tk.expirationSeconds, 7200, 60, 30 * 86400);
-    const token = { expirationSeconds, refreshSeconds: r.int("token.refreshSeconds", tk.refreshSeconds, 86400, 60, 365 * 86400) };
+    const enabled = (key: "logging" | "ci") => ({ enabled: r.flag(`${key}.enabled`, r.object(key).enabled) });
+    const tk = r.object("token");
+    const expirationSeconds = r.whole("token.expirationSeconds", tk.expirationSeconds);
+    const token = { expirationSeconds, refreshSeconds: r.whole("token.refreshSeconds", tk.refreshSeconds) };
     if (token.refreshSeconds < expirationSeconds) {
         r.reject("token.refreshSeconds", token.refreshSeconds, `at least token.expirationSeconds (${expirationSeconds}): a refresh token outlives the access token`);
     }
-    const cfgParts = { logging: enabled("logging", true), ci: enabled("ci", true) };
-    const backupWithDrill = { ...backup, drill: readDrill(r, bk.drill, isProd && backup.offsite !== undefined, cronAllowed) };
+    const cfgParts = { logging: enabled("logging"), ci: enabled("ci") };
+    const backupWithDrill = { ...backup, drill: readDrill(r, bk.drill, isProd && backup.offsite !== undefined) };
     if (backup.offsite && networkPolicy.enabled) {
         if (backup.offsite.cidrs.length === 0) {
             r.problems.push(`${PROJECT}:backup.offsite.cidrs: not set; expected the object store's address range (CIDRs): with ` +
@@ -436,8 +381,8 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     if (backupWithDrill.drill.enabled && !backup.offsite) {
         r.reject("backup.drill.enabled", true, "false unless backup.offsite is set: the drill restores the newest off-site copy");
     }
-    const rot = r.object("rotation", rotatedCredentials);
-    const rotation = Object.fromEntries(rotatedCredentials.map((c) => [c, r.int(`rotation.${c}`, rot[c], 0, 0, 1_000_000)])) as
+    const rot = r.object("rotation");
+    const rotation = Object.fromEntries(rotatedCredentials.map((c) => [c, r.whole(`rotation.${c}`, rot[c])])) as
         Record<RotatedCredential, number>;
 
     const application = readApplicationCheckout(r, r.scalar("applicationCheckout"));
@@ -479,8 +424,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         tracing: readTracing(r),
         application,
         mail: {
-            credentialsSecretName: r.string("mail.credentialsSecretName", r.object("mail", ["credentialsSecretName"]).credentialsSecretName, undefined,
-                DNS_SUBDOMAIN, "the name of a Secret in the namespace with keys username and password (your SMTP account)"),
+            credentialsSecretName: r.optionalText("mail.credentialsSecretName", r.object("mail").credentialsSecretName),
         },
         configServer: readConfigServer(r),
         ci: cfgParts.ci,

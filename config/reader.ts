@@ -1,6 +1,11 @@
-// Reading raw stack config: the problem collector, the value patterns and the checks shared by every key.
-import { CONFIG_KEYS, ConfigSource, Json } from "./types";
+// Reading raw stack config: the problem collector, and the reading of each key and field by its declaration in
+// config/schema.ts (type, default, pattern, range, known fields, secrecy).
+import type { ConfigSource, Environment, Json } from "./types";
 import { PROJECT } from "./project";
+import { closest, editDistance, SECURE_MARKER } from "./patterns";
+import { CONFIG_KEYS, defaultFor, nodeAt, nodesAlong, SchemaNode } from "./schema";
+
+export * from "./patterns";
 
 export class ConfigError extends Error {
     constructor(readonly problems: readonly string[]) {
@@ -9,108 +14,24 @@ export class ConfigError extends Error {
     }
 }
 
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-export const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-export const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
-export const STORAGE_SIZE = /^[0-9]+(Ki|Mi|Gi|Ti|Pi|Ei)$/;
-export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-export const MIRROR = /^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+|[a-z0-9.-]+:[0-9]+)(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-export const REGISTRY = /^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/;
-export const MYSQL_IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
-export const USERNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
-export const CRON = /^(@(hourly|daily|weekly|monthly|yearly)|[0-9*/,-]+( [0-9*/,-]+){4})$/;
-const CRON_FIELDS = [["minute", 0, 59], ["hour", 0, 23], ["day of month", 1, 31], ["month", 1, 12], ["day of week", 0, 7]] as const;
-
-/** What is wrong with a five-field cron schedule (already matched by CRON), field by field; [] when nothing. */
-export function cronProblems(schedule: string): string[] {
-    if (schedule.startsWith("@")) return [];
-    const problems: string[] = [];
-    schedule.split(" ").forEach((field, i) => {
-        const [name, min, max] = CRON_FIELDS[i];
-        for (const part of field.split(",")) {
-            const m = /^(\*|([0-9]+)(?:-([0-9]+))?)(?:\/([0-9]+))?$/.exec(part);
-            if (!m) {
-                problems.push(`${name} "${part}" is not a value, a range a-b, * or a step /n`);
-                continue;
-            }
-            const [lo, hi, step] = [m[2], m[3], m[4]].map((v) => (v === undefined ? undefined : Number(v)));
-            for (const v of [lo, hi]) if (v !== undefined && (v < min || v > max)) problems.push(`${name} ${v} is outside ${min}-${max}`);
-            if (lo !== undefined && hi !== undefined && lo > hi) problems.push(`${name} range ${lo}-${hi} runs backwards`);
-            if (step !== undefined && step < 1) problems.push(`${name} step /${step} must be at least 1`);
-        }
-    });
-    return problems;
-}
-export const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-
-
-/** Levenshtein distance, case-insensitive: how far a misspelt key is from a known one. */
-export function editDistance(a: string, b: string): number {
-    const x = a.toLowerCase(), y = b.toLowerCase();
-    let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= x.length; i++) {
-        const cur = [i];
-        for (let j = 1; j <= y.length; j++) {
-            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
-        }
-        prev = cur;
-    }
-    return prev[y.length];
-}
-
-export function closest(word: string, candidates: readonly string[]): string {
-    return candidates.reduce((best, c) => (editDistance(word, c) < editDistance(word, best) ? c : best), candidates[0]);
-}
-
-/** Abbreviations people write for a zone; each names one region here (IST, CST and others are ambiguous: refused with no guess). */
-const ZONE_ABBREVIATIONS: Readonly<Record<string, string>> = { KST: "Asia/Seoul", JST: "Asia/Tokyo" };
-
-/** The fix to suggest for a time zone that isTimeZone refused. */
-export function timeZoneSuggestion(tz: string): string {
-    const abbreviated = ZONE_ABBREVIATIONS[tz.toUpperCase()];
-    if (abbreviated) return `${tz} is an abbreviation; the IANA name is ${abbreviated}`;
-    if (/^[A-Za-z]{2,5}$/.test(tz)) return `${tz} looks like an abbreviation; use the region's IANA name, e.g. Asia/Seoul`;
-    return `closest: ${closest(tz, Intl.supportedValuesOf("timeZone"))}`;
-}
-
 /**
- * An IANA time zone as containers read it (TZ resolves /usr/share/zoneinfo/<name>, case-sensitive):
- * the IANA spelling (segments start upper-case; no UTC offsets like +09:00) and known to Node's ICU,
- * which accepts links such as Etc/UTC or US/Pacific that Intl.supportedValuesOf omits.
+ * Names of undeclared fields whose values are, or may be, credentials: never echoed, at any depth (declared ones say
+ * so in the schema). A name ending in Name refers to a Secret (credentialsSecretName, tlsSecretName) and holds none.
  */
-export function isTimeZone(tz: string): boolean {
-    if (!/^[A-Z][A-Za-z0-9_+-]*(\/[A-Z][A-Za-z0-9_+-]*)*$/.test(tz)) return false;
-    try {
-        new Intl.DateTimeFormat("en", { timeZone: tz });
-        return true;
-    } catch {
-        return false;
-    }
-}
+export const SENSITIVE_NAME = /^(?!.*Name$).*(pass|pwd|secret|token|credential|key|auth|cert|private)/i;
 
-/** What the offline commands (render, boot-check) read for an encrypted value: they never decrypt. */
-export const SECURE_MARKER = "<redacted: secure stack config, not decrypted>";
-
-/**
- * Field names whose values are, or may be, credentials: never echoed, at any depth. A name ending in Name refers to
- * a Secret (credentialsSecretName, tlsSecretName) and holds none.
- */
-const SENSITIVE_NAME = /^(?!.*Name$).*(password|passwd|secret|token|credential|apikey|accesskey|privatekey)/i;
-
-/** A kubeconfig's contents rather than its path (the contents hold the cluster's credentials). */
-export function looksLikeKubeconfigContents(value: string): boolean {
-    return /\n/.test(value) || /^\s*(apiVersion|\{)/.test(value);
-}
 
 /** Collects every problem, so one run reports all bad keys at once. */
 export class Reader {
     readonly problems: string[] = [];
     readonly source: ConfigSource;
+    /** The stack's environment, once read: the defaults that differ by environment follow it. */
+    environment: Environment = "dev";
     /** isSecret: whether a top-level key is stored encrypted (its value, decrypted or not, is never echoed). */
     constructor(source: ConfigSource, readonly isSecret: (key: string) => boolean = () => false) {
         this.source = (key) => {
             if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-                throw new Error(`config key ${key} is read but not in CONFIG_KEYS (config/index.ts) and Pulumi.yaml`);
+                throw new Error(`config key ${key} is read but not declared in config/schema.ts`);
             }
             return source(key);
         };
@@ -123,7 +44,8 @@ export class Reader {
 
     /**
      * A key's value as every message shows it: JSON, except for a value that is or may be a secret (an encrypted
-     * key's, decrypted or not; kubeconfig contents; a field named like a credential), which is described instead.
+     * key's, decrypted or not; one the schema says holds a secret, such as kubeconfig contents; an undeclared field
+     * named like a credential), which is described instead.
      */
     shown(key: string, value: unknown): string {
         const path = key.split(/[.[\]"]+/).filter((s) => s !== "");
@@ -132,15 +54,42 @@ export class Reader {
             return "(value not shown: encrypted; this command reads the stack file without decrypting it, so it cannot check the value)";
         }
         if (this.isSecret(path[0])) return "(value not shown: encrypted)";
-        if (path.some((s) => SENSITIVE_NAME.test(s))) return "(value not shown: its name says it may hold a credential)";
-        if (path[0] === "kubeconfig" && typeof value === "string" && looksLikeKubeconfigContents(value)) {
-            return "(value not shown: a kubeconfig's contents hold credentials)";
+        const nodes = nodesAlong(key);
+        const leaf = nodes.at(-1);
+        if (nodes.some((n) => n?.secret === true) || (typeof leaf?.secret === "function" && leaf.secret(value))) {
+            return "(value not shown: it holds or may hold credentials)";
         }
+        if (leaf === undefined && path.some((s) => SENSITIVE_NAME.test(s))) return "(value not shown: its name says it may hold a credential)";
         return text;
     }
 
-    /** An object-valued key (structured config), or {} when unset. */
-    object(key: string, knownFields: readonly string[]): Record<string, Json> {
+    /** The declared node of a key path; reading an undeclared one is a programming error. */
+    private node<K extends SchemaNode["kind"]>(key: string, kind: K): Extract<SchemaNode, { kind: K }> {
+        const n = nodeAt(key);
+        if (n?.kind !== kind) throw new Error(`config ${key} is read as ${kind} but config/schema.ts declares ${n ? n.kind : "nothing"} there`);
+        return n as Extract<SchemaNode, { kind: K }>;
+    }
+
+    /** A node's default in this stack's environment: `given` when the caller computes it from other keys. */
+    private defaultOf<T>(d: T | { readonly byEnvironment: Readonly<Record<Environment, T>> } | undefined, given?: T): T | undefined {
+        return given !== undefined ? given : defaultFor(d, this.environment);
+    }
+
+    /** The known fields of an object: an unknown one is refused, naming the closest known field when one is near. */
+    private knownFields(key: string, value: Record<string, Json>, known: readonly string[]): void {
+        for (const field of Object.keys(value)) {
+            if (known.includes(field)) continue;
+            const near = known.length > 0 ? closest(field, known) : undefined;
+            const hint = near !== undefined && editDistance(field, near) <= Math.max(2, Math.floor(field.length / 3)) ? ` (closest: ${near})` : "";
+            this.reject(`${key}.${field}`, value[field], `a known field of ${key}: ${known.join(", ")}${hint}`);
+        }
+    }
+
+    /**
+     * A top-level object key (structured config), or {} when unset; its fields are the schema's, or `known` for a
+     * key whose field names the stack chooses (serviceReplicas: the workloads in force).
+     */
+    object(key: string, known?: readonly string[]): Record<string, Json> {
         const raw = this.source(key);
         if (raw === undefined || raw === "") return {};
         let parsed: Json;
@@ -154,12 +103,19 @@ export class Reader {
             this.reject(key, parsed, "an object (structured config)");
             return {};
         }
-        for (const field of Object.keys(parsed)) {
-            if (!knownFields.includes(field)) {
-                this.reject(`${key}.${field}`, parsed[field], `a known field of ${key}: ${knownFields.join(", ")}`);
-            }
-        }
+        const n = nodeAt(key);
+        const fields = known ?? (n?.kind === "object" ? Object.keys(n.fields) : undefined);
+        if (fields !== undefined) this.knownFields(key, parsed, fields);
         return parsed;
+    }
+
+    /** A nested object field, checked against its declared fields; undefined when unset. */
+    sub(key: string, value: Json | undefined, allowed = "an object"): Record<string, Json> | undefined {
+        if (value === undefined || value === null) return undefined;
+        if (typeof value !== "object" || Array.isArray(value)) return this.reject(key, value, allowed);
+        const n = nodeAt(key);
+        if (n?.kind === "object") this.knownFields(key, value, Object.keys(n.fields));
+        return value;
     }
 
     /** A list-valued key (structured config), or undefined when unset. */
@@ -183,8 +139,73 @@ export class Reader {
         return raw;
     }
 
+    /** A declared string with a default (the schema's, or `def` computed by the caller). */
+    text(key: string, value: Json | undefined, def?: string): string {
+        const d = this.defaultOf(this.node(key, "string").default, def);
+        if (d === undefined) throw new Error(`config ${key} has no default in config/schema.ts; read it with optionalText`);
+        return this.optionalText(key, value, d) ?? d;
+    }
+
+    /** A declared string, undefined when unset (and no default is given). */
+    optionalText(key: string, value: Json | undefined, def?: string): string | undefined {
+        const n = this.node(key, "string");
+        const before = this.problems.length;
+        const s = this.string(key, value, def, n.pattern, n.allowed);
+        if (n.check && s !== undefined && s === value && this.problems.length === before) {
+            const why = n.check(s);
+            if (why !== undefined) return this.reject(key, s, why) ?? def;
+        }
+        return s;
+    }
+
+    /** A declared one-of-a-set value. */
+    choice<T extends string>(key: string, value: Json | undefined, def?: T): T {
+        const n = this.node(key, "enum");
+        const d = this.defaultOf(n.default, def);
+        if (d === undefined) throw new Error(`config ${key} has no default in config/schema.ts`);
+        return this.oneOf(key, value, d as T, n.values as readonly T[]);
+    }
+
+    /** A declared true/false. */
+    flag(key: string, value: Json | undefined, def?: boolean): boolean {
+        const d = this.defaultOf(this.node(key, "boolean").default, def);
+        if (d === undefined) throw new Error(`config ${key} has no default in config/schema.ts`);
+        return this.bool(key, value, d);
+    }
+
+    /** A declared whole number in its range. */
+    whole(key: string, value: Json | undefined, def?: number): number {
+        const n = this.node(key, "integer");
+        const d = this.defaultOf(n.default, def);
+        if (d === undefined) throw new Error(`config ${key} has no default in config/schema.ts`);
+        return this.int(key, value, d, n.min, n.max);
+    }
+
+    /** A declared decimal number in its range (a YAML number or a string of digits). */
+    decimal(key: string, value: Json | undefined): number {
+        const n = this.node(key, "number");
+        if (value === undefined || value === null || value === "") return n.default ?? n.min;
+        const v = typeof value === "string" && /^[0-9.]+$/.test(value) ? Number(value) : value;
+        if (typeof v !== "number" || !Number.isFinite(v) || v < n.min || v > n.max) return this.reject(key, value, n.allowed) ?? n.default ?? n.min;
+        return v;
+    }
+
+    /** A declared list of strings or whole numbers, each item as its declaration says; `def` (or the schema's) when unset or refused. */
+    items<T extends string | number>(key: string, value: Json | undefined, def?: readonly T[]): readonly T[] | undefined {
+        const n = this.node(key, "list");
+        const d = def ?? (n.default as readonly T[] | undefined);
+        if (value === undefined || value === null) return d;
+        const item = n.items;
+        const ok = (x: Json) => (item.kind === "string" ? typeof x === "string" && item.pattern.test(x)
+            : item.kind === "integer" ? typeof x === "number" && Number.isInteger(x) && x >= item.min && x <= item.max : false);
+        if (!Array.isArray(value) || value.some((x) => !ok(x)) || (n.maxItems !== undefined && value.length > n.maxItems)) {
+            return this.reject(key, value, n.allowed) ?? d;
+        }
+        return value as unknown as T[];
+    }
+
     string(key: string, value: Json | undefined, def: string, pattern: RegExp, allowed: string): string;
-    string(key: string, value: Json | undefined, def: undefined, pattern: RegExp, allowed: string): string | undefined;
+    string(key: string, value: Json | undefined, def: string | undefined, pattern: RegExp, allowed: string): string | undefined;
     string(key: string, value: Json | undefined, def: string | undefined, pattern: RegExp, allowed: string) {
         if (value === undefined || value === null || value === "") return def;
         if (typeof value === "number") {
@@ -221,17 +242,6 @@ export class Reader {
     }
 }
 
-const CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/([0-9]|[12][0-9]|3[0-2])$/;
-
-export function readCidrs(r: Reader, key: string, value: Json | undefined, def: readonly string[]): readonly string[] {
-    if (value === undefined || value === null) return def;
-    if (!Array.isArray(value) || value.some((c) => typeof c !== "string" || !CIDR.test(c))) {
-        r.reject(key, value, "a list of IPv4 CIDRs such as 10.0.0.0/8");
-        return def;
-    }
-    return value as string[];
-}
-
 /** Whether a key read by readSecretFields is set: Pulumi.yaml's default `{}` is not. */
 export function secretKeySet(r: Reader, key: string): boolean {
     const raw = r.source(key);
@@ -240,45 +250,56 @@ export function secretKeySet(r: Reader, key: string): boolean {
 
 /**
  * A key of credentials the program puts into a Secret of its own (tls, offsiteCredentials), read whole: every
- * field set, as text of its shape, and the key stored encrypted (`pulumi config set --secret --path`), so no
+ * field set, as text of its declared shape, and the key stored encrypted (`pulumi config set --secret --path`), so no
  * credential is in plain text in the stack file. No value is ever shown. A top-level key of its own: offline (render,
  * boot-check: not decrypted) an encrypted key is the secure marker as a whole, and must not hide ingress or backup.
  */
-export function readSecretFields<F extends string>(r: Reader, key: string, fields: Readonly<Record<F, { readonly shape: RegExp; readonly allowed: string }>>): Record<F, string> | undefined {
+/** What each credentials key holds once read (its fields are declared in config/schema.ts). */
+interface SecretFields {
+    readonly tls: { readonly certificate: string; readonly key: string };
+    readonly offsiteCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export function readSecretFields<K extends keyof SecretFields>(r: Reader, key: K): SecretFields[K] | undefined {
     if (!secretKeySet(r, key)) return undefined;
+    const declared = nodeAt(key);
+    if (declared?.kind !== "object") throw new Error(`config ${key} is not declared as an object in config/schema.ts`);
+    const fields = Object.fromEntries(Object.entries(declared.fields).map(([f, n]) => {
+        if (n.kind !== "string") throw new Error(`config ${key}.${f} is not declared as a string in config/schema.ts`);
+        return [f, n];
+    }));
     const raw = r.source(key)!;
-    const names = Object.keys(fields) as F[];
+    const names = Object.keys(fields);
     // Offline the whole key is the marker (as `pulumi config` shows an encrypted object): set, values unknown.
-    if (raw === SECURE_MARKER) return Object.fromEntries(names.map((f) => [f, SECURE_MARKER])) as Record<F, string>;
-    let v: Json;
-    try { v = JSON.parse(raw) as Json; } catch { v = raw; }
-    const top = key;
-    const notShown = "(value not shown)";
-    if (typeof v !== "object" || v === null || Array.isArray(v)) {
-        r.problems.push(`${PROJECT}:${key}: ${notShown} is not allowed; expected an object with ${Object.keys(fields).join(", ")}`);
+    if (raw === SECURE_MARKER) return Object.fromEntries(names.map((f) => [f, SECURE_MARKER])) as unknown as SecretFields[K];
+    let parsed: Json;
+    try { parsed = JSON.parse(raw) as Json; } catch { parsed = raw; }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        r.problems.push(`${PROJECT}:${key}: (value not shown) is not allowed; expected an object with ${names.join(", ")}`);
         return undefined;
     }
+    const v = parsed;
     for (const f of Object.keys(v)) {
-        if (!(names as string[]).includes(f)) r.problems.push(`${PROJECT}:${key}.${f}: not a field of ${key} (value not shown); expected ${names.join(", ")}`);
+        if (!names.includes(f)) r.problems.push(`${PROJECT}:${key}.${f}: not a field of ${key} (value not shown); expected ${names.join(", ")}`);
     }
-    const out = {} as Record<F, string>;
+    const out: Record<string, string> = {};
     let ok = true;
     for (const f of names) {
         const value = v[f];
         if (value === undefined || value === null || value === "") {
             r.problems.push(`${PROJECT}:${key}.${f}: not set; expected ${fields[f].allowed}`);
             ok = false;
-        } else if (typeof value !== "string" || (!value.includes(SECURE_MARKER) && !fields[f].shape.test(value))) {
-            r.problems.push(`${PROJECT}:${key}.${f}: ${notShown} is not allowed; expected ${fields[f].allowed}`);
+        } else if (typeof value !== "string" || (!value.includes(SECURE_MARKER) && !fields[f].pattern.test(value))) {
+            r.problems.push(`${PROJECT}:${key}.${f}: (value not shown) is not allowed; expected ${fields[f].allowed}`);
             ok = false;
         } else {
             out[f] = value;
         }
     }
-    if (!r.isSecret(top)) {
+    if (!r.isSecret(key)) {
         r.problems.push(`${PROJECT}:${key}: stored in plain text (value not shown: it holds a credential); set each field encrypted: ` +
             names.map((f) => `\`pulumi config set --secret --path ${key}.${f} < FILE\``).join(", "));
         ok = false;
     }
-    return ok ? out : undefined;
+    return ok ? out as unknown as SecretFields[K] : undefined;
 }

@@ -1,21 +1,10 @@
 // Requests and limits per part: the defaults and the reading of `resources.<part>` (requests never above limits).
-import type { Json, Quantities, ResourcePart, ResourceQuantities } from "./types";
-import { QUANTITY, Reader } from "./reader";
+// The defaults and fields are declared in config/schema.ts.
+import type { Json, Quantities, ResourceQuantities } from "./types";
+import { Reader } from "./reader";
+import { resourceFields } from "./schema";
 
-const q = (cpu: string, memory: string, eph: string): Quantities => ({ cpu, memory, "ephemeral-storage": eph });
-/** Requests / limits per part: cpu, memory, ephemeral-storage (emptyDir scratch space counts against it). */
-export const defaultResources: Record<ResourcePart, ResourceQuantities> = {
-    backend: { requests: q("250m", "512Mi", "256Mi"), limits: q("1000m", "1Gi", "1Gi") },
-    frontend: { requests: q("100m", "128Mi", "256Mi"), limits: q("500m", "512Mi", "1Gi") },
-    mysql: { requests: q("250m", "512Mi", "512Mi"), limits: q("1", "1Gi", "2Gi") },
-    rabbitmq: { requests: q("100m", "256Mi", "512Mi"), limits: q("1", "1Gi", "2Gi") },
-    elasticsearch: { requests: q("250m", "1Gi", "1Gi"), limits: q("1", "2Gi", "4Gi") },
-    logstash: { requests: q("250m", "768Mi", "512Mi"), limits: q("1", "1536Mi", "2Gi") },
-    kibana: { requests: q("100m", "512Mi", "256Mi"), limits: q("1", "1Gi", "1Gi") },
-    zipkin: { requests: q("100m", "256Mi", "128Mi"), limits: q("1", "1Gi", "512Mi") },
-    jenkins: { requests: q("250m", "1Gi", "512Mi"), limits: q("2", "2Gi", "4Gi") },
-    nfsProvisioner: { requests: q("10m", "32Mi", "16Mi"), limits: q("100m", "128Mi", "64Mi") },
-};
+export { defaultResources } from "./schema";
 
 const QUANTITY_SUFFIX: Record<string, number> = {
     "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
@@ -27,31 +16,16 @@ export function quantityValue(v: string): number {
     return m ? Number(m[1]) * (QUANTITY_SUFFIX[m[2]] ?? NaN) : NaN;
 }
 
-const resourceFields = [
-    ["cpu", "cpu", "a CPU quantity such as 250m or 1"],
-    ["memory", "memory", "a memory quantity such as 512Mi or 1Gi"],
-    ["ephemeralStorage", "ephemeral-storage", "a storage quantity such as 256Mi or 1Gi"],
-] as const;
-
 export function readResources(r: Reader, key: string, value: Json | undefined, def: ResourceQuantities): ResourceQuantities {
-    if (value === undefined || value === null) return def;
-    if (typeof value !== "object" || Array.isArray(value)) {
-        r.reject(key, value, "an object with requests and limits");
-        return def;
-    }
-    for (const f of Object.keys(value)) if (f !== "requests" && f !== "limits") r.reject(`${key}.${f}`, value[f], "requests or limits");
+    const o = r.sub(key, value, "an object with requests and limits");
+    if (o === undefined) return def;
     const pick = (kind: "requests" | "limits"): Quantities => {
-        const section = value[kind];
-        const obj = section && typeof section === "object" && !Array.isArray(section) ? section : {};
-        if (section !== undefined && obj !== section) r.reject(`${key}.${kind}`, section, "an object with cpu, memory, ephemeralStorage");
-        for (const f of Object.keys(obj)) {
-            if (!resourceFields.some(([name]) => name === f)) r.reject(`${key}.${kind}.${f}`, obj[f], "cpu, memory or ephemeralStorage");
-        }
+        const obj = r.sub(`${key}.${kind}`, o[kind], "an object with cpu, memory, ephemeralStorage") ?? {};
         const out: Record<string, string> = {};
-        for (const [field, k8sName, allowed] of resourceFields) {
+        for (const [field, k8sName] of resourceFields) {
             // `pulumi config set --path ... 2` stores a number: a plain count of cores or bytes is a quantity too.
             const v = typeof obj[field] === "number" ? String(obj[field]) : obj[field];
-            out[k8sName] = r.string(`${key}.${kind}.${field}`, v, def[kind][k8sName], QUANTITY, allowed);
+            out[k8sName] = r.text(`${key}.${kind}.${field}`, v, def[kind][k8sName]);
         }
         return out as unknown as Quantities;
     };

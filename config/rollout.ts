@@ -1,9 +1,7 @@
 // How workloads are replaced and stopped: the one home of the rollout and shutdown timings
 // (docs/operating-production.md explains them). Components read these; nothing else writes a number.
-import type { Environment } from "./types";
-
-/** Default of the `minReadySeconds` stack key: how long a new pod must stay ready before the rollout goes on. */
-export const minReadySecondsDefault: Readonly<Record<Environment, number>> = { dev: 0, staging: 10, prod: 10 };
+// Its default (rollout.minReadySeconds) is declared with the key.
+export { minReadySecondsDefault } from "./schema";
 
 /** A Deployment's rolling update: never below the desired ready count, one extra pod (25%, rounded up) at a time. */
 export const deploymentStrategy = { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } } as const;

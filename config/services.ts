@@ -6,19 +6,13 @@ import type { Reader } from "./reader";
 import { BackendServiceSpec, backendServices, frontends, infraIngressHosts, infraWorkloadNames } from "./catalog";
 import { frontendName } from "./graph";
 
-/** Flags an added service may set; the gateway and the discovery server stay built-in. */
-export const serviceFlags = [
-    "needsDatabase", "needsSharedVolume", "usesDiscovery", "usesConfigServer", "usesMessaging", "routedByGateway",
-    "shipsLogs", "usesTracing", "usesToken", "setsServerPort",
-] as const;
+import { addedService, MAX_ADDED_SERVICES, serviceFlags } from "./schema";
+
+export { serviceFlags };
 type Flag = (typeof serviceFlags)[number];
 
-export const serviceFields = ["name", "image", "port", "replicas", "ingressHost", ...serviceFlags] as const;
-
-// A Service name is an RFC 1035 label: it must start with a letter.
-const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const HOST_PREFIX = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-export const MAX_ADDED_SERVICES = 200;
+/** An entry's fields (declared in config/schema.ts). */
+export const serviceFields = Object.keys(addedService.fields);
 const absent = (v: Json | undefined) => v === undefined || v === null || v === "";
 
 export interface AddedServices {
@@ -31,7 +25,7 @@ export interface AddedServices {
  * Reads the `services` list. Flags default to false (a service is granted only what it asks for) except
  * setsServerPort, so the Service's port is the one the application listens on.
  */
-export function readServices(r: Reader, value: Json[] | undefined, imageRef: RegExp): AddedServices {
+export function readServices(r: Reader, value: Json[] | undefined): AddedServices {
     const specs: BackendServiceSpec[] = [];
     const replicas: Record<string, number> = {};
     if (value === undefined) return { specs, replicas };
@@ -50,33 +44,31 @@ export function readServices(r: Reader, value: Json[] | undefined, imageRef: Reg
             return;
         }
         for (const field of Object.keys(entry)) {
-            if (!(serviceFields as readonly string[]).includes(field)) {
+            if (!serviceFields.includes(field)) {
                 r.reject(`${at}.${field}`, entry[field], `a known field of a service: ${serviceFields.join(", ")}`);
             }
         }
-        const name = r.string(`${at}.name`, entry.name, undefined, SERVICE_NAME,
-            "a DNS label starting with a letter: lower-case letters, digits and '-', at most 63 characters");
+        const name = r.optionalText(`${at}.name`, entry.name);
         if (absent(entry.name)) r.reject(`${at}.name`, null, "a service name (required)");
         if (name !== undefined) {
             if (taken.has(name)) r.reject(`${at}.name`, name, "a name no built-in workload uses");
             else if (seen.has(name)) r.reject(`${at}.name`, name, "a name unique among services");
             seen.add(name);
         }
-        const image = r.string(`${at}.image`, entry.image, undefined, imageRef, "an image reference such as registry.example.go.kr/egov/notice-service:1.0.0");
+        const image = r.optionalText(`${at}.image`, entry.image);
         if (absent(entry.image)) r.reject(`${at}.image`, null, "an image reference (required)");
         // From 1024: the pods run as uid 1000 with every capability dropped, and on containerd 1.x and CRI-O a
         // non-root process cannot bind below 1024 (npm run boot-check checks the built-in services the same way).
-        const port = r.int(`${at}.port`, entry.port, 0, 1024, 65535);
+        const port = r.whole(`${at}.port`, entry.port, 0);
         if (absent(entry.port)) r.reject(`${at}.port`, null, "the port the service listens on, 1024 to 65535 (required)");
-        if (entry.replicas !== undefined && name !== undefined) replicas[name] = r.int(`${at}.replicas`, entry.replicas, 1, 1, 50);
-        const ingressHost = r.string(`${at}.ingressHost`, entry.ingressHost, undefined, HOST_PREFIX,
-            "a host prefix (a DNS label): the service is then public at <prefix>.<domain>");
+        if (entry.replicas !== undefined && name !== undefined) replicas[name] = r.whole(`${at}.replicas`, entry.replicas, 1);
+        const ingressHost = r.optionalText(`${at}.ingressHost`, entry.ingressHost);
         if (ingressHost !== undefined) {
             if (hostsTaken.has(ingressHost)) r.reject(`${at}.ingressHost`, ingressHost, "a host prefix no built-in part uses");
             else if (seenHosts.has(ingressHost)) r.reject(`${at}.ingressHost`, ingressHost, "a host prefix unique among services");
             seenHosts.add(ingressHost);
         }
-        const flags = Object.fromEntries(serviceFlags.map((f) => [f, r.bool(`${at}.${f}`, entry[f], f === "setsServerPort")])) as Record<Flag, boolean>;
+        const flags = Object.fromEntries(serviceFlags.map((f) => [f, r.flag(`${at}.${f}`, entry[f])])) as Record<Flag, boolean>;
         if (name === undefined || image === undefined || port === 0) return;
         specs.push({ name, image, port, ingressHost, ...flags, isDiscoveryServer: false, isGateway: false });
     });

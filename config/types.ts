@@ -179,20 +179,6 @@ export interface OffsiteConfig {
     readonly jenkins: { readonly time: string; readonly retention: number };
 }
 
-/**
- * Every `egov-platform:` key the program reads: the one list, kept equal to Pulumi.yaml's `config:`
- * by tests/config-keys.test.ts. A stack key not listed here fails the run (a misspelt key is never
- * silently ignored); reading a key not listed here is a programming error.
- */
-export const CONFIG_KEYS = [
-    "environment", "kubeconfig", "kubeContext", "localCluster", "namespace", "tls", "offsiteCredentials", "createNamespace", "clusterScoped", "domain", "ingress", "image", "images",
-    "serviceType", "replicas", "serviceReplicas", "autoscaling", "resources", "timezone", "storage", "database",
-    "messaging", "discovery", "logging", "tracing", "ci", "services", "readinessTimeout", "rollout", "configServer", "imageMirror", "imageDigests", "backup", "networkPolicy",
-    "token",
-    "rotation", "applicationCheckout", "mail", "frontends",
-] as const;
-export type ConfigKey = (typeof CONFIG_KEYS)[number];
-
 /** The application checkout (stack config applicationCheckout), read once: where it is, its commit, its config/ files. */
 export interface ApplicationCheckout {
     readonly path: string;

@@ -60,7 +60,7 @@ describe("every user command answers --help first", function () {
 
     it("covers the commands a user runs (and not the developer's scripts)", () => {
         for (const c of ["deploy", "destroy", "rollback", "policy", "drift", "db:restore", "rotate", "render", "boot-check", "images",
-            "frontends", "cluster:up", "cluster:down", "toolchain", "bench", "docs:wiring"]) assert.ok(userCommands.includes(c), c);
+            "frontends", "cluster:up", "cluster:down", "toolchain", "bench", "docs:wiring", "docs:config"]) assert.ok(userCommands.includes(c), c);
         for (const c of ["typecheck", "lint", "test", "test:unit", "pretest:unit"]) assert.ok(!userCommands.includes(c), c);
     });
 
@@ -190,7 +190,7 @@ describe("the toolchain a command needs for its target (toolchain/install.sh --p
     it("the image tool only for npm run frontends; the offline commands need nothing", async () => {
         assert.deepStrictEqual((await plan([], "--for", "frontends")).parts, ["oci-image"]);
         for (const command of ["deploy", "drift", "cluster:up"]) assert.ok(!(await plan([], "--for", command)).parts.includes("oci-image"), command);
-        for (const command of ["render", "images", "boot-check", "rotate", "db:restore", "docs:wiring", "cluster:down"]) {
+        for (const command of ["render", "images", "boot-check", "rotate", "db:restore", "docs:wiring", "docs:config", "cluster:down"]) {
             assert.deepStrictEqual((await plan([], "--for", command)).parts, [], command);
         }
     });

@@ -161,7 +161,7 @@ describe("resources per part", () => {
         const expect = [
             /resources\.rabbitmq\.requests\.memory: "2Gi" is not allowed; expected at most resources\.rabbitmq\.limits\.memory \(1Gi\)/,
             /resources\.redis: .* expected a known field of resources: backend, frontend, mysql/,
-            /resources\.kibana\.limits\.disk: "1Gi" is not allowed; expected cpu, memory or ephemeralStorage/,
+            /resources\.kibana\.limits\.disk: "1Gi" is not allowed; expected a known field of resources\.kibana\.limits: cpu, memory, ephemeralStorage/,
             /resources\.zipkin\.requests\.ephemeralStorage: "lots" is not allowed; expected a storage quantity/,
         ];
         for (const re of expect) assert.ok(problems.some((p) => re.test(p)), `${re} in ${JSON.stringify(problems)}`);

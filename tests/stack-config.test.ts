@@ -1,6 +1,7 @@
 // The offline commands (render, boot-check) read a stack file as Pulumi does, agree with the program on which keys
 // are set and which are encrypted, and no config message shows a value that is or may be a secret.
 import * as assert from "assert";
+import Ajv from "ajv";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -10,6 +11,7 @@ import { ConfigError, loadConfig, loadStackConfig, Reader } from "../config";
 import { bumpGeneration } from "../scripts/lib/rotation";
 import { writeScaleStack } from "../scripts/lib/scale";
 import { rawConfigFromFile, secretKeysOf, SECURE_MARKER } from "../scripts/lib/stack-config";
+import { stackFileSchema } from "../scripts/lib/config-docs";
 import { FAKE_KUBECONFIG, ROOT, setRuntime, sourceOf, stackConfig } from "./support/harness";
 
 type Raw = Record<string, string>;
@@ -211,6 +213,8 @@ function pulumiCli(): string | undefined {
     }
 }
 
+const validateStackFile = new Ajv({ allErrors: true }).compile(stackFileSchema());
+
 /** The keys Pulumi.yaml declares, with their defaults. */
 const DECLARED = (parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { default?: unknown }> }).config;
 
@@ -243,6 +247,9 @@ describe("render's reading of stack files equals the Pulumi CLI's", function () 
         const listed = JSON.parse(pulumi("config", "--json", "--stack", stack)) as Record<string, { value?: string; objectValue?: unknown; secret: boolean }>;
         const theirs = Object.fromEntries(Object.entries(listed).filter(([k]) => k.startsWith("egov-platform:")).map(([k, v]) => [k.slice("egov-platform:".length), v]));
         const ours = rawConfigFromFile(file);
+        // The editors' JSON Schema accepts the file as the CLI left it (its secure values included).
+        const doc = parse(fs.readFileSync(file, "utf8")) as unknown;
+        assert.ok(validateStackFile(doc), `${stack}: ${JSON.stringify(validateStackFile.errors)}`);
         // The CLI also lists every key Pulumi.yaml declares, at its default, which the program's own default equals.
         for (const k of Object.keys(theirs).filter((x) => !(x in ours))) {
             const def = DECLARED[k]?.default;

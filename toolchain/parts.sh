@@ -67,7 +67,7 @@ egov_toolchain_parts() {
     bench) pulumi=1 kube=1 ;;
     cluster:up) kube=1 ;;
     frontends) oci=1 ;;
-    cluster:down|render|images|boot-check|rotate|db:restore|docs:wiring) ;;
+    cluster:down|render|images|boot-check|rotate|db:restore|docs:wiring|docs:config) ;;
     *) printf 'unknown command %s\n' "$command" >&2; return 2 ;;
   esac
   # `all` keeps toolchain/pulumi.sh's own choice (it links a stock CLI, or builds); any other command uses a stock
