@@ -252,6 +252,28 @@ describe("app build: a real Maven build (module-common, config, board-service)",
         assert.ok(libs.includes(`zipkin-${json.versionFromGraph!["io.zipkin.zipkin2:zipkin"]}.jar`));
     });
 
+    it("npm run apps:build builds the dev stack's applicationCheckout and copies the service jars with --out; refuses what it cannot build", () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "egov-appbuild-out-"));
+        const npm = (...args: string[]) => spawnSync("npm", ["run", "-s", "apps:build", "--", ...args], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
+        try {
+            const r = npm("--stack", "dev", "--only", only.join(","), "--out", out);
+            assert.strictEqual(r.status, 0, r.stderr);
+            for (const b of built) {
+                assert.match(r.stdout, new RegExp(`^${b.module} ${b.kind} ${b.jar.replace(/[.]/g, "\\.")} cached${b.startClass ? ` ${b.startClass.replace(/[.]/g, "\\.")}` : ""}$`, "m"));
+            }
+            assert.deepStrictEqual(fs.readdirSync(out).sort(), ["board-service.jar", "config.jar"]);
+            assert.strictEqual(fs.statSync(path.join(out, "config.jar")).size, fs.statSync(built.find((b) => b.module === "config")!.jar).size);
+            const lib = npm("--checkout", CHECKOUT, "--only", "egovframe-cloud-module-common");
+            assert.notStrictEqual(lib.status, 0);
+            assert.match(lib.stderr, /egovframe-cloud-module-common is a library/);
+            const none = npm("--checkout", CHECKOUT, "--only", "nosuch");
+            assert.match(none.stderr, /nosuch: no backend\/nosuch\/build\.gradle .* \(there are apigateway, board-service, config/);
+            assert.match(npm("--stack", "dev", "--checkout", CHECKOUT).stderr, /--stack and --checkout exclude each other/);
+        } finally {
+            fs.rmSync(out, { recursive: true, force: true });
+        }
+    });
+
     it("a rerun with unchanged inputs runs no Maven; a module not in the cache does", () => {
         const again = withoutMaven(() => buildApps({ checkout: CHECKOUT, runtime: RUNTIME, only }));
         assert.deepStrictEqual(again.map((b) => [b.module, b.cached, b.jar]), built.map((b) => [b.module, true, b.jar]));
