@@ -135,6 +135,10 @@ describe("app build: the Maven build derived from them", () => {
         // A service with no annotationProcessor line runs no processor (javac would run those it finds).
         const config = projects.get("config")!;
         assert.match(generatePoms(config, path.dirname(config.file), subs).compile, /<proc>none<\/proc>/);
+        // The Boot plugin compiles with -parameters even where the file does not ask.
+        const bare = parseGradle(gradle(""), "x/build.gradle", "x");
+        assert.deepStrictEqual(bare.compilerArgs, []);
+        assert.match(generatePoms(bare, "/nonexistent", subs).compile, /<compilerArgs>\s*<arg>-parameters<\/arg>\s*<\/compilerArgs>/);
 
         // compileOnly extendsFrom annotationProcessor: querydsl-apt compiled against, never packaged.
         const board = projects.get("board-service")!;

@@ -231,7 +231,9 @@ export function generatePoms(p: GradleProject, src: string, subs: Substitutes, f
         .filter((d, i, all) => all.findIndex((x) => coordKey(x.coord) === coordKey(d.coord)) === i);
     const main = path.join(src, "src", "main");
     let compilerConf = `            <release>${esc(p.javaRelease)}</release>\n`;
-    if (p.compilerArgs.length) compilerConf += `            <compilerArgs>\n${p.compilerArgs.map((a) => `              <arg>${esc(a)}</arg>\n`).join("")}            </compilerArgs>\n`;
+    // The Spring Boot Gradle plugin adds -parameters to every JavaCompile task itself.
+    const args = p.springBoot ? [...new Set([...p.compilerArgs, "-parameters"])] : p.compilerArgs;
+    if (args.length) compilerConf += `            <compilerArgs>\n${args.map((a) => `              <arg>${esc(a)}</arg>\n`).join("")}            </compilerArgs>\n`;
     if (processors.length) {
         // Gradle's annotationProcessor path: only these processors run, their versions managed like every other.
         compilerConf += "            <annotationProcessorPathsUseDepMgmt>true</annotationProcessorPathsUseDepMgmt>\n            <annotationProcessorPaths>\n" +
