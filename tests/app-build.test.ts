@@ -248,6 +248,10 @@ describe("app build: a real Maven build (module-common, config, board-service)",
         for (const not of ["querydsl-apt-", "spring-boot-configuration-processor-", "egovframe-rte-fdl-logging-", "log4j-slf4j2-impl-", "log4j-core-"]) {
             assert.ok(!libs.some((l) => l.startsWith(not)), `${not} in board-service.jar`);
         }
+        // The annotation processors ran: QueryDSL's Q-classes of the entities and projections are compiled in.
+        const entries = (jar: string) => spawnSync("unzip", ["-Z1", jar], { encoding: "utf8", maxBuffer: 64 << 20 }).stdout.split("\n");
+        assert.ok(entries(built.find((b) => b.module === "board-service")!.jar).includes("BOOT-INF/classes/org/egovframe/cloud/boardservice/api/board/dto/QBoardResponseDto.class"));
+        assert.ok(entries(built.find((b) => b.module === "egovframe-cloud-module-common")!.jar).includes("org/egovframe/cloud/servlet/domain/log/QApiLog.class"));
         // Versions are the BOMs' (Spring Boot 3.5.6) and the file's own pins.
         assert.ok(libs.includes("spring-boot-3.5.6.jar"), "spring-boot 3.5.6");
         assert.ok(libs.includes("mysql-connector-j-8.4.0.jar"));
