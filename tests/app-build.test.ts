@@ -149,6 +149,22 @@ describe("app build: the Maven build derived from them", () => {
         assert.match(bp.compile, new RegExp(`<sourceDirectory>${path.join(BACKEND, "board-service", "src", "main", "java").replace(/[.]/g, "\\.")}</sourceDirectory>`));
     });
 
+    it("says to Maven what Gradle works out itself: a version from the graph, a module that is only a pom", () => {
+        const rc = projects.get("reserve-check-service")!;
+        const block = (xml: string, artifact: string) => new RegExp(`<dependency>\\s*<groupId>[^<]+</groupId>\\s*<artifactId>${artifact}</artifactId>[\\s\\S]*?</dependency>`).exec(xml)?.[0];
+        const plain = generatePoms(rc, path.dirname(rc.file), subs);
+        assert.match(block(plain.runtime!, "zipkin")!, /<artifactId>zipkin<\/artifactId>\s*<\/dependency>/, "as written: no version");
+        assert.doesNotMatch(block(plain.runtime!, "feign-reactor-spring-cloud-starter")!, /<type>/);
+        const adjusted = generatePoms(rc, path.dirname(rc.file), subs, {
+            fromGraph: new Set(["io.zipkin.zipkin2:zipkin"]), pomOnly: new Set(["com.playtika.reactivefeign:feign-reactor-spring-cloud-starter"]),
+        });
+        for (const xml of [adjusted.compile, adjusted.runtime!]) {
+            assert.strictEqual(block(xml, "zipkin"), undefined);
+            assert.ok(block(xml, "zipkin-reporter"), "what brings zipkin stays");
+            assert.match(block(xml, "feign-reactor-spring-cloud-starter")!, /<version>4\.2\.1<\/version>\s*<type>pom<\/type>/);
+        }
+    });
+
     it("publishes module-common as Gradle does: implementation as runtime scope, compileOnly left out", () => {
         const common = projects.get("egovframe-cloud-module-common")!;
         const poms = generatePoms(common, path.dirname(common.file), subs);

@@ -133,13 +133,13 @@ export function mavenBoms(p: GradleProject, subs: Substitutes): { boms: Coord[];
 }
 
 type Scope = "compile" | "runtime" | "provided";
-interface MavenDep { readonly coord: Coord; readonly scope: Scope; readonly excludes: Dependency["excludes"] }
+interface MavenDep { readonly coord: Coord; readonly scope: Scope; readonly excludes: Dependency["excludes"]; readonly pom?: boolean }
 
 /**
  * Main dependencies with a Maven scope, one per coordinate. `classpaths` says which of Gradle's classpaths a
  * configuration feeds: compile (implementation, api, compileOnly) and runtime (implementation, api, runtimeOnly).
  */
-function mainDeps(p: GradleProject, confs: readonly MainConf[], scopeOf: (onCompile: boolean, onRuntime: boolean, api: boolean) => Scope | undefined): MavenDep[] {
+function mainDepsOf(p: GradleProject, confs: readonly MainConf[], scopeOf: (onCompile: boolean, onRuntime: boolean, api: boolean) => Scope | undefined): MavenDep[] {
     const byKey = new Map<string, { coord: Coord; compile: boolean; runtime: boolean; api: boolean; excludes: Dependency["excludes"][]; lines: number[] }>();
     for (const d of p.dependencies) {
         let conf = d.conf as MainConf;
@@ -174,7 +174,7 @@ function mainDeps(p: GradleProject, confs: readonly MainConf[], scopeOf: (onComp
 
 function depXml(d: MavenDep, ind: string): string {
     let x = `${ind}<dependency>\n${tag("groupId", d.coord.group, ind + "  ")}${tag("artifactId", d.coord.artifact, ind + "  ")}` +
-        `${tag("version", d.coord.version, ind + "  ")}${tag("classifier", d.coord.classifier, ind + "  ")}`;
+        `${tag("version", d.coord.version, ind + "  ")}${tag("classifier", d.coord.classifier, ind + "  ")}${d.pom ? `${ind}  <type>pom</type>\n` : ""}`;
     if (d.scope !== "compile") x += tag("scope", d.scope, ind + "  ");
     if (d.excludes.length) {
         x += `${ind}  <exclusions>\n`;
@@ -218,15 +218,24 @@ export interface GeneratedPoms {
 }
 
 /**
- * The Maven poms equivalent to a build.gradle; `src` is the module's directory (its src/main is read in place).
+ * What Maven needs said that Gradle finds out itself, learnt from a first Maven run (buildApps):
  * `fromGraph`: versionless dependencies no BOM manages. Gradle takes their version from the rest of the graph, Maven
  * refuses them; left out, they arrive through the graph as in Gradle (buildApps checks they do).
+ * `pomOnly`: modules published as a pom without a jar (packaging pom); Gradle takes their dependencies, Maven
+ * looks for a jar unless told `<type>pom</type>`.
  */
-export function generatePoms(p: GradleProject, src: string, subs: Substitutes, fromGraph: ReadonlySet<string> = new Set()): GeneratedPoms {
+export interface PomAdjustments { readonly fromGraph: ReadonlySet<string>; readonly pomOnly: ReadonlySet<string> }
+const NO_ADJUSTMENTS: PomAdjustments = { fromGraph: new Set(), pomOnly: new Set() };
+
+/** The Maven poms equivalent to a build.gradle; `src` is the module's directory (its src/main is read in place). */
+export function generatePoms(p: GradleProject, src: string, subs: Substitutes, adjust: PomAdjustments = NO_ADJUSTMENTS): GeneratedPoms {
     if (!p.springBoot && !p.library) throw new GradleError(`${p.file}: neither a Spring Boot application nor a java-library: nothing to build`);
+    const { fromGraph } = adjust;
     if (fromGraph.size) p = { ...p, dependencies: p.dependencies.filter((d) => d.coord.version || !fromGraph.has(coordKey(d.coord))) };
+    const mainDeps = (confs: readonly MainConf[], scopeOf: Parameters<typeof mainDepsOf>[2]) =>
+        mainDepsOf(p, confs, scopeOf).map((d) => (adjust.pomOnly.has(coordKey(d.coord)) ? { ...d, pom: true } : d));
     const depMgmt = depMgmtXml(p, subs);
-    const compileDeps = mainDeps(p, ["implementation", "api", "compileOnly", "runtimeOnly"], (c, r) => (c && r ? "compile" : c ? "provided" : "runtime"));
+    const compileDeps = mainDeps(["implementation", "api", "compileOnly", "runtimeOnly"], (c, r) => (c && r ? "compile" : c ? "provided" : "runtime"));
     const processors = p.dependencies.filter((d) => d.conf === "annotationProcessor")
         .filter((d, i, all) => all.findIndex((x) => coordKey(x.coord) === coordKey(d.coord)) === i);
     const main = path.join(src, "src", "main");
@@ -251,12 +260,12 @@ export function generatePoms(p: GradleProject, src: string, subs: Substitutes, f
             "<<PLUGINS>>\n    <plugins>\n      <plugin>\n        <groupId>org.apache.maven.plugins</groupId>\n        <artifactId>maven-compiler-plugin</artifactId>\n" +
             `        <configuration>\n${compilerConf}        </configuration>\n      </plugin>\n    </plugins>\n`);
     if (p.library) {
-        const consumerDeps = mainDeps(p, ["implementation", "api", "runtimeOnly"], (_c, r, api) => (api ? "compile" : r ? "runtime" : undefined));
+        const consumerDeps = mainDeps(["implementation", "api", "runtimeOnly"], (_c, r, api) => (api ? "compile" : r ? "runtime" : undefined));
         const consumer = header(p, p.artifactId, "jar", "as Gradle's maven-publish writes it").replace(/ {2}<properties>[\s\S]*?<\/properties>\n/, "") + depMgmt +
             `  <dependencies>\n${consumerDeps.map((d) => depXml(d, "    ")).join("")}  </dependencies>\n</project>\n`;
         return { compile: compile + "</project>\n", consumer };
     }
-    const runtimeDeps = mainDeps(p, ["implementation", "api", "runtimeOnly"], (c, r) => (c ? "compile" : r ? "runtime" : undefined));
+    const runtimeDeps = mainDeps(["implementation", "api", "runtimeOnly"], (c, r) => (c ? "compile" : r ? "runtime" : undefined));
     const runtime = header(p, p.artifactId, "jar", "its runtime classpath, packaged into the executable jar") + depMgmt +
         `  <dependencies>\n${runtimeDeps.map((d) => depXml(d, "    ")).join("")}  </dependencies>\n` +
         pluginsXml("    <outputDirectory>${project.basedir}/../compile/target/classes</outputDirectory>\n    <finalName>app</finalName>\n<<PLUGINS>>\n    <plugins>\n" +
@@ -389,6 +398,12 @@ function cachedDir(dir: string, fill: (tmp: string) => void): boolean {
     return false;
 }
 
+/** Whether the local repository holds g:a:v's pom and it says `<packaging>pom</packaging>` (no jar to find). */
+function isPomPackaging(m2: string, group: string, artifact: string, version: string): boolean {
+    const pom = path.join(m2, ...group.split("."), artifact, version, `${artifact}-${version}.pom`);
+    return fs.existsSync(pom) && /<packaging>\s*pom\s*<\/packaging>/.test(fs.readFileSync(pom, "utf8").replace(/<parent>[\s\S]*?<\/parent>/, ""));
+}
+
 /** File names under BOOT-INF/lib/ of an executable jar. */
 export function jarLibs(jar: string): string[] {
     return execFileSync("unzip", ["-Z1", jar], { encoding: "utf8", maxBuffer: 16 << 20 }).split("\n")
@@ -497,20 +512,35 @@ export function planApps(o: BuildOptions): BuildStep[] {
                     `  <groupId>org.egovframe.cloud.build</groupId>\n  <artifactId>${esc(name)}-build</artifactId>\n  <version>${esc(p.version)}</version>\n  <packaging>pom</packaging>\n` +
                     `  <modules>\n${modules.map((m) => `    <module>${m}</module>\n`).join("")}  </modules>\n</project>\n`;
                 fs.writeFileSync(path.join(work, "pom.xml"), aggregator);
-                let built = poms;
-                let fromGraph = new Set<string>();
-                try {
-                    mavenCached(["package"], [aggregator, poms.compile, poms.runtime ?? "", ...needs], { cwd: work, ...ctx });
-                } catch (e) {
-                    // Maven's words for a versionless dependency no BOM manages (Gradle takes the graph's version).
-                    const missing = [...fs.readFileSync(ctx.log, "utf8").matchAll(/'dependencies\.dependency\.version' for ([^:\s']+):([^:\s']+):jar(?::([^:\s']+))? is missing/g)]
-                        .map((m) => `${m[1]}:${m[2]}${m[3] ? `:${m[3]}` : ""}`);
-                    if (!missing.length) throw e;
-                    fromGraph = new Set(missing);
-                    built = generatePoms(p, src, subs, fromGraph);
-                    fs.writeFileSync(path.join(work, "compile", "pom.xml"), built.compile);
-                    if (built.runtime) fs.writeFileSync(path.join(work, "runtime", "pom.xml"), built.runtime);
-                    mavenCached(["package"], [aggregator, built.compile, built.runtime ?? "", ...needs], { cwd: work, ...ctx });
+                // What an earlier build of these same poms learnt (below), so it is not learnt again by failing.
+                const learntFile = path.join(ctx.m2, ".egov-learnt", `${sha(poms.compile, poms.runtime ?? "")}.json`);
+                const known = fs.existsSync(learntFile) ? JSON.parse(fs.readFileSync(learntFile, "utf8")) as { fromGraph: string[]; pomOnly: string[] } : { fromGraph: [], pomOnly: [] };
+                const fromGraph = new Set<string>(known.fromGraph), pomOnly = new Set<string>(known.pomOnly);
+                let built = fromGraph.size || pomOnly.size ? generatePoms(p, src, subs, { fromGraph, pomOnly }) : poms;
+                fs.writeFileSync(path.join(work, "compile", "pom.xml"), built.compile);
+                if (built.runtime) fs.writeFileSync(path.join(work, "runtime", "pom.xml"), built.runtime);
+                for (let attempt = 1; ; attempt++) {
+                    const from = fs.existsSync(ctx.log) ? fs.statSync(ctx.log).size : 0;
+                    try {
+                        mavenCached(["package"], [aggregator, built.compile, built.runtime ?? "", ...needs], { cwd: work, ...ctx });
+                        fs.mkdirSync(path.dirname(learntFile), { recursive: true });
+                        fs.writeFileSync(learntFile, JSON.stringify({ fromGraph: [...fromGraph], pomOnly: [...pomOnly] }) + "\n");
+                        break;
+                    } catch (e) {
+                        // Maven's words for what Gradle works out itself (PomAdjustments), in this run's output only.
+                        const out = fs.readFileSync(ctx.log, "utf8").slice(from);
+                        const learnt = [
+                            ...[...out.matchAll(/'dependencies\.dependency\.version' for ([^:\s']+):([^:\s']+):jar(?::([^:\s']+))? is missing/g)]
+                                .map((m) => ({ set: fromGraph, key: `${m[1]}:${m[2]}${m[3] ? `:${m[3]}` : ""}` })),
+                            ...[...out.matchAll(/(?:Could not find artifact|Failure to find) ([^:\s]+):([^:\s]+):jar:([^:\s]+) in /g)]
+                                .filter((m) => isPomPackaging(ctx.m2, m[1], m[2], m[3])).map((m) => ({ set: pomOnly, key: `${m[1]}:${m[2]}` })),
+                        ].filter((l) => !l.set.has(l.key));
+                        if (!learnt.length || attempt >= 4) throw e;
+                        for (const l of learnt) l.set.add(l.key);
+                        built = generatePoms(p, src, subs, { fromGraph, pomOnly });
+                        fs.writeFileSync(path.join(work, "compile", "pom.xml"), built.compile);
+                        if (built.runtime) fs.writeFileSync(path.join(work, "runtime", "pom.xml"), built.runtime);
+                    }
                 }
                 for (const [f, text] of Object.entries(built)) if (text) fs.writeFileSync(path.join(tmp, `${f}.pom.xml`), text);
                 const graphVersions: Record<string, string> = {};
@@ -532,7 +562,7 @@ export function planApps(o: BuildOptions): BuildStep[] {
                     }
                 }
                 fs.rmSync(work, { recursive: true });
-                return Object.keys(graphVersions).length ? { versionFromGraph: graphVersions } : {};
+                return { ...(Object.keys(graphVersions).length ? { versionFromGraph: graphVersions } : {}), ...(pomOnly.size ? { pomOnly: [...pomOnly] } : {}) };
             },
         });
     }
