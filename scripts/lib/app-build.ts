@@ -532,7 +532,7 @@ export function planApps(o: BuildOptions): BuildStep[] {
                         const learnt = [
                             ...[...out.matchAll(/'dependencies\.dependency\.version' for ([^:\s']+):([^:\s']+):jar(?::([^:\s']+))? is missing/g)]
                                 .map((m) => ({ set: fromGraph, key: `${m[1]}:${m[2]}${m[3] ? `:${m[3]}` : ""}` })),
-                            ...[...out.matchAll(/(?:Could not find artifact|Failure to find) ([^:\s]+):([^:\s]+):jar:([^:\s]+) in /g)]
+                            ...[...out.matchAll(/(?:Could not find artifact |Failure to find |: )([\w.-]+):([\w.-]+):jar:([\w.-]+) (?:in |was not found in )/g)]
                                 .filter((m) => isPomPackaging(ctx.m2, m[1], m[2], m[3])).map((m) => ({ set: pomOnly, key: `${m[1]}:${m[2]}` })),
                         ].filter((l) => !l.set.has(l.key));
                         if (!learnt.length || attempt >= 4) throw e;
