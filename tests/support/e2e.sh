@@ -26,4 +26,14 @@ log "e2e cluster up in $((SECONDS - start))s"
 
 export EGOV_E2E_KUBECONFIG=$kubeconfig
 export EGOV_E2E_TIMINGS=${EGOV_E2E_TIMINGS:-$EGOV_CACHE/logs/e2e-timings.json}
-mocha --config .mocharc.e2e.json "$@"
+# Files named on the command line are the whole run (mocha would add them to the config's spec, running every file).
+files=0 noconfig=0
+for a in "$@"; do
+  [[ $a == --no-config ]] && noconfig=1
+  [[ $a != -* && -f $a ]] && files=1
+done
+if ((files && !noconfig)); then
+  mocha --no-config -r tests/support/ts-node-swc.js --extension ts --timeout 1200000 "$@"
+else
+  mocha --config .mocharc.e2e.json "$@"
+fi
