@@ -94,7 +94,8 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("egov:platform:NetworkPolicies", name, {}, opts);
         for (const [policy, spec] of Object.entries(networkPolicySpecs(args.graph, args.config, args.serviceType, args.namespaces, args.home))) {
-            this.policies.push(new k8s.networking.v1.NetworkPolicy(policy, {
+            // A side namespace's policies share their names with the application's: the resource names (URNs) must not.
+            this.policies.push(new k8s.networking.v1.NetworkPolicy(args.home ? `${args.home}-${policy}` : policy, {
                 metadata: { name: policy, namespace: args.namespace, labels: { ...args.commonLabels, tier: "network-policy", app: policy } },
                 spec,
             }, { parent: this }));

@@ -48,6 +48,13 @@ describe("the platform", function () {
                 assertAllInvariants(d, c.ns, (app) => replicasOf(raw, app, c.stack));
             });
 
+            it("names every resource once per type: the engine refuses two with one URN, which the mocks never check", () => {
+                // A URN is the parents' types, the type and the name: one name per type is the stricter rule we keep.
+                const seen = new Map<string, number>();
+                for (const r of d.all) seen.set(`${r.type}::${r.name}`, (seen.get(`${r.type}::${r.name}`) ?? 0) + 1);
+                assert.deepStrictEqual([...seen].filter(([, n]) => n > 1).map(([k]) => k), []);
+            });
+
             it("uses only the explicit Kubernetes provider built from stack config", () => {
                 const providers = d.all.filter((r) => r.type === "pulumi:providers:kubernetes");
                 assert.strictEqual(providers.length, 1);
