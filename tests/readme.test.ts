@@ -89,6 +89,9 @@ describe("the README", () => {
             for (const [name, command] of Object.entries(scripts)) {
                 if (!texts.includes(command) && runs(name, command)) {
                     texts.push(command);
+                    // ... and so does the shell script it runs (npm test's tests/support/test-all.sh runs test:unit).
+                    const script = /(?:scripts|tests\/support)\/[\w./-]+\.sh/.exec(command)?.[0];
+                    if (script && fs.existsSync(path.join(ROOT, script))) texts.push(code(fs.readFileSync(path.join(ROOT, script), "utf8")));
                     grew = true;
                 }
             }

@@ -121,16 +121,23 @@ describe("end to end on the local cluster", function () {
         // The provider applies with fieldValidation=Warn: an unknown field must not slip through as a warning.
         assert.deepStrictEqual(rec.diagnostics.filter((d) => /unknown field|duplicate field/i.test(d.message)), []);
         const ns = "egov-dev";
-        for (const d of kubectlJson("-n", ns, "get", "deployments").items as Obj[]) {
-            const available = (d.status.conditions ?? []).find((c: Obj) => c.type === "Available");
-            assert.strictEqual(available?.status, "True", `Deployment ${d.metadata.name} is not available`);
+        // The NFS provisioner runs in a namespace of its own (its account has rights beyond the application's).
+        const claimsOf: Record<string, string[]> = {
+            [ns]: ["backend", "elasticsearch", "jenkins", "mysql", "rabbitmq"],
+            [`${ns}-storage`]: ["nfs-provisioner-root"],
+        };
+        for (const [namespace, expected] of Object.entries(claimsOf)) {
+            for (const d of kubectlJson("-n", namespace, "get", "deployments").items as Obj[]) {
+                const available = (d.status.conditions ?? []).find((c: Obj) => c.type === "Available");
+                assert.strictEqual(available?.status, "True", `Deployment ${namespace}/${d.metadata.name} is not available`);
+            }
+            for (const s of kubectlJson("-n", namespace, "get", "statefulsets").items as Obj[]) {
+                assert.strictEqual(s.status.readyReplicas, s.spec.replicas, `StatefulSet ${namespace}/${s.metadata.name} is not ready`);
+            }
+            const claims = kubectlJson("-n", namespace, "get", "pvc").items as Obj[];
+            assert.deepStrictEqual(claims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(), expected, namespace);
+            for (const c of claims) assert.strictEqual(c.status.phase, "Bound", `claim ${namespace}/${c.metadata.name}`);
         }
-        for (const s of kubectlJson("-n", ns, "get", "statefulsets").items as Obj[]) {
-            assert.strictEqual(s.status.readyReplicas, s.spec.replicas, `StatefulSet ${s.metadata.name} is not ready`);
-        }
-        const claims = kubectlJson("-n", ns, "get", "pvc").items as Obj[];
-        assert.deepStrictEqual(claims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(), ["backend", "elasticsearch", "jenkins", "mysql", "nfs-provisioner-root", "rabbitmq"]);
-        for (const c of claims) assert.strictEqual(c.status.phase, "Bound", `claim ${c.metadata.name}`);
         credentials = (await dev.outputs()).credentials.value as Obj;
     });
 
@@ -255,7 +262,7 @@ describe("end to end on the local cluster", function () {
             ["backend-pv", "backend-pvc", "backup-pvc", "elasticsearch-pvc", "es-snapshots-pv", "es-snapshots-pvc", "jenkins-pvc", "mysql-pvc", "namespace", "rabbitmq-pvc"]);
         // The role volumes; the NFS provisioner's own pre-bound root claim (no class) is not one of them.
         const prodClaims = kubectlJson("-n", "egov", "get", "pvc", "-l", "egov-platform/volume-role").items as Obj[];
-        const rootClaim = kubectlJson("-n", "egov", "get", "pvc", "nfs-provisioner-root");
+        const rootClaim = kubectlJson("-n", "egov-storage", "get", "pvc", "nfs-provisioner-root");   // the provisioner has a namespace of its own
         assert.strictEqual(rootClaim.status.phase, "Bound", "the provisioner's export root");
         const classes = kubectlJson("get", "storageclass", "-l", "app.kubernetes.io/part-of=egov-platform,env=prod").items as Obj[];
         console.log(`\n  prod claims on the local cluster (${classes.map((c) => `${c.metadata.name}: ${c.provisioner}`).join(", ")}):`);

@@ -15,7 +15,8 @@ suffix=${slot/#0/}
 o=$((slot * 1000))
 export EGOV_CLUSTER_DIR="$EGOV_CACHE/e2e-cluster${suffix:+-$suffix}"
 export EGOV_ETCD_PORT=$((23890 + o)) EGOV_ETCD_PEER_PORT=$((23900 + o)) EGOV_APISERVER_PORT=$((16543 + o)) \
-  EGOV_KCM_PORT=$((20357 + o)) EGOV_SCHEDULER_PORT=$((20359 + o)) EGOV_KWOK_PORT=$((20347 + o))
+  EGOV_KCM_PORT=$((20357 + o)) EGOV_SCHEDULER_PORT=$((20359 + o)) EGOV_KWOK_PORT=$((20347 + o)) \
+  EGOV_METRICS_SERVER_PORT=$((20361 + o))   # fixed per slot: two clusters starting at once were given the same free port
 cleanup() { bash scripts/cluster.sh down --purge >/dev/null 2>&1 || warn "could not stop the e2e cluster (logs: $EGOV_CLUSTER_DIR/logs)"; }
 trap cleanup EXIT
 bash scripts/cluster.sh down --purge >/dev/null 2>&1 || true

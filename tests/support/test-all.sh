@@ -25,9 +25,9 @@ lane() { # name command...
   log "lane $name: $(cat "$logs/$name.status") in $((SECONDS - t))s"
 }
 start=$SECONDS
-lane unit npm run --silent test:unit &
+lane unit npm run test:unit &
 lane e2e env EGOV_E2E_SLOT=0 EGOV_E2E_TIMINGS="$EGOV_CACHE/logs/e2e-timings.json" bash tests/support/e2e.sh "${shared[@]}" &
-lane hosts bash -c 'EGOV_E2E_SLOT=1 EGOV_E2E_TIMINGS=/dev/null bash tests/support/e2e.sh "$@" && EGOV_E2E_SLOT=1 npm run --silent test:e2e:scale' _ "${own[@]}" &
+lane hosts bash -c 'EGOV_E2E_SLOT=1 EGOV_E2E_TIMINGS=/dev/null bash tests/support/e2e.sh "$@" && EGOV_E2E_SLOT=1 npm run test:e2e:scale' _ "${own[@]}" &
 wait
 
 status=0
