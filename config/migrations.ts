@@ -129,6 +129,33 @@ export function classify(text: string): { kind: StatementKind; what: string; dat
     return { kind: "other", what: first(2) };
 }
 
+/**
+ * The columns a CREATE TABLE statement defines, lower-cased: the first name of each top-level item of its
+ * parenthesised list that is not a key, index or constraint. CREATE TABLE ... LIKE / AS SELECT define none here.
+ */
+export function createTableColumns(text: string): string[] {
+    const body = stripComments(text);
+    const open = body.indexOf("(");
+    if (open < 0) return [];
+    const items: string[] = [];
+    let depth = 0;
+    let quote = "";
+    let start = open + 1;
+    for (let i = open; i < body.length; i++) {
+        const c = body[i];
+        if (quote) { if (c === quote && body[i - 1] !== "\\") quote = ""; continue; }
+        if (c === "'" || c === "\"" || c === "`") quote = c;
+        else if (c === "(") depth++;
+        else if (c === ")" && --depth === 0) { items.push(body.slice(start, i)); break; }
+        else if (c === "," && depth === 1) { items.push(body.slice(start, i)); start = i + 1; }
+    }
+    return items.map((x) => x.trim())
+        .filter((x) => !/^(?:PRIMARY|KEY|INDEX|UNIQUE|CONSTRAINT|FOREIGN|FULLTEXT|SPATIAL|CHECK|PERIOD)\b/i.test(x))
+        .map((x) => /^`([^`]+)`|^([\w$]+)/.exec(x))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => (m[1] ?? m[2]).toLowerCase());
+}
+
 /** Why a statement never runs from a migration file. */
 export const NEVER_RUN: Readonly<Partial<Record<StatementKind, string>>> = {
     user: "the platform owns the database users: it creates the application user with a generated password and grants it its databases " +

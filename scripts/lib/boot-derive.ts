@@ -69,13 +69,156 @@ export interface EntityFacts {
     readonly api: "jpa" | "r2dbc";
     readonly file: string;
     readonly line: number;
+    /** The columns it maps (its fields and its superclasses'); unmapped: fields whose columns cannot be derived. */
+    readonly columns: readonly ColumnFacts[];
+    readonly unmapped?: readonly UnmappedField[];
+}
+
+export interface ColumnFacts {
+    readonly name: string;
+    /** The Java field (embedded: path through the embeddable, postsId.boardNo) it maps. */
+    readonly field: string;
+    readonly file: string;
+    readonly line: number;
+}
+
+/** A field whose columns the derivation cannot tell: boot-check fails it by name rather than drop it. */
+export interface UnmappedField { readonly field: string; readonly construct: string; readonly file: string; readonly line: number }
+
+/** One field declaration of a class body: its annotations (with arguments), modifiers, type and name. */
+interface JavaField { readonly name: string; readonly type: string; readonly annotations: string; readonly isStatic: boolean; readonly isTransient: boolean; readonly line: number }
+
+/** Blanks comments and string contents' effect on brace counting by keeping strings but dropping comments (same length). */
+const blankComments = (text: string) => text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|"(?:\\.|[^"\\\n])*"/g,
+    (m) => m.startsWith("\"") ? m : m.replace(/[^\n]/g, " "));
+
+/** The fields declared directly in the top-level class of a file (not in methods or nested classes). */
+function fieldsOf(f: JavaFile): JavaField[] {
+    const text = blankComments(f.text);
+    const cls = /^\s*(?:public\s+)?(?:abstract\s+)?class\s+\w+[^{]*\{/m.exec(text);
+    if (!cls) return [];
+    const out: JavaField[] = [];
+    let depth = 0;
+    let parens = 0;
+    let start = cls.index + cls[0].length;
+    for (let i = start; i < text.length; i++) {
+        const c = text[i];
+        if (c === "\"") { i = text.indexOf("\"", i + 1); while (text[i - 1] === "\\") i = text.indexOf("\"", i + 1); continue; }
+        if (c === "(") parens++;
+        else if (c === ")") parens--;
+        else if (c === "{" && parens === 0) { depth++; continue; }
+        else if (c === "}" && parens === 0) {
+            if (depth === 0) break;
+            depth--;
+            if (depth === 0) start = i + 1; // a method, initializer or nested class ended: it declares no field
+            continue;
+        }
+        if (depth === 0 && parens === 0 && c === ";") {
+            const declStart = start;
+            const decl = text.slice(start, i);
+            start = i + 1;
+            // Annotations with balanced arguments, then modifiers, type and name (`= init` dropped).
+            let rest = decl;
+            let annotations = "";
+            for (;;) {
+                const a = /^\s*@[\w.]+/.exec(rest);
+                if (!a) break;
+                let end = a[0].length;
+                if (/^\s*\(/.test(rest.slice(end))) {
+                    let p = 0;
+                    for (let j = end; j < rest.length; j++) {
+                        if (rest[j] === "(") p++;
+                        else if (rest[j] === ")" && --p === 0) { end = j + 1; break; }
+                    }
+                }
+                annotations += `${rest.slice(0, end).trim()} `;
+                rest = rest.slice(end);
+            }
+            const head = rest.split("=")[0];
+            if (head.includes("(")) continue; // an abstract or interface method
+            const m = /^\s*((?:(?:public|protected|private|static|final|transient|volatile)\s+)*)([\w.<>?,\s[\]]+?)\s+(\w+)\s*$/.exec(head);
+            if (!m) continue;
+            const at = declStart + decl.length - rest.length + (/\S/.exec(rest)?.index ?? 0);
+            out.push({ name: m[3], type: m[2].replace(/\s+/g, ""), annotations, isStatic: /\bstatic\b/.test(m[1]), isTransient: /\btransient\b/.test(m[1]), line: lineOf(f.text, at) });
+        }
+    }
+    return out;
+}
+
+/** The file of a class a file names (by import, same package, or a file of that simple name). */
+function classFile(name: string, from: JavaFile, pool: readonly JavaFile[]): JavaFile | undefined {
+    const simple = name.replace(/<.*$/, "").split(".").pop() ?? name;
+    const imported = new RegExp(`^import\\s+([\\w.]+)\\.${simple}\\s*;`, "m").exec(from.text)?.[1];
+    const pkg = imported ?? from.pkg;
+    return pool.find((p) => p.pkg === pkg && path.basename(p.file, ".java") === simple);
+}
+
+const COLLECTION = /^(?:java\.util\.)?(?:List|Set|Collection|Map|SortedSet|SortedMap|Iterable)\b/;
+const annotationArg = (annotations: string, name: string, key: string) =>
+    new RegExp(`@${name}\\s*\\(([^)]*)\\)`).exec(annotations)?.[1].match(new RegExp(`(?:^|[,\\s])${key}\\s*=\\s*"(\\w+)"`))?.[1];
+
+/**
+ * The columns of an entity's class and its superclasses (JPA @MappedSuperclass, R2DBC plain base classes):
+ * JPA names go through Spring Boot's CamelCaseToUnderscoresNamingStrategy (explicit names too), R2DBC's
+ * default NamingStrategy snake-cases property names and keeps @Column("x") as written.
+ */
+function columnsOf(f: JavaFile, api: "jpa" | "r2dbc", pool: readonly JavaFile[]): { columns: ColumnFacts[]; unmapped: UnmappedField[] } {
+    const columns: ColumnFacts[] = [];
+    const unmapped: UnmappedField[] = [];
+    const add = (name: string, field: string, file: string, line: number) => {
+        if (!columns.some((c) => c.name === name)) columns.push({ name, field, file, line });
+    };
+    const walk = (file: JavaFile, prefix: string, seen: Set<string>) => {
+        if (seen.has(file.file)) return;
+        seen.add(file.file);
+        for (const fld of fieldsOf(file)) {
+            const a = fld.annotations;
+            const where = { field: prefix + fld.name, file: file.file, line: fld.line };
+            if (fld.isStatic || fld.isTransient || /@(?:[\w.]+\.)?Transient\b/.test(a)) continue;
+            if (api === "r2dbc") {
+                const named = /@Column\s*\(\s*(?:value\s*=\s*)?"(\w+)"\s*\)/.exec(a)?.[1];
+                if (/@(?:MappedCollection|Embedded)\b/.test(a) || COLLECTION.test(fld.type)) {
+                    unmapped.push({ ...where, construct: `R2DBC ${/@\w+/.exec(a.replace(/@(?:Id|Column|Setter|Getter)\b\S*\s*/g, ""))?.[0] ?? fld.type}` });
+                    continue;
+                }
+                add(named ?? snakeCase(fld.name), where.field, where.file, where.line);
+                continue;
+            }
+            if (/@(?:OneToMany|ManyToMany|ElementCollection)\b/.test(a) || /@OneToOne\b[^@]*mappedBy/.test(a)) continue; // the other table holds it
+            if (/@AttributeOverrides?\b|@AssociationOverrides?\b/.test(a)) { unmapped.push({ ...where, construct: "@AttributeOverride" }); continue; }
+            if (/@(?:ManyToOne|OneToOne)\b/.test(a)) {
+                const joins = /@JoinColumns\b/.test(a) ? [...a.matchAll(/@JoinColumn\s*\(([^)]*)\)/g)].map((j) => /name\s*=\s*"(\w+)"/.exec(j[1])?.[1])
+                    : [annotationArg(a, "JoinColumn", "name")];
+                if (joins.length === 0 || joins.some((j) => j === undefined)) { unmapped.push({ ...where, construct: "@ManyToOne/@OneToOne without @JoinColumn(name)" }); continue; }
+                for (const j of joins) add(snakeCase(j as string), where.field, where.file, where.line);
+                continue;
+            }
+            const typeFile = classFile(fld.type, file, pool);
+            if (/@(?:Embedded|EmbeddedId)\b/.test(a) || (typeFile && /^\s*@Embeddable\b/m.test(typeFile.text))) {
+                if (!typeFile) { unmapped.push({ ...where, construct: `embeddable ${fld.type} not found in the scanned source` }); continue; }
+                walk(typeFile, `${prefix}${fld.name}.`, new Set(seen));
+                continue;
+            }
+            if (COLLECTION.test(fld.type)) { unmapped.push({ ...where, construct: `collection ${fld.type} without a relation annotation` }); continue; }
+            add(snakeCase(annotationArg(a, "Column", "name") ?? fld.name), where.field, where.file, where.line);
+        }
+        const sup = /^\s*(?:public\s+)?(?:abstract\s+)?class\s+\w+(?:<[^>]*>)?\s+extends\s+([\w.]+)/m.exec(blankComments(file.text))?.[1];
+        if (sup && prefix === "") {
+            const supFile = classFile(sup, file, pool);
+            if (!supFile) unmapped.push({ field: `(superclass ${sup})`, construct: "superclass not found in the scanned source", file: file.file, line: 1 });
+            else if (api === "jpa" && !/^\s*@MappedSuperclass\b/m.test(supFile.text)) unmapped.push({ field: `(superclass ${sup})`, construct: "JPA superclass without @MappedSuperclass", file: supFile.file, line: 1 });
+            else walk(supFile, prefix, seen);
+        }
+    };
+    walk(f, "", new Set());
+    return { columns, unmapped };
 }
 
 /** Spring Boot's default physical naming (CamelCaseToUnderscoresNamingStrategy): BoardPosts -> board_posts. */
 export const snakeCase = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 
 /** Entities of the scanned files: JPA's table is @Table(name = ...) or the class name in snake case; R2DBC's @Table("..."). */
-function entitiesOf(files: JavaFile[]): EntityFacts[] {
+function entitiesOf(files: JavaFile[], pool: readonly JavaFile[]): EntityFacts[] {
     const out: EntityFacts[] = [];
     for (const f of files) {
         const cls = /^\s*(?:public\s+)?(?:abstract\s+)?class\s+(\w+)/m.exec(f.text);
@@ -85,9 +228,13 @@ function entitiesOf(files: JavaFile[]): EntityFacts[] {
             ? /^\s*@Table\(\s*(?:value\s*=\s*)?"(\w+)"\s*\)/m.exec(f.text) : null;
         if (jpa) {
             const named = /^\s*@Table\(\s*name\s*=\s*"(\w+)"/m.exec(f.text);
-            out.push({ class: cls[1], table: named?.[1] ?? snakeCase(cls[1]), api: "jpa", file: f.file, line: lineOf(f.text, jpa.index + jpa[0].indexOf("@")) });
+            const { columns, unmapped } = columnsOf(f, "jpa", pool);
+            out.push({ class: cls[1], table: named?.[1] ?? snakeCase(cls[1]), api: "jpa", file: f.file, line: lineOf(f.text, jpa.index + jpa[0].indexOf("@")),
+                columns, ...(unmapped.length > 0 ? { unmapped } : {}) });
         } else if (r2dbc) {
-            out.push({ class: cls[1], table: r2dbc[1], api: "r2dbc", file: f.file, line: lineOf(f.text, r2dbc.index + r2dbc[0].indexOf("@")) });
+            const { columns, unmapped } = columnsOf(f, "r2dbc", pool);
+            out.push({ class: cls[1], table: r2dbc[1], api: "r2dbc", file: f.file, line: lineOf(f.text, r2dbc.index + r2dbc[0].indexOf("@")),
+                columns, ...(unmapped.length > 0 ? { unmapped } : {}) });
         }
     }
     return out;
@@ -631,7 +778,7 @@ export function deriveService(root: string, name: string): ServiceFacts {
         stream,
         health: actuatorDep ? health : undefined,
         writesAtStart: writesAtStart.length > 0 ? writesAtStart : undefined,
-        entities: entitiesOf(scanned).length > 0 ? entitiesOf(scanned) : undefined,
+        entities: entitiesOf(scanned, [...own, ...common]).length > 0 ? entitiesOf(scanned, [...own, ...common]) : undefined,
         drivers: drivers.length > 0 ? drivers : undefined,
     };
 }
