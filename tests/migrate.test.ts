@@ -7,9 +7,12 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { APPLICATION_SQL, classify, fileMigrations, splitStatements } from "../config/migrations";
+import { APPLICATION_SQL, classify, fileMigrations, HISTORY_TABLE, splitStatements } from "../config/migrations";
 import { configProblems, deploy, Deployed, Obj, stackConfig, withObject } from "./support/harness";
 import { Server } from "./support/mariadb";
+import { backendServices } from "../config/catalog";
+import { UPSTREAM_COLUMN_GAPS } from "../scripts/lib/boot-check";
+import { readFacts } from "../scripts/lib/boot-derive";
 
 const ROOT_PASSWORD = crypto.randomBytes(18).toString("base64url");
 const APP = { name: "msaportal", password: crypto.randomBytes(24).toString("base64url") };
@@ -121,6 +124,39 @@ describe("schema migrations (jobs/migrate/migrate.sh) against a real server", fu
         // Korean text arrives as written (utf8mb4 client).
         assert.match(db.sql("SELECT site_name FROM site WHERE site_id = 2", { db: "msaportal" }), /대규모 포털/);
         assert.match(r.out, /done: 2 applied, 3 baselined, 0 already recorded/, "the reserve tables exist after initdb.sql: the schema.sql files are baselined");
+    });
+
+    it("every table and column the entities map (scripts/lib/boot-facts.json) exists in its service's database on the server", () => {
+        // The test above applied the migrations; run alone (-g), this applies them. Facts: derived from the Java source (boot-derive.ts).
+        if (!tables("msaportal").includes(HISTORY_TABLE)) assert.strictEqual(migrate().status, 0);
+        const facts = readFacts();
+        const columns = new Set(db.sql("SELECT CONCAT(TABLE_SCHEMA, '.', LOWER(TABLE_NAME), '.', LOWER(COLUMN_NAME)) FROM information_schema.COLUMNS " +
+            "WHERE TABLE_SCHEMA IN ('msaportal', 'reservation')").trim().split("\n"));
+        let entities = 0;
+        const tablesSeen = new Set<string>();
+        const missing: string[] = [];
+        let columnCount = 0;
+        for (const svc of facts.services) {
+            const database = backendServices.find((b) => b.name === svc.name)?.database?.name;
+            for (const e of svc.entities ?? []) {
+                assert.ok(database, `${svc.name} maps entities but has no database`);
+                assert.deepStrictEqual(e.unmapped ?? [], [], `${svc.name} ${e.class}: a field whose columns are not derived`);
+                entities++;
+                tablesSeen.add(`${database}.${e.table.toLowerCase()}`);
+                for (const c of e.columns) {
+                    columnCount++;
+                    const key = `${database}.${e.table.toLowerCase()}.${c.name.toLowerCase()}`;
+                    if (!columns.has(key)) missing.push(`${svc.name} -> ${key}`);
+                }
+            }
+        }
+        console.log(`      entities: ${entities}, tables: ${tablesSeen.size}, columns mapped: ${columnCount}; missing on the server: ${JSON.stringify(missing)}`);
+        assert.ok(entities >= 30 && columnCount >= 300, `${entities} entities, ${columnCount} columns`);
+        for (const t of tablesSeen) assert.ok([...columns].some((c) => c.startsWith(`${t}.`)), `table ${t} missing`);
+        // Exactly the gap boot-check declares (UPSTREAM_COLUMN_GAPS): the server agrees with the static check.
+        assert.deepStrictEqual(missing, UPSTREAM_COLUMN_GAPS.map((g) => `${g.service} -> ${backendServices.find((b) => b.name === g.service)?.database?.name}.${g.table}.${g.column}`));
+        // And a column the server does not have is seen as missing (the check can fail).
+        assert.ok(!columns.has("msaportal.site.no_such_column") && columns.has("msaportal.site.site_name"));
     });
 
     it("a second run changes nothing: history and row counts identical; the history table, printed", () => {
