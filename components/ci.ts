@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformPlan } from "../config/plan";
 import { PartArgs, PodContainer, probes, Workload } from "./workload";
+import { ServedServer, ServerComponent, servedWorkload } from "./server";
 import { OFFSITE_CA_MOUNT, offsiteEnv, OUTSIDE_GIT_ANNOTATION } from "./backup";
 
 export interface CiArgs extends PartArgs {
@@ -53,7 +54,8 @@ function archiver(args: CiArgs): PodContainer[] {
  * pipeline's arbitrary code can read no Secret and use no account of the platform's, and deploys the platform's
  * Deployments, Services and Ingresses in the platform's namespace, and nowhere else.
  */
-export class Ci extends pulumi.ComponentResource {
+export class Ci extends pulumi.ComponentResource implements ServerComponent {
+    public readonly served: Readonly<Record<string, ServedServer>>;
     public readonly workload: Workload;
     public readonly serviceAccount: k8s.core.v1.ServiceAccount;
 
@@ -117,6 +119,7 @@ export class Ci extends pulumi.ComponentResource {
                 ]),
             ],
         }, parent);
+        this.served = { [args.plan.record.name]: servedWorkload(args.plan.record, this.workload) };
         this.registerOutputs({});
     }
 }

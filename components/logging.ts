@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformPlan, WorkloadPlan } from "../config/plan";
 import { httpProbes, workloadsWaitFor, PartArgs, probes, Workload } from "./workload";
+import { ServedServer, ServerComponent, servedWorkload } from "./server";
 
 export interface LoggingArgs extends PartArgs {
     /** The three workloads' records and the snapshot repository's path when snapshots go off-site. */
@@ -13,7 +14,8 @@ export interface LoggingArgs extends PartArgs {
 }
 
 /** Elasticsearch (a StatefulSet on a data volume), Logstash (TCP json_lines -> Elasticsearch) and Kibana behind an Ingress. */
-export class Logging extends pulumi.ComponentResource {
+export class Logging extends pulumi.ComponentResource implements ServerComponent {
+    public readonly served: Readonly<Record<string, ServedServer>>;
     public readonly elasticsearch: Workload;
     public readonly logstash: Workload;
     public readonly kibana: Workload;
@@ -107,6 +109,12 @@ elasticsearch.hosts: ["${this.elasticsearchUrl}"]
             volumes: [{ name: "config", configMap: { name: kibanaConfig.metadata.name } }],
         }, after(plan.kibana));
 
+        const { logStore, logShipper, logUi } = plan.records;
+        this.served = {
+            [logStore.name]: servedWorkload(logStore, this.elasticsearch),
+            [logShipper.name]: servedWorkload(logShipper, this.logstash),
+            [logUi.name]: servedWorkload(logUi, this.kibana),
+        };
         this.registerOutputs({ elasticsearchUrl: this.elasticsearchUrl });
     }
 }

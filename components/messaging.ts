@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { WorkloadPlan } from "../config/plan";
+import type { PlatformPlan } from "../config/plan";
 import { Credentials, secretEnv } from "./credentials";
 import { PartArgs, probes, Workload } from "./workload";
+import { ServedServer, ServerComponent, servedWorkload } from "./server";
 
 export interface MessagingArgs extends PartArgs {
-    /** RabbitMQ's workload record (ports amqp and management). */
-    readonly plan: { readonly workload: WorkloadPlan };
+    /** RabbitMQ's server record and workload record (ports amqp and management). */
+    readonly plan: PlatformPlan["messaging"];
     readonly credentials: Credentials;
     /** Claim on the data class for /var/lib/rabbitmq (queues, node identity, Erlang cookie). */
     readonly claimName: pulumi.Input<string>;
@@ -16,7 +17,8 @@ export interface MessagingArgs extends PartArgs {
  * whose data survives restarts and reschedules. Its data directory is named after the node, so the node name
  * is the pod's stable DNS name under the headless Service, not a host name that changes with the pod.
  */
-export class Messaging extends pulumi.ComponentResource {
+export class Messaging extends pulumi.ComponentResource implements ServerComponent {
+    public readonly served: Readonly<Record<string, ServedServer>>;
     public readonly workload: Workload;
     public readonly host: pulumi.Output<string>;
     public readonly port: number;
@@ -52,6 +54,7 @@ export class Messaging extends pulumi.ComponentResource {
             volumes: [{ name: "rabbitmq-data", persistentVolumeClaim: { claimName: args.claimName } }],
         }, { parent: this });
         this.host = this.workload.host;
+        this.served = { [args.plan.record.name]: servedWorkload(args.plan.record, this.workload, args.credentials.rabbitmq) };
         this.registerOutputs({ host: this.host });
     }
 }

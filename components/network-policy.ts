@@ -42,11 +42,13 @@ export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig,
             }],
         },
     };
+    // A peer's pods by the labels its node carries (a server's from its record, config/servers.ts).
     const peer = (app: string): k8s.types.input.networking.v1.NetworkPolicyPeer => {
-        const peerHome = graph.nodes.get(app)?.home;
-        if (peerHome === home || !namespaces) return { podSelector: { matchLabels: { app } } };
-        const ns = peerHome ? namespaces[peerHome] : namespaces.app;
-        return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: ns! } }, podSelector: { matchLabels: { app } } };
+        const peerNode = graph.nodes.get(app);
+        const podSelector = { matchLabels: { ...(peerNode?.podLabels ?? { app }) } };
+        if (peerNode?.home === home || !namespaces) return { podSelector };
+        const ns = peerNode?.home ? namespaces[peerNode.home] : namespaces.app;
+        return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: ns! } }, podSelector };
     };
     for (const node of graph.nodes.values()) {
         if (node.home !== home) continue;
@@ -67,7 +69,7 @@ export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig,
         const external = np.externalEgress[node.name];
         if (external && external.length > 0) egress.push({ to: external.map((cidr) => ({ ipBlock: { cidr } })) });
         specs[node.name] = {
-            podSelector: { matchLabels: { app: node.name } },
+            podSelector: { matchLabels: { ...node.podLabels } },
             policyTypes: ["Ingress", "Egress"],
             ingress: ingress.length > 0 ? ingress : undefined,
             egress: egress.length > 0 ? egress : undefined,

@@ -8,7 +8,7 @@ import type {
     Environment, Migration, NetworkPolicyConfig, OffsiteConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential,
     ServiceType, StorageBackend,
 } from "./types";
-import { frontends, infraNodePorts, infraPorts } from "./catalog";
+import { frontends, infraPorts } from "./catalog";
 import type { BackendServiceSpec, FrontendSpec, ImageKey } from "./catalog";
 import { BUILT_FOR_ANNOTATION, readinessPath } from "./frontends";
 import { frontendName, serviceGraph } from "./graph";
@@ -38,6 +38,8 @@ import type { SecretName, WiredWorkload, WiringContext } from "./wiring";
 import { servedConfigFiles } from "./served";
 import { HISTORY_TABLE, migrationFiles, migrationSetHash } from "./migrations";
 import { MIGRATE_JOB } from "./graph";
+import { serverOf } from "./servers";
+import type { ServerPort, ServerRecord, ServerRecords } from "./servers";
 
 export interface WorkloadPort {
     readonly name: string;
@@ -289,7 +291,10 @@ export interface PlatformPlan {
     readonly credentials: { readonly databaseUsername: string; readonly messagingUsername: string; readonly discoveryUsername: string };
     readonly rotation: RotationPlan;
     readonly storage: StoragePlan;
+    /** The infrastructure servers' records (config/servers.ts): what their clients, the graph and the boot check know of them. */
+    readonly servers: ServerRecords;
     readonly database: {
+        readonly record: ServerRecord;
         readonly workload: WorkloadPlan;
         readonly databaseName: string;
         /** SQL run once on an empty data directory: the databases and the application user's grants. */
@@ -298,9 +303,11 @@ export interface PlatformPlan {
         /** The server's series (undefined: not a supported one), its my.cnf per role and its data directory on the claim. */
         readonly server: { readonly series?: string; readonly primaryCnf: string; readonly replicaCnf: string; readonly dataDirectory: string };
     };
-    readonly messaging: { readonly workload: WorkloadPlan };
-    readonly tracing?: { readonly workload: WorkloadPlan };
+    readonly messaging: { readonly record: ServerRecord; readonly workload: WorkloadPlan };
+    readonly tracing?: { readonly record: ServerRecord; readonly workload: WorkloadPlan };
     readonly logging?: {
+        /** The records of the log store, the shipper and the UI, by the role each plays. */
+        readonly records: { readonly logStore: ServerRecord; readonly logShipper: ServerRecord; readonly logUi: ServerRecord };
         readonly elasticsearch: WorkloadPlan; readonly logstash: WorkloadPlan; readonly kibana: WorkloadPlan;
         /** path.repo of Elasticsearch, when its snapshots go off-site. */
         readonly snapshotPath?: string;
@@ -308,6 +315,7 @@ export interface PlatformPlan {
         readonly logstashMonitoringPort: number;
     };
     readonly ci?: {
+        readonly record: ServerRecord;
         readonly workload: WorkloadPlan;
         /** Where Jenkins starts its agents: a namespace of their own, where its account may create pods. */
         readonly agentNamespace: string;
@@ -410,6 +418,23 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         ...more,
     });
 
+    // A server's workload from its record: its ports (one with a Service of its own goes there), its UI's Ingress;
+    // a server without a UI is reached inside the cluster only.
+    const servers = graph.servers;
+    const db = serverOf(servers, "database");
+    const broker = serverOf(servers, "broker");
+    const servedPort = (p: ServerPort): WorkloadPort => (p.nodePort === undefined ? { name: p.name, port: p.port } : { name: p.name, port: p.port, nodePort: p.nodePort });
+    const serverWorkload = (r: ServerRecord, part: Extract<ResourcePart, ImageKey>, kind: WorkloadPlan["kind"], tier: string): WorkloadPlan => {
+        const own = r.ports.filter((p) => p.ownService !== undefined);
+        const extraServices: Record<string, WorkloadPort[]> = {};
+        for (const p of own) extraServices[p.ownService!] = [...(extraServices[p.ownService!] ?? []), servedPort(p)];
+        return infra(r.name, part, kind, tier, r.ports.filter((p) => p.ownService === undefined).map(servedPort), {
+            ...(own.length > 0 ? { extraServices } : {}),
+            ...(r.ui ? { ingress: ingressFor(cfg, r.ui.hostPrefix, r.ui.port) } : { serviceType: "ClusterIP" }),
+        });
+    };
+    const role = <R extends keyof ServerRecords["byRole"]>(r: R) => serverOf(servers, r);
+
     // Uploads reach the services through the gateway: from browsers at api.<domain>, and at the frontends' hosts, whose
     // /server/* the Next.js servers pass on to the gateway.
     const uploadBodySize = proxyBodySize(cfg.services.filter((s) => s.routedByGateway).map((s) => s.name), packagedProperties(cfg.application));
@@ -500,10 +525,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
 
     const urls: Record<string, string> = {};
     for (const s of [...cfg.services, ...frontends]) if (s.ingressHost) urls[s.name] = publicUrl(cfg, s.ingressHost);
-    urls.rabbitmq = publicUrl(cfg, "rabbitmq");
-    if (on.tracing) urls.zipkin = publicUrl(cfg, "zipkin");
-    if (on.logging) urls.kibana = publicUrl(cfg, "kibana");
-    if (on.ci) urls.jenkins = publicUrl(cfg, "jenkins");
+    for (const r of servers.all) if (r.ui) urls[r.name] = publicUrl(cfg, r.ui.hostPrefix);
 
     const serviceNamed = (pick: (s: BackendServiceSpec) => boolean, what: string) => {
         const s = cfg.services.find(pick);
@@ -552,17 +574,19 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             imagePullPolicy: cfg.image.pullPolicy,
             generations: cfg.rotation,
             mysql: {
-                image: resolveImage(cfg, "mysql"), host: "mysql", port: infraPorts.mysql, security: jobSecurity.mysqlClient,
+                image: resolveImage(cfg, "mysql"), host: db.service, port: db.clientPort, security: jobSecurity.mysqlClient,
                 users: slotUsers(cfg.database.username), databases: cfg.database.databases,
             },
             rabbitmq: {
-                image: resolveImage(cfg, "rabbitmq"), url: `http://rabbitmq:${infraPorts.rabbitmqManagement}`, users: slotUsers(cfg.messaging.username),
+                image: resolveImage(cfg, "rabbitmq"), url: `http://${broker.service}:${broker.port.management}`, users: slotUsers(cfg.messaging.username),
                 security: jobSecurity.rabbitmqClient,
             },
         },
         storage: planStorage(cfg, on),
+        servers,
         database: {
-            workload: infra("mysql", "mysql", "StatefulSet", "database", [{ name: "mysql", port: infraPorts.mysql }], { serviceType: "ClusterIP" }),
+            record: db,
+            workload: serverWorkload(db, "mysql", "StatefulSet", "database"),
             databaseName: cfg.database.name,
             initScripts: { "00-egov-databases.sql": databasesSql(cfg.database) },
             server: mysqlServer(resolveImage(cfg, "mysql")),
@@ -574,36 +598,24 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
                 historyTable: HISTORY_TABLE,
                 image: resolveImage(cfg, "mysql"),
                 imagePullPolicy: cfg.image.pullPolicy,
-                host: "mysql",
-                port: infraPorts.mysql,
+                host: db.service,
+                port: db.clientPort,
                 security: jobSecurity.mysqlClient,
             },
         },
-        messaging: {
-            workload: infra("rabbitmq", "rabbitmq", "StatefulSet", "backend", [
-                { name: "amqp", port: infraPorts.rabbitmqAmqp, nodePort: infraNodePorts.rabbitmqAmqp },
-                { name: "management", port: infraPorts.rabbitmqManagement, nodePort: infraNodePorts.rabbitmqManagement },
-            ], { ingress: ingressFor(cfg, "rabbitmq", infraPorts.rabbitmqManagement) }),
-        },
-        tracing: !on.tracing ? undefined : {
-            workload: infra("zipkin", "zipkin", "Deployment", "backend", [{ name: "http", port: infraPorts.zipkin, nodePort: infraNodePorts.zipkin }],
-                { ingress: ingressFor(cfg, "zipkin", infraPorts.zipkin) }),
-        },
-        logging: !on.logging ? undefined : {
-            elasticsearch: infra("elasticsearch", "elasticsearch", "StatefulSet", "logging", [
-                { name: "http", port: infraPorts.elasticsearch }, { name: "transport", port: infraPorts.elasticsearchTransport },
-            ], { serviceType: "ClusterIP" }),
-            logstash: infra("logstash", "logstash", "Deployment", "logging", [{ name: "tcp-json", port: infraPorts.logstash }], { serviceType: "ClusterIP" }),
-            kibana: infra("kibana", "kibana", "Deployment", "logging", [{ name: "http", port: infraPorts.kibana, nodePort: infraNodePorts.kibana }],
-                { ingress: ingressFor(cfg, "kibana", infraPorts.kibana) }),
+        messaging: { record: broker, workload: serverWorkload(broker, "rabbitmq", "StatefulSet", "backend") },
+        tracing: !servers.byRole.tracing ? undefined : { record: role("tracing"), workload: serverWorkload(role("tracing"), "zipkin", "Deployment", "backend") },
+        logging: !servers.byRole.logStore ? undefined : {
+            records: { logStore: role("logStore"), logShipper: role("logShipper"), logUi: role("logUi") },
+            elasticsearch: serverWorkload(role("logStore"), "elasticsearch", "StatefulSet", "logging"),
+            logstash: serverWorkload(role("logShipper"), "logstash", "Deployment", "logging"),
+            kibana: serverWorkload(role("logUi"), "kibana", "Deployment", "logging"),
             snapshotPath: on.elasticsearchSnapshots ? ES_SNAPSHOT_PATH : undefined,
             logstashMonitoringPort: infraPorts.logstashMonitoring,
         },
-        ci: !on.ci ? undefined : {
-            workload: infra("jenkins", "jenkins", "StatefulSet", "cicd", [{ name: "http", port: infraPorts.jenkinsHttp, nodePort: infraNodePorts.jenkinsHttp }], {
-                extraServices: { jnlp: [{ name: "jnlp", port: infraPorts.jenkinsAgent, nodePort: infraNodePorts.jenkinsAgent }] },
-                ingress: ingressFor(cfg, "jenkins", infraPorts.jenkinsHttp),
-            }),
+        ci: !servers.byRole.ci ? undefined : {
+            record: role("ci"),
+            workload: serverWorkload(role("ci"), "jenkins", "StatefulSet", "cicd"),
             agentNamespace: side.ci ?? cfg.namespace,
             archive: on.jenkinsArchive && offsite ? { image: resolveImage(cfg, "rclone"), imagePullPolicy: cfg.image.pullPolicy, offsite } : undefined,
         },
@@ -616,12 +628,12 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             images: { mysql: resolveImage(cfg, "mysql"), rclone: resolveImage(cfg, "rclone"), elasticsearch: resolveImage(cfg, "elasticsearch") },
             imagePullPolicy: cfg.image.pullPolicy,
             security: { mysql: jobSecurity.mysqlClient, elasticsearch: jobSecurity.elasticsearchClient },
-            mysqlPort: infraPorts.mysql,
+            mysqlPort: db.clientPort,
             offsite,
             drill: on.drill ? { schedule: cfg.backup.drill.schedule, scratchSize: cfg.storage.sizes.backup } : undefined,
             elasticsearchSnapshot: on.elasticsearchSnapshots && offsite ? {
                 jobName: ES_SNAPSHOT_JOB, schedule: offsite.elasticsearch.schedule, retention: offsite.elasticsearch.retention,
-                repoPath: ES_SNAPSHOT_PATH, url: `http://elasticsearch:${infraPorts.elasticsearch}`,
+                repoPath: ES_SNAPSHOT_PATH, url: `http://${role("logStore").service}:${role("logStore").clientPort}`,
             } : undefined,
         },
         services,
