@@ -287,7 +287,7 @@ function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: Se
             continue;
         }
         const shown = value.includes(SECRET) ? value : value.length > 90 ? `${value.slice(0, 87)}...` : value;
-        const bad = badValue(r, value, d);
+        const bad = badValue(r, value, d, graph && { graph, client: f.name });
         add(bad ? "FAIL" : "ok", r.key, `${shown} <- ${from}${bad ? `: ${bad}` : ""}`, needs);
     }
 
@@ -610,10 +610,10 @@ function writeFinding(w: NonNullable<ServiceFacts["writesAtStart"]>[number], pod
     };
 }
 
-function badValue(r: Requirement, value: string, d: Rendered): string | undefined {
-    const host = (() => {
-        const m = /^[a-z0-9+:]+:\/\/(?:[^@/]*@)?([^:/?]+)/i.exec(value);
-        return m ? m[1] : value.split(":")[0];
+function badValue(r: Requirement, value: string, d: Rendered, stack?: { graph: ServiceGraph; client: string }): string | undefined {
+    const [host, port] = (() => {
+        const m = /^[a-z0-9+:]+:\/\/(?:[^@/]*@)?([^:/?]+)(?::(\d+))?/i.exec(value);
+        return m ? [m[1], m[2]] : [value.split(":")[0], /^[^:/]+:(\d+)$/.exec(value)?.[1]];
     })();
     switch (r.rule) {
         case "remote-host": {
@@ -622,6 +622,17 @@ function badValue(r: Requirement, value: string, d: Rendered): string | undefine
             const svc = host.split(".")[0];
             if (host.endsWith(".svc.cluster.local") || !host.includes(".")) {
                 if (!d.of("Service").some((s) => s.metadata.name === svc)) return `no Service ${svc} in this stack`;
+            }
+            // An infrastructure server: its record (config/servers.ts) says where it is and which ports it serves, and
+            // the service graph (hence the network policy) must let this client reach it there.
+            const server = stack?.graph.servers.byName[svc];
+            if (stack && server) {
+                if (host !== server.host && host !== server.service) return `${host} is not where ${server.name} is (its record: ${server.host})`;
+                const on = port === undefined ? server.clientPort : Number(port);
+                if (!server.ports.some((p) => p.port === on)) return `port ${on}: ${server.name} serves ${server.ports.map((p) => p.port).join(", ")} (its record)`;
+                if (!stack.graph.allows(stack.client, server.name, on)) {
+                    return `the service graph has no edge ${stack.client} -> ${server.name}:${on}: the network policy refuses the connection`;
+                }
             }
             return undefined;
         }
