@@ -139,7 +139,8 @@ export const defaultImages = {
     elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:7.10.1",
     logstash: "docker.elastic.co/logstash/logstash:7.10.1",
     kibana: "docker.elastic.co/kibana/kibana:7.10.1",
-    jenkins: "jenkins/jenkins:2.426.3-lts-jdk11",
+    // The LTS line current in Dec 2026 (2.580.3, 25 Nov 2026) on JDK 21: the project no longer publishes JDK 11 images.
+    jenkins: "jenkins/jenkins:2.580.3-lts-jdk21",
     nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
     // Not run by a workload: the base `npm run frontends` assembles the frontend images on (docs/frontends.md).
     // Node.js = FRONTEND_NODE_VERSION (toolchain/versions.env), glibc like the hosts the apps are built on.

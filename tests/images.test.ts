@@ -38,7 +38,7 @@ describe("image references", () => {
         const cases: Array<[string, string]> = [
             ["mysql:5.7", "docker.io/library/mysql:5.7"],
             ["mysql", "docker.io/library/mysql:latest"],
-            ["jenkins/jenkins:2.426.3-lts-jdk11", "docker.io/jenkins/jenkins:2.426.3-lts-jdk11"],
+            ["jenkins/jenkins:2.580.3-lts-jdk21", "docker.io/jenkins/jenkins:2.580.3-lts-jdk21"],
             ["index.docker.io/library/mysql:5.7", "docker.io/library/mysql:5.7"],
             ["registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2", "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2"],
             ["localhost:5000/egov/app", "localhost:5000/egov/app:latest"],
