@@ -109,7 +109,8 @@ export const defaultResources: Readonly<Record<ResourcePart, ResourceQuantities>
     kibana: { requests: q("100m", "512Mi", "256Mi"), limits: q("1", "1Gi", "1Gi") },
     zipkin: { requests: q("100m", "256Mi", "128Mi"), limits: q("1", "1Gi", "512Mi") },
     jenkins: { requests: q("250m", "1Gi", "512Mi"), limits: q("2", "2Gi", "4Gi") },
-    nfsProvisioner: { requests: q("10m", "32Mi", "16Mi"), limits: q("100m", "128Mi", "64Mi") },
+    // Each container of csi-driver-nfs's pods; the memory limit is the node plugin's in its upstream manifests.
+    nfsProvisioner: { requests: q("10m", "32Mi", "16Mi"), limits: q("200m", "300Mi", "64Mi") },
 };
 /** The fields of resources.<part>.requests / .limits and the Kubernetes resource each sets. */
 export const resourceFields = [
