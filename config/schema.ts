@@ -293,8 +293,8 @@ export const STACK_SCHEMA = {
             server: str({ description: "The NFS server's address; required when a role uses nfs.", default: "", pattern: new RegExp(`${IPV4.source}|${DNS_SUBDOMAIN.source}`),
                 allowed: "an NFS server address (IPv4 or DNS name)" }),
             path: str({ description: "The NFS export path.", default: "/srv/nfs", pattern: /^\/[^\s]*$/, allowed: "an absolute export path" }),
-            staticVolumes: bool({ description: "Pre-bound PersistentVolumes at <path>/<namespace>/<claim> (no provisioner needed); false lets " +
-                "the provisioner create them.", default: true }),
+            staticVolumes: bool({ description: "Pre-bound PersistentVolumes at <path>/<namespace>/<claim> (no driver needed: in-tree NFS mounts); false lets " +
+                "csi-driver-nfs create them (a directory <namespace>-<claim>-<volume> each).", default: true }),
         }),
         cinder: obj("Cinder volumes.", {
             type: str({ description: "Cinder volume type of the claims.", pattern: /^[\w.-]+$/, allowed: "a Cinder volume type" }),
