@@ -149,8 +149,10 @@ export function scriptJobPod(c: ScriptJobContainer, h: Pick<HardenArgs, "podEnv"
 export function hardenPod(spec: Omit<PodSpec, "containers" | "initContainers"> & { containers: PodContainer[]; initContainers?: PodContainer[]; volumes?: Volume[] },
     h: HardenArgs): PodSpec {
     const ex = h.security.exceptions ?? {};
+    // A privileged part (config/security.ts) sets its containers' contexts itself, in a namespace of its own.
+    const unrestricted = ex.restricted !== undefined || ex.privileged !== undefined;
     const containerContext = {
-        ...(ex.restricted ? {} : restrictedContainer),
+        ...(unrestricted ? {} : restrictedContainer),
         readOnlyRootFilesystem: ex.readOnlyRootFilesystem === undefined,
     };
     const resources = { requests: h.resources.requests, limits: h.resources.limits };
@@ -183,7 +185,7 @@ export function hardenPod(spec: Omit<PodSpec, "containers" | "initContainers"> &
     return {
         ...spec,
         automountServiceAccountToken: h.automountServiceAccountToken ?? false,
-        securityContext: { ...(ex.restricted ? { seccompProfile: { type: "RuntimeDefault" } } : restrictedPod(h.security)), ...(spec.securityContext as object | undefined) },
+        securityContext: { ...(unrestricted ? { seccompProfile: { type: "RuntimeDefault" } } : restrictedPod(h.security)), ...(spec.securityContext as object | undefined) },
         initContainers: initContainers.length > 0 ? initContainers : undefined,
         containers: spec.containers.map((c) => harden({ ...c, volumeMounts: [...((c.volumeMounts ?? []) as VolumeMount[]), ...extraMounts] })),
         volumes: volumes.length > 0 ? volumes : undefined,

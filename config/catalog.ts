@@ -124,7 +124,7 @@ export const scalableNames: readonly string[] = [
 
 /** Workload and Service names the platform's other parts use, whether or not the stack turns them on. */
 export const infraWorkloadNames: readonly string[] = [
-    "mysql", "rabbitmq", "zipkin", "elasticsearch", "logstash", "kibana", "jenkins", "jenkins-jnlp", "nfs-provisioner",
+    "mysql", "rabbitmq", "zipkin", "elasticsearch", "logstash", "kibana", "jenkins", "jenkins-jnlp", "csi-nfs-controller", "csi-nfs-node",
 ];
 
 /** Public host prefixes of the infrastructure UIs (<prefix>.<domain>). */
@@ -139,8 +139,14 @@ export const defaultImages = {
     elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:7.10.1",
     logstash: "docker.elastic.co/logstash/logstash:7.10.1",
     kibana: "docker.elastic.co/kibana/kibana:7.10.1",
-    jenkins: "jenkins/jenkins:2.426.3-lts-jdk11",
-    nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
+    // The LTS line current in Dec 2026 (2.580.3, 25 Nov 2026) on JDK 21: the project no longer publishes JDK 11 images.
+    jenkins: "jenkins/jenkins:2.580.3-lts-jdk21",
+    // csi-driver-nfs v4.13.4 (Kubernetes SIG Storage, the successor of nfs-subdir-external-provisioner) and the
+    // sidecars of its deploy/v4.13.4 manifests, at their versions there.
+    nfsPlugin: "registry.k8s.io/sig-storage/nfsplugin:v4.13.4",
+    csiProvisioner: "registry.k8s.io/sig-storage/csi-provisioner:v6.3.0",
+    csiNodeDriverRegistrar: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.17.0",
+    csiLivenessProbe: "registry.k8s.io/sig-storage/livenessprobe:v2.19.0",
     // Not run by a workload: the base `npm run frontends` assembles the frontend images on (docs/frontends.md).
     // Node.js = FRONTEND_NODE_VERSION (toolchain/versions.env), glibc like the hosts the apps are built on.
     frontendBase: "node:22.23.5-bookworm-slim",

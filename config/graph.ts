@@ -111,8 +111,10 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         edge("rabbitmq-rotate", broker.name, broker.port.management, "sets up the next generation's user, retires the previous one (npm run rotate)");
     }
     if (on.nfs) {
-        // Creates the volumes of NFS claims through the API; the NFS mount itself is the kubelet's.
-        node({ name: "nfs-provisioner", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: true, home: "storage" });
+        // csi-driver-nfs: the controller creates the volumes of NFS claims through the API (and their directories on the
+        // share); the node plugin mounts them for the kubelet over its socket. Both on the host's network (no port served).
+        node({ name: "csi-nfs-controller", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: true, home: "storage" });
+        node({ name: "csi-nfs-node", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false, home: "storage" });
     }
     if (ci) {
         // Agent pods of the Kubernetes plugin (their pod templates carry app=jenkins-agent) call back to the controller.

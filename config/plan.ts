@@ -15,7 +15,7 @@ import { frontendName, serviceGraph } from "./graph";
 import type { ServiceGraph } from "./graph";
 import { frontendImageId, platformImageName, resolveImage } from "./images";
 import { LEGACY_DATA_DIRECTORY, mysqlSeriesOf, serverCnf } from "./mysql";
-import { deployedParts, partsOn, publicUrl, sideNamespaces } from "./parts";
+import { deployedParts, partHomes, partsOn, publicUrl, sideNamespaces } from "./parts";
 import type { PartsOn, SideNamespace } from "./parts";
 
 /** The application's namespace and, by part, the namespaces of their own. */
@@ -149,9 +149,15 @@ export interface StorageClassPlan {
     readonly resourceName: string;
     /** The class name after the namespace: `<backend>-<hash of the immutable fields>`. */
     readonly nameSuffix: string;
-    /** The CSI or built-in provisioner; undefined for nfs (the stack's own provisioner). */
-    readonly provisioner?: string;
+    /** The CSI or built-in provisioner (nfs: the stack's csi-driver-nfs). */
+    readonly provisioner: string;
     readonly parameters: Readonly<Record<string, string>>;
+    readonly mountOptions?: readonly string[];
+    /**
+     * Replaced under the same name when its immutable fields change (nfs: its name keeps the hash of the
+     * nfs-subdir-external-provisioner class, so the claims, their static volumes and their data stay).
+     */
+    readonly replaceInPlace: boolean;
     readonly reclaimPolicy: "Retain" | "Delete";
     readonly volumeBindingMode: "Immediate" | "WaitForFirstConsumer";
     readonly allowVolumeExpansion: boolean;
@@ -160,7 +166,7 @@ export interface StorageClassPlan {
 export interface VolumePlan extends VolumeUse {
     readonly backend: StorageBackend;
     readonly accessMode: AccessMode;
-    /** A pre-bound NFS volume (nfs.staticVolumes): no provisioner involved. */
+    /** A pre-bound NFS volume (nfs.staticVolumes): no provisioner involved, the kubelet's in-tree NFS mount. */
     readonly staticNfs: boolean;
     /** Its class's name; the claim's name carries it: moving to another class is a new claim, never an in-place edit. */
     readonly className: string;
@@ -177,16 +183,26 @@ export interface StoragePlan {
     readonly backendOf: Readonly<Record<VolumeRole, StorageBackend>>;
     readonly volumes: readonly VolumePlan[];
     readonly nfs: { readonly server: string; readonly path: string };
-    /** The NFS subdir provisioner, when a role is on nfs. */
-    readonly provisioner?: {
-        readonly image: string; readonly resources: ResourceQuantities; readonly security: PodSecurityProfile;
-        /** Its own namespace (config/parts.ts sideNamespaces): its account's cluster-wide rights stay out of the application's. */
-        readonly namespace: string;
-        /** The provisioner name the nfs class names. */
-        readonly name: string;
-        /** Name of its cluster-scoped objects (ClusterRole, binding, export-root volume): carries the namespace, so stacks can share a cluster. */
-        readonly clusterName: string;
-    };
+    /** csi-driver-nfs (its controller Deployment, node DaemonSet and CSIDriver), when a role is on nfs. */
+    readonly nfsDriver?: NfsDriverPlan;
+}
+
+export interface NfsDriverPlan {
+    /** The CSI driver name the nfs class names: one per stack (CSIDriver is cluster-wide; stacks share clusters). */
+    readonly name: string;
+    readonly images: { readonly plugin: string; readonly provisioner: string; readonly registrar: string; readonly livenessProbe: string };
+    readonly imagePullPolicy: PullPolicy;
+    /** Every container's (resources.nfsProvisioner). */
+    readonly resources: ResourceQuantities;
+    readonly security: PodSecurityProfile;
+    /** Its own namespace (config/parts.ts sideNamespaces): its account's cluster-wide rights and privileged pods stay out of the application's. */
+    readonly namespace: string;
+    /** Prefix of its cluster-scoped objects (ClusterRole, binding): carries the namespace, so stacks can share a cluster. */
+    readonly clusterName: string;
+    /** The kubelet's directory of the driver's socket: one per driver name, so two stacks' node plugins do not meet. */
+    readonly pluginDir: string;
+    /** The liveness probes' ports on the host's network (controller, node): per stack, see nfsHealthPorts. */
+    readonly healthPorts: { readonly controller: number; readonly node: number };
 }
 
 export interface BackupPlan {
@@ -513,7 +529,9 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
     const commonLabels = { "app.kubernetes.io/part-of": "egov-platform", "app.kubernetes.io/managed-by": "pulumi", env: cfg.environment };
     // Pod Security admission: enforce the strictest level every deployed part meets; warn and audit at
     // restricted always, so an exception stays visible. "latest" follows the cluster's own version.
-    const level = enforcedLevel(deployedParts(cfg));
+    const level = enforcedLevel(deployedParts(cfg).filter((p) => partHomes[p] === undefined));
+    // A side namespace enforces what its own parts need (storage: privileged for the NFS driver).
+    const sideLevel = (part: SideNamespace) => enforcedLevel(deployedParts(cfg).filter((p) => partHomes[p] === part));
     const podSecurityLabels = {
         "pod-security.kubernetes.io/enforce": level,
         "pod-security.kubernetes.io/enforce-version": "latest",
@@ -539,8 +557,14 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         environment: cfg.environment,
         namespace: {
             name: cfg.namespace, create: cfg.createNamespace, protect: cfg.storage.protect, labels: { ...commonLabels, ...podSecurityLabels },
-            // restricted in both: the provisioner meets it, and Jenkins' agent pod templates must (docs/security.md).
-            side: Object.fromEntries(Object.entries(side).map(([part, name]) => [part, { name, labels: { ...commonLabels, ...podSecurityLabels } }])),
+            // ci: restricted, Jenkins' agent pod templates must meet it (docs/security.md). storage: privileged, the NFS
+            // driver mounts on the nodes; warn and audit at that level too, as nothing else runs there.
+            side: Object.fromEntries(Object.entries(side).map(([part, name]) => {
+                const l = sideLevel(part as SideNamespace);
+                const labels = l === "privileged" ? { ...podSecurityLabels, "pod-security.kubernetes.io/enforce": l,
+                    "pod-security.kubernetes.io/warn": l, "pod-security.kubernetes.io/audit": l } : podSecurityLabels;
+                return [part, { name, labels: { ...commonLabels, ...labels } }];
+            })),
         },
         clusterScoped: cfg.clusterScoped,
         commonLabels,
@@ -648,14 +672,43 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
     };
 }
 
+/** The CSI driver name of a stack's csi-driver-nfs: `<namespace>.nfs.csi.k8s.io`, shortened with a hash past 63 characters. */
+export function nfsDriverName(namespace: string): string {
+    const suffix = ".nfs.csi.k8s.io";
+    if (namespace.length + suffix.length <= 63) return `${namespace}${suffix}`;
+    const hash = createHash("sha256").update(namespace).digest("hex").slice(0, 6);
+    return `${namespace.slice(0, 63 - suffix.length - 7).replace(/-+$/, "")}-${hash}${suffix}`;
+}
+
+/**
+ * The ports the driver's liveness probes listen on in the host's network (upstream: 29652 and 29653): per stack, from
+ * its namespace, in 29700-29899, so two stacks' driver pods on one node rarely meet (they would: 1 in 100).
+ */
+export function nfsHealthPorts(namespace: string): { controller: number; node: number } {
+    const base = 29700 + 2 * (parseInt(createHash("sha256").update(namespace).digest("hex").slice(0, 8), 16) % 100);
+    return { controller: base, node: base + 1 };
+}
+
 /** One StorageClass per backend the volume roles use, one claim per volume of config/volumes.ts on its role's class. */
 function planStorage(cfg: PlatformConfig, on: PartsOn): StoragePlan {
     const st = cfg.storage;
     const reclaimPolicy = st.protect ? "Retain" : "Delete";
     const backends = [...new Set(volumeRoles.map((r) => st[r].backend))];
+    const driverName = nfsDriverName(cfg.namespace);
     const classes = backends.map((backend, i): StorageClassPlan => {
         const parameters: Record<string, string> = {};
-        if (backend === "nfs") parameters.archiveOnDelete = st.protect ? "true" : "false";
+        // The name's hash over the fields the class had with nfs-subdir-external-provisioner (archiveOnDelete): the
+        // class keeps its name under csi-driver-nfs, so do the claims and static volumes that carry it (docs/day-2.md).
+        const named: Record<string, string> = {};
+        if (backend === "nfs") {
+            named.archiveOnDelete = st.protect ? "true" : "false";
+            parameters.server = st.nfs.server;
+            parameters.share = st.nfs.path;
+            // nfs-subdir-external-provisioner's directory per volume, <namespace>-<claim>-<volume>, under the export.
+            parameters.subDir = "${pvc.metadata.namespace}-${pvc.metadata.name}-${pv.metadata.name}";
+            // A deleted volume's directory is renamed archived-<dir> when protected (archiveOnDelete "true"), else removed.
+            parameters.onDelete = st.protect ? "archive" : "delete";
+        }
         if (backend === "cinder") {
             if (st.cinder.type) parameters.type = st.cinder.type;
             if (st.cinder.availabilityZone) parameters.availability = st.cinder.availabilityZone;
@@ -664,14 +717,19 @@ function planStorage(cfg: PlatformConfig, on: PartsOn): StoragePlan {
         const volumeBindingMode = backend === "cinder" ? "WaitForFirstConsumer" : "Immediate";
         // Named after a hash of its immutable fields: changing the provisioner or a parameter makes a new class, and
         // with it new claims, instead of an update the API server refuses (even in preview).
-        const hash = createHash("sha256").update(JSON.stringify({ backend, parameters, reclaimPolicy, volumeBindingMode })).digest("hex").slice(0, 6);
+        const hash = createHash("sha256").update(JSON.stringify({ backend, parameters: backend === "nfs" ? named : parameters, reclaimPolicy, volumeBindingMode }))
+            .digest("hex").slice(0, 6);
         return {
             backend,
             name: `${cfg.namespace}-${backend}-${hash}`,
             resourceName: i === 0 ? "class" : `class-${backend}`,
             nameSuffix: `${backend}-${hash}`,
-            provisioner: backend === "nfs" ? undefined : provisioners[backend],
+            provisioner: backend === "nfs" ? driverName : provisioners[backend],
             parameters,
+            // hard: I/O waits out a server outage instead of failing (database files). No nfsvers: the client takes the
+            // highest version the server offers, as it did for the provisioner's volumes.
+            mountOptions: backend === "nfs" ? ["hard"] : undefined,
+            replaceInPlace: backend === "nfs",
             reclaimPolicy,
             volumeBindingMode,
             allowVolumeExpansion: backend === "cinder",
@@ -697,11 +755,18 @@ function planStorage(cfg: PlatformConfig, on: PartsOn): StoragePlan {
             };
         }),
         nfs: { server: st.nfs.server, path: st.nfs.path },
-        provisioner: on.nfs ? {
-            image: resolveImage(cfg, "nfsProvisioner"), resources: cfg.resources.nfsProvisioner, security: podSecurity.nfsProvisioner,
+        nfsDriver: on.nfs ? {
+            name: driverName,
+            images: {
+                plugin: resolveImage(cfg, "nfsPlugin"), provisioner: resolveImage(cfg, "csiProvisioner"),
+                registrar: resolveImage(cfg, "csiNodeDriverRegistrar"), livenessProbe: resolveImage(cfg, "csiLivenessProbe"),
+            },
+            imagePullPolicy: cfg.image.pullPolicy,
+            resources: cfg.resources.nfsProvisioner, security: podSecurity.nfsProvisioner,
             namespace: sideNamespaces(cfg).storage!,
-            name: `egov-platform/${cfg.namespace}-nfs`,
-            clusterName: `${cfg.namespace}-nfs-provisioner`,
+            clusterName: `${cfg.namespace}-nfs-csi`,
+            pluginDir: `/var/lib/kubelet/plugins/${driverName}`,
+            healthPorts: nfsHealthPorts(cfg.namespace),
         } : undefined,
     };
 }

@@ -109,7 +109,8 @@ export const defaultResources: Readonly<Record<ResourcePart, ResourceQuantities>
     kibana: { requests: q("100m", "512Mi", "256Mi"), limits: q("1", "1Gi", "1Gi") },
     zipkin: { requests: q("100m", "256Mi", "128Mi"), limits: q("1", "1Gi", "512Mi") },
     jenkins: { requests: q("250m", "1Gi", "512Mi"), limits: q("2", "2Gi", "4Gi") },
-    nfsProvisioner: { requests: q("10m", "32Mi", "16Mi"), limits: q("100m", "128Mi", "64Mi") },
+    // Each container of csi-driver-nfs's pods; the memory limit is the node plugin's in its upstream manifests.
+    nfsProvisioner: { requests: q("10m", "32Mi", "16Mi"), limits: q("200m", "300Mi", "64Mi") },
 };
 /** The fields of resources.<part>.requests / .limits and the Kubernetes resource each sets. */
 export const resourceFields = [
@@ -292,8 +293,8 @@ export const STACK_SCHEMA = {
             server: str({ description: "The NFS server's address; required when a role uses nfs.", default: "", pattern: new RegExp(`${IPV4.source}|${DNS_SUBDOMAIN.source}`),
                 allowed: "an NFS server address (IPv4 or DNS name)" }),
             path: str({ description: "The NFS export path.", default: "/srv/nfs", pattern: /^\/[^\s]*$/, allowed: "an absolute export path" }),
-            staticVolumes: bool({ description: "Pre-bound PersistentVolumes at <path>/<namespace>/<claim> (no provisioner needed); false lets " +
-                "the provisioner create them.", default: true }),
+            staticVolumes: bool({ description: "Pre-bound PersistentVolumes at <path>/<namespace>/<claim> (no driver needed: in-tree NFS mounts); false lets " +
+                "csi-driver-nfs create them (a directory <namespace>-<claim>-<volume> each).", default: true }),
         }),
         cinder: obj("Cinder volumes.", {
             type: str({ description: "Cinder volume type of the claims.", pattern: /^[\w.-]+$/, allowed: "a Cinder volume type" }),

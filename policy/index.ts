@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, PROJECT } from "../config";
 import { frontends } from "../config/catalog";
 import { frontendBuildValues } from "../config/frontends";
 import { frontendName } from "../config/graph";
+import { sideNamespaces } from "../config/parts";
 import { allPolicies, StackSettings } from "./rules";
 
 /**
@@ -24,7 +25,7 @@ function stackSettings(): StackSettings | undefined {
         // networkPolicy.enabled: read as optional so the pack also runs against a program without that key.
         const networkPolicy = (cfg as { networkPolicy?: { enabled?: boolean } }).networkPolicy?.enabled !== false;
         const built = Object.fromEntries(frontends.map((f) => [frontendName(f.name), frontendBuildValues(cfg, f)]));
-        return { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy, frontends: built };
+        return { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy, frontends: built, sideNamespaces: sideNamespaces(cfg) };
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         console.error(`egov-platform policy pack: the stack config is invalid, checking with the strictest settings:\n${e.message}`);

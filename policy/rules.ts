@@ -28,6 +28,8 @@ export interface StackSettings {
     readonly networkPolicy: boolean;
     /** What each frontend (by its pods' app label) must be built for under the stack's config (config/frontends.ts). */
     readonly frontends?: Readonly<Record<string, FrontendBuildValues>>;
+    /** The stack's side namespaces by part (config/parts.ts sideNamespaces): where a namespace-bound exception applies. */
+    readonly sideNamespaces?: Readonly<Partial<Record<string, string>>>;
 }
 
 /** Restricted pod security controls, as named in exceptions.json. */
@@ -41,6 +43,8 @@ export type Control = (typeof controls)[number];
 export interface PodSecurityException {
     readonly reason: string;
     readonly controls: readonly Control[];
+    /** Only in this side namespace of the stack (storage, ci); anywhere else the workload is checked in full. */
+    readonly namespace?: string;
 }
 export type Exceptions = Readonly<Record<string, PodSecurityException>>;
 
@@ -57,7 +61,10 @@ export function parseExceptions(raw: unknown): Exceptions {
         if (list.length === 0 || unknown.length > 0) {
             problems.push(`${app}: controls must be a non-empty list of ${controls.join(", ")}${unknown.length ? `; unknown: ${unknown.join(", ")}` : ""}`);
         }
-        out[app] = { reason: e?.reason, controls: list };
+        if (e?.namespace !== undefined && (typeof e.namespace !== "string" || !/^[a-z]+$/.test(e.namespace))) {
+            problems.push(`${app}: namespace must name a side namespace of the stack (storage, ci)`);
+        }
+        out[app] = { reason: e?.reason, controls: list, ...(e?.namespace !== undefined ? { namespace: e.namespace } : {}) };
     }
     if (problems.length) throw new Error(`policy/exceptions.json is invalid:\n  - ${problems.join("\n  - ")}`);
     return out;
@@ -130,8 +137,30 @@ function environmentOf(settings: StackSettings | undefined, ...labelSets: Array<
 
 // --- rules ----------------------------------------------------------------------------------------
 
+/**
+ * The controls exceptions.json waives for a workload; a namespace-bound exception only in that side namespace of the
+ * stack (never without the stack's settings). A namespace still unknown in preview is checked on `up`.
+ */
+function waivedControls(exceptions: Exceptions, app: string | undefined, props: Obj, settings?: StackSettings): Set<Control> {
+    const e = app !== undefined ? exceptions[app] : undefined;
+    if (!e) return new Set();
+    if (e.namespace !== undefined) {
+        const side = settings?.sideNamespaces?.[e.namespace];
+        let ns: unknown;
+        let unknownNs = false;
+        try {
+            ns = props.metadata?.namespace;
+        } catch (err) {
+            if (!(err instanceof UnknownValueError)) throw err;
+            unknownNs = true;
+        }
+        if (side === undefined || (!unknownNs && ns !== side)) return new Set();
+    }
+    return new Set(e.controls);
+}
+
 /** Restricted pod security (runAsNonRoot, seccomp, no capabilities, ...) unless exceptions.json waives a control. */
-export function restrictedPodSecurity(exceptions: Exceptions = listedExceptions): ResourceValidationPolicy {
+export function restrictedPodSecurity(exceptions: Exceptions = listedExceptions, settings?: StackSettings): ResourceValidationPolicy {
     return {
         name: "restricted-pod-security",
         description: "Pods run with the restricted Pod Security Standard and a read-only root filesystem, unless policy/exceptions.json lists the workload.",
@@ -139,7 +168,7 @@ export function restrictedPodSecurity(exceptions: Exceptions = listedExceptions)
             const pod = podTemplateOf(args.type, args.props);
             if (!pod) return;
             const app = appOf(pod.labels);
-            const waived = new Set<Control>(app !== undefined ? exceptions[app]?.controls ?? [] : []);
+            const waived = waivedControls(exceptions, app, args.props, settings);
             const problems: string[] = [];
             const fail = (control: Control, what: string) => { if (!waived.has(control)) problems.push(what); };
             const spec = pod.spec;
@@ -498,7 +527,7 @@ export function supportedMysql(settings?: StackSettings): ResourceValidationPoli
 /** Every rule, for a stack with these settings. */
 export function allPolicies(settings?: StackSettings, exceptions: Exceptions = listedExceptions): Array<ResourceValidationPolicy | StackValidationPolicy> {
     return [
-        restrictedPodSecurity(exceptions),
+        restrictedPodSecurity(exceptions, settings),
         containerResources,
         noLatestImageInProd(settings),
         podsSelectedByNetworkPolicy(settings),
