@@ -38,6 +38,7 @@ import type { SecretName, WiredWorkload, WiringContext } from "./wiring";
 import { servedConfigFiles } from "./served";
 import { HISTORY_TABLE, migrationFiles, migrationSetHash } from "./migrations";
 import { MIGRATE_JOB } from "./graph";
+import { brokerConf } from "./rabbitmq";
 
 export interface WorkloadPort {
     readonly name: string;
@@ -298,7 +299,8 @@ export interface PlatformPlan {
         /** The server's series (undefined: not a supported one), its my.cnf per role and its data directory on the claim. */
         readonly server: { readonly series?: string; readonly primaryCnf: string; readonly replicaCnf: string; readonly dataDirectory: string };
     };
-    readonly messaging: { readonly workload: WorkloadPlan };
+    /** conf: the rabbitmq.conf fragment for the configured image (config/rabbitmq.ts BROKER_SETTINGS). */
+    readonly messaging: { readonly workload: WorkloadPlan; readonly conf: string };
     readonly tracing?: { readonly workload: WorkloadPlan };
     readonly logging?: {
         readonly elasticsearch: WorkloadPlan; readonly logstash: WorkloadPlan; readonly kibana: WorkloadPlan;
@@ -584,6 +586,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
                 { name: "amqp", port: infraPorts.rabbitmqAmqp, nodePort: infraNodePorts.rabbitmqAmqp },
                 { name: "management", port: infraPorts.rabbitmqManagement, nodePort: infraNodePorts.rabbitmqManagement },
             ], { ingress: ingressFor(cfg, "rabbitmq", infraPorts.rabbitmqManagement) }),
+            conf: brokerConf(cfg.images.rabbitmq),
         },
         tracing: !on.tracing ? undefined : {
             workload: infra("zipkin", "zipkin", "Deployment", "backend", [{ name: "http", port: infraPorts.zipkin, nodePort: infraNodePorts.zipkin }],
