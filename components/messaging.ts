@@ -1,8 +1,12 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformPlan } from "../config/plan";
 import { Credentials, secretEnv } from "./credentials";
 import { PartArgs, probes, Workload } from "./workload";
 import { ServedServer, ServerComponent, servedWorkload } from "./server";
+
+/** The platform's rabbitmq.conf fragment, after the image's 10-defaults.conf. */
+export const BROKER_CONF_FILE = "90-egov-platform.conf";
 
 export interface MessagingArgs extends PartArgs {
     /** RabbitMQ's server record and workload record (ports amqp and management). */
@@ -34,6 +38,11 @@ export class Messaging extends pulumi.ComponentResource implements ServerCompone
             { exec: { command: ["rabbitmq-diagnostics", "-q", "ping"] } }, { tcpSocket: { port: this.port } });
         // The CLI boots an Erlang node per call: give it time, and do not run it often.
         const rabbitProbes = { ...base, livenessProbe: { ...base.livenessProbe, periodSeconds: 60, timeoutSeconds: 15 } };
+        // Beside the image's conf.d/10-defaults.conf: RabbitMQ reads every file of /etc/rabbitmq/conf.d in order.
+        const conf = new k8s.core.v1.ConfigMap("rabbitmq-configmap", {
+            metadata: { namespace: args.namespace, labels: { ...args.commonLabels, app: plan.name } },
+            data: { [BROKER_CONF_FILE]: args.plan.conf },
+        }, { parent: this });
         this.workload = new Workload(plan.name, {
             namespace: args.namespace,
             commonLabels: args.commonLabels,
@@ -50,8 +59,10 @@ export class Messaging extends pulumi.ComponentResource implements ServerCompone
             ],
             // Readiness: clients can open AMQP connections; liveness: the node answers the CLI's ping (RabbitMQ's advice).
             ...rabbitProbes,
-            volumeMounts: [{ name: "rabbitmq-data", mountPath: "/var/lib/rabbitmq" }],
-            volumes: [{ name: "rabbitmq-data", persistentVolumeClaim: { claimName: args.claimName } }],
+            volumeMounts: [{ name: "rabbitmq-data", mountPath: "/var/lib/rabbitmq" },
+                { name: "rabbitmq-conf", mountPath: `/etc/rabbitmq/conf.d/${BROKER_CONF_FILE}`, subPath: BROKER_CONF_FILE, readOnly: true }],
+            volumes: [{ name: "rabbitmq-data", persistentVolumeClaim: { claimName: args.claimName } },
+                { name: "rabbitmq-conf", configMap: { name: conf.metadata.name } }],
         }, { parent: this });
         this.host = this.workload.host;
         this.served = { [args.plan.record.name]: servedWorkload(args.plan.record, this.workload, args.credentials.rabbitmq) };

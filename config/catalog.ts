@@ -134,7 +134,9 @@ export const infraIngressHosts: readonly string[] = ["rabbitmq", "zipkin", "kiba
 export const defaultImages = {
     // 8.4 LTS (config/mysql.ts SUPPORTED_MYSQL); a patch release Docker Hub's official image publishes.
     mysql: "mysql:8.4.11",
-    rabbitmq: "rabbitmq:3.13-management",
+    // 4.3: the only series with community support (RabbitMQ supports the latest minor only; 3.13 ended 2024-09).
+    // Spring Cloud Bus's queues need one permit there (config/rabbitmq.ts BROKER_SETTINGS).
+    rabbitmq: "rabbitmq:4.3.6-management",
     zipkin: "openzipkin/zipkin:3.4",
     elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:7.10.1",
     logstash: "docker.elastic.co/logstash/logstash:7.10.1",

@@ -204,6 +204,20 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         readDigests(`${PROJECT}:imageDigests`, parsedDigests);
     }
 
+    const waiversIn = r.object("supportWaivers", Object.keys(defaultImages));
+    const supportWaivers: Partial<Record<ImageKey, { reason: string; until: string }>> = {};
+    for (const k of Object.keys(waiversIn) as ImageKey[]) {
+        const w = r.sub(`supportWaivers.${k}`, waiversIn[k], "an object {reason, until}");
+        if (!w) continue;
+        const reason = r.optionalText(`supportWaivers.${k}.reason`, w.reason);
+        // Unquoted in YAML, the Pulumi CLI hands a date over as a timestamp (2027-01-31 00:00:00 +0000 UTC).
+        const untilIn = typeof w.until === "string" ? w.until.replace(/^(\d{4}-\d{2}-\d{2}) 00:00:00 \+0000 UTC$/, "$1") : w.until;
+        const until = r.string(`supportWaivers.${k}.until`, untilIn, undefined, /^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD");
+        if (reason === undefined || reason.trim() === "") r.reject(`supportWaivers.${k}.reason`, w.reason, "a reason");
+        else if (until !== undefined) supportWaivers[k] = { reason, until };
+        else if (w.until === undefined) r.reject(`supportWaivers.${k}.until`, w.until, "a date YYYY-MM-DD");
+    }
+
     const serviceType = r.choice<ServiceType>("serviceType", r.scalar("serviceType"));
 
     const added = readServices(r, r.list("services"));
@@ -403,6 +417,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         images,
         imageMirror,
         imageDigests,
+        supportWaivers,
         frontendImages: fe.images,
         frontends: frontendsCfg,
         serviceType,

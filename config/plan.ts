@@ -40,6 +40,7 @@ import { HISTORY_TABLE, migrationFiles, migrationSetHash } from "./migrations";
 import { MIGRATE_JOB } from "./graph";
 import { serverOf } from "./servers";
 import type { ServerPort, ServerRecord, ServerRecords } from "./servers";
+import { brokerConf } from "./rabbitmq";
 
 export interface WorkloadPort {
     readonly name: string;
@@ -319,7 +320,8 @@ export interface PlatformPlan {
         /** The server's series (undefined: not a supported one), its my.cnf per role and its data directory on the claim. */
         readonly server: { readonly series?: string; readonly primaryCnf: string; readonly replicaCnf: string; readonly dataDirectory: string };
     };
-    readonly messaging: { readonly record: ServerRecord; readonly workload: WorkloadPlan };
+    /** conf: the rabbitmq.conf fragment for the configured image (config/rabbitmq.ts BROKER_SETTINGS). */
+    readonly messaging: { readonly record: ServerRecord; readonly workload: WorkloadPlan; readonly conf: string };
     readonly tracing?: { readonly record: ServerRecord; readonly workload: WorkloadPlan };
     readonly logging?: {
         /** The records of the log store, the shipper and the UI, by the role each plays. */
@@ -627,7 +629,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
                 security: jobSecurity.mysqlClient,
             },
         },
-        messaging: { record: broker, workload: serverWorkload(broker, "rabbitmq", "StatefulSet", "backend") },
+        messaging: { record: broker, workload: serverWorkload(broker, "rabbitmq", "StatefulSet", "backend"), conf: brokerConf(cfg.images.rabbitmq) },
         tracing: !servers.byRole.tracing ? undefined : { record: role("tracing"), workload: serverWorkload(role("tracing"), "zipkin", "Deployment", "backend") },
         logging: !servers.byRole.logStore ? undefined : {
             records: { logStore: role("logStore"), logShipper: role("logShipper"), logUi: role("logUi") },

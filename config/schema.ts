@@ -230,6 +230,15 @@ export const STACK_SCHEMA = {
         description: `Digest pins by source reference, over images.lock.json, e.g. {"docker.io/library/${defaultImages.mysql}": "sha256:..."}.`,
         values: str({ description: "The digest.", pattern: DIGEST, allowed: "a digest sha256:<64 hex digits>" }),
     },
+    supportWaivers: {
+        kind: "map", keyName: "<image key>", see: "docs/support.md",
+        description: "Images past their end of support (config/support.ts) that the policy pack lets prod run until a date, e.g. while a move " +
+            "to the supported default is under way: image key (as in images) -> {reason, until}. After until the waiver lapses.",
+        values: obj("A waiver.", {
+            reason: str({ description: "Why, for the security review.", required: true, pattern: /\S/, allowed: "a reason" }),
+            until: str({ description: "The last day it holds.", required: true, pattern: /^\d{4}-\d{2}-\d{2}$/, allowed: "a date YYYY-MM-DD" }),
+        }),
+    },
     serviceType: oneOf({ description: "Type of the Services: NodePort uses the reference's node ports (30001-30012).", default: "ClusterIP",
         values: serviceTypes }),
     replicas: int({ description: "Replicas of every application workload; the autoscaler's minimum when autoscaling.", default: 1, min: 1, max: 50 }),

@@ -72,6 +72,8 @@ export interface PlatformConfig {
     readonly imageMirror?: string;
     /** Pinned digests by fully qualified source reference (images.lock.json, then the imageDigests key). */
     readonly imageDigests: Readonly<Record<string, string>>;
+    /** Images past their end of support the policy pack lets prod run until a date (config/support.ts). */
+    readonly supportWaivers: Readonly<Partial<Record<ImageKey, { readonly reason: string; readonly until: string }>>>;
     /** Per frontend: the image built for this stack (frontends.lock.json) or a warning why there is none that fits. */
     readonly frontendImages: Readonly<Record<string, FrontendImage>>;
     /** allowPublishedImages: prod may run the published frontend images when frontends.lock.json has none for it. */

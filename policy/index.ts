@@ -1,6 +1,6 @@
 // The egov-platform policy pack: run by every preview and up of the project's scripts, workflows and
 // e2e (see README "Policy pack"); every rule is mandatory, so a violation stops the run (frontend-built-for-stack,
-// supported-mysql: outside prod, advisory).
+// supported-mysql, supported-components: outside prod, advisory; component-support-unknown: always advisory).
 import { PolicyPack } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadConfig, PROJECT } from "../config";
@@ -25,7 +25,7 @@ function stackSettings(): StackSettings | undefined {
         // networkPolicy.enabled: read as optional so the pack also runs against a program without that key.
         const networkPolicy = (cfg as { networkPolicy?: { enabled?: boolean } }).networkPolicy?.enabled !== false;
         const built = Object.fromEntries(frontends.map((f) => [frontendName(f.name), frontendBuildValues(cfg, f)]));
-        return { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy, frontends: built, sideNamespaces: sideNamespaces(cfg) };
+        return { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy, frontends: built, sideNamespaces: sideNamespaces(cfg), supportWaivers: cfg.supportWaivers };
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         console.error(`egov-platform policy pack: the stack config is invalid, checking with the strictest settings:\n${e.message}`);
@@ -34,7 +34,7 @@ function stackSettings(): StackSettings | undefined {
 }
 
 new PolicyPack("egov-platform", {
-    description: "Security posture of the egov-platform stacks (issue 8): restricted pods, bounded resources, fixed prod images, network policy for every pod, no shared ReadWriteOnce volumes, no node exposure in prod, no secrets in plain config, frontends built for the stack, a supported MySQL.",
+    description: "Security posture of the egov-platform stacks (issue 8): restricted pods, bounded resources, fixed prod images, network policy for every pod, no shared ReadWriteOnce volumes, no node exposure in prod, no secrets in plain config, frontends built for the stack, a supported MySQL, every component within its end of support.",
     enforcementLevel: "mandatory",
     policies: allPolicies(stackSettings()),
 });

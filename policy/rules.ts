@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BUILT_FOR_ANNOTATION, buildMismatches, FrontendBuildValues } from "../config/frontends";
 import { isMysqlImage, SUPPORTED_MYSQL, unsupportedMysql } from "../config/mysql";
+import { imageSupport } from "../config/support";
 
 export type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy };
 
@@ -30,6 +31,8 @@ export interface StackSettings {
     readonly frontends?: Readonly<Record<string, FrontendBuildValues>>;
     /** The stack's side namespaces by part (config/parts.ts sideNamespaces): where a namespace-bound exception applies. */
     readonly sideNamespaces?: Readonly<Partial<Record<string, string>>>;
+    /** Images (by catalog key) past their end of support the stack lets prod run until a date (supportWaivers). */
+    readonly supportWaivers?: Readonly<Record<string, { readonly reason: string; readonly until: string } | undefined>>;
 }
 
 /** Restricted pod security controls, as named in exceptions.json. */
@@ -524,6 +527,56 @@ export function supportedMysql(settings?: StackSettings): ResourceValidationPoli
     };
 }
 
+/** Today as YYYY-MM-DD (UTC), the day end-of-support dates are compared with. */
+const todayUtc = () => new Date().toISOString().slice(0, 10);
+
+/** Each container's image with its support (config/support.ts), once per image per object. */
+function supportOfContainers(args: ResourceValidationArgs, today: string, each: (image: string, s: ReturnType<typeof imageSupport>) => void): void {
+    const pod = podTemplateOf(args.type, args.props);
+    if (!pod) return;
+    const seen = new Set<string>();
+    for (const { c } of containersOf(pod.spec)) {
+        const image = known(() => c.image as string);
+        if (image === undefined || seen.has(image)) continue;
+        seen.add(image);
+        each(image, imageSupport(image, today));
+    }
+}
+
+/**
+ * No component image past its end of support (config/support.ts, docs/support.md): mandatory in prod (and without
+ * the stack's settings), advisory elsewhere. A waiver of the stack (supportWaivers) takes its image to the advisory
+ * rule until its date; an image or series the table does not know is the advisory rule's too.
+ */
+export function supportedComponents(settings?: StackSettings, today: string = todayUtc()): ResourceValidationPolicy {
+    return {
+        name: "supported-components",
+        description: "Every component image runs a series within its end of support (config/support.ts, docs/support.md).",
+        enforcementLevel: (settings?.environment ?? "prod") === "prod" ? "mandatory" : "advisory",
+        validateResource: (args, report) => supportOfContainers(args, today, (image, s) => {
+            if (s.status !== "ended") return;
+            const waiver = settings?.supportWaivers?.[s.key];
+            if (waiver && waiver.until >= today) return;
+            report(`${describe(args.type, args.props)} runs ${image}: ${s.why}; set images.${s.key} to a supported series (docs/support.md)` +
+                (waiver ? ` (its waiver lapsed on ${waiver.until})` : ""));
+        }),
+    };
+}
+
+/** What the support table cannot vouch for: reported, never blocking. */
+export function componentSupportUnknown(today: string = todayUtc()): ResourceValidationPolicy {
+    return {
+        name: "component-support-unknown",
+        description: "Component images whose end of support the support table does not know (advisory).",
+        enforcementLevel: "advisory",
+        validateResource: (args, report) => supportOfContainers(args, today, (image, s) => {
+            // The platform's own images (and the frontends built from them) are versioned with the platform.
+            if (/(^|\/)egovframe-msa-edu-[^/:@]+(:|@|$)/.test(image)) return;
+            if (s.status === "unknown") report(`${describe(args.type, args.props)} runs ${image}: end of support unknown (${s.why})`);
+        }),
+    };
+}
+
 /** Every rule, for a stack with these settings. */
 export function allPolicies(settings?: StackSettings, exceptions: Exceptions = listedExceptions): Array<ResourceValidationPolicy | StackValidationPolicy> {
     return [
@@ -537,5 +590,7 @@ export function allPolicies(settings?: StackSettings, exceptions: Exceptions = l
         noGeneratedSecretInPlainConfig,
         frontendBuiltForStack(settings),
         supportedMysql(settings),
+        supportedComponents(settings),
+        componentSupportUnknown(),
     ];
 }
