@@ -3,6 +3,7 @@
 import * as assert from "assert";
 import { bodySizePolicy } from "../components/gateway";
 import { PROXY_BODY_SIZE_ANNOTATION } from "../components/workload";
+import { deployerRules } from "../scripts/lib/admin";
 import { configProblems, deploy, Deployed, Obj, stackConfig, withObject } from "./support/harness";
 import { workloads } from "./support/invariants";
 import { podsOf, PolicySet } from "./support/netpol-eval";
@@ -122,6 +123,15 @@ describe("ingress.kind HTTPRoute (Gateway API)", () => {
             assert.strictEqual(plan("other", "51m"), undefined);
             assert.strictEqual(plan("nginx-gateway-fabric"), undefined, "no upload route: the controller's default stays");
             assert.deepStrictEqual(plan("nginx-gateway-fabric", "0")?.spec.body, { maxSize: "0" });
+        });
+
+        it("gives a namespace-scoped deployer's Role the routes, the grant and the policy, and no Ingress", () => {
+            const objects = route.all.filter((r) => r.type.startsWith("kubernetes:") && r.obj?.apiVersion).map((r) => r.obj);
+            const rules = deployerRules(objects);
+            const may = (group: string, resource: string) => rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes("create"));
+            for (const [group, resource] of [["gateway.networking.k8s.io", "httproutes"], ["gateway.networking.k8s.io", "referencegrants"],
+                ["gateway.nginx.org", "clientsettingspolicies"]]) assert.ok(may(group, resource), `${group}/${resource}`);
+            assert.ok(!may("networking.k8s.io", "ingresses"));
         });
 
         it("admits the Gateway's data plane to the public ports, and no longer the ingress controller", async () => {
