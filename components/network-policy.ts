@@ -57,7 +57,11 @@ export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig,
         if (node.publicPorts.length > 0) {
             ingress.push({
                 // A NodePort is reached from outside the cluster through any node: no peer to name.
-                from: serviceType === "NodePort" ? undefined : [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: np.ingressNamespace } } }],
+                // Else the ingress controller's or the Gateway's data plane pods (config: networkPolicy.publicFrom).
+                from: serviceType === "NodePort" ? undefined : [{
+                    namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: np.publicFrom.namespace } },
+                    ...(Object.keys(np.publicFrom.podLabels).length > 0 ? { podSelector: { matchLabels: { ...np.publicFrom.podLabels } } } : {}),
+                }],
                 ports: node.publicPorts.map(tcp),
             });
         }

@@ -11,6 +11,7 @@ import { Credentials, ServerCredential } from "./credentials";
 import { RotationJob } from "./rotation";
 import { Database } from "./database";
 import { Frontend } from "./frontend";
+import { GatewayTlsGrant } from "./gateway";
 import { Logging } from "./logging";
 import { Messaging } from "./messaging";
 import { MigrationJob } from "./migration";
@@ -64,6 +65,7 @@ export class Platform extends pulumi.ComponentResource {
         }
 
         if (plan.configSecrets.length > 0) new ConfigSecrets("config-secrets", { namespace, commonLabels, secrets: plan.configSecrets }, parent);
+        if (plan.gatewayTlsGrant) new GatewayTlsGrant("gateway-tls", { namespace, commonLabels, ...plan.gatewayTlsGrant }, parent);
 
         const commonConfig = new k8s.core.v1.ConfigMap("common-configmap", {
             metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },

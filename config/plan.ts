@@ -5,7 +5,7 @@
 // tests/plan.test.ts calls planPlatform() directly.
 import { createHash } from "crypto";
 import type {
-    Environment, Migration, NetworkPolicyConfig, OffsiteConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential,
+    Environment, GatewayRef, IngressKind, Migration, NetworkPolicyConfig, OffsiteConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential,
     ServiceType, StorageBackend,
 } from "./types";
 import { frontends, infraPorts } from "./catalog";
@@ -50,13 +50,20 @@ export interface WorkloadPort {
 }
 
 export interface IngressPlan {
+    /** An Ingress, or an HTTPRoute attached to `gateway` (docs/gateway-api.md). */
+    readonly kind: IngressKind;
     readonly host: string;
     /** The Service port the Ingress routes to. */
     readonly port: number;
     readonly className?: string;
+    /** With kind HTTPRoute: the Gateway (TLS terminates at its listener; the request-size limit is its controller's policy). */
+    readonly gateway?: GatewayRef;
     readonly tlsSecretName?: string;
     readonly waitForAddress: boolean;
-    /** ingress-nginx's proxy-body-size, on the Ingresses uploads pass through (config/uploads.ts); else its 1m default. */
+    /**
+     * ingress-nginx's proxy-body-size (or the Gateway controller's equivalent policy), on the routes uploads pass
+     * through (config/uploads.ts); else the proxy's default (nginx: 1m).
+     */
     readonly maxBodySize?: string;
 }
 
@@ -288,6 +295,8 @@ export interface PlatformPlan {
      * it may create, so no step outside the program has to place them before the first up. Values are secrets.
      */
     readonly configSecrets: readonly { readonly name: string; readonly type: string; readonly app: string; readonly data: Readonly<Record<string, string>> }[];
+    /** HTTPRoutes with TLS and the Gateway in another namespace: its listeners may read the TLS Secret of this one. */
+    readonly gatewayTlsGrant?: { readonly gatewayNamespace: string; readonly secretName: string };
     readonly timezone: string;
     readonly parts: PartsOn;
     readonly podSecurityLevel: PodSecurityLevel;
@@ -396,10 +405,13 @@ export function pausingStop(pauseSeconds: number, shutdownSeconds: number, befor
 
 /** Ingress settings for a public host `<prefix>.<domain>` from the stack config. */
 export function ingressFor(cfg: Pick<PlatformConfig, "domain" | "ingress">, hostPrefix: string, port: number, maxBodySize?: string): IngressPlan {
+    const route = cfg.ingress.kind === "HTTPRoute";
     return {
+        kind: cfg.ingress.kind,
         host: `${hostPrefix}.${cfg.domain}`,
         port,
-        className: cfg.ingress.className,
+        className: route ? undefined : cfg.ingress.className,
+        gateway: route ? cfg.ingress.gateway : undefined,
         tlsSecretName: cfg.ingress.tlsSecretName,
         waitForAddress: cfg.ingress.waitForAddress,
         maxBodySize,
@@ -576,6 +588,8 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             ...(offsite?.credentials ? [{ name: offsite.credentialsSecretName, type: "Opaque", app: "backup",
                 data: { "access-key-id": offsite.credentials.accessKeyId, "secret-access-key": offsite.credentials.secretAccessKey } }] : []),
         ],
+        gatewayTlsGrant: cfg.ingress.gateway && cfg.ingress.tlsSecretName && cfg.ingress.gateway.namespace !== cfg.namespace
+            ? { gatewayNamespace: cfg.ingress.gateway.namespace, secretName: cfg.ingress.tlsSecretName } : undefined,
         timezone: cfg.timezone,
         parts: on,
         podSecurityLevel: level,

@@ -5,11 +5,11 @@
 import { defaultImages, ImageKey } from "./catalog";
 import { DIGEST, parseImageRef } from "./images";
 import {
-    CIDR, CRON, cronProblems, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, isTimeZone, looksLikeKubeconfigContents, MIRROR, MYSQL_IDENT,
+    CIDR, CRON, cronProblems, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, isTimeZone, LABEL_VALUE, looksLikeKubeconfigContents, MIRROR, MYSQL_IDENT,
     QUANTITY, REGISTRY, STORAGE_SIZE, timeZoneSuggestion, USERNAME,
 } from "./patterns";
 import {
-    Environment, environments, pullPolicies, ResourcePart, ResourceQuantities, resourceParts, rotatedCredentials, serviceTypes, storageBackends,
+    Environment, environments, gatewayImplementations, ingressKinds, pullPolicies, ResourcePart, ResourceQuantities, resourceParts, rotatedCredentials, serviceTypes, storageBackends,
     volumeSizes,
 } from "./types";
 
@@ -190,11 +190,24 @@ export const STACK_SCHEMA = {
         description: "Base domain of the public hosts: api., discovery., admin., portal., rabbitmq., zipkin., kibana., jenkins. + domain.",
         default: "egov.localtest.me", pattern: DNS_SUBDOMAIN, allowed: "a DNS domain such as egov.example.go.kr",
     }),
-    ingress: obj("The Ingresses of the public hosts.", {
-        className: str({ description: "IngressClass of every Ingress.", default: "nginx", pattern: DNS_SUBDOMAIN, allowed: "an IngressClass name" }),
+    ingress: obj("The routes of the public hosts: Ingresses, or Gateway API HTTPRoutes.", {
+        kind: oneOf({ description: "Ingress (an Ingress controller such as ingress-nginx) or HTTPRoute (gateway.networking.k8s.io/v1, attached " +
+            "to ingress.gateway); same hosts, TLS and request-size limits.", default: "Ingress", values: ingressKinds, see: "docs/gateway-api.md" }),
+        className: str({ description: "IngressClass of every Ingress (kind Ingress only).", default: "nginx", pattern: DNS_SUBDOMAIN,
+            allowed: "an IngressClass name" }),
         waitForAddress: bool({ description: "Wait for the ingress controller to assign an address (a cluster without one never does).", default: false }),
         tlsSecretName: str({ description: "TLS Secret (made outside git, in the namespace) for every host; URLs become https. Or the stack key tls.",
             pattern: DNS_SUBDOMAIN, allowed: "a Secret name" }),
+        gateway: obj("The cluster's Gateway the HTTPRoutes attach to: required with kind HTTPRoute, refused with Ingress. TLS terminates at " +
+            "its listener, which names the TLS Secret (a ReferenceGrant is rendered when the Gateway is in another namespace).", {
+            name: str({ description: "The Gateway's name.", required: true, pattern: DNS_SUBDOMAIN, allowed: "a Gateway name" }),
+            namespace: str({ description: "The Gateway's namespace.", required: true, pattern: DNS_LABEL, allowed: "a namespace name" }),
+            sectionName: str({ description: "The listener the routes attach to (e.g. the HTTPS one); every listener admitting them when unset; " +
+                "required in prod with TLS.", pattern: DNS_SUBDOMAIN, allowed: "a listener name" }),
+            implementation: oneOf({ description: "The Gateway's controller: the request-size limit is rendered as its policy (nginx-gateway-fabric: " +
+                "ClientSettingsPolicy; envoy-gateway: BackendTrafficPolicy); other: none, the limit is the controller's own.",
+                required: true, values: gatewayImplementations, see: "docs/gateway-api.md" }),
+        }, { see: "docs/gateway-api.md" }),
     }),
     tls: obj("The public hosts' PEM certificate chain and key, encrypted (`pulumi config set --secret --path tls.key < FILE`): the program " +
         "makes Secret ingress-tls and serves https. Not with ingress.tlsSecretName.", {
@@ -273,6 +286,13 @@ export const STACK_SCHEMA = {
         enabled: bool({ description: "Deploy the policies.", default: true }),
         ingressNamespace: str({ description: "Namespace of the ingress controller, whose pods may reach the public ports.", default: "ingress-nginx",
             pattern: DNS_LABEL, allowed: "the namespace name of the ingress controller" }),
+        gatewayDataPlane: obj("The Gateway's data plane pods (ingress.kind HTTPRoute), which may reach the public ports.", {
+            namespace: str({ description: "Their namespace.", defaultText: "envoy-gateway: envoy-gateway-system, else ingress.gateway.namespace",
+                pattern: DNS_LABEL, allowed: "a namespace name" }),
+            podLabels: { kind: "map", keyName: "<label>", description: "Labels they carry.",
+                defaultText: "nginx-gateway-fabric: gateway.networking.k8s.io/gateway-name; envoy-gateway: gateway.envoyproxy.io/owning-gateway-{name,namespace}; other: none",
+                values: str({ description: "The label's value.", pattern: LABEL_VALUE, allowed: "a label value" }) },
+        }, { see: "docs/gateway-api.md" }),
         apiServer: obj("Where the Kubernetes API server is, for the pods that call it.", {
             cidrs: cidrs("The API server's addresses.", ["0.0.0.0/0"]),
             ports: list({ description: "The API server's ports.", default: [443, 6443], allowed: "a list of TCP ports (1-65535)",

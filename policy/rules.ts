@@ -577,6 +577,46 @@ export function componentSupportUnknown(today: string = todayUtc()): ResourceVal
     };
 }
 
+
+const INGRESS_TYPE = "kubernetes:networking.k8s.io/v1:Ingress";
+const HTTPROUTE_TYPE = /^kubernetes:gateway\.networking\.k8s\.io\/v1(beta1)?:HTTPRoute$/;
+
+/**
+ * The public routes, Ingress or Gateway API HTTPRoute (ingress.kind): each names its hosts (one without takes every host
+ * its controller or listener serves), and in prod each is served over TLS: an Ingress lists its hosts under spec.tls; an
+ * HTTPRoute, whose TLS terminates at the Gateway, attaches only to named listeners (sectionName), not to every listener
+ * of its Gateway, plain HTTP included.
+ */
+export function publicRoutes(settings?: StackSettings): ResourceValidationPolicy {
+    return {
+        name: "public-routes",
+        description: "Every Ingress rule and HTTPRoute names its hosts; in prod an Ingress has TLS for each host and an HTTPRoute attaches to named (TLS) listeners of its Gateway.",
+        validateResource: (args, report) => {
+            const isIngress = args.type === INGRESS_TYPE;
+            if (!isIngress && !HTTPROUTE_TYPE.test(args.type)) return;
+            const spec = known(() => args.props.spec as Obj | undefined);
+            if (spec === undefined) return;
+            const prod = environmentOf(settings, args.props.metadata?.labels) === "prod";
+            if (isIngress) {
+                const hosts = ((spec.rules ?? []) as Obj[]).map((r) => r.host as string | undefined);
+                if (hosts.length === 0 || hosts.some((h) => !h)) report(`${describe(args.type, args.props)}: a rule without a host takes every host of the controller; name the host`);
+                if (!prod) return;
+                const tlsHosts = new Set(((spec.tls ?? []) as Obj[]).flatMap((t) => (t.hosts ?? []) as string[]));
+                const plain = hosts.filter((h): h is string => !!h && !tlsHosts.has(h));
+                if (plain.length > 0) report(`${describe(args.type, args.props)}: host(s) ${plain.join(", ")} without TLS in prod; set ingress.tlsSecretName or tls`);
+                return;
+            }
+            const hostnames = (spec.hostnames ?? []) as string[];
+            if (hostnames.length === 0) report(`${describe(args.type, args.props)}: no hostnames, so it takes every host of its Gateway's listeners; name the host`);
+            if (!prod) return;
+            const unbound = ((spec.parentRefs ?? []) as Obj[]).filter((p) => !p.sectionName).map((p) => p.name as string);
+            if (unbound.length > 0 || (spec.parentRefs ?? []).length === 0) {
+                report(`${describe(args.type, args.props)}: attached to ${unbound.length > 0 ? `every listener of Gateway ${unbound.join(", ")}` : "no Gateway"} in prod, ` +
+                    "plain HTTP included; set ingress.gateway.sectionName to the Gateway's HTTPS listener");
+            }
+        },
+    };
+}
 /** Every rule, for a stack with these settings. */
 export function allPolicies(settings?: StackSettings, exceptions: Exceptions = listedExceptions): Array<ResourceValidationPolicy | StackValidationPolicy> {
     return [
@@ -592,5 +632,6 @@ export function allPolicies(settings?: StackSettings, exceptions: Exceptions = l
         supportedMysql(settings),
         supportedComponents(settings),
         componentSupportUnknown(),
+        publicRoutes(settings),
     ];
 }

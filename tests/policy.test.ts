@@ -15,6 +15,7 @@ import {
     parseExceptions,
     podsSelectedByNetworkPolicy,
     PolicyResource,
+    publicRoutes,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     restrictedPodSecurity,
@@ -41,6 +42,8 @@ const T = {
     pvc: "kubernetes:core/v1:PersistentVolumeClaim",
     hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
     password: "random:index/randomPassword:RandomPassword",
 };
 
@@ -445,11 +448,40 @@ describe("policy pack", () => {
         });
     });
 
+    describe("public-routes", () => {
+        const ingress = (tls: boolean, host = "api.egov.go.kr") => ({ metadata: { name: "apigateway-ingress", namespace: "egov" },
+            spec: { rules: [{ host, http: { paths: [] } }], tls: tls ? [{ hosts: ["api.egov.go.kr"], secretName: "egov-tls" }] : undefined } });
+        const route = (sectionName?: string, hostnames: string[] = ["api.egov.go.kr"]) => ({ metadata: { name: "apigateway-route", namespace: "egov" },
+            spec: { hostnames, parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "gw", sectionName }],
+                rules: [{ backendRefs: [{ name: "apigateway", port: 8000 }] }] } });
+
+        it("in prod, refuses an Ingress host without TLS and an HTTPRoute bound to every listener of its Gateway", () => {
+            assert.deepStrictEqual(check(publicRoutes(prod), T.ingress, ingress(false)),
+                ["Ingress egov/apigateway-ingress: host(s) api.egov.go.kr without TLS in prod; set ingress.tlsSecretName or tls"]);
+            const v = check(publicRoutes(prod), T.httpRoute, route());
+            assert.strictEqual(v.length, 1, v.join("\n"));
+            assert.match(v[0], /^HTTPRoute egov\/apigateway-route: attached to every listener of Gateway public in prod, plain HTTP included; set ingress\.gateway\.sectionName/);
+        });
+
+        it("refuses, in every environment, a route that names no host", () => {
+            assert.match(check(publicRoutes(dev), T.ingress, ingress(false, "")).join(), /a rule without a host takes every host/);
+            assert.match(check(publicRoutes(dev), T.httpRoute, route("https", [])).join(), /no hostnames, so it takes every host/);
+        });
+
+        it("accepts TLS Ingresses and HTTPRoutes on a named listener in prod, plain ones elsewhere, and other kinds", () => {
+            assert.deepStrictEqual(check(publicRoutes(prod), T.ingress, ingress(true)), []);
+            assert.deepStrictEqual(check(publicRoutes(prod), T.httpRoute, route("https")), []);
+            assert.deepStrictEqual(check(publicRoutes(dev), T.ingress, ingress(false)), []);
+            assert.deepStrictEqual(check(publicRoutes(dev), T.httpRoute, route()), []);
+            assert.deepStrictEqual(check(publicRoutes(prod), T.service, { metadata: { name: "x" }, spec: {} }), []);
+        });
+    });
+
     it("every rule is in the pack, each under its own name", () => {
         const names = allPolicies(prod).map((p) => p.name);
         assert.deepStrictEqual(names, ["restricted-pod-security", "container-resources", "no-latest-image-in-prod",
             "pods-selected-by-network-policy", "no-shared-readwriteonce-volume", "no-node-exposure-in-prod",
             "no-secret-in-plain-config", "no-generated-secret-in-plain-config", "frontend-built-for-stack", "supported-mysql",
-            "supported-components", "component-support-unknown"]);
+            "supported-components", "component-support-unknown", "public-routes"]);
     });
 });
