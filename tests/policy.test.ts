@@ -411,7 +411,7 @@ describe("policy pack", () => {
             assert.match(v[0], /StatefulSet egov\/rabbitmq-statefulset runs rabbitmq:3\.13-management: RabbitMQ 3\.13 reached its end of support on 2024-09-17; set images\.rabbitmq/);
             assert.match(v[1], /runs harbor\.agency\.go\.kr\/egov\/docker\.io\/library\/rabbitmq:3\.13\.7-management@sha256:c+: RabbitMQ 3\.13/);
             assert.match(v[2], /Jenkins LTS 2\.426 reached its end of support on 2024-02-28; set images\.jenkins/);
-            assert.match(check(supportedComponents(prod, day), T.statefulSet, pod("registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2")).join(), /unmaintained/);
+            assert.match(check(supportedComponents(prod, day), T.statefulSet, pod("docker.io/library/mysql:5.7.44")).join(), /MySQL Community Server 5\.7 reached its end of support on 2023-10-31/);
         });
 
         it("ends on the day after the last day (a YYYY-MM end covers the whole month)", () => {
