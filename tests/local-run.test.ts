@@ -1,4 +1,4 @@
-// The pure parts of the local run (scripts/lib/local-run.ts, local-images.ts; the run itself: tests/apps/apps-run.ts):
+// The pure parts of the local run (scripts/lib/local-run.ts, local-images.ts; the run itself: tests/e2e/apps-run.ts):
 // generated passwords as the provider makes them, the backend Dockerfiles read, $(VAR) expansion, image names.
 import * as assert from "assert";
 import * as fs from "fs";
