@@ -1,5 +1,6 @@
 // Runs the Pulumi program under the SDK's runtime mocks and records every resource it registers: the object
 // source of the unit tests and of `npm run images` / `npm run render` (no engine, no cluster).
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../config";
 import { withoutSourceMaps } from "../../config/stack-traces";
@@ -44,9 +45,47 @@ export const GENERATED = "GeneratedSecret";
 /** Suffix the mocks give auto-named objects: fixed, so rendered names are stable from run to run. */
 export const AUTONAME_SUFFIX = "a1b2c3d4";
 
+export interface MockOptions {
+    /**
+     * Generated passwords as the provider makes them: random, honouring the resource's inputs (length, character
+     * classes, overrideSpecial, min*), instead of the fixed readable marker. For runs that use the values (a
+     * stack's special characters may break a URL or a shell: the run must see them).
+     */
+    readonly realPasswords?: boolean;
+}
+
+const DEFAULT_SPECIAL = "!@#$%&*()-_=+[]{}<>:?";
+
+/** A password as @pulumi/random's RandomPassword makes one from these inputs (crypto-random, minimums first, then shuffled). */
+export function randomPassword(inputs: Obj): string {
+    const length = Number(inputs.length ?? 16);
+    const sets: [boolean, string, number][] = [
+        [inputs.lower !== false, "abcdefghijklmnopqrstuvwxyz", Number(inputs.minLower ?? 0)],
+        [inputs.upper !== false, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", Number(inputs.minUpper ?? 0)],
+        [inputs.numeric !== false && inputs.number !== false, "0123456789", Number(inputs.minNumeric ?? 0)],
+        [inputs.special !== false, typeof inputs.overrideSpecial === "string" ? inputs.overrideSpecial : DEFAULT_SPECIAL, Number(inputs.minSpecial ?? 0)],
+    ];
+    const pick = (chars: string) => chars[crypto.randomInt(chars.length)];
+    const out: string[] = [];
+    let all = "";
+    for (const [on, chars, min] of sets) {
+        if (!on || chars.length === 0) continue;
+        all += chars;
+        for (let i = 0; i < min; i++) out.push(pick(chars));
+    }
+    if (all.length === 0) throw new Error("RandomPassword: no character class enabled");
+    while (out.length < length) out.push(pick(all));
+    for (let i = out.length - 1; i > 0; i--) {
+        const j = crypto.randomInt(i + 1);
+        [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out.join("");
+}
+
 export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly resources: Recorded[] = [];
     private readonly states = new Map<Recorded, Obj>();
+    constructor(private readonly options: MockOptions = {}) {}
 
     /** The state (outputs) the mocks gave a resource, e.g. a generated password's result. */
     outputsOf(r: Recorded): Obj {
@@ -66,7 +105,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         if (args.type === "random:index/randomPassword:RandomPassword") {
             // A new keeper (a rotation's generation) is a new value, as with the real provider.
             const generation = (args.inputs as Obj).keepers?.generation ?? "";
-            state.result = `${GENERATED}${args.name.replace(/[^A-Za-z0-9]/g, "")}${generation}${"x".repeat(8)}`;
+            state.result = this.options.realPasswords ? randomPassword(obj) : `${GENERATED}${args.name.replace(/[^A-Za-z0-9]/g, "")}${generation}${"x".repeat(8)}`;
         }
         const rec: Recorded = { type: args.type, name: args.name, provider: args.provider, raw: args.inputs, obj };
         this.resources.push(rec);
@@ -93,8 +132,8 @@ export async function settle(): Promise<void> {
 }
 
 /** Sets the mocks and the config the way `pulumi up` would pass them to the program; secretKeys: keys stored encrypted. */
-export function setRuntime(raw: Record<string, string>, stack: string, secretKeys: readonly string[] = []): RecordingMocks {
-    const mocks = new RecordingMocks();
+export function setRuntime(raw: Record<string, string>, stack: string, secretKeys: readonly string[] = [], options: MockOptions = {}): RecordingMocks {
+    const mocks = new RecordingMocks(options);
     pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
     const all: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw)) all[`${PROJECT}:${k}`] = v;
@@ -119,21 +158,22 @@ export const kindOf = (r: Recorded) => r.type.split(":")[2];
  * The SDK captures a stack trace for every promise it makes; without frames a run takes about half the CPU. A run
  * that fails is repeated with frames, so its error still shows where it came from.
  */
-export async function deploy(raw: Record<string, string>, stack = "dev", secretKeys: readonly string[] = []): Promise<Deployed> {
+export async function deploy(raw: Record<string, string>, stack = "dev", secretKeys: readonly string[] = [],
+    options: MockOptions = {}): Promise<Deployed> {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-        return await runOnce(raw, stack, secretKeys);
+        return await runOnce(raw, stack, secretKeys, options);
     } catch {
         // repeated below, with stack frames
     } finally {
         Error.stackTraceLimit = limit;
     }
-    return runOnce(raw, stack, secretKeys);
+    return runOnce(raw, stack, secretKeys, options);
 }
 
-async function runOnce(raw: Record<string, string>, stack: string, secretKeys: readonly string[]): Promise<Deployed> {
-    const mocks = setRuntime(raw, stack, secretKeys);
+async function runOnce(raw: Record<string, string>, stack: string, secretKeys: readonly string[], options: MockOptions): Promise<Deployed> {
+    const mocks = setRuntime(raw, stack, secretKeys, options);
     const entry = require.resolve("../../index");
     delete require.cache[entry];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
