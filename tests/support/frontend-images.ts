@@ -8,7 +8,7 @@ import * as path from "path";
 import { APP_HOME } from "../../config/frontends";
 import { CACHE } from "../../scripts/lib/frontend-build";
 
-export interface ImageConfig { Env?: string[]; Cmd?: string[]; WorkingDir?: string; Labels?: Record<string, string> }
+export interface ImageConfig { Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string; Labels?: Record<string, string> }
 
 export const ROOTFS_CACHE = path.join(CACHE, "frontends", "rootfs");
 

@@ -127,7 +127,11 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
     fs.writeFileSync(configFile, nginxConfig(routes, o));
     const nginx = fs.existsSync("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
     // Checked first: a config error names its line.
-    execFileSync(nginx, ["-t", "-q", "-c", configFile, "-p", o.dir, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
+    try {
+        execFileSync(nginx, ["-t", "-q", "-c", configFile, "-p", o.dir, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    } catch (e) {
+        throw new Error(`nginx refused ${configFile}: ${String((e as { stderr?: string }).stderr ?? (e as Error).message).trim()}`);
+    }
     const child: ChildProcess = spawn(nginx, ["-c", configFile, "-p", o.dir, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => { stderr += d; });
