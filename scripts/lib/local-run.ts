@@ -34,6 +34,11 @@ export interface StartOptions {
     readonly log?: (msg: string) => void;
     /** Start the workloads only when asked (start(name)); the objects, network and Services are set up. */
     readonly deferStart?: boolean;
+    /**
+     * How many Deployments start at once (default 2): the machine's cores are shared, and nine JVMs starting together
+     * on two cores miss their startup budgets where each pod of a cluster has a core of its own (limits.cpu 1).
+     */
+    readonly startConcurrency?: number;
 }
 
 interface Probe { kind: "startup" | "readiness" | "liveness"; spec: Obj }
@@ -127,7 +132,8 @@ export class LocalCluster {
     private readonly onSignal = () => { this.close(); process.exit(130); };
     private readonly onExit = () => this.close();
 
-    private constructor(objects: Obj[], private readonly images: readonly ImageResolver[], runDir: string, log: (m: string) => void) {
+    private constructor(objects: Obj[], private readonly images: readonly ImageResolver[], runDir: string, log: (m: string) => void,
+        private readonly stackOf: { raw: Record<string, string>; stack: string; secretKeys: readonly string[]; seed: string }) {
         this.objects = objects;
         this.runDir = runDir;
         this.logsDir = path.join(runDir, "logs");
@@ -142,14 +148,15 @@ export class LocalCluster {
     /** Renders the stack (generated passwords real and random), sets up network and Services, and starts the workloads in deploy order. */
     static async start(o: StartOptions): Promise<LocalCluster> {
         const { raw, secretKeys } = o.raw ? { raw: o.raw, secretKeys: [] as string[] } : readStackConfig(o.stack);
-        const objects = await renderObjects(raw, o.stack, secretKeys);
+        const seed = crypto.randomBytes(32).toString("hex");
+        const objects = await renderObjects(raw, o.stack, secretKeys, seed);
         o.mutate?.(objects);
         const runDir = o.runDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `egov-apprun-${o.stack}-`));
         const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-        const c = new LocalCluster(objects, o.images, runDir, log);
+        const c = new LocalCluster(objects, o.images, runDir, log, { raw, stack: o.stack, secretKeys, seed });
         try {
             await c.setUp(raw, o.stack, o.only);
-            if (!o.deferStart) await c.startAll();
+            if (!o.deferStart) await c.startAll(o.startConcurrency ?? 2);
         } catch (e) {
             c.close();
             throw e;
@@ -208,20 +215,46 @@ export class LocalCluster {
     }
 
     /** Starts every workload in deploy order, each once the workloads it needs are Ready (in parallel otherwise). */
-    async startAll(): Promise<void> {
+    async startAll(concurrency = 2): Promise<void> {
         const t0 = Date.now();
         const done = new Map<string, Promise<void>>();
+        let running = 0;
+        const queue: (() => void)[] = [];
+        const slot = async () => {
+            while (running >= concurrency) await new Promise<void>((r) => queue.push(r));
+            running++;
+        };
+        const release = () => { running--; queue.shift()?.(); };
         const startOne = (name: string): Promise<void> => {
             if (!done.has(name)) {
                 done.set(name, (async () => {
                     await Promise.all((this.waitsFor.get(name) ?? []).map(startOne));
-                    await this.start(name);
+                    const limited = this.workload(name).kind === "Deployment";
+                    if (limited) await slot();
+                    try {
+                        await this.start(name);
+                    } finally {
+                        if (limited) release();
+                    }
                 })());
             }
             return done.get(name)!;
         };
         await Promise.all(this.order.map(startOne));
         this.log(`all ${this.order.length} workloads Ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    }
+
+    /** The stack's raw config this run was started with. */
+    get raw(): Readonly<Record<string, string>> {
+        return this.stackOf.raw;
+    }
+
+    /**
+     * The objects of another render of the stack (e.g. the next rotation generation, a rollback's config), with the
+     * generated passwords this run's state holds: an unchanged password keeps its value, as in a stack's state.
+     */
+    render(raw: Record<string, string> = this.stackOf.raw): Promise<Obj[]> {
+        return renderObjects(raw, this.stackOf.stack, this.stackOf.secretKeys, this.stackOf.seed);
     }
 
     /** The address a client in the root namespace uses for a Service (its name), port: the first one by default. */
@@ -269,7 +302,7 @@ export class LocalCluster {
             await Promise.all(pods.map((p) => this.awaitReady(p)));
         }
         this.readyMs[workload] = Date.now() - t0;
-        this.log(`${workload}: ${w.kind === "Job" ? "complete" : "Ready"} in ${(this.readyMs[workload] / 1000).toFixed(1)}s`);
+        this.log(`${workload}: ${w.kind === "Job" ? "complete" : "Ready"} in ${(this.readyMs[workload] / 1000).toFixed(1)}s (load average ${os.loadavg()[0].toFixed(1)})`);
     }
 
     /**
@@ -583,6 +616,10 @@ export class LocalCluster {
                 await readiness;
             } else if (alive()) {
                 fs.appendFileSync(pod.log, `# startup probe failed ${c.startupProbe.failureThreshold ?? 3} times: restarting ${c.name}\n`);
+                if (pod.readyAt === undefined) {
+                    pod.failure ??= `${pod.workload} not Ready within its start budget of ${probeBudgetSeconds(c.startupProbe)}s: the startup probe failed ` +
+                        `${c.startupProbe.failureThreshold ?? 3} times; pod ${pod.name}`;
+                }
                 await this.killContainer(ctr, 0);
             }
             await ctr.exited;
@@ -591,7 +628,7 @@ export class LocalCluster {
             // restartPolicy Always, with the kubelet's first back-off.
             ctr.restarts++;
             await sleep(10_000);
-            if (pod.stopping || pod.stopped) return;
+            if (pod.stopping || pod.stopped || this.closed) return;
             this.launch(pod, ctr);
         }
     }
@@ -672,19 +709,19 @@ export class LocalCluster {
         throw new Error(`${pod.workload}: a ${p.kind} probe of a kind not supported here`);
     }
 
-    /** Runs a command in a workload's (first live pod's) main container, as `kubectl exec` does. */
-    exec(workload: string, command: readonly string[], timeoutMs = 60_000): Promise<{ status: number | null; out: string }> {
+    /** Runs a command in a workload's (first live pod's) main container, as `kubectl exec` does; `env` added to the container's. */
+    exec(workload: string, command: readonly string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<{ status: number | null; out: string }> {
         const pod = this.pods(workload)[0];
         if (!pod) throw new Error(`${workload} has no running pod`);
-        return this.execIn(pod.containers.find((c) => !c.init)!, command, timeoutMs);
+        return this.execIn(pod.containers.find((c) => !c.init)!, command, timeoutMs, env);
     }
 
     /** Runs a command in a running container (its namespaces, root, user and env), as an exec probe or hook does. */
-    private async execIn(ctr: Container, command: readonly string[], timeoutMs: number): Promise<{ status: number | null; out: string }> {
+    private async execIn(ctr: Container, command: readonly string[], timeoutMs: number, env: Record<string, string> = {}): Promise<{ status: number | null; out: string }> {
         if (!ctr.pid || ctr.exitCode !== undefined) return { status: null, out: "container not running" };
         return new Promise((resolve) => {
             const child = spawn("/usr/bin/nsenter", ["-t", String(ctr.pid), "-m", "-u", "-n", "-r", "-w", "-S", String(ctr.uid), "-G", String(ctr.gid), "--", ...command],
-                { env: ctr.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+                { env: { ...ctr.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
             let out = "";
             child.stdout.on("data", (d) => { out += d; });
             child.stderr.on("data", (d) => { out += d; });
@@ -713,11 +750,19 @@ export class LocalCluster {
         while (!pod.ready) {
             if (Date.now() > deadline) {
                 const why = `${pod.workload} not Ready within its start budget of ${budget}s (startup probe ${c.startupProbe ? probeBudgetSeconds(c.startupProbe) : 0}s` +
-                    ` + first readiness period); pod ${pod.name}`;
+                    ` + first readiness period); pod ${pod.name}; load average ${os.loadavg()[0].toFixed(1)}`;
                 pod.failure = why;
+                await this.stopPod(pod, false);
                 throw new Error(`${why}\n--- log tail (${pod.log}) ---\n${tail(pod.log)}`);
             }
             if (pod.stopped) throw new Error(`${pod.workload}: pod ${pod.name} stopped before Ready`);
+            // A container that exits before Ready would crash-loop on a cluster (the rollout never completes): said now.
+            const exited = pod.containers.find((x) => !x.init && x.exitCode !== undefined && x.restarts === 0);
+            if (pod.failure || exited) {
+                pod.failure ??= `${pod.workload} not Ready: its container ${exited!.spec.name} exited with ${exited!.exitCode} before Ready (a cluster restarts it: CrashLoopBackOff); pod ${pod.name}`;
+                await this.stopPod(pod, false);
+                throw new Error(`${pod.failure}\n--- log tail (${pod.log}) ---\n${tail(pod.log)}`);
+            }
             await sleep(200);
         }
     }
@@ -803,9 +848,9 @@ export class LocalCluster {
     }
 }
 
-/** The rendered objects of a stack with real random generated passwords, secrets unwrapped, as the cluster gets them. */
-export async function renderObjects(raw: Record<string, string>, stack: string, secretKeys: readonly string[] = []): Promise<Obj[]> {
-    const d = await deploy(raw, stack, secretKeys, { realPasswords: true });
+/** The rendered objects of a stack with real random generated passwords (seeded: see MockOptions), secrets unwrapped, as the cluster gets them. */
+export async function renderObjects(raw: Record<string, string>, stack: string, secretKeys: readonly string[] = [], seed?: string): Promise<Obj[]> {
+    const d = await deploy(raw, stack, secretKeys, { realPasswords: seed ?? true });
     return d.k8s.map((r) => structuredClone(r.obj));
 }
 

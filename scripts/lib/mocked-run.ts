@@ -49,15 +49,39 @@ export interface MockOptions {
     /**
      * Generated passwords as the provider makes them: random, honouring the resource's inputs (length, character
      * classes, overrideSpecial, min*), instead of the fixed readable marker. For runs that use the values (a
-     * stack's special characters may break a URL or a shell: the run must see them).
+     * stack's special characters may break a URL or a shell: the run must see them). A string is a seed: the same
+     * resource with the same keepers gets the same value in every run with that seed, as a stack's state keeps an
+     * unchanged password across updates (a new keeper, e.g. a rotation's generation, is a new value).
      */
-    readonly realPasswords?: boolean;
+    readonly realPasswords?: boolean | string;
+}
+
+/** Uniform integers below n: crypto-random, or from a seeded HMAC stream. */
+function integers(seed?: string, id = ""): (n: number) => number {
+    if (seed === undefined) return (n) => crypto.randomInt(n);
+    let counter = 0;
+    let pool = Buffer.alloc(0);
+    const bytes = (k: number) => {
+        while (pool.length < k) pool = Buffer.concat([pool, crypto.createHmac("sha256", seed).update(`${id}\0${counter++}`).digest()]);
+        const out = pool.subarray(0, k);
+        pool = pool.subarray(k);
+        return out;
+    };
+    return (n) => {
+        // Rejection sampling over 32 bits: no modulo bias.
+        const limit = Math.floor(0x100000000 / n) * n;
+        for (;;) {
+            const v = bytes(4).readUInt32BE(0);
+            if (v < limit) return v % n;
+        }
+    };
 }
 
 const DEFAULT_SPECIAL = "!@#$%&*()-_=+[]{}<>:?";
 
 /** A password as @pulumi/random's RandomPassword makes one from these inputs (crypto-random, minimums first, then shuffled). */
-export function randomPassword(inputs: Obj): string {
+export function randomPassword(inputs: Obj, seed?: string, id = ""): string {
+    const randomInt = integers(seed, id);
     const length = Number(inputs.length ?? 16);
     const sets: [boolean, string, number][] = [
         [inputs.lower !== false, "abcdefghijklmnopqrstuvwxyz", Number(inputs.minLower ?? 0)],
@@ -65,7 +89,7 @@ export function randomPassword(inputs: Obj): string {
         [inputs.numeric !== false && inputs.number !== false, "0123456789", Number(inputs.minNumeric ?? 0)],
         [inputs.special !== false, typeof inputs.overrideSpecial === "string" ? inputs.overrideSpecial : DEFAULT_SPECIAL, Number(inputs.minSpecial ?? 0)],
     ];
-    const pick = (chars: string) => chars[crypto.randomInt(chars.length)];
+    const pick = (chars: string) => chars[randomInt(chars.length)];
     const out: string[] = [];
     let all = "";
     for (const [on, chars, min] of sets) {
@@ -76,7 +100,7 @@ export function randomPassword(inputs: Obj): string {
     if (all.length === 0) throw new Error("RandomPassword: no character class enabled");
     while (out.length < length) out.push(pick(all));
     for (let i = out.length - 1; i > 0; i--) {
-        const j = crypto.randomInt(i + 1);
+        const j = randomInt(i + 1);
         [out[i], out[j]] = [out[j], out[i]];
     }
     return out.join("");
@@ -105,7 +129,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         if (args.type === "random:index/randomPassword:RandomPassword") {
             // A new keeper (a rotation's generation) is a new value, as with the real provider.
             const generation = (args.inputs as Obj).keepers?.generation ?? "";
-            state.result = this.options.realPasswords ? randomPassword(obj) : `${GENERATED}${args.name.replace(/[^A-Za-z0-9]/g, "")}${generation}${"x".repeat(8)}`;
+            state.result = this.options.realPasswords
+                ? randomPassword(obj, typeof this.options.realPasswords === "string" ? this.options.realPasswords : undefined,
+                    `${args.name}\0${JSON.stringify(obj.keepers ?? {})}`)
+                : `${GENERATED}${args.name.replace(/[^A-Za-z0-9]/g, "")}${generation}${"x".repeat(8)}`;
         }
         const rec: Recorded = { type: args.type, name: args.name, provider: args.provider, raw: args.inputs, obj };
         this.resources.push(rec);
