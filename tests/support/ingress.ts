@@ -135,6 +135,10 @@ export async function startIngress(o: IngressOptions): Promise<Ingress> {
     const child: ChildProcess = spawn(nginx, ["-c", configFile, "-p", o.dir, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => { stderr += d; });
+    // Never left behind by a run that dies.
+    const onExit = () => { if (child.exitCode === null) child.kill("SIGKILL"); };
+    process.once("exit", onExit);
+    child.once("exit", () => process.removeListener("exit", onExit));
     const deadline = Date.now() + 15_000;
     for (;;) {
         if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr}`);
