@@ -4,17 +4,18 @@
 import * as path from "path";
 import { parseArgs, readStackConfig, ROOT } from "./lib/stack-config";
 
-const USAGE = `usage: npm run apps:run -- --stack NAME [--only a,b] [--run-dir DIR]
+const USAGE = `usage: npm run apps:run -- --stack NAME [--only a,b] [--run-dir DIR] [--budget-scale N]
 Runs the stack's rendered workloads on this machine (needs root): each pod in a network namespace of its own, the
 backend services from the jars npm run apps:build makes, MySQL and RabbitMQ as Debian's MariaDB and RabbitMQ, the
 rendered probes polled; prints the Services' addresses and the times to Ready, and stays up until Ctrl-C.
   --stack NAME     the stack (Pulumi.NAME.yaml); its applicationCheckout is built and run
   --only a,b       only these workloads (app labels) and what they need ready first
   --run-dir DIR    where logs go (default: a new directory under $TMPDIR)
+  --budget-scale N every start budget times N, for a machine busy with other work (then not the cluster's verdict)
   -h, --help       this text`;
 
 async function main(): Promise<void> {
-    const opts = parseArgs(process.argv.slice(2), { stack: "value", only: "value", "run-dir": "value" }, USAGE);
+    const opts = parseArgs(process.argv.slice(2), { stack: "value", only: "value", "run-dir": "value", "budget-scale": "value" }, USAGE);
     if (!opts.stack) throw new Error(USAGE);
     const { raw } = readStackConfig(opts.stack);
     if (!raw.applicationCheckout) throw new Error(`stack ${opts.stack} has no applicationCheckout`);
@@ -26,8 +27,10 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const jars = builtJars(checkout);
     const only = opts.only?.split(",").map((s) => s.trim()).filter(Boolean);
+    const budgetScale = opts["budget-scale"] === undefined ? 1 : Number(opts["budget-scale"]);
+    if (!(budgetScale >= 1)) throw new Error(`--budget-scale: ${opts["budget-scale"]} is not a number of at least 1`);
     const cluster = await LocalCluster.start({
-        stack: opts.stack, images: [backendImages(checkout, jars), mysqlImages(), rabbitmqImages()], ...(only ? { only } : {}),
+        stack: opts.stack, images: [backendImages(checkout, jars), mysqlImages(), rabbitmqImages()], ...(only ? { only } : {}), budgetScale,
         ...(opts["run-dir"] ? { runDir: path.resolve(process.env.INIT_CWD ?? process.cwd(), opts["run-dir"]) } : {}),
     });
     const out = process.stdout;

@@ -138,13 +138,18 @@ export function backendImages(checkout: string, jars: Readonly<Record<string, st
     };
 }
 
-/** Where the infra images' entrypoints and configuration are written (one copy per process). */
+const INFRA_DIR = path.join(os.tmpdir(), `egov-apprun-images-${process.pid}`);
+let infraCleanup = false;
+
+/** Where the infra images' entrypoints and configuration are written (one directory per process, gone at exit). */
 function infraFile(name: string, text: string): string {
-    const dir = path.join(os.tmpdir(), `egov-apprun-images-${process.pid}`);
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, name);
+    fs.mkdirSync(INFRA_DIR, { recursive: true });
+    const file = path.join(INFRA_DIR, name);
     fs.writeFileSync(file, text, { mode: 0o755 });
-    process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    if (!infraCleanup) {
+        infraCleanup = true;
+        process.once("exit", () => fs.rmSync(INFRA_DIR, { recursive: true, force: true }));
+    }
     return file;
 }
 

@@ -22,6 +22,9 @@ const ADMIN = { email: "1@gmail.com", password: "test1234!" };
 // Every pod's log of every run is kept there (test artefacts).
 const ARTEFACTS = process.env.EGOV_APPS_ARTEFACTS ?? path.join(CACHE, "logs", "apps-run");
 
+// 1: the rendered budgets, the cluster's verdict. A machine busy with other work may set EGOV_APPS_BUDGET_SCALE (printed
+// with every time to Ready) to see the flows through; the budgets are then not what is tested.
+const BUDGET_SCALE = Number(process.env.EGOV_APPS_BUDGET_SCALE ?? "1");
 const { raw } = readStackConfig(STACK);
 const checkout = path.resolve(ROOT, raw.applicationCheckout);
 const timings: string[] = [];
@@ -67,7 +70,7 @@ describe(`the ${STACK} stack's services run here (npm run apps:run)`, function (
         const b0 = Date.now();
         jars = builtJars(checkout);
         log(`apps:build ${((Date.now() - b0) / 1000).toFixed(1)}s (cached by content)`);
-        c = await LocalCluster.start({ stack: STACK, raw, images: images(jars), runDir: runDir("dev"), log, startConcurrency: 1 });
+        c = await LocalCluster.start({ stack: STACK, raw, images: images(jars), runDir: runDir("dev"), log, startConcurrency: 1, budgetScale: BUDGET_SCALE });
         const g = c.serviceAddress("apigateway");
         gateway = `http://${g.ip}:${g.port}`;
         log(`whole start ${((Date.now() - t0) / 1000).toFixed(1)}s, logs in ${c.logsDir}`);
@@ -83,7 +86,7 @@ describe(`the ${STACK} stack's services run here (npm run apps:run)`, function (
             const d = c.objects.find((o) => o.kind === "Deployment" && o.spec.template.metadata.labels.app === name)!;
             const ctr = d.spec.template.spec.containers[0] as Obj;
             const budget = probeBudgetSeconds(ctr.startupProbe) + (ctr.readinessProbe?.periodSeconds ?? 10);
-            assert.ok(c.readyMs[name] <= budget * 1000 + 2000, `${name}: Ready after ${c.readyMs[name]} ms, over its budget of ${budget}s`);
+            assert.ok(c.readyMs[name] <= budget * BUDGET_SCALE * 1000 + 2000, `${name}: Ready after ${c.readyMs[name]} ms, over its budget of ${budget}s x${BUDGET_SCALE}`);
         }
         // What does not run here is said, never silently missing: tracing, logging, CI, the provisioner.
         for (const name of ["zipkin", "logstash", "jenkins"]) assert.match(c.notRun[name] ?? "", /no image here/, `${name} should be listed as not run`);
@@ -223,7 +226,7 @@ describe("regressions put back make a named step fail (only what they need is st
         let err: Error | undefined;
         let c: LocalCluster | undefined;
         try {
-            c = await LocalCluster.start({ stack: STACK, raw, images: images(jars), only, mutate, runDir: runDir(name), log, startConcurrency: 1 });
+            c = await LocalCluster.start({ stack: STACK, raw, images: images(jars), only, mutate, runDir: runDir(name), log, startConcurrency: 1, budgetScale: BUDGET_SCALE });
         } catch (e) {
             err = e as Error;
         } finally {

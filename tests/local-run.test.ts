@@ -1,0 +1,83 @@
+// The pure parts of the local run (scripts/lib/local-run.ts, local-images.ts; the run itself: tests/e2e/apps-run.ts):
+// generated passwords as the provider makes them, the backend Dockerfiles read, $(VAR) expansion, image names.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { randomPassword } from "../scripts/lib/mocked-run";
+import { parseDockerfile, repositoryOf } from "../scripts/lib/local-images";
+import { expandVars } from "../scripts/lib/local-run";
+import { deploy, stackConfig } from "./support/harness";
+import { deploy as deployWith } from "../scripts/lib/mocked-run";
+
+const UPSTREAM = path.resolve(__dirname, "..", "..", "shared", "reference", "egovframe-msa-edu");
+const count = (s: string, set: string) => [...s].filter((ch) => set.includes(ch)).length;
+const LOWER = "abcdefghijklmnopqrstuvwxyz";
+const UPPER = LOWER.toUpperCase();
+const DIGITS = "0123456789";
+
+describe("local run: generated passwords (RandomPassword's inputs honoured)", () => {
+    it("length, minimums and character classes as asked; special characters only when asked, from overrideSpecial", () => {
+        for (let i = 0; i < 50; i++) {
+            const p = randomPassword({ length: 24, special: false, minUpper: 2, minLower: 2, minNumeric: 2 });
+            assert.strictEqual(p.length, 24);
+            assert.match(p, /^[A-Za-z0-9]+$/);
+            assert.ok(count(p, UPPER) >= 2 && count(p, LOWER) >= 2 && count(p, DIGITS) >= 2, p);
+            const s = randomPassword({ length: 12, overrideSpecial: "#%'", minSpecial: 3, upper: false });
+            assert.ok(count(s, "#%'") >= 3, s);
+            assert.doesNotMatch(s, /[A-Z]/);
+            assert.match(s, /^[a-z0-9#%']+$/);
+        }
+        assert.throws(() => randomPassword({ length: 8, lower: false, upper: false, numeric: false, special: false }), /no character class/);
+    });
+
+    it("random without a seed; with a seed the same resource and keepers give the same value, another keeper another", () => {
+        const inputs = { length: 32, special: true };
+        assert.notStrictEqual(randomPassword(inputs), randomPassword(inputs));
+        assert.strictEqual(randomPassword(inputs, "seed", "mysql-password\0{}"), randomPassword(inputs, "seed", "mysql-password\0{}"));
+        assert.notStrictEqual(randomPassword(inputs, "seed", "mysql-password\0{}"), randomPassword(inputs, "seed", 'mysql-password\0{"generation":"1"}'));
+        assert.notStrictEqual(randomPassword(inputs, "seed", "a"), randomPassword(inputs, "other", "a"));
+    });
+
+    it("a render with real passwords carries them into the Secrets, and a second render with the seed keeps them", async () => {
+        const raw = stackConfig("dev");
+        const secret = (objs: { obj: Record<string, unknown> }[]) => objs.map((r) => r.obj).find((o) => o.kind === "Secret" && (o.metadata as { name: string }).name === "mysql-secret") as { stringData?: Record<string, string> };
+        const marked = secret((await deploy(raw)).k8s);
+        const a = secret((await deployWith(raw, "dev", [], { realPasswords: "s1" })).k8s);
+        const b = secret((await deployWith(raw, "dev", [], { realPasswords: "s1" })).k8s);
+        assert.match(marked.stringData!.password, /^GeneratedSecret/);
+        assert.doesNotMatch(a.stringData!.password, /GeneratedSecret/);
+        assert.strictEqual(a.stringData!.password, b.stringData!.password);
+    });
+});
+
+describe("local run: images and env", () => {
+    it("every backend Dockerfile of the checkout is read: exec-form CMD, the jar under WORKDIR", () => {
+        const dirs = fs.readdirSync(path.join(UPSTREAM, "backend")).filter((d) => fs.existsSync(path.join(UPSTREAM, "backend", d, "Dockerfile")));
+        assert.strictEqual(dirs.length, 9, dirs.join(","));
+        for (const d of dirs) {
+            const file = path.join(UPSTREAM, "backend", d, "Dockerfile");
+            const df = parseDockerfile(fs.readFileSync(file, "utf8"), file);
+            assert.strictEqual(df.cmd[0], "java", `${d}: ${df.cmd.join(" ")}`);
+            assert.strictEqual(df.workingDir, "/usr/app");
+            assert.strictEqual(df.jarAt.length, 1);
+            assert.ok(df.cmd.includes(path.basename(df.jarAt[0])), `${d}: CMD does not run the copied jar`);
+        }
+    });
+
+    it("refuses what it does not understand, naming the line", () => {
+        assert.throws(() => parseDockerfile("FROM x\nCMD java -jar app.jar\n", "D"), /D:2: only the exec form/);
+        assert.throws(() => parseDockerfile("FROM x\nHEALTHCHECK CMD true\n", "D"), /D:2: instruction HEALTHCHECK not understood/);
+        assert.throws(() => parseDockerfile("FROM x\nCOPY src/ /app\n", "D"), /D:2: COPY of anything but/);
+    });
+
+    it("$(VAR) expansion as the kubelet's: defined names replaced, $$ escapes, unknown names kept", () => {
+        assert.strictEqual(expandVars("rabbit@$(POD).$(SVC)", { POD: "p-0", SVC: "h" }), "rabbit@p-0.h");
+        assert.strictEqual(expandVars("$$(POD) $(NOPE)", { POD: "p" }), "$(POD) $(NOPE)");
+    });
+
+    it("image references to repositories", () => {
+        assert.strictEqual(repositoryOf("docker.io/library/mysql:8.4.11"), "library/mysql");
+        assert.strictEqual(repositoryOf("registry.local:5000/egovframe-msa-edu-backend-config@sha256:abc"), "egovframe-msa-edu-backend-config");
+        assert.strictEqual(repositoryOf("rabbitmq"), "rabbitmq");
+    });
+});
