@@ -1,6 +1,6 @@
 // The frontend images of `npm run frontends` as files a test runs: their image config and their unpacked
 // filesystems, cached by image digest under $EGOV_CACHE/frontends/rootfs (never written to: a server runs on a
-// read-only view). Shared by tests/e2e/frontends.e2e.ts (stand-in gateway) and tests/e2e/apps-browser.e2e.ts (the
+// read-only view). Shared by tests/e2e/frontends.e2e.ts (stand-in gateway) and tests/e2e/apps-browser.ts (the
 // platform running here, tests/support/frontend-resolver.ts).
 import { execFileSync } from "child_process";
 import * as fs from "fs";

@@ -5,7 +5,7 @@
 # for the rotation test (Debian's rabbitmq-server), PostgreSQL for the shared state backend e2e (Debian's
 # postgresql: tests/e2e/operating.e2e.ts), all started by the tests themselves, never as services, and rclone, the
 # S3-compatible server and client of the off-cluster backup tests (built from its Go module once); Debian's nginx
-# (the ingress) and Chromium (the browser) of the browser flows (tests/e2e/apps-browser.e2e.ts).
+# (the ingress) and Chromium (the browser) of the browser flows (tests/e2e/apps-browser.ts).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
