@@ -267,7 +267,8 @@ describe("the users' flows in a real browser against the dev stack running here 
             // A client-side move, as the menu does: the access token lives in the page's memory only.
             await adminPage.waitForFunction(() => (window as unknown as { next?: { router?: unknown } }).next?.router !== undefined, undefined, { timeout: 60_000 });
             await adminPage.evaluate(() => (window as unknown as { next: { router: { push(p: string): Promise<boolean> } } }).next.router.push("/user"));
-            await adminPage.getByText(admin.email).first().waitFor({ timeout: 60_000 });
+            // In the list's grid (the header shows the logged-in email too).
+            await adminPage.locator('[role="grid"]').getByText(admin.email).first().waitFor({ timeout: 60_000 });
             await run.shot(adminPage, "admin-user-list");
         });
         // The refused direction: the same list without the token.
