@@ -546,6 +546,7 @@ export class LocalCluster {
         // The image's own files: one bind per missing top directory (the image's tree under the pod's dir), else per file.
         const imageDir = path.join(pod.dir, "image", ctr.spec.name as string);
         const tops = new Set<string>();
+        fs.mkdirSync(imageDir, { recursive: true });
         for (const [to, from] of Object.entries(image.files ?? {})) {
             const local = path.join(imageDir, to);
             if (from === "") fs.mkdirSync(local, { recursive: true, mode: 0o777 });

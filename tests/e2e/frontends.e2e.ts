@@ -16,8 +16,9 @@ import * as path from "path";
 import { loadConfig } from "../../config";
 import { frontends } from "../../config/catalog";
 import { FRONTEND_PATCHES, HEALTH_PATH } from "../../config/frontend-patches";
-import { APP_HOME, BUILT_FOR_ANNOTATION, frontendBuildValues, FrontendName, SITE_IDS, START_COMMAND } from "../../config/frontends";
+import { BUILT_FOR_ANNOTATION, frontendBuildValues, FrontendName, SITE_IDS, START_COMMAND } from "../../config/frontends";
 import { buildFrontends, CACHE, FrontendsResult, ociImageTool } from "../../scripts/lib/frontend-build";
+import { imageEnv, inspectLayout, pruneRootfs, unpackedRootfs } from "../support/frontend-images";
 import { adminBoardPage, FixturePage, FixtureUser, portalBoardPost, portalHome, USERS } from "../support/frontend-fixtures";
 import { deployFresh, Obj, sourceOf, stackConfig } from "../support/harness";
 import { workloads } from "../support/invariants";
@@ -34,8 +35,6 @@ const GATEWAY_HOST = `apigateway.${NAMESPACE}.svc.cluster.local`;
 const DNS = { namespace: "kube-system", labels: { "k8s-app": "kube-dns" } };
 const INGRESS_CONTROLLER = { namespace: "ingress-nginx", labels: { "app.kubernetes.io/name": "ingress-nginx" } };
 
-interface ImageConfig { Env?: string[]; Cmd?: string[]; WorkingDir?: string; Labels?: Record<string, string> }
-
 describe("frontend images built for a stack (npm run frontends)", function () {
     this.timeout(3600_000);
     const raw = stackConfig("dev", { namespace: NAMESPACE, domain: DOMAIN, environment: "dev" });
@@ -44,28 +43,9 @@ describe("frontend images built for a stack (npm run frontends)", function () {
     const lockFile = path.join(work, "frontends.lock.json");
     let built: FrontendsResult;
     let tool: string;
-    const inspect = (layout: string) =>
-        JSON.parse(execFileSync(tool, ["inspect", "--layout", layout], { encoding: "utf8" })) as { digest: string; config: ImageConfig };
-    // Unpacked filesystems, cached by image digest (never written to: the server runs on a read-only view of it).
-    const ROOTFS_CACHE = path.join(CACHE, "frontends", "rootfs");
-    const unpacked = (name: string, mountPoints: readonly string[] = []) => {
-        const dir = path.join(ROOTFS_CACHE, inspect(built.layouts[name]).digest.replace("sha256:", ""));
-        // The app's directory marks a whole one (a run elsewhere may have been removing it, see after()).
-        if (!fs.existsSync(path.join(dir, APP_HOME))) {
-            fs.rmSync(dir, { recursive: true, force: true });
-            const tmp = `${dir}.tmp-${process.pid}`;
-            fs.rmSync(tmp, { recursive: true, force: true });
-            execFileSync(tool, ["unpack", "--layout", built.layouts[name], "--rootfs", tmp]);
-            fs.renameSync(tmp, dir);
-        }
-        fs.utimesSync(dir, new Date(), new Date());
-        // What the container runtime creates before it makes the root read-only: its mounts' destinations.
-        for (const m of mountPoints) {
-            if (m === "/etc/hosts") { if (!fs.existsSync(path.join(dir, m))) fs.writeFileSync(path.join(dir, m), ""); }
-            else fs.mkdirSync(path.join(dir, m), { recursive: true });
-        }
-        return dir;
-    };
+    const inspect = (layout: string) => inspectLayout(tool, layout);
+    // Unpacked filesystems, cached by image digest (tests/support/frontend-images.ts).
+    const unpacked = (name: string, mountPoints: readonly string[] = []) => unpackedRootfs(tool, built.layouts[name], mountPoints);
 
     before(function () {
         if (!fs.existsSync(path.join(UPSTREAM, "frontend", "admin", "package.json"))) {
@@ -78,13 +58,8 @@ describe("frontend images built for a stack (npm run frontends)", function () {
     });
     after(() => {
         // Keep the unpacked filesystems of the current images, and of any used lately.
-        const keep = new Set(Object.values(built?.layouts ?? {}).map((l) => inspect(l).digest.replace("sha256:", "")));
         fs.rmSync(work, { recursive: true, force: true });
-        for (const d of fs.existsSync(ROOTFS_CACHE) ? fs.readdirSync(ROOTFS_CACHE) : []) {
-            // Not one another run (another work tree, other images) used in the last two hours: it may be running it.
-            const recent = Date.now() - fs.statSync(path.join(ROOTFS_CACHE, d)).mtimeMs < 2 * 3600_000;
-            if (!keep.has(d) && !recent) fs.rmSync(path.join(ROOTFS_CACHE, d), { recursive: true, force: true });
-        }
+        if (tool) pruneRootfs(tool, Object.values(built?.layouts ?? {}));
     });
 
     it("writes one OCI layout per frontend, recorded by digest with the values it was built for", () => {
@@ -156,7 +131,7 @@ describe("frontend images built for a stack (npm run frontends)", function () {
         const dep = d.k8s.find((r) => r.obj.kind === "Deployment" && r.obj.metadata.labels?.app === `frontend-${name}`)!.obj;
         const pod = dep.spec.template.spec as Obj;
         const container = pod.containers[0] as Obj;
-        const env: Record<string, string> = Object.fromEntries((config.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+        const env: Record<string, string> = imageEnv(config);
         for (const e of container.env ?? []) {
             const ref = e.valueFrom?.configMapKeyRef;
             if (ref) env[e.name] = d.k8s.find((r) => r.obj.kind === "ConfigMap" && r.obj.metadata.name === ref.name)!.obj.data[ref.key];

@@ -4,7 +4,8 @@
 # MySQL-compatible server for the backup/restore/drill/rotation tests (Debian's mariadb-server), a RabbitMQ broker
 # for the rotation test (Debian's rabbitmq-server), PostgreSQL for the shared state backend e2e (Debian's
 # postgresql: tests/e2e/operating.e2e.ts), all started by the tests themselves, never as services, and rclone, the
-# S3-compatible server and client of the off-cluster backup tests (built from its Go module once).
+# S3-compatible server and client of the off-cluster backup tests (built from its Go module once); Debian's nginx
+# (the ingress) and Chromium (the browser) of the browser flows (tests/e2e/apps-browser.ts).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
@@ -16,7 +17,8 @@ cd "$EGOV_ROOT"
 
 # Debian packages: command -> package. A missing one is installed with apt-get as root (or through sudo without a
 # password); anywhere else the run stops with the one line that installs them.
-declare -A wanted=([mariadbd]=mariadb-server [mariadb]=mariadb-client [mysqldump]=mariadb-client [rabbitmq-server]=rabbitmq-server)
+declare -A wanted=([mariadbd]=mariadb-server [mariadb]=mariadb-client [mysqldump]=mariadb-client [rabbitmq-server]=rabbitmq-server
+  [chromium]=chromium [nginx]=nginx)
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [[ -x /usr/sbin/$cmd ]] || missing+=("${wanted[$cmd]}")
