@@ -161,6 +161,9 @@ export function imagesInUse(cfg: PlatformConfig): ImageId[] {
 /** The checked-in lock file: fully qualified source reference -> sha256 digest. */
 export const LOCK_FILE = path.join(__dirname, "..", "images.lock.json");
 
-export function readLockFile(file = LOCK_FILE): unknown {
+/** The lock in force: $EGOV_IMAGES_LOCK (another file, e.g. a test's), else images.lock.json. */
+export const imagesLockFile = () => process.env.EGOV_IMAGES_LOCK || LOCK_FILE;
+
+export function readLockFile(file = imagesLockFile()): unknown {
     return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) as unknown : {};
 }

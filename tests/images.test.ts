@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -6,10 +7,12 @@ import { loadConfig } from "../config";
 import { defaultImages, frontends } from "../config/catalog";
 import { frontendBuildValues } from "../config/frontends";
 import { formatImageRef, imagesInUse, parseImageRef, platformImageName, resolveImage } from "../config/images";
+import { CACHE } from "../scripts/lib/app-build";
 import { imageList } from "../scripts/lib/image-list";
+import { craneBinary } from "../scripts/lib/image-lock";
 import { containersOf } from "../scripts/lib/mocked-run";
 import { redactedObject } from "../scripts/lib/render";
-import { deploy, deployFresh, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./support/harness";
+import { deploy, deployFresh, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems, prodByTag, ROOT } from "./support/harness";
 
 type Raw = Record<string, string>;
 const MIRROR = "harbor.agency.go.kr/egov";
@@ -75,8 +78,8 @@ describe("the image mirror", function () {
     let plain: Deployed;
     let mirrored: Deployed;
     before(async () => {
-        plain = await deploy(stackConfig("prod"), "prod");
-        mirrored = await deploy(stackConfig("prod", { imageMirror: MIRROR }), "prod");
+        plain = await deploy(prodByTag(), "prod");
+        mirrored = await deploy(prodByTag({ imageMirror: MIRROR }), "prod");
     });
 
     it("moves every container image below <mirror>/<source registry>/<repository>", () => {
@@ -102,7 +105,7 @@ describe("the image mirror", function () {
     });
 
     it("lists each image once as SOURCE DESTINATION, the destination being what the containers run", () => {
-        const cfg = loadConfig(sourceOf(stackConfig("prod", { imageMirror: MIRROR })), "prod");
+        const cfg = loadConfig(sourceOf(prodByTag({ imageMirror: MIRROR })), "prod");
         const lines = imageList(mirrored, cfg);
         const running = new Set(imagesOf(mirrored).values());
         // Every container's image, and the frontends' build base, which no container runs but a mirror must have.
@@ -132,7 +135,7 @@ describe("image digests", function () {
     const mysqlDigest = digestOf("b");
 
     it("pin an image everywhere it runs (tag kept for readers) and the source to copy from", async () => {
-        const raw = stackConfig("prod", { imageMirror: MIRROR, imageDigests: { "mysql:8.4.11": mysqlDigest } });
+        const raw = prodByTag({ imageMirror: MIRROR, imageDigests: { "mysql:8.4.11": mysqlDigest } });
         const d = await deploy(raw, "prod");
         for (const [where, image] of imagesOf(d)) {
             if (image.includes("/library/mysql")) assert.strictEqual(image, `${MIRROR}/docker.io/library/mysql:8.4.11@${mysqlDigest}`, where);
@@ -156,7 +159,7 @@ describe("image digests", function () {
     });
 
     it("when required and every image is pinned, validation passes", () => {
-        const base = loadConfig(sourceOf(stackConfig("prod")), "prod");
+        const base = loadConfig(sourceOf(prodByTag()), "prod");
         const pins: Record<string, string> = {};
         for (const id of imagesInUse(base)) pins[resolveImage(base, id)] = digestOf("c");
         assert.deepStrictEqual(problemsOf(withObject(stackConfig("prod", { imageDigests: pins }), "image", { requireDigests: true }), "prod"), []);
@@ -189,7 +192,7 @@ describe("the images a stack runs", () => {
 
 describe("the frontend images of npm run images", function () {
     this.timeout(120_000);
-    const raw = stackConfig("prod", { imageMirror: MIRROR });
+    const raw = prodByTag({ imageMirror: MIRROR });
     const lockDir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-images-lock-"));
     after(() => fs.rmSync(lockDir, { recursive: true, force: true }));
     /** What `npm run frontends -- --stack prod --push <MIRROR>` records, for this stack's values. */
@@ -230,6 +233,82 @@ describe("the frontend images of npm run images", function () {
             const published = `docker.io/egovframe/${platformImageName("frontend", f.name)}:${cfg.image.tag}`;
             assert.deepStrictEqual(lines.filter((l) => l.source === published).map((l) => [l.destination, l.usedBy]),
                 [[`${MIRROR}/${published}`, [`Deployment/frontend-${f.name}-deployment`]]], f.name);
+        }
+    });
+});
+
+describe("npm run images -- --lock: prod's digests from the agency's mirror (a real registry: crane registry serve)", function () {
+    this.timeout(900_000); // ~20 pushes and two cold starts of the command; minutes on a loaded machine
+    const crane = craneBinary(CACHE);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "egov-images-mirror-"));
+    const lockFile = path.join(work, "images.lock.json");
+    let registry: ChildProcess | undefined;
+    let prefix = "";
+    after(() => {
+        registry?.kill();
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+    before(async () => {
+        assert.ok(fs.existsSync(crane), `${crane} missing: npm run test:unit builds it (tests/support/test-deps.sh)`);
+        fs.mkdirSync(path.join(work, "registry"));
+        // Its log goes to a file: the pushes below are synchronous, and a pipe nobody reads would block the registry.
+        const log = path.join(work, "registry.log");
+        const reg = spawn(crane, ["registry", "serve", "--address", "127.0.0.1:0", "--disk", path.join(work, "registry")],
+            { stdio: ["ignore", "ignore", fs.openSync(log, "w")] });
+        registry = reg;
+        let port: string | undefined;
+        for (let i = 0; i < 300 && !port; i++) {
+            if (reg.exitCode !== null) throw new Error(`crane registry serve exited ${reg.exitCode}: ${fs.readFileSync(log, "utf8")}`);
+            port = /serving on port (\d+)/.exec(fs.readFileSync(log, "utf8"))?.[1];
+            if (!port) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(port, `crane registry serve did not start: ${fs.readFileSync(log, "utf8")}`);
+        prefix = `127.0.0.1:${port}/egov`;
+    });
+
+    /** Pushes a one-file image at the mirror's place of `key` (a source reference); returns its digest. */
+    const push = (key: string): string => {
+        const dir = fs.mkdtempSync(path.join(work, "layer-"));
+        fs.writeFileSync(path.join(dir, "name"), key);
+        const tar = path.join(dir, "layer.tar");
+        execFileSync("tar", ["-cf", tar, "-C", dir, "name"]);
+        const ref = `${prefix}/${key}`;
+        execFileSync(crane, ["append", "-f", tar, "-t", ref], { stdio: "ignore" });
+        return execFileSync(crane, ["digest", ref], { encoding: "utf8" }).trim();
+    };
+    const run = () => spawnSync(path.join(ROOT, "node_modules", ".bin", "ts-node"), ["--swc", path.join(ROOT, "scripts", "images.ts"), "--stack", "prod", "--lock", "--from", prefix], {
+        cwd: ROOT, encoding: "utf8", env: { ...process.env, EGOV_IMAGES_LOCK: lockFile, CRANE: crane, PULUMI_BACKEND_URL: "file:///nonexistent" },
+    });
+
+    it("writes nothing while an image is missing from the mirror, naming it; then pins every image, and prod validates", async function () {
+        this.timeout(900_000);
+        const cfg = loadConfig(sourceOf(prodByTag()), "prod");
+        const keys = [...new Set(imageList(await deploy(prodByTag(), "prod"), cfg).map((l) => l.lockKey).filter((k): k is string => k !== undefined))];
+        assert.ok(keys.length >= 18 && keys.includes(`docker.io/library/${defaultImages.rabbitmq}`), keys.join("\n"));
+        const held = `docker.io/library/${defaultImages.rabbitmq}`;
+        const pushed = Object.fromEntries(keys.filter((k) => k !== held).map((k) => [k, push(k)]));
+        let r = run();
+        assert.strictEqual(r.status, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`no digest for 1 image\\(s\\) at ${prefix.replace(/[.]/g, "\\.")}; images\\.lock\\.json is unchanged:\\n  ${held.replace(/[.]/g, "\\.")}: ${prefix.replace(/[.]/g, "\\.")}/`));
+        assert.ok(!fs.existsSync(lockFile), "nothing written");
+
+        pushed[held] = push(held);
+        r = run();
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stderr, new RegExp(`${keys.length} digests of stack prod, read from ${prefix.replace(/[.]/g, "\\.")}`));
+        const lock = JSON.parse(fs.readFileSync(lockFile, "utf8")) as Record<string, string>;
+        assert.deepStrictEqual(lock, Object.fromEntries(Object.keys(pushed).sort().map((k) => [k, pushed[k]])));
+
+        // The committed prod stack (requireDigests, no test pins) validates with this lock, and not without it.
+        const committed = stackConfig("prod", { imageDigests: undefined });
+        assert.ok(configProblems(committed, "prod").some((p) => p.includes(`image.requireDigests: image docker.io/library/${defaultImages.rabbitmq} has no digest`)));
+        process.env.EGOV_IMAGES_LOCK = lockFile;
+        try {
+            assert.deepStrictEqual(configProblems(committed, "prod"), []);
+            const pinned = loadConfig(sourceOf(committed), "prod");
+            assert.strictEqual(resolveImage(pinned, "rabbitmq"), `docker.io/library/${defaultImages.rabbitmq}@${pushed[held]}`);
+        } finally {
+            delete process.env.EGOV_IMAGES_LOCK;
         }
     });
 });

@@ -4,7 +4,7 @@ import * as assert from "assert";
 import { DRILL_JOB, OUTSIDE_GIT_ANNOTATION } from "../components/backup";
 import { imagesInUse, resolveImage } from "../config/images";
 import { loadConfig } from "../config";
-import { configProblems, deploy, Deployed, Obj, sourceOf, stackConfig, withObject } from "./support/harness";
+import { configProblems, deploy, Deployed, Obj, sourceOf, stackConfig, withObject, prodByTag } from "./support/harness";
 import { PolicySet } from "./support/netpol-eval";
 
 const podOf = (cj: Obj): Obj => cj.spec.jobTemplate.spec.template.spec;
@@ -12,7 +12,7 @@ const envOf = (c: Obj): Record<string, Obj> => Object.fromEntries((c.env as Obj[
 
 describe("off-cluster backups and the restore drill", () => {
     let prod: Deployed;
-    before(async () => { prod = await deploy(stackConfig("prod")); });
+    before(async () => { prod = await deploy(prodByTag()); });
 
     it("prod: the dump runs first (init container), then the upload with the store's settings and the Secret made outside git", () => {
         const cj = prod.find("CronJob", "mysql-backup")!;
@@ -110,7 +110,7 @@ describe("off-cluster backups and the restore drill", () => {
 
     it("npm run images lists the uploader's image when there is a store, not otherwise", () => {
         const cfgOf = (raw: Record<string, string>) => loadConfig(sourceOf(raw), "prod");
-        assert.ok(imagesInUse(cfgOf(stackConfig("prod"))).map((id) => resolveImage(cfgOf(stackConfig("prod")), id)).includes("docker.io/rclone/rclone:1.76.0"));
+        assert.ok(imagesInUse(cfgOf(prodByTag())).map((id) => resolveImage(cfgOf(prodByTag()), id)).includes("docker.io/rclone/rclone:1.76.0"));
         const noStore = stackConfig("prod", { backup: { enabled: true } });
         assert.ok(!imagesInUse(cfgOf(noStore)).some((id) => id === "rclone"));
     });

@@ -4,15 +4,21 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROOT } from "./support/harness";
+import { ROOT, stackConfig } from "./support/harness";
 
 interface Ran { readonly status: number | null; readonly stdout: string; readonly stderr: string }
+
+const PROD_LOCK = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "egov-prod-lock-")), "images.lock.json");
+fs.writeFileSync(PROD_LOCK, stackConfig("prod").imageDigests);
 
 /** Starts a command as a user runs it (a cold start each). */
 function start(script: string, ...args: string[]): Promise<Ran> {
     const tsNode = path.join(ROOT, "node_modules", ".bin", "ts-node");
     // No Pulumi backend here: the scripts fall back to the committed Pulumi.<stack>.yaml.
-    const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, PULUMI_BACKEND_URL: "file:///nonexistent" };
+    // prod requires digests to render: the test pins stand in for the lock an agency fills (npm run images -- --lock);
+    // npm run images lists the images without them.
+    const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, PULUMI_BACKEND_URL: "file:///nonexistent",
+        ...(script === "render.ts" ? { EGOV_IMAGES_LOCK: PROD_LOCK } : {}) };
     return new Promise((resolve, reject) => {
         execFile(tsNode, ["--swc", path.join(ROOT, "scripts", script), ...args], { cwd: ROOT, encoding: "utf8", env, maxBuffer: 64 << 20 },
             (err, stdout, stderr) => {

@@ -2,7 +2,7 @@
 // the list cannot miss a container, mapped back to config/images.ts so every entry has a known source.
 import { PlatformConfig } from "../../config";
 import { backendServices, frontends } from "../../config/catalog";
-import { formatImageRef, ImageId, imagesInUse, mirrored, platformImageName, resolveImage, sourceImage, thirdPartyKeys } from "../../config/images";
+import { formatImageRef, ImageId, imagesInUse, lockKey, mirrored, platformImageName, resolveImage, sourceImage, thirdPartyKeys } from "../../config/images";
 
 /** Images no container runs but a build needs (listed so an air-gapped mirror has them), with who needs them. */
 const buildImages: ReadonlyArray<[ImageId, string]> = [["frontendBase", "build: npm run frontends (base of the frontend images)"]];
@@ -17,6 +17,8 @@ export interface ImageLine {
     readonly runs: string;
     /** The objects running it, e.g. StatefulSet/mysql-statefulset. */
     readonly usedBy: readonly string[];
+    /** Its key in images.lock.json (the source without digest); undefined for a built frontend, pinned by its own record. */
+    readonly lockKey?: string;
 }
 
 /** Every image id the program may resolve under this config. */
@@ -34,7 +36,8 @@ function line(cfg: PlatformConfig, id: ImageId, runs: string, objects: readonly 
     const source = src.digest ? `${src.registry}/${src.repository}@${src.digest}` : formatImageRef(src);
     // A built frontend is where npm run frontends pushed it (the mirror): nothing to copy but the reference itself.
     const destination = formatImageRef({ ...(typeof id === "object" && "built" in id ? src : mirrored(src, cfg.imageMirror)), digest: undefined });
-    return { source, destination, runs, usedBy: [...new Set(objects)].sort() };
+    const built = typeof id === "object" && "built" in id;
+    return { source, destination, runs, usedBy: [...new Set(objects)].sort(), ...(built ? {} : { lockKey: lockKey(src) }) };
 }
 
 export function imageList(d: Deployed, cfg: PlatformConfig): ImageLine[] {

@@ -1,9 +1,11 @@
 // Runs the program under Pulumi's runtime mocks and records every resource it registers.
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ConfigSource, loadConfig } from "../../config";
+import { imagesInUse, lockKey, sourceImage } from "../../config/images";
 import { deploy as runProgram, Deployed, GENERATED, isWrappedSecret, Obj, promiseOf, Recorded, RecordingMocks, setRuntime } from "../../scripts/lib/mocked-run";
 import { rawConfigFromFile } from "../../scripts/lib/stack-config";
 
@@ -73,7 +75,39 @@ export function stackConfig(stack: "dev" | "prod", overrides: Record<string, unk
         if (v === undefined) delete raw[k];
         else put(k, v);
     }
+    // A stack that requires digests (prod) gets test pins for its images unless the test gives its own: the
+    // committed images.lock.json is empty until an agency fills it from its mirror (npm run images -- --lock).
+    if (!("imageDigests" in overrides) && raw.image && (JSON.parse(raw.image) as { requireDigests?: boolean }).requireDigests === true) {
+        put("imageDigests", testPins(raw, stack));
+    }
     return raw;
+}
+
+/** The prod stack pulling by tag (image.requireDigests off, no pins but `overrides`'): for tests about tags and mirrors. */
+export function prodByTag(overrides: Record<string, unknown> = {}): Record<string, string> {
+    return withObject(stackConfig("prod", { imageDigests: undefined, ...overrides }), "image", { requireDigests: false });
+}
+
+/**
+ * Digest pins standing in for an agency's lock, for every image the stack runs: sha256 of "egov-platform test pin
+ * <reference>", so no test pin is the digest of a real image.
+ */
+export function testPins(raw: Record<string, string>, stack: string): Record<string, string> {
+    const img = JSON.parse(raw.image) as Record<string, unknown>;
+    let cfg;
+    try {
+        // Without the frontend record: pins for the published frontend images too, whatever the record says.
+        cfg = loadConfig(sourceOf({ ...raw, image: JSON.stringify({ ...img, requireDigests: false }) }), stack, [], undefined, { frontendRecord: false });
+    } catch (e) {
+        if (e instanceof ConfigError) return {}; // the test's own config problem, reported where it loads the config
+        throw e;
+    }
+    const pins: Record<string, string> = {};
+    for (const id of [...imagesInUse(cfg), "frontendBase" as const]) {
+        const key = lockKey(sourceImage(cfg, id));
+        pins[key] = `sha256:${crypto.createHash("sha256").update(`egov-platform test pin ${key}`).digest("hex")}`;
+    }
+    return pins;
 }
 
 /** Deep-merges an object-valued config key. */

@@ -42,3 +42,6 @@ fi
 
 # rclone at the version the backup jobs' image runs (toolchain/versions.env), cached in $EGOV_CACHE.
 bash "$EGOV_ROOT/toolchain/rclone.sh"
+
+# crane (toolchain/oci-image.sh): the registry the image-lock test starts and reads digests from.
+bash "$EGOV_ROOT/toolchain/oci-image.sh"
