@@ -452,6 +452,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         token,
     };
     if (image.requireDigests) {
+        const unpinned = new Set<string>(); // an image several containers run is named once
         for (const id of imagesInUse(cfg)) {
             let src;
             try {
@@ -459,7 +460,8 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
             } catch {
                 continue; // a malformed reference, already reported above
             }
-            if (!src.digest) {
+            if (!src.digest && !unpinned.has(lockKey(src))) {
+                unpinned.add(lockKey(src));
                 r.problems.push(`${PROJECT}:image.requireDigests: image ${formatImageRef(src)} has no digest; expected it pinned in ` +
                     `images.lock.json or imageDigests (e.g. "${lockKey(src)}": "sha256:...")`);
             }

@@ -85,6 +85,9 @@ describe("end to end on the local cluster", function () {
         await prod.removeConfig("kubeContext");
         await prod.setConfig("kubeconfig", { value: KUBECONFIG });
         await prod.setConfig("ingress.waitForAddress", { value: "false" }, true);
+        // prod requires digests and the committed images.lock.json is empty until an agency fills it from its mirror
+        // (npm run images -- --lock): the harness's test pins stand in for that lock (kwok never pulls an image).
+        await prod.setConfig("imageDigests", { value: stackConfig("prod").imageDigests });
     });
 
     after(function () {

@@ -8,6 +8,7 @@ import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { throwawayEnv } from "../../scripts/lib/pulumi-env";
 import { KUBECONFIG } from "../support/kube";
 import { previewAsDeploy } from "../support/preview";
+import { stackConfig } from "../support/harness";
 import { pinApplicationCheckout } from "../../scripts/lib/stack-config";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -58,6 +59,9 @@ describe("the policy pack on a real preview", function () {
         await prod.removeConfig("kubeContext");
         await prod.setConfig("kubeconfig", { value: KUBECONFIG });
         await prod.setConfig("ingress.waitForAddress", { value: "false" }, true);
+        // prod requires digests and the committed images.lock.json is empty until an agency fills it from its mirror
+        // (npm run images -- --lock): the harness's test pins stand in for that lock (kwok never pulls an image).
+        await prod.setConfig("imageDigests", { value: stackConfig("prod").imageDigests });
     });
 
     after(() => { if (work) fs.rmSync(work, { recursive: true, force: true }); });
