@@ -97,17 +97,17 @@ export class Platform extends pulumi.ComponentResource {
         // The schema, once MySQL is ready; its clients wait for the Job too (below): ready means migrated.
         const migration = new MigrationJob("mysql-migrate", { ...part, plan: plan.database.migration, credentials },
             { ...parent, dependsOn: database.workload.ready });
-        const esSnapshotClaimName = plan.parts.elasticsearchSnapshots ? claim("es-snapshots") : undefined;
+        const osSnapshotClaimName = plan.parts.opensearchSnapshots ? claim("opensearch-snapshots") : undefined;
         const backup = !plan.backup ? undefined : new Backup("backup", {
                 ...part, plan: plan.backup, credentials, claimName: claim("backup"), mysqlHost: database.workload.service.metadata.name,
-                esSnapshotClaimName,
+                osSnapshotClaimName,
             }, parent);
         // Jenkins' home goes off-site from a container beside Jenkins (its volume is ReadWriteOnce: no second pod).
         const backupScripts = backup && plan.ci?.archive ? backup.scripts.metadata.name : undefined;
         const messaging = new Messaging("messaging", { ...part, plan: plan.messaging, credentials, claimName: claim("rabbitmq") }, parent);
         const tracing = plan.tracing ? new Tracing("tracing", { ...part, plan: plan.tracing }, parent) : undefined;
         const logging = plan.logging
-            ? new Logging("logging", { ...part, plan: plan.logging, elasticsearchClaimName: claim("elasticsearch"), snapshotClaimName: esSnapshotClaimName }, parent)
+            ? new Logging("logging", { ...part, plan: plan.logging, opensearchClaimName: claim("opensearch"), snapshotClaimName: osSnapshotClaimName }, parent)
             : undefined;
         if (plan.ci) {
             new Ci("ci", { ...part, plan: plan.ci, claimName: claim("jenkins"), archiveScripts: backupScripts, agentNamespace: side.ci,
@@ -173,7 +173,7 @@ export class Platform extends pulumi.ComponentResource {
         };
         if (tracing) endpoints.zipkin = pulumi.interpolate`http://${tracing.host}:${tracing.port}`;
         if (logging) {
-            endpoints.elasticsearch = logging.elasticsearchUrl;
+            endpoints.opensearch = logging.opensearchUrl;
             endpoints.logstash = pulumi.interpolate`${logging.logstash.host}:${logging.logstashPort}`;
         }
         const urls = { ...plan.urls };

@@ -24,7 +24,7 @@ export interface BackendServiceSpec {
     readonly isGateway: boolean;
     /** Receives API requests through the gateway. */
     readonly routedByGateway: boolean;
-    /** Ships its logs to Logstash when logging is on. */
+    /** Ships its logs (Logstash TCP appender) to the log shipper when logging is on. */
     readonly shipsLogs: boolean;
     /** Sends traces to Zipkin. */
     readonly usesTracing: boolean;
@@ -124,11 +124,11 @@ export const scalableNames: readonly string[] = [
 
 /** Workload and Service names the platform's other parts use, whether or not the stack turns them on. */
 export const infraWorkloadNames: readonly string[] = [
-    "mysql", "rabbitmq", "zipkin", "elasticsearch", "logstash", "kibana", "jenkins", "jenkins-jnlp", "nfs-provisioner",
+    "mysql", "rabbitmq", "zipkin", "opensearch", "logstash", "dashboards", "jenkins", "jenkins-jnlp", "nfs-provisioner",
 ];
 
 /** Public host prefixes of the infrastructure UIs (<prefix>.<domain>). */
-export const infraIngressHosts: readonly string[] = ["rabbitmq", "zipkin", "kibana", "jenkins"];
+export const infraIngressHosts: readonly string[] = ["rabbitmq", "zipkin", "dashboards", "jenkins"];
 
 /** Third-party images, overridable per stack through the `images` config key (for mirrors). */
 export const defaultImages = {
@@ -136,9 +136,12 @@ export const defaultImages = {
     mysql: "mysql:8.4.11",
     rabbitmq: "rabbitmq:3.13-management",
     zipkin: "openzipkin/zipkin:3.4",
-    elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:7.10.1",
-    logstash: "docker.elastic.co/logstash/logstash:7.10.1",
-    kibana: "docker.elastic.co/kibana/kibana:7.10.1",
+    // OpenSearch 2.19 (Apache-2.0), the last 2.x minor, maintained beside 3.x; Dashboards must be the same version.
+    opensearch: "opensearchproject/opensearch:2.19.3",
+    dashboards: "opensearchproject/opensearch-dashboards:2.19.3",
+    // The log shipper (Apache-2.0, CNCF): its tcp input reads the services' LogstashTcpSocketAppender JSON, its
+    // opensearch output writes logstash-YYYY.MM.DD indices as Logstash did (components/logging.ts).
+    fluentBit: "fluent/fluent-bit:4.2.0",
     jenkins: "jenkins/jenkins:2.426.3-lts-jdk11",
     nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
     // Not run by a workload: the base `npm run frontends` assembles the frontend images on (docs/frontends.md).
@@ -158,12 +161,13 @@ export const infraPorts = {
     rabbitmqAmqp: 5672,
     rabbitmqManagement: 15672,
     zipkin: 9411,
-    elasticsearch: 9200,
-    elasticsearchTransport: 9300,
+    opensearch: 9200,
+    opensearchTransport: 9300,
+    /** The shipper's TCP input: the port the services' Logstash appender sends to (logstash_hostname), as before. */
     logstash: 8088,
-    /** Logstash's monitoring API (its liveness probe). */
-    logstashMonitoring: 9600,
-    kibana: 5601,
+    /** Fluent Bit's HTTP server (its health endpoint, the liveness and readiness probes). */
+    logstashMonitoring: 2020,
+    dashboards: 5601,
     jenkinsHttp: 8080,
     jenkinsAgent: 50000,
 } as const;
@@ -172,7 +176,7 @@ export const infraPorts = {
 export const infraNodePorts = {
     rabbitmqAmqp: 30003,
     rabbitmqManagement: 30004,
-    kibana: 30005,
+    dashboards: 30005,
     jenkinsHttp: 30006,
     jenkinsAgent: 30007,
     zipkin: 30008,

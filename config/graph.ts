@@ -3,7 +3,7 @@
 // all read it; nothing else decides who talks to whom.
 import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, frontends, infraPorts } from "./catalog";
-import { BACKUP_JOB, ES_SNAPSHOT_JOB } from "./volumes";
+import { BACKUP_JOB, OS_SNAPSHOT_JOB } from "./volumes";
 import { partsOn } from "./parts";
 import type { SideNamespace } from "./parts";
 
@@ -82,22 +82,22 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
     }
     if (on.logging) {
         node({
-            name: "elasticsearch", kind: "infra", ports: { http: infraPorts.elasticsearch }, publicPorts: [], callsKubernetesApi: false,
+            name: "opensearch", kind: "infra", ports: { http: infraPorts.opensearch }, publicPorts: [], callsKubernetesApi: false,
         });
         node({ name: "logstash", kind: "infra", ports: { "tcp-json": infraPorts.logstash }, publicPorts: [], callsKubernetesApi: false });
-        node({ name: "kibana", kind: "infra", ports: { http: infraPorts.kibana }, publicPorts: [infraPorts.kibana], callsKubernetesApi: false });
-        edge("logstash", "elasticsearch", infraPorts.elasticsearch, "ships the services' log events", true);
-        edge("kibana", "elasticsearch", infraPorts.elasticsearch, "queries the log index", true);
+        node({ name: "dashboards", kind: "infra", ports: { http: infraPorts.dashboards }, publicPorts: [infraPorts.dashboards], callsKubernetesApi: false });
+        edge("logstash", "opensearch", infraPorts.opensearch, "ships the services' log events", true);
+        edge("dashboards", "opensearch", infraPorts.opensearch, "queries the log index", true);
     }
     if (on.backup) {
         // The backup CronJob's pods (and the restore pod made from its template): clients only.
         node({ name: BACKUP_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
         edge(BACKUP_JOB, "mysql", infraPorts.mysql, "dumps the application databases (and restores them)");
     }
-    if (on.elasticsearchSnapshots) {
-        // Takes snapshots through Elasticsearch's API, then copies the repository to the object store (external egress).
-        node({ name: ES_SNAPSHOT_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
-        edge(ES_SNAPSHOT_JOB, "elasticsearch", infraPorts.elasticsearch, "takes and deletes snapshots (backup.offsite)");
+    if (on.opensearchSnapshots) {
+        // Takes snapshots through OpenSearch's API, then copies the repository to the object store (external egress).
+        node({ name: OS_SNAPSHOT_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
+        edge(OS_SNAPSHOT_JOB, "opensearch", infraPorts.opensearch, "takes and deletes snapshots (backup.offsite)");
     }
     // The migration Job: a client of MySQL, once it is ready; the database's clients wait for it (components/platform.ts).
     node({ name: MIGRATE_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });

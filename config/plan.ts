@@ -14,6 +14,7 @@ import { BUILT_FOR_ANNOTATION, readinessPath } from "./frontends";
 import { frontendName, serviceGraph } from "./graph";
 import type { ServiceGraph } from "./graph";
 import { frontendImageId, platformImageName, resolveImage } from "./images";
+import { OPENSEARCH_CREDENTIAL_KEYS, OPENSEARCH_SECRET, OPENSEARCH_USERS } from "./opensearch";
 import { LEGACY_DATA_DIRECTORY, mysqlSeriesOf, serverCnf } from "./mysql";
 import { deployedParts, partsOn, publicUrl, sideNamespaces } from "./parts";
 import type { PartsOn, SideNamespace } from "./parts";
@@ -29,7 +30,7 @@ import type { HeapEnv } from "./runtime";
 import { enforcedLevel, jobSecurity, podSecurity } from "./security";
 import { packagedProperties, proxyBodySize } from "./uploads";
 import type { PodSecurityLevel, PodSecurityProfile } from "./security";
-import { accessModeFor, BACKUP_JOB, ES_SNAPSHOT_JOB, ES_SNAPSHOT_PATH, isAutoscaled, maxPodsOf, platformVolumes, volumeRoles } from "./volumes";
+import { accessModeFor, BACKUP_JOB, OS_SNAPSHOT_JOB, OS_SNAPSHOT_PATH, isAutoscaled, maxPodsOf, platformVolumes, volumeRoles } from "./volumes";
 import type { AccessMode, VolumeRole, VolumeUse } from "./volumes";
 import {
     backendConfigMapData, CONFIG_REPO_DIR, CONFIG_SERVER, GENERATED_REPO_DIR, servesUserFiles, settingsFor, SHARED_DIR,
@@ -193,17 +194,19 @@ export interface BackupPlan {
     readonly timezone: string;
     readonly retention: number;
     readonly databases: readonly string[];
-    readonly images: { readonly mysql: string; readonly rclone: string; readonly elasticsearch: string };
+    readonly images: { readonly mysql: string; readonly rclone: string; readonly opensearch: string };
     readonly imagePullPolicy: PullPolicy;
-    /** The pods' users: MySQL's for the dump, restore and drill pods, Elasticsearch's for the snapshot pod. */
-    readonly security: { readonly mysql: PodSecurityProfile; readonly elasticsearch: PodSecurityProfile };
+    /** The pods' users: MySQL's for the dump, restore and drill pods, OpenSearch's for the snapshot pod. */
+    readonly security: { readonly mysql: PodSecurityProfile; readonly opensearch: PodSecurityProfile };
     readonly mysqlPort: number;
     readonly offsite?: OffsiteConfig;
     /** The restore drill, when on: its schedule and the scratch space its fetched copy needs. */
     readonly drill?: { readonly schedule: string; readonly scratchSize: string };
-    /** Elasticsearch snapshots mirrored off-site, when on. */
-    readonly elasticsearchSnapshot?: {
+    /** OpenSearch snapshots mirrored off-site, when on. */
+    readonly opensearchSnapshot?: {
         readonly jobName: string; readonly schedule: string; readonly retention: number; readonly repoPath: string; readonly url: string;
+        /** The snapshot user, the Secret and key of its password, and the TLS Secret whose ca.crt verifies OpenSearch. */
+        readonly user: string; readonly credentialsSecret: string; readonly passwordKey: string; readonly tlsSecretName: string;
     };
 }
 
@@ -301,10 +304,19 @@ export interface PlatformPlan {
     readonly messaging: { readonly workload: WorkloadPlan };
     readonly tracing?: { readonly workload: WorkloadPlan };
     readonly logging?: {
-        readonly elasticsearch: WorkloadPlan; readonly logstash: WorkloadPlan; readonly kibana: WorkloadPlan;
-        /** path.repo of Elasticsearch, when its snapshots go off-site. */
+        readonly opensearch: WorkloadPlan; readonly logstash: WorkloadPlan; readonly dashboards: WorkloadPlan;
+        /** The Secret (made outside git: tls.crt, tls.key, ca.crt) of OpenSearch's certificate (logging.tlsSecretName). */
+        readonly tlsSecretName: string;
+        /** The Secret the program makes with every OpenSearch user's generated password, and its keys. */
+        readonly credentialsSecret: string;
+        readonly credentialKeys: typeof OPENSEARCH_CREDENTIAL_KEYS;
+        /** The security plugin's users: admin (OPENSEARCH_INITIAL_ADMIN_PASSWORD), Dashboards' server user, the shipper, the snapshot job. */
+        readonly users: typeof OPENSEARCH_USERS;
+        /** Dashboards' public URL is https: its session cookie gets Secure. */
+        readonly dashboardsHttps: boolean;
+        /** path.repo of OpenSearch, when its snapshots go off-site. */
         readonly snapshotPath?: string;
-        /** Logstash's monitoring API (its liveness probe). */
+        /** Fluent Bit's HTTP server (its health endpoint, the liveness probe). */
         readonly logstashMonitoringPort: number;
     };
     readonly ci?: {
@@ -502,7 +514,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
     for (const s of [...cfg.services, ...frontends]) if (s.ingressHost) urls[s.name] = publicUrl(cfg, s.ingressHost);
     urls.rabbitmq = publicUrl(cfg, "rabbitmq");
     if (on.tracing) urls.zipkin = publicUrl(cfg, "zipkin");
-    if (on.logging) urls.kibana = publicUrl(cfg, "kibana");
+    if (on.logging) urls.dashboards = publicUrl(cfg, "dashboards");
     if (on.ci) urls.jenkins = publicUrl(cfg, "jenkins");
 
     const serviceNamed = (pick: (s: BackendServiceSpec) => boolean, what: string) => {
@@ -590,13 +602,18 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
                 { ingress: ingressFor(cfg, "zipkin", infraPorts.zipkin) }),
         },
         logging: !on.logging ? undefined : {
-            elasticsearch: infra("elasticsearch", "elasticsearch", "StatefulSet", "logging", [
-                { name: "http", port: infraPorts.elasticsearch }, { name: "transport", port: infraPorts.elasticsearchTransport },
+            opensearch: infra("opensearch", "opensearch", "StatefulSet", "logging", [
+                { name: "http", port: infraPorts.opensearch }, { name: "transport", port: infraPorts.opensearchTransport },
             ], { serviceType: "ClusterIP" }),
-            logstash: infra("logstash", "logstash", "Deployment", "logging", [{ name: "tcp-json", port: infraPorts.logstash }], { serviceType: "ClusterIP" }),
-            kibana: infra("kibana", "kibana", "Deployment", "logging", [{ name: "http", port: infraPorts.kibana, nodePort: infraNodePorts.kibana }],
-                { ingress: ingressFor(cfg, "kibana", infraPorts.kibana) }),
-            snapshotPath: on.elasticsearchSnapshots ? ES_SNAPSHOT_PATH : undefined,
+            logstash: infra("logstash", "fluentBit", "Deployment", "logging", [{ name: "tcp-json", port: infraPorts.logstash }], { serviceType: "ClusterIP" }),
+            dashboards: infra("dashboards", "dashboards", "Deployment", "logging", [{ name: "http", port: infraPorts.dashboards, nodePort: infraNodePorts.dashboards }],
+                { ingress: ingressFor(cfg, "dashboards", infraPorts.dashboards) }),
+            snapshotPath: on.opensearchSnapshots ? OS_SNAPSHOT_PATH : undefined,
+            tlsSecretName: cfg.logging.tlsSecretName,
+            credentialsSecret: OPENSEARCH_SECRET,
+            credentialKeys: OPENSEARCH_CREDENTIAL_KEYS,
+            users: OPENSEARCH_USERS,
+            dashboardsHttps: cfg.ingress.tlsSecretName !== undefined,
             logstashMonitoringPort: infraPorts.logstashMonitoring,
         },
         ci: !on.ci ? undefined : {
@@ -613,15 +630,17 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             timezone: cfg.timezone,
             retention: cfg.backup.retention,
             databases: cfg.database.databases,
-            images: { mysql: resolveImage(cfg, "mysql"), rclone: resolveImage(cfg, "rclone"), elasticsearch: resolveImage(cfg, "elasticsearch") },
+            images: { mysql: resolveImage(cfg, "mysql"), rclone: resolveImage(cfg, "rclone"), opensearch: resolveImage(cfg, "opensearch") },
             imagePullPolicy: cfg.image.pullPolicy,
-            security: { mysql: jobSecurity.mysqlClient, elasticsearch: jobSecurity.elasticsearchClient },
+            security: { mysql: jobSecurity.mysqlClient, opensearch: jobSecurity.opensearchClient },
             mysqlPort: infraPorts.mysql,
             offsite,
             drill: on.drill ? { schedule: cfg.backup.drill.schedule, scratchSize: cfg.storage.sizes.backup } : undefined,
-            elasticsearchSnapshot: on.elasticsearchSnapshots && offsite ? {
-                jobName: ES_SNAPSHOT_JOB, schedule: offsite.elasticsearch.schedule, retention: offsite.elasticsearch.retention,
-                repoPath: ES_SNAPSHOT_PATH, url: `http://elasticsearch:${infraPorts.elasticsearch}`,
+            opensearchSnapshot: on.opensearchSnapshots && offsite ? {
+                jobName: OS_SNAPSHOT_JOB, schedule: offsite.opensearch.schedule, retention: offsite.opensearch.retention,
+                repoPath: OS_SNAPSHOT_PATH, url: `https://opensearch:${infraPorts.opensearch}`,
+                user: OPENSEARCH_USERS.snapshot, credentialsSecret: OPENSEARCH_SECRET, passwordKey: OPENSEARCH_CREDENTIAL_KEYS.snapshot,
+                tlsSecretName: cfg.logging.tlsSecretName,
             } : undefined,
         },
         services,

@@ -259,7 +259,7 @@ describe("end to end on the local cluster", function () {
         const protectedNames = ((await prod.exportStack()).deployment.resources as Obj[])
             .filter((r) => r.protect).map((r) => nameOf(r.urn)).sort();
         assert.deepStrictEqual(protectedNames,
-            ["backend-pv", "backend-pvc", "backup-pvc", "elasticsearch-pvc", "es-snapshots-pv", "es-snapshots-pvc", "jenkins-pvc", "mysql-pvc", "namespace", "rabbitmq-pvc"]);
+            ["backend-pv", "backend-pvc", "backup-pvc", "elasticsearch-pvc", "opensearch-snapshots-pv", "opensearch-snapshots-pvc", "jenkins-pvc", "mysql-pvc", "namespace", "rabbitmq-pvc"]);
         // The role volumes; the NFS provisioner's own pre-bound root claim (no class) is not one of them.
         const prodClaims = kubectlJson("-n", "egov", "get", "pvc", "-l", "egov-platform/volume-role").items as Obj[];
         const rootClaim = kubectlJson("-n", "egov-storage", "get", "pvc", "nfs-provisioner-root");   // the provisioner has a namespace of its own
@@ -271,11 +271,11 @@ describe("end to end on the local cluster", function () {
         }
         assert.strictEqual(new Set(prodClaims.map((c) => c.spec.storageClassName)).size, 2, "two classes at once");
         assert.deepStrictEqual(prodClaims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(),
-            ["backend", "backup", "elasticsearch", "es-snapshots", "jenkins", "mysql", "rabbitmq"]);
+            ["backend", "backup", "elasticsearch", "opensearch-snapshots", "jenkins", "mysql", "rabbitmq"]);
         for (const c of prodClaims) {
             assert.strictEqual(c.status.phase, "Bound", c.metadata.name);
             // The shared role: the services' volume and Elasticsearch's snapshot repository (backup.offsite).
-            const shared = c.metadata.name.startsWith("backend-") || c.metadata.name.startsWith("es-snapshots-");
+            const shared = c.metadata.name.startsWith("backend-") || c.metadata.name.startsWith("opensearch-snapshots-");
             assert.deepStrictEqual(c.spec.accessModes, [shared ? "ReadWriteMany" : "ReadWriteOnce"], c.metadata.name);
             assert.match(c.spec.storageClassName, shared ? /^egov-nfs-/ : /^egov-hostpath-/);
         }
