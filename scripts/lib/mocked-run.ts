@@ -1,5 +1,6 @@
 // Runs the Pulumi program under the SDK's runtime mocks and records every resource it registers: the object
 // source of the unit tests and of `npm run images` / `npm run render` (no engine, no cluster).
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../config";
 import { withoutSourceMaps } from "../../config/stack-traces";
@@ -67,6 +68,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
             // A new keeper (a rotation's generation) is a new value, as with the real provider.
             const generation = (args.inputs as Obj).keepers?.generation ?? "";
             state.result = `${GENERATED}${args.name.replace(/[^A-Za-z0-9]/g, "")}${generation}${"x".repeat(8)}`;
+            // The provider's bcryptHash: here only its shape ($2a$10$ + 53 characters of bcrypt's base64), derived from the value.
+            state.bcryptHash = `$2a$10$${createHash("sha512").update(state.result as string).digest("base64").replace(/[^A-Za-z0-9]/g, ".").slice(0, 53)}`;
         }
         const rec: Recorded = { type: args.type, name: args.name, provider: args.provider, raw: args.inputs, obj };
         this.resources.push(rec);
