@@ -3,14 +3,16 @@
 // settings are checked against the images' documented settings, and the shipper's input against what the services'
 // Logstash appender (upstream logback-spring.xml) writes.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { defaultImages } from "../config/catalog";
 import { OPENSEARCH_USERS } from "../config/opensearch";
 import { parseFluentBitConf } from "../scripts/lib/boot-check";
 import { DEFAULT_UPSTREAM } from "../scripts/lib/boot-derive";
-import { configProblems, deploy, Deployed, GENERATED, Obj, stackConfig, withObject } from "./support/harness";
+import { configProblems, deploy, Deployed, GENERATED, Obj, ROOT, stackConfig, withObject } from "./support/harness";
 import { Pod, PolicySet } from "./support/netpol-eval";
 
 const envOf = (c: Obj): Record<string, Obj> => Object.fromEntries(((c.env ?? []) as Obj[]).map((e) => [e.name, e]));
@@ -189,6 +191,29 @@ describe("logs and search on OpenSearch (issue 31)", function () {
         assert.ok(!policies.allows(pod("Deployment", "board-service-deployment"), os, 9200), "a service never reaches OpenSearch itself");
         assert.ok(!policies.allows(pod("Deployment", "board-service-deployment"), pod("Deployment", "dashboards-deployment"), 5601));
         assert.ok(!policies.allows(os, { ip: "192.0.2.10" }, 443), "OpenSearch has no way out");
+    });
+
+    it("scripts/opensearch-certs.sh makes a certificate every client's host name verifies against, signed by the CA it ships", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-os-certs-"));
+        try {
+            const run = (...args: string[]) => spawnSync("bash", [path.join(ROOT, "scripts/opensearch-certs.sh"), ...args], { encoding: "utf8" });
+            const made = run("--namespace", "egov", "--out", dir);
+            assert.strictEqual(made.status, 0, made.stderr);
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["ca.crt", "tls.crt", "tls.key"], "the CA's key is not kept");
+            assert.match(fs.readFileSync(path.join(dir, "tls.key"), "utf8"), /^-----BEGIN PRIVATE KEY-----/, "PKCS#8, as the security plugin reads it");
+            // The hosts the rendered clients connect to: the shipper, Dashboards, the snapshot job, the pod's own probe.
+            const shipper = parseFluentBitConf(configMapOf(prod, prod.find("Deployment", "logstash-deployment")!.spec.template.spec, "fluent-bit.conf"))[2].keys.host;
+            const dash = new URL((parse(configMapOf(prod, prod.find("Deployment", "dashboards-deployment")!.spec.template.spec, "opensearch_dashboards.yml")) as Obj)["opensearch.hosts"][0]).hostname;
+            const snap = new URL(envOf(prod.find("CronJob", "opensearch-snapshot")!.spec.jobTemplate.spec.template.spec.initContainers[0]).OS_URL.value).hostname;
+            const probe = /https:\/\/([^:/]+)/.exec(prod.find("StatefulSet", "opensearch-statefulset")!.spec.template.spec.containers[0].readinessProbe.exec.command[2])![1];
+            const verify = (host: string) => spawnSync("openssl", ["verify", "-CAfile", path.join(dir, "ca.crt"), "-verify_hostname", host, "-purpose", "sslserver",
+                path.join(dir, "tls.crt")], { encoding: "utf8" }).status;
+            for (const host of [shipper, dash, snap, probe]) assert.strictEqual(verify(host), 0, host);
+            assert.notStrictEqual(verify("opensearch.other.svc.cluster.local"), 0, "another namespace's name does not verify");
+            assert.match(run("--namespace", "Bad_NS", "--out", dir).stderr, /--namespace must be the stack's namespace/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("refuses the renamed keys naming the new one, and accepts the new ones", () => {
