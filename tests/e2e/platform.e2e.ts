@@ -123,7 +123,7 @@ describe("end to end on the local cluster", function () {
         const ns = "egov-dev";
         // The NFS provisioner runs in a namespace of its own (its account has rights beyond the application's).
         const claimsOf: Record<string, string[]> = {
-            [ns]: ["backend", "elasticsearch", "jenkins", "mysql", "rabbitmq"],
+            [ns]: ["backend", "jenkins", "mysql", "opensearch", "rabbitmq"],
             [`${ns}-storage`]: ["nfs-provisioner-root"],
         };
         for (const [namespace, expected] of Object.entries(claimsOf)) {
@@ -245,7 +245,7 @@ describe("end to end on the local cluster", function () {
         await previewAsDeploy(dev, rec.opts());
         await dev.setConfig("storage.backend", { value: "nfs" }, true);
         const replaced = new Set(rec.steps.filter((s) => s.op === "replace" || s.op === "create-replacement").map((s) => nameOf(s.urn)));
-        for (const n of ["class", "backend-pvc", "mysql-pvc", "jenkins-pvc", "rabbitmq-pvc", "elasticsearch-pvc"]) assert.ok(replaced.has(n), `${n} not replaced: ${[...replaced]}`);
+        for (const n of ["class", "backend-pvc", "mysql-pvc", "jenkins-pvc", "rabbitmq-pvc", "opensearch-pvc"]) assert.ok(replaced.has(n), `${n} not replaced: ${[...replaced]}`);
         const deleted = rec.steps.filter((s) => s.op === "delete").map((s) => nameOf(s.urn));
         assert.ok(deleted.includes("nfs-provisioner") && deleted.includes("mysql-pv"), `deleted: ${deleted}`);
     });
@@ -259,7 +259,7 @@ describe("end to end on the local cluster", function () {
         const protectedNames = ((await prod.exportStack()).deployment.resources as Obj[])
             .filter((r) => r.protect).map((r) => nameOf(r.urn)).sort();
         assert.deepStrictEqual(protectedNames,
-            ["backend-pv", "backend-pvc", "backup-pvc", "elasticsearch-pvc", "opensearch-snapshots-pv", "opensearch-snapshots-pvc", "jenkins-pvc", "mysql-pvc", "namespace", "rabbitmq-pvc"]);
+            ["backend-pv", "backend-pvc", "backup-pvc", "jenkins-pvc", "mysql-pvc", "namespace", "opensearch-pvc", "opensearch-snapshots-pv", "opensearch-snapshots-pvc", "rabbitmq-pvc"]);
         // The role volumes; the NFS provisioner's own pre-bound root claim (no class) is not one of them.
         const prodClaims = kubectlJson("-n", "egov", "get", "pvc", "-l", "egov-platform/volume-role").items as Obj[];
         const rootClaim = kubectlJson("-n", "egov-storage", "get", "pvc", "nfs-provisioner-root");   // the provisioner has a namespace of its own
@@ -271,10 +271,10 @@ describe("end to end on the local cluster", function () {
         }
         assert.strictEqual(new Set(prodClaims.map((c) => c.spec.storageClassName)).size, 2, "two classes at once");
         assert.deepStrictEqual(prodClaims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(),
-            ["backend", "backup", "elasticsearch", "opensearch-snapshots", "jenkins", "mysql", "rabbitmq"]);
+            ["backend", "backup", "jenkins", "mysql", "opensearch", "opensearch-snapshots", "rabbitmq"]);
         for (const c of prodClaims) {
             assert.strictEqual(c.status.phase, "Bound", c.metadata.name);
-            // The shared role: the services' volume and Elasticsearch's snapshot repository (backup.offsite).
+            // The shared role: the services' volume and OpenSearch's snapshot repository (backup.offsite).
             const shared = c.metadata.name.startsWith("backend-") || c.metadata.name.startsWith("opensearch-snapshots-");
             assert.deepStrictEqual(c.spec.accessModes, [shared ? "ReadWriteMany" : "ReadWriteOnce"], c.metadata.name);
             assert.match(c.spec.storageClassName, shared ? /^egov-nfs-/ : /^egov-hostpath-/);
