@@ -141,7 +141,7 @@ export const defaultImages = {
     dashboards: "opensearchproject/opensearch-dashboards:2.19.3",
     // The log shipper (Apache-2.0, CNCF): its tcp input reads the services' LogstashTcpSocketAppender JSON, its
     // opensearch output writes logstash-YYYY.MM.DD indices as Logstash did (components/logging.ts).
-    fluentBit: "fluent/fluent-bit:4.2.0",
+    fluentBit: "fluent/fluent-bit:5.2.1",
     jenkins: "jenkins/jenkins:2.426.3-lts-jdk11",
     nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
     // Not run by a workload: the base `npm run frontends` assembles the frontend images on (docs/frontends.md).
