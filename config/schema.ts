@@ -366,7 +366,7 @@ export const STACK_SCHEMA = {
         enabled: bool({ description: "Deploy OpenSearch, Dashboards and the shipper.", default: true }),
         tlsSecretName: str({ description: "Secret (made outside git, in the namespace; type kubernetes.io/tls with ca.crt, as cert-manager " +
             "writes) of OpenSearch's node certificate: its security plugin's transport and HTTP TLS, trusted by Dashboards, the shipper " +
-            "and the snapshot job. scripts/opensearch-certs.sh makes one.", default: "opensearch-tls", pattern: DNS_SUBDOMAIN,
+            "and the snapshot job. npm run opensearch:certs makes one.", default: "opensearch-tls", pattern: DNS_SUBDOMAIN,
         allowed: "the name of a Secret with keys tls.crt, tls.key and ca.crt" }),
     }, { see: "docs/day-2.md" }),
     tracing: obj("Zipkin.", {

@@ -5,21 +5,32 @@
 # mint another certificate the clients trust; renewing makes a new CA and certificate together (clients read
 # ca.crt from the same Secret).
 #
-#   scripts/opensearch-certs.sh --namespace egov [--secret egov-opensearch-tls] [--days 825]
+#   npm run opensearch:certs -- --namespace egov [--secret egov-opensearch-tls] [--days 825]
 #       creates the Secret (kubernetes.io/tls with tls.crt, tls.key, ca.crt) with kubectl in the current context
-#   scripts/opensearch-certs.sh --namespace egov --out DIR
+#   npm run opensearch:certs -- --namespace egov --out DIR
 #       writes DIR/tls.crt, DIR/tls.key, DIR/ca.crt instead (kubectl create secret generic NAME
 #       --type=kubernetes.io/tls --from-file=DIR/tls.crt --from-file=DIR/tls.key --from-file=DIR/ca.crt)
 set -euo pipefail
+usage() {
+  cat <<'TXT'
+usage: npm run opensearch:certs -- --namespace NS [--secret NAME] [--days N] [--out DIR]
+OpenSearch's CA and node certificate (logging.tlsSecretName) for a cluster without cert-manager.
+  --namespace NS   the stack's namespace (the certificate names opensearch.NS.svc.cluster.local and the rest)
+  --secret NAME    the Secret to create with kubectl in the current context (default opensearch-tls)
+  --days N         validity (default 825)
+  --out DIR        write tls.crt, tls.key and ca.crt to DIR instead of creating the Secret
+  -h, --help       this text
+TXT
+}
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 ns="" secret="opensearch-tls" days=825 out=""
 while (($#)); do
   case $1 in
-    --namespace) ns=${2:?}; shift 2 ;;
-    --secret) secret=${2:?}; shift 2 ;;
-    --days) days=${2:?}; shift 2 ;;
-    --out) out=${2:?}; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --namespace) ns=${2:-}; shift $(($# > 1 ? 2 : 1)) ;;
+    --secret) secret=${2:-}; shift $(($# > 1 ? 2 : 1)) ;;
+    --days) days=${2:-}; shift $(($# > 1 ? 2 : 1)) ;;
+    --out) out=${2:-}; shift $(($# > 1 ? 2 : 1)) ;;
+    -h|--help) usage; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
