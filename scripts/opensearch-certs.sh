@@ -41,11 +41,11 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 umask 077
 sans="DNS:opensearch,DNS:opensearch.$ns,DNS:opensearch.$ns.svc,DNS:opensearch.$ns.svc.cluster.local"
 sans+=",DNS:opensearch-headless,DNS:opensearch-headless.$ns.svc.cluster.local,DNS:*.opensearch-headless.$ns.svc.cluster.local,DNS:localhost,IP:127.0.0.1"
-openssl req -x509 -newkey rsa:3072 -nodes -sha256 -days "$days" -subj "/O=egov-platform/CN=opensearch-ca $ns" \
+openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days "$days" -subj "/O=egov-platform/CN=opensearch-ca $ns" \
   -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign" \
   -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
 # PKCS#8 key (the security plugin's pemkey format), serverAuth and clientAuth (nodes are both on the transport layer).
-openssl req -newkey rsa:3072 -nodes -sha256 -subj "/O=egov-platform/CN=opensearch" -keyout "$work/tls.key" -out "$work/node.csr" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -sha256 -subj "/O=egov-platform/CN=opensearch" -keyout "$work/tls.key" -out "$work/node.csr" 2>/dev/null
 printf 'subjectAltName=%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n' "$sans" >"$work/ext"
 openssl x509 -req -in "$work/node.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -CAcreateserial -days "$days" -sha256 \
   -extfile "$work/ext" -out "$work/tls.crt" 2>/dev/null

@@ -193,7 +193,8 @@ describe("logs and search on OpenSearch (issue 31)", function () {
         assert.ok(!policies.allows(os, { ip: "192.0.2.10" }, 443), "OpenSearch has no way out");
     });
 
-    it("scripts/opensearch-certs.sh makes a certificate every client's host name verifies against, signed by the CA it ships", () => {
+    it("scripts/opensearch-certs.sh makes a certificate every client's host name verifies against, signed by the CA it ships", function () {
+        this.timeout(600000); // key generation on a loaded machine
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-os-certs-"));
         try {
             const run = (...args: string[]) => spawnSync("bash", [path.join(ROOT, "scripts/opensearch-certs.sh"), ...args], { encoding: "utf8" });
