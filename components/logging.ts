@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PlatformPlan, WorkloadPlan } from "../config/plan";
 import { OUTSIDE_GIT_ANNOTATION } from "./backup";
+import { CREDENTIALS_HASH_ANNOTATION } from "./credentials";
 import { workloadsWaitFor, PartArgs, probes, Workload } from "./workload";
 
 export interface LoggingArgs extends PartArgs {
@@ -78,6 +79,10 @@ export class Logging extends pulumi.ComponentResource {
                 [plan.credentialKeys.snapshot]: pulumi.secret(snapshot.result),
             },
         }, parent);
+        // The pods reading these passwords roll when one changes (the annotation every credential reader carries).
+        // Not secret: a digest of 32-character random values reveals none of them.
+        const credentialsHash = { [CREDENTIALS_HASH_ANNOTATION]: pulumi.unsecret(pulumi.all([admin.result, kibanaserver.result, logstash.result, snapshot.result])
+            .apply((v) => `${plan.credentialsSecret}=${crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 16)}`)) };
         const secretRef = (key: string) => ({ secretKeyRef: { name: this.credentials.metadata.name, key } });
         // The CA only: clients verify OpenSearch's certificate, and never see its key.
         const outsideGit = { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [plan.tlsSecretName], configMaps: [] }) };
@@ -111,7 +116,7 @@ export class Logging extends pulumi.ComponentResource {
         this.opensearch = new Workload(plan.opensearch.name, {
             ...base,
             plan: plan.opensearch,
-            podAnnotations: { ...outsideGit, "egov-platform/config-hash": configHash },
+            podAnnotations: { ...outsideGit, ...credentialsHash, "egov-platform/config-hash": configHash },
             env: [
                 // Required by the image from 2.12 on; it becomes admin's password (internal_users.yml holds the same one).
                 { name: "OPENSEARCH_INITIAL_ADMIN_PASSWORD", valueFrom: secretRef(plan.credentialKeys.admin) },
@@ -151,7 +156,7 @@ export class Logging extends pulumi.ComponentResource {
         this.logstash = new Workload(plan.logstash.name, {
             ...base,
             plan: plan.logstash,
-            podAnnotations: outsideGit,
+            podAnnotations: { ...outsideGit, ...credentialsHash },
             env: [{ name: "OPENSEARCH_PASSWORD", valueFrom: secretRef(plan.credentialKeys.logstash) }],
             // Readiness: the input accepts; liveness: the health endpoint (fails after repeated output errors).
             ...probes({ tcpSocket: { port: LOGSTASH_PORT } }, { httpGet: { path: "/api/v1/health", port: plan.logstashMonitoringPort } }),
@@ -179,7 +184,7 @@ opensearch_security.cookie.secure: ${plan.dashboardsHttps}
         this.dashboards = new Workload(plan.dashboards.name, {
             ...base,
             plan: plan.dashboards,
-            podAnnotations: outsideGit,
+            podAnnotations: { ...outsideGit, ...credentialsHash },
             // The image's entrypoint maps these to opensearch.username / opensearch.password.
             env: [{ name: "OPENSEARCH_USERNAME", value: users.dashboards }, { name: "OPENSEARCH_PASSWORD", valueFrom: secretRef(plan.credentialKeys.dashboards) }],
             // Ready: the security plugin's login page (every API path answers 401 before login); alive: the port accepts.
