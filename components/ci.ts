@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformPlan } from "../config/plan";
 import { PartArgs, PodContainer, probes, Workload } from "./workload";
+import { ServedServer, ServerComponent, servedWorkload } from "./server";
 import { OFFSITE_CA_MOUNT, offsiteEnv, OUTSIDE_GIT_ANNOTATION } from "./backup";
 
 export interface CiArgs extends PartArgs {
@@ -51,9 +52,10 @@ function archiver(args: CiArgs): PodContainer[] {
 /**
  * Jenkins with its ServiceAccount: it starts agent pods in a namespace of their own (plan.ci.agentNamespace), where a
  * pipeline's arbitrary code can read no Secret and use no account of the platform's, and deploys the platform's
- * Deployments, Services and Ingresses in the platform's namespace, and nowhere else.
+ * Deployments, Services and Ingresses (or HTTPRoutes) in the platform's namespace, and nowhere else.
  */
-export class Ci extends pulumi.ComponentResource {
+export class Ci extends pulumi.ComponentResource implements ServerComponent {
+    public readonly served: Readonly<Record<string, ServedServer>>;
     public readonly workload: Workload;
     public readonly serviceAccount: k8s.core.v1.ServiceAccount;
 
@@ -82,7 +84,10 @@ export class Ci extends pulumi.ComponentResource {
         roles["jenkins-deployer"] = { namespace: args.namespace, rules: [
             { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
             { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "create", "update", "patch", "delete"] },
-            { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "create", "update", "patch", "delete"] },
+            // The public routes the stack renders: Ingresses, or Gateway API HTTPRoutes (ingress.kind).
+            plan.ingress?.kind === "HTTPRoute"
+                ? { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "create", "update", "patch", "delete"] }
+                : { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "create", "update", "patch", "delete"] },
         ] };
         for (const [roleName, { namespace, rules }] of Object.entries(roles)) {
             const role = new k8s.rbac.v1.Role(roleName, { metadata: { ...meta(roleName), namespace }, rules }, parent);
@@ -117,6 +122,7 @@ export class Ci extends pulumi.ComponentResource {
                 ]),
             ],
         }, parent);
+        this.served = { [args.plan.record.name]: servedWorkload(args.plan.record, this.workload) };
         this.registerOutputs({});
     }
 }

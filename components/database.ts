@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformPlan } from "../config/plan";
 import { Credentials, secretEnv } from "./credentials";
 import { PartArgs, probes, Workload } from "./workload";
+import { ServedServer, ServerComponent, servedWorkload } from "./server";
 
 export interface DatabaseArgs extends PartArgs {
     /** MySQL's workload record, the database it creates and the init scripts. */
@@ -25,7 +26,8 @@ fi
 `;
 
 /** MySQL as a StatefulSet on the platform's data claim, with generated root and application passwords. */
-export class Database extends pulumi.ComponentResource {
+export class Database extends pulumi.ComponentResource implements ServerComponent {
+    public readonly served: Readonly<Record<string, ServedServer>>;
     public readonly workload: Workload;
     public readonly configMap: k8s.core.v1.ConfigMap;
     public readonly initScripts: k8s.core.v1.ConfigMap;
@@ -97,6 +99,7 @@ export class Database extends pulumi.ComponentResource {
             ],
         }, parent);
         this.host = this.workload.host;
+        this.served = { [plan.record.name]: servedWorkload(plan.record, this.workload, mysqlSecret) };
         this.registerOutputs({ host: this.host });
     }
 }

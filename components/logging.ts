@@ -6,6 +6,7 @@ import type { PlatformPlan, WorkloadPlan } from "../config/plan";
 import { OUTSIDE_GIT_ANNOTATION } from "./backup";
 import { CREDENTIALS_HASH_ANNOTATION } from "./credentials";
 import { workloadsWaitFor, PartArgs, probes, Workload } from "./workload";
+import { ServedServer, ServerComponent, servedWorkload } from "./server";
 
 export interface LoggingArgs extends PartArgs {
     /** The three workloads' records, the users, the TLS Secret and the snapshot repository's path when snapshots go off-site. */
@@ -32,7 +33,8 @@ function internalUser(name: string, hash: pulumi.Output<string>, backendRoles: r
  * Every user (admin, kibanaserver, logstash, snapshot) has a generated password; only their bcrypt hashes reach
  * OpenSearch (internal_users.yml in a Secret), read when the security index is first made.
  */
-export class Logging extends pulumi.ComponentResource {
+export class Logging extends pulumi.ComponentResource implements ServerComponent {
+    public readonly served: Readonly<Record<string, ServedServer>>;
     public readonly opensearch: Workload;
     public readonly logstash: Workload;
     public readonly dashboards: Workload;
@@ -197,6 +199,12 @@ opensearch_security.cookie.secure: ${plan.dashboardsHttps}
             volumes: [{ name: "config", configMap: { name: dashboardsConfig.metadata.name } }, caVolume],
         }, after(plan.dashboards));
 
+        const { logStore, logShipper, logUi } = plan.records;
+        this.served = {
+            [logStore.name]: servedWorkload(logStore, this.opensearch),
+            [logShipper.name]: servedWorkload(logShipper, this.logstash),
+            [logUi.name]: servedWorkload(logUi, this.dashboards),
+        };
         this.registerOutputs({ opensearchUrl: this.opensearchUrl });
     }
 }

@@ -1,11 +1,16 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { WorkloadPlan } from "../config/plan";
+import type { PlatformPlan } from "../config/plan";
 import { Credentials, secretEnv } from "./credentials";
 import { PartArgs, probes, Workload } from "./workload";
+import { ServedServer, ServerComponent, servedWorkload } from "./server";
+
+/** The platform's rabbitmq.conf fragment, after the image's 10-defaults.conf. */
+export const BROKER_CONF_FILE = "90-egov-platform.conf";
 
 export interface MessagingArgs extends PartArgs {
-    /** RabbitMQ's workload record (ports amqp and management). */
-    readonly plan: { readonly workload: WorkloadPlan };
+    /** RabbitMQ's server record and workload record (ports amqp and management). */
+    readonly plan: PlatformPlan["messaging"];
     readonly credentials: Credentials;
     /** Claim on the data class for /var/lib/rabbitmq (queues, node identity, Erlang cookie). */
     readonly claimName: pulumi.Input<string>;
@@ -16,7 +21,8 @@ export interface MessagingArgs extends PartArgs {
  * whose data survives restarts and reschedules. Its data directory is named after the node, so the node name
  * is the pod's stable DNS name under the headless Service, not a host name that changes with the pod.
  */
-export class Messaging extends pulumi.ComponentResource {
+export class Messaging extends pulumi.ComponentResource implements ServerComponent {
+    public readonly served: Readonly<Record<string, ServedServer>>;
     public readonly workload: Workload;
     public readonly host: pulumi.Output<string>;
     public readonly port: number;
@@ -32,6 +38,11 @@ export class Messaging extends pulumi.ComponentResource {
             { exec: { command: ["rabbitmq-diagnostics", "-q", "ping"] } }, { tcpSocket: { port: this.port } });
         // The CLI boots an Erlang node per call: give it time, and do not run it often.
         const rabbitProbes = { ...base, livenessProbe: { ...base.livenessProbe, periodSeconds: 60, timeoutSeconds: 15 } };
+        // Beside the image's conf.d/10-defaults.conf: RabbitMQ reads every file of /etc/rabbitmq/conf.d in order.
+        const conf = new k8s.core.v1.ConfigMap("rabbitmq-configmap", {
+            metadata: { namespace: args.namespace, labels: { ...args.commonLabels, app: plan.name } },
+            data: { [BROKER_CONF_FILE]: args.plan.conf },
+        }, { parent: this });
         this.workload = new Workload(plan.name, {
             namespace: args.namespace,
             commonLabels: args.commonLabels,
@@ -48,10 +59,13 @@ export class Messaging extends pulumi.ComponentResource {
             ],
             // Readiness: clients can open AMQP connections; liveness: the node answers the CLI's ping (RabbitMQ's advice).
             ...rabbitProbes,
-            volumeMounts: [{ name: "rabbitmq-data", mountPath: "/var/lib/rabbitmq" }],
-            volumes: [{ name: "rabbitmq-data", persistentVolumeClaim: { claimName: args.claimName } }],
+            volumeMounts: [{ name: "rabbitmq-data", mountPath: "/var/lib/rabbitmq" },
+                { name: "rabbitmq-conf", mountPath: `/etc/rabbitmq/conf.d/${BROKER_CONF_FILE}`, subPath: BROKER_CONF_FILE, readOnly: true }],
+            volumes: [{ name: "rabbitmq-data", persistentVolumeClaim: { claimName: args.claimName } },
+                { name: "rabbitmq-conf", configMap: { name: conf.metadata.name } }],
         }, { parent: this });
         this.host = this.workload.host;
+        this.served = { [args.plan.record.name]: servedWorkload(args.plan.record, this.workload, args.credentials.rabbitmq) };
         this.registerOutputs({ host: this.host });
     }
 }

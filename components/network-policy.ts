@@ -42,11 +42,13 @@ export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig,
             }],
         },
     };
+    // A peer's pods by the labels its node carries (a server's from its record, config/servers.ts).
     const peer = (app: string): k8s.types.input.networking.v1.NetworkPolicyPeer => {
-        const peerHome = graph.nodes.get(app)?.home;
-        if (peerHome === home || !namespaces) return { podSelector: { matchLabels: { app } } };
-        const ns = peerHome ? namespaces[peerHome] : namespaces.app;
-        return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: ns! } }, podSelector: { matchLabels: { app } } };
+        const peerNode = graph.nodes.get(app);
+        const podSelector = { matchLabels: { ...(peerNode?.podLabels ?? { app }) } };
+        if (peerNode?.home === home || !namespaces) return { podSelector };
+        const ns = peerNode?.home ? namespaces[peerNode.home] : namespaces.app;
+        return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: ns! } }, podSelector };
     };
     for (const node of graph.nodes.values()) {
         if (node.home !== home) continue;
@@ -55,7 +57,11 @@ export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig,
         if (node.publicPorts.length > 0) {
             ingress.push({
                 // A NodePort is reached from outside the cluster through any node: no peer to name.
-                from: serviceType === "NodePort" ? undefined : [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: np.ingressNamespace } } }],
+                // Else the ingress controller's or the Gateway's data plane pods (config: networkPolicy.publicFrom).
+                from: serviceType === "NodePort" ? undefined : [{
+                    namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: np.publicFrom.namespace } },
+                    ...(Object.keys(np.publicFrom.podLabels).length > 0 ? { podSelector: { matchLabels: { ...np.publicFrom.podLabels } } } : {}),
+                }],
                 ports: node.publicPorts.map(tcp),
             });
         }
@@ -67,7 +73,7 @@ export function networkPolicySpecs(graph: ServiceGraph, np: NetworkPolicyConfig,
         const external = np.externalEgress[node.name];
         if (external && external.length > 0) egress.push({ to: external.map((cidr) => ({ ipBlock: { cidr } })) });
         specs[node.name] = {
-            podSelector: { matchLabels: { app: node.name } },
+            podSelector: { matchLabels: { ...node.podLabels } },
             policyTypes: ["Ingress", "Egress"],
             ingress: ingress.length > 0 ? ingress : undefined,
             egress: egress.length > 0 ? egress : undefined,

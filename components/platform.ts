@@ -11,12 +11,14 @@ import { Credentials, ServerCredential } from "./credentials";
 import { RotationJob } from "./rotation";
 import { Database } from "./database";
 import { Frontend } from "./frontend";
+import { GatewayTlsGrant } from "./gateway";
 import { Logging } from "./logging";
 import { Messaging } from "./messaging";
 import { MigrationJob } from "./migration";
 import { NetworkPolicies } from "./network-policy";
 import { Storage } from "./storage";
 import { Tracing } from "./tracing";
+import type { ServedServer, ServerComponent } from "./server";
 import { workloadsWaitFor, PartArgs } from "./workload";
 
 export interface PlatformArgs {
@@ -63,6 +65,7 @@ export class Platform extends pulumi.ComponentResource {
         }
 
         if (plan.configSecrets.length > 0) new ConfigSecrets("config-secrets", { namespace, commonLabels, secrets: plan.configSecrets }, parent);
+        if (plan.gatewayTlsGrant) new GatewayTlsGrant("gateway-tls", { namespace, commonLabels, ...plan.gatewayTlsGrant }, parent);
 
         const commonConfig = new k8s.core.v1.ConfigMap("common-configmap", {
             metadata: { namespace, labels: { ...commonLabels, tier: "backend", app: "configmap" } },
@@ -93,25 +96,34 @@ export class Platform extends pulumi.ComponentResource {
         const storage = new Storage("storage", { ...part, plan: plan.storage, provisionerNamespace: side.storage }, parent);
         const claim = (volume: string) => storage.claims[volume].metadata.name;
 
-        const database = new Database("database", { ...part, plan: plan.database, credentials, claimName: claim("mysql") }, parent);
-        // The schema, once MySQL is ready; its clients wait for the Job too (below): ready means migrated.
+        // The infrastructure servers: each component takes its records and serves them (components/server.ts); what
+        // follows reads only that contract. A server's data volume is named after it (config/volumes.ts).
+        const db = plan.database.record;
+        const database = new Database("database", { ...part, plan: plan.database, credentials, claimName: claim(db.name) }, parent);
+        // The schema, once the database is ready; its clients wait for the Job too (below): ready means migrated.
         const migration = new MigrationJob("mysql-migrate", { ...part, plan: plan.database.migration, credentials },
-            { ...parent, dependsOn: database.workload.ready });
+            { ...parent, dependsOn: database.served[db.name].ready });
         const osSnapshotClaimName = plan.parts.opensearchSnapshots ? claim("opensearch-snapshots") : undefined;
         const backup = !plan.backup ? undefined : new Backup("backup", {
-                ...part, plan: plan.backup, credentials, claimName: claim("backup"), mysqlHost: database.workload.service.metadata.name,
+                ...part, plan: plan.backup, credentials, claimName: claim("backup"), mysqlHost: database.served[db.name].service,
                 osSnapshotClaimName,
             }, parent);
         // Jenkins' home goes off-site from a container beside Jenkins (its volume is ReadWriteOnce: no second pod).
         const backupScripts = backup && plan.ci?.archive ? backup.scripts.metadata.name : undefined;
-        const messaging = new Messaging("messaging", { ...part, plan: plan.messaging, credentials, claimName: claim("rabbitmq") }, parent);
+        const messaging = new Messaging("messaging", { ...part, plan: plan.messaging, credentials, claimName: claim(plan.messaging.record.name) }, parent);
         const tracing = plan.tracing ? new Tracing("tracing", { ...part, plan: plan.tracing }, parent) : undefined;
         const logging = plan.logging
-            ? new Logging("logging", { ...part, plan: plan.logging, opensearchClaimName: claim("opensearch"), snapshotClaimName: osSnapshotClaimName }, parent)
+            ? new Logging("logging", { ...part, plan: plan.logging, opensearchClaimName: claim(plan.logging.records.logStore.name),
+                snapshotClaimName: osSnapshotClaimName }, parent)
             : undefined;
-        if (plan.ci) {
-            new Ci("ci", { ...part, plan: plan.ci, claimName: claim("jenkins"), archiveScripts: backupScripts, agentNamespace: side.ci,
-                createAgentRbac: plan.clusterScoped }, parent);
+        const ci = plan.ci
+            ? new Ci("ci", { ...part, plan: plan.ci, claimName: claim(plan.ci.record.name), archiveScripts: backupScripts, agentNamespace: side.ci,
+                createAgentRbac: plan.clusterScoped }, parent)
+            : undefined;
+        const serverComponents: (ServerComponent | undefined)[] = [database, messaging, tracing, logging, ci];
+        const served: Record<string, ServedServer> = Object.assign({}, ...serverComponents.map((c) => c?.served ?? {}));
+        for (const r of plan.servers.all) {
+            if (!served[r.name]) throw new Error(`platform: no component serves ${r.name} (${r.role}, implementation ${r.implementation})`);
         }
 
         const serverFiles = new ConfigServerFiles("config-server", { namespace, commonLabels, plan: plan.configServer }, parent);
@@ -127,7 +139,8 @@ export class Platform extends pulumi.ComponentResource {
         // Deploy order from the service graph: a service waits only for the servers it needs ready first
         // (the reference applied everything in one fixed order instead), and only for what "ready" means
         // there (pods ready, Service created), not for the server's autoscaler or ingress.
-        const servers: Record<string, pulumi.Resource[]> = { mysql: [...database.workload.ready, migration.job], rabbitmq: messaging.workload.ready };
+        const servers: Record<string, pulumi.Resource[]> = Object.fromEntries(Object.values(served).map((s) =>
+            [s.record.name, s.record.ready === "schema-migrated" ? [...s.ready, migration.job] : s.ready]));
         for (const svc of plan.services) {
             const dependsOn = svc.workload.waitsFor.flatMap((to) => {
                 const server = servers[to];
@@ -165,16 +178,13 @@ export class Platform extends pulumi.ComponentResource {
         const at = (e: { workload: string; port: number }) => ({ host: this.backends[e.workload].workload.host, port: e.port });
         const [config, discovery, gateway] = [at(plan.endpoints.configServer), at(plan.endpoints.discovery), at(plan.endpoints.apigateway)];
         const endpoints: Record<string, pulumi.Output<string>> = {
-            mysql: pulumi.interpolate`${database.host}:${database.port}`,
-            rabbitmq: pulumi.interpolate`${messaging.host}:${messaging.port}`,
             configServer: pulumi.interpolate`http://${config.host}:${config.port}`,
             discovery: pulumi.interpolate`http://${discovery.host}:${discovery.port}/eureka`,
             apigateway: pulumi.interpolate`http://${gateway.host}:${gateway.port}`,
         };
-        if (tracing) endpoints.zipkin = pulumi.interpolate`http://${tracing.host}:${tracing.port}`;
-        if (logging) {
-            endpoints.opensearch = logging.opensearchUrl;
-            endpoints.logstash = pulumi.interpolate`${logging.logstash.host}:${logging.logstashPort}`;
+        for (const { record, host } of Object.values(served)) {
+            if (record.endpoint === "http" || record.endpoint === "https") endpoints[record.name] = pulumi.interpolate`${record.endpoint}://${host}:${record.clientPort}`;
+            else if (record.endpoint === "host:port") endpoints[record.name] = pulumi.interpolate`${host}:${record.clientPort}`;
         }
         const urls = { ...plan.urls };
 

@@ -1,13 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { WorkloadPlan } from "../config/plan";
+import type { PlatformPlan } from "../config/plan";
 import { httpProbes, PartArgs, Workload } from "./workload";
+import { ServedServer, ServerComponent, servedWorkload } from "./server";
 
 export interface TracingArgs extends PartArgs {
-    readonly plan: { readonly workload: WorkloadPlan };
+    /** Zipkin's server record and workload record. */
+    readonly plan: NonNullable<PlatformPlan["tracing"]>;
 }
 
 /** Zipkin, collecting the backend services' traces, with its UI behind an Ingress. */
-export class Tracing extends pulumi.ComponentResource {
+export class Tracing extends pulumi.ComponentResource implements ServerComponent {
+    public readonly served: Readonly<Record<string, ServedServer>>;
     public readonly workload: Workload;
     public readonly host: pulumi.Output<string>;
     /** The services send spans to <host>:<port>/api/v2/spans (management.zipkin.tracing.endpoint, config/wiring.ts). */
@@ -26,6 +29,7 @@ export class Tracing extends pulumi.ComponentResource {
             ...httpProbes("/health", this.port),
         }, { parent: this });
         this.host = this.workload.host;
+        this.served = { [args.plan.record.name]: servedWorkload(args.plan.record, this.workload) };
         this.registerOutputs({ host: this.host });
     }
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ResourceQuantities } from "../config/types";
 import type { PodSecurityProfile } from "../config/security";
 import type { WorkloadPlan, WorkloadPort } from "../config/plan";
+import { httpRoute } from "./gateway";
 
 type Input<T> = pulumi.Input<T>;
 export type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -149,8 +150,10 @@ export function scriptJobPod(c: ScriptJobContainer, h: Pick<HardenArgs, "podEnv"
 export function hardenPod(spec: Omit<PodSpec, "containers" | "initContainers"> & { containers: PodContainer[]; initContainers?: PodContainer[]; volumes?: Volume[] },
     h: HardenArgs): PodSpec {
     const ex = h.security.exceptions ?? {};
+    // A privileged part (config/security.ts) sets its containers' contexts itself, in a namespace of its own.
+    const unrestricted = ex.restricted !== undefined || ex.privileged !== undefined;
     const containerContext = {
-        ...(ex.restricted ? {} : restrictedContainer),
+        ...(unrestricted ? {} : restrictedContainer),
         readOnlyRootFilesystem: ex.readOnlyRootFilesystem === undefined,
     };
     const resources = { requests: h.resources.requests, limits: h.resources.limits };
@@ -183,7 +186,7 @@ export function hardenPod(spec: Omit<PodSpec, "containers" | "initContainers"> &
     return {
         ...spec,
         automountServiceAccountToken: h.automountServiceAccountToken ?? false,
-        securityContext: { ...(ex.restricted ? { seccompProfile: { type: "RuntimeDefault" } } : restrictedPod(h.security)), ...(spec.securityContext as object | undefined) },
+        securityContext: { ...(unrestricted ? { seccompProfile: { type: "RuntimeDefault" } } : restrictedPod(h.security)), ...(spec.securityContext as object | undefined) },
         initContainers: initContainers.length > 0 ? initContainers : undefined,
         containers: spec.containers.map((c) => harden({ ...c, volumeMounts: [...((c.volumeMounts ?? []) as VolumeMount[]), ...extraMounts] })),
         volumes: volumes.length > 0 ? volumes : undefined,
@@ -222,7 +225,7 @@ export function httpProbes(path: string, port: number): Pick<WorkloadArgs, "star
 }
 
 /**
- * One workload: a Deployment or StatefulSet, its Service(s), and optionally an Ingress and an autoscaler.
+ * One workload: a Deployment or StatefulSet, its Service(s), and optionally an Ingress (or HTTPRoute) and an autoscaler.
  * The workload's selector, its pod labels and its Services' selectors are one object, so they cannot
  * drift apart, and a Service never waits for its workload to exist before it is sent.
  */
@@ -231,6 +234,8 @@ export class Workload extends pulumi.ComponentResource {
     public readonly service: k8s.core.v1.Service;
     public readonly extraServices: k8s.core.v1.Service[] = [];
     public readonly ingress?: k8s.networking.v1.Ingress;
+    /** With ingress.kind HTTPRoute: the route and, where the controller has one, its request-size policy. */
+    public readonly routes?: k8s.apiextensions.CustomResource[];
     public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
     /** The governing Service of a StatefulSet: stable per-pod DNS names `<pod>.<name>-headless`. */
     public readonly headlessService?: k8s.core.v1.Service;
@@ -376,7 +381,9 @@ export class Workload extends pulumi.ComponentResource {
             }, parent);
         }
 
-        if (plan.ingress) {
+        if (plan.ingress?.kind === "HTTPRoute") {
+            this.routes = httpRoute(plan.name, plan.ingress, this.service.metadata.name, metadata, parent);
+        } else if (plan.ingress) {
             const ing = plan.ingress;
             this.ingress = new k8s.networking.v1.Ingress(plan.name, {
                 metadata: {

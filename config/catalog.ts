@@ -124,7 +124,7 @@ export const scalableNames: readonly string[] = [
 
 /** Workload and Service names the platform's other parts use, whether or not the stack turns them on. */
 export const infraWorkloadNames: readonly string[] = [
-    "mysql", "rabbitmq", "zipkin", "opensearch", "logstash", "dashboards", "jenkins", "jenkins-jnlp", "nfs-provisioner",
+    "mysql", "rabbitmq", "zipkin", "opensearch", "logstash", "dashboards", "jenkins", "jenkins-jnlp", "csi-nfs-controller", "csi-nfs-node",
 ];
 
 /** Public host prefixes of the infrastructure UIs (<prefix>.<domain>). */
@@ -134,7 +134,9 @@ export const infraIngressHosts: readonly string[] = ["rabbitmq", "zipkin", "dash
 export const defaultImages = {
     // 8.4 LTS (config/mysql.ts SUPPORTED_MYSQL); a patch release Docker Hub's official image publishes.
     mysql: "mysql:8.4.11",
-    rabbitmq: "rabbitmq:3.13-management",
+    // 4.3: the only series with community support (RabbitMQ supports the latest minor only; 3.13 ended 2024-09).
+    // Spring Cloud Bus's queues need one permit there (config/rabbitmq.ts BROKER_SETTINGS).
+    rabbitmq: "rabbitmq:4.3.6-management",
     zipkin: "openzipkin/zipkin:3.4",
     // OpenSearch 2.19 (Apache-2.0), the last 2.x minor, maintained beside 3.x; Dashboards must be the same version.
     opensearch: "opensearchproject/opensearch:2.19.3",
@@ -142,8 +144,14 @@ export const defaultImages = {
     // The log shipper (Apache-2.0, CNCF): its tcp input reads the services' LogstashTcpSocketAppender JSON, its
     // opensearch output writes logstash-YYYY.MM.DD indices as Logstash did (components/logging.ts).
     fluentBit: "fluent/fluent-bit:5.2.1",
-    jenkins: "jenkins/jenkins:2.426.3-lts-jdk11",
-    nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
+    // The LTS line current in Dec 2026 (2.580.3, 25 Nov 2026) on JDK 21: the project no longer publishes JDK 11 images.
+    jenkins: "jenkins/jenkins:2.580.3-lts-jdk21",
+    // csi-driver-nfs v4.13.4 (Kubernetes SIG Storage, the successor of nfs-subdir-external-provisioner) and the
+    // sidecars of its deploy/v4.13.4 manifests, at their versions there.
+    nfsPlugin: "registry.k8s.io/sig-storage/nfsplugin:v4.13.4",
+    csiProvisioner: "registry.k8s.io/sig-storage/csi-provisioner:v6.3.0",
+    csiNodeDriverRegistrar: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.17.0",
+    csiLivenessProbe: "registry.k8s.io/sig-storage/livenessprobe:v2.19.0",
     // Not run by a workload: the base `npm run frontends` assembles the frontend images on (docs/frontends.md).
     // Node.js = FRONTEND_NODE_VERSION (toolchain/versions.env), glibc like the hosts the apps are built on.
     frontendBase: "node:22.23.5-bookworm-slim",

@@ -6,6 +6,8 @@ import { BackendServiceSpec, frontends, infraPorts } from "./catalog";
 import { BACKUP_JOB, OS_SNAPSHOT_JOB } from "./volumes";
 import { partsOn } from "./parts";
 import type { SideNamespace } from "./parts";
+import { serverOf, serverRecords } from "./servers";
+import type { ServerRecords } from "./servers";
 
 export type NodeKind = "backend" | "frontend" | "infra";
 
@@ -15,6 +17,8 @@ export interface GraphNode {
     readonly kind: NodeKind;
     /** Ports the workload serves, by port name. */
     readonly ports: Readonly<Record<string, number>>;
+    /** Its pods' labels: what its own policy and its peers' policies select. */
+    readonly podLabels: Readonly<Record<string, string>>;
     /** Ports reached from outside the namespace through the ingress controller. */
     readonly publicPorts: readonly number[];
     /** Talks to the Kubernetes API (needs a service account token and egress to the API server). */
@@ -46,6 +50,8 @@ export interface ServiceGraph {
     allows(from: string, to: string, port: number): boolean;
     /** Every workload, each after the servers it needs ready first (readyBefore edges). */
     readonly deployOrder: readonly string[];
+    /** The infrastructure servers' records (config/servers.ts): their nodes and edges come from these. */
+    readonly servers: ServerRecords;
 }
 
 /** Workload (app label) of the schema migration Job (config/migrations.ts). */
@@ -61,7 +67,8 @@ export const frontendName = (name: string) => `frontend-${name}`;
 export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServiceSpec[] = cfg.services): ServiceGraph {
     const nodes = new Map<string, GraphNode>();
     const edges: GraphEdge[] = [];
-    const node = (n: GraphNode) => nodes.set(n.name, n);
+    const node = (n: Omit<GraphNode, "podLabels"> & { podLabels?: GraphNode["podLabels"] }) =>
+        nodes.set(n.name, { ...n, podLabels: n.podLabels ?? { app: n.name } });
     const on = partsOn(cfg);
     const edge = (from: string, to: string, port: number, why: string, readyBefore = false) =>
         edges.push({ from, to, port, why, readyBefore });
@@ -72,68 +79,58 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
     for (const f of frontends) {
         node({ name: frontendName(f.name), kind: "frontend", ports: { http: f.port }, publicPorts: [f.port], callsKubernetesApi: false });
     }
-    node({ name: "mysql", kind: "infra", ports: { mysql: infraPorts.mysql }, publicPorts: [], callsKubernetesApi: false });
-    node({
-        name: "rabbitmq", kind: "infra", ports: { amqp: infraPorts.rabbitmqAmqp, management: infraPorts.rabbitmqManagement },
-        publicPorts: [infraPorts.rabbitmqManagement], callsKubernetesApi: false,
-    });
-    if (on.tracing) {
-        node({ name: "zipkin", kind: "infra", ports: { http: infraPorts.zipkin }, publicPorts: [infraPorts.zipkin], callsKubernetesApi: false });
+    // The infrastructure servers, from their records: ports, labels, public UI port and the servers they need first.
+    const servers = serverRecords(cfg);
+    for (const r of servers.all) {
+        node({ name: r.name, kind: "infra", ports: r.port, podLabels: r.podLabels, publicPorts: r.ui ? [r.ui.port] : [], callsKubernetesApi: r.callsKubernetesApi });
     }
-    if (on.logging) {
-        node({
-            name: "opensearch", kind: "infra", ports: { http: infraPorts.opensearch }, publicPorts: [], callsKubernetesApi: false,
-        });
-        node({ name: "logstash", kind: "infra", ports: { "tcp-json": infraPorts.logstash }, publicPorts: [], callsKubernetesApi: false });
-        node({ name: "dashboards", kind: "infra", ports: { http: infraPorts.dashboards }, publicPorts: [infraPorts.dashboards], callsKubernetesApi: false });
-        edge("logstash", "opensearch", infraPorts.opensearch, "ships the services' log events", true);
-        edge("dashboards", "opensearch", infraPorts.opensearch, "queries the log index", true);
-    }
+    for (const r of servers.all) for (const n of r.needs) edge(r.name, n.server, servers.byName[n.server].clientPort, n.why, true);
+    const database = serverOf(servers, "database");
+    const broker = serverOf(servers, "broker");
+    const { logStore, logShipper, tracing, ci } = servers.byRole;
     if (on.backup) {
         // The backup CronJob's pods (and the restore pod made from its template): clients only.
         node({ name: BACKUP_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
-        edge(BACKUP_JOB, "mysql", infraPorts.mysql, "dumps the application databases (and restores them)");
+        edge(BACKUP_JOB, database.name, database.clientPort, "dumps the application databases (and restores them)");
     }
-    if (on.opensearchSnapshots) {
+    if (on.opensearchSnapshots && logStore) {
         // Takes snapshots through OpenSearch's API, then copies the repository to the object store (external egress).
         node({ name: OS_SNAPSHOT_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
-        edge(OS_SNAPSHOT_JOB, "opensearch", infraPorts.opensearch, "takes and deletes snapshots (backup.offsite)");
+        edge(OS_SNAPSHOT_JOB, logStore.name, logStore.clientPort, "takes and deletes snapshots (backup.offsite)");
     }
     // The migration Job: a client of MySQL, once it is ready; the database's clients wait for it (components/platform.ts).
     node({ name: MIGRATE_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
-    edge(MIGRATE_JOB, "mysql", infraPorts.mysql, "applies the pending schema migrations (jobs/migrate/migrate.sh)", true);
+    edge(MIGRATE_JOB, database.name, database.clientPort, "applies the pending schema migrations (jobs/migrate/migrate.sh)", true);
     // The rotate and retire Jobs (from a credential's first rotation on): clients of the server whose users they set.
     if (cfg.rotation.mysql > 0) {
         node({ name: "mysql-rotate", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
-        edge("mysql-rotate", "mysql", infraPorts.mysql, "sets up the next generation's user, locks the previous one (npm run rotate)");
+        edge("mysql-rotate", database.name, database.clientPort, "sets up the next generation's user, locks the previous one (npm run rotate)");
     }
     if (cfg.rotation.rabbitmq > 0) {
         node({ name: "rabbitmq-rotate", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
-        edge("rabbitmq-rotate", "rabbitmq", infraPorts.rabbitmqManagement, "sets up the next generation's user, retires the previous one (npm run rotate)");
+        edge("rabbitmq-rotate", broker.name, broker.port.management, "sets up the next generation's user, retires the previous one (npm run rotate)");
     }
     if (on.nfs) {
-        // Creates the volumes of NFS claims through the API; the NFS mount itself is the kubelet's.
-        node({ name: "nfs-provisioner", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: true, home: "storage" });
+        // csi-driver-nfs: the controller creates the volumes of NFS claims through the API (and their directories on the
+        // share); the node plugin mounts them for the kubelet over its socket. Both on the host's network (no port served).
+        node({ name: "csi-nfs-controller", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: true, home: "storage" });
+        node({ name: "csi-nfs-node", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false, home: "storage" });
     }
-    if (on.ci) {
-        node({
-            name: "jenkins", kind: "infra", ports: { http: infraPorts.jenkinsHttp, jnlp: infraPorts.jenkinsAgent },
-            publicPorts: [infraPorts.jenkinsHttp], callsKubernetesApi: true,
-        });
+    if (ci) {
         // Agent pods of the Kubernetes plugin (their pod templates carry app=jenkins-agent) call back to the controller.
-        node({ name: "jenkins-agent", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false, startedBy: "jenkins", home: "ci" });
-        edge("jenkins-agent", "jenkins", infraPorts.jenkinsHttp, "agents download their remoting jar and report over HTTP");
-        edge("jenkins-agent", "jenkins", infraPorts.jenkinsAgent, "agents connect to the controller (inbound TCP)");
+        node({ name: "jenkins-agent", kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false, startedBy: ci.name, home: "ci" });
+        edge("jenkins-agent", ci.name, ci.port.http, "agents download their remoting jar and report over HTTP");
+        edge("jenkins-agent", ci.name, ci.port.jnlp, "agents connect to the controller (inbound TCP)");
     }
 
     const gateway = services.find((s) => s.isGateway);
     for (const s of services) {
         if (s.usesConfigServer) edge(s.name, "config", infraPorts.config, "reads its settings from the config server", true);
         if (s.usesDiscovery) edge(s.name, "discovery", infraPorts.discovery, "registers with and looks up Eureka", true);
-        if (s.needsDatabase) edge(s.name, "mysql", infraPorts.mysql, "reads and writes its tables", true);
-        if (s.usesMessaging) edge(s.name, "rabbitmq", infraPorts.rabbitmqAmqp, "Spring Cloud Bus and events", true);
-        if (s.usesTracing && on.tracing) edge(s.name, "zipkin", infraPorts.zipkin, "sends trace spans");
-        if (s.shipsLogs && on.logging) edge(s.name, "logstash", infraPorts.logstash, "ships log events");
+        if (s.needsDatabase) edge(s.name, database.name, database.clientPort, "reads and writes its tables", true);
+        if (s.usesMessaging) edge(s.name, broker.name, broker.clientPort, "Spring Cloud Bus and events", true);
+        if (s.usesTracing && tracing) edge(s.name, tracing.name, tracing.clientPort, "sends trace spans");
+        if (s.shipsLogs && logShipper) edge(s.name, logShipper.name, logShipper.clientPort, "ships log events");
         if (gateway && s.routedByGateway) edge(gateway.name, s.name, s.port, "routes API requests to the service");
         for (const callee of s.calls ?? []) {
             const target = services.find((t) => t.name === callee);
@@ -168,6 +165,7 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         nodes,
         edges,
         deployOrder,
+        servers,
         dependenciesOf: (name) => edges.filter((e) => e.from === name),
         clientsOf: (name) => edges.filter((e) => e.to === name),
         allows: (from, to, port) => edges.some((e) => e.from === from && e.to === to && e.port === port),

@@ -129,7 +129,7 @@ export function platformImageName(tier: "backend" | "frontend", name: string): s
 
 /**
  * Every image the stack runs under this config, from the service graph (one image per workload) and the storage
- * backend (the NFS provisioner). A unit test holds this equal to the images the program actually renders.
+ * backend (the NFS driver). A unit test holds this equal to the images the program actually renders.
  */
 export function imagesInUse(cfg: PlatformConfig): ImageId[] {
     const ids: ImageId[] = [];
@@ -151,7 +151,8 @@ export function imagesInUse(cfg: PlatformConfig): ImageId[] {
         else if (node.name === OS_SNAPSHOT_JOB) ids.push("opensearch", "rclone");
         else if (node.name === "mysql-rotate" || node.name === MIGRATE_JOB) ids.push("mysql"); // the server's own client
         else if (node.name === "rabbitmq-rotate") ids.push("rabbitmq");
-        else if (node.name === "nfs-provisioner") ids.push("nfsProvisioner");
+        else if (node.name === "csi-nfs-controller") ids.push("csiProvisioner", "csiLivenessProbe", "nfsPlugin");
+        else if (node.name === "csi-nfs-node") ids.push("csiLivenessProbe", "csiNodeDriverRegistrar", "nfsPlugin");
         else if (node.startedBy) continue; // pods another workload starts (Jenkins agents) bring their own images
         else throw new Error(`images: workload ${node.name} has no image in the catalog`);
     }

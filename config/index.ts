@@ -12,13 +12,14 @@ import { offsiteWorkloads, singleInstance, singleWriterProblems, VolumeRole, vol
 import { PROJECT } from "./project";
 import { sideNamespaces } from "./parts";
 import { ConfigError, looksLikeKubeconfigContents, readSecretFields, secretKeySet, DNS_LABEL, Reader, closest } from "./reader";
-import { ConfigSource, Environment, Migration, TLS_SECRET_NAME, NetworkPolicyConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential, ServiceType, StorageBackend, VolumeSize, environments, resourceParts, rotatedCredentials, volumeSizes } from "./types";
+import { ConfigSource, Environment, IngressKind, Migration, TLS_SECRET_NAME, NetworkPolicyConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential, ServiceType, StorageBackend, VolumeSize, environments, resourceParts, rotatedCredentials, volumeSizes } from "./types";
 import { CONFIG_KEYS } from "./schema";
 import { serviceGraph } from "./graph";
 import { defaultResources, readResources } from "./resources";
 import { expandHome, readConfigServer, readInitScripts } from "./files";
 import { readDrill, readOffsite } from "./backup";
 import { readApplicationCheckout } from "./application";
+import { publicPeer, readGateway } from "./gateway";
 import { stackMigrations } from "./migrations";
 
 export { PROJECT };
@@ -142,7 +143,10 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         r.problems.push(`${PROJECT}:ingress.tlsSecretName / ${PROJECT}:tls: both set; expected one: the name of a Secret made outside git, ` +
             `or the certificate and key, from which the program makes Secret ${TLS_SECRET_NAME}`);
     }
+    const ingressKind = r.choice<IngressKind>("ingress.kind", ing.kind);
     const ingress = {
+        kind: ingressKind,
+        gateway: readGateway(r, ingressKind, ing, isProd && (tls !== undefined || tlsSecretName !== undefined)),
         className: r.text("ingress.className", ing.className),
         waitForAddress: r.flag("ingress.waitForAddress", ing.waitForAddress),
         tlsSecretName: tls ? TLS_SECRET_NAME : tlsSecretName,
@@ -204,6 +208,20 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         readDigests(`${PROJECT}:imageDigests`, parsedDigests);
     }
 
+    const waiversIn = r.object("supportWaivers", Object.keys(defaultImages));
+    const supportWaivers: Partial<Record<ImageKey, { reason: string; until: string }>> = {};
+    for (const k of Object.keys(waiversIn) as ImageKey[]) {
+        const w = r.sub(`supportWaivers.${k}`, waiversIn[k], "an object {reason, until}");
+        if (!w) continue;
+        const reason = r.optionalText(`supportWaivers.${k}.reason`, w.reason);
+        // Unquoted in YAML, the Pulumi CLI hands a date over as a timestamp (2027-01-31 00:00:00 +0000 UTC).
+        const untilIn = typeof w.until === "string" ? w.until.replace(/^(\d{4}-\d{2}-\d{2}) 00:00:00 \+0000 UTC$/, "$1") : w.until;
+        const until = r.string(`supportWaivers.${k}.until`, untilIn, undefined, /^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD");
+        if (reason === undefined || reason.trim() === "") r.reject(`supportWaivers.${k}.reason`, w.reason, "a reason");
+        else if (until !== undefined) supportWaivers[k] = { reason, until };
+        else if (w.until === undefined) r.reject(`supportWaivers.${k}.until`, w.until, "a date YYYY-MM-DD");
+    }
+
     const serviceType = r.choice<ServiceType>("serviceType", r.scalar("serviceType"));
 
     const added = readServices(r, r.list("services"));
@@ -263,12 +281,14 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     const networkPolicy: { -readonly [K in keyof NetworkPolicyConfig]: NetworkPolicyConfig[K] } = {
         enabled: r.flag("networkPolicy.enabled", np.enabled),
         ingressNamespace: r.text("networkPolicy.ingressNamespace", np.ingressNamespace),
+        publicFrom: { namespace: "", podLabels: {} },
         apiServer: {
             cidrs: r.items<string>("networkPolicy.apiServer.cidrs", apiSrv.cidrs) ?? [],
             ports: r.items<number>("networkPolicy.apiServer.ports", apiSrv.ports) ?? [],
         },
         externalEgress,
     };
+    networkPolicy.publicFrom = publicPeer(r, ingress, networkPolicy.ingressNamespace, np.gatewayDataPlane);
 
     const timezone = r.text("timezone", r.scalar("timezone"));
 
@@ -408,6 +428,7 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
         images,
         imageMirror,
         imageDigests,
+        supportWaivers,
         frontendImages: fe.images,
         frontends: frontendsCfg,
         serviceType,

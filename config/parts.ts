@@ -16,7 +16,7 @@ export interface PartsOn {
     /** Jenkins' home archived off-site (ci and offsite). */
     readonly jenkinsArchive: boolean;
     readonly networkPolicy: boolean;
-    /** The NFS provisioner runs (a volume role is on nfs). */
+    /** The NFS driver (csi-driver-nfs) runs (a volume role is on nfs). */
     readonly nfs: boolean;
 }
 
@@ -46,8 +46,8 @@ export function partsOn(cfg: PartsConfig): PartsOn {
 }
 
 /**
- * Namespaces of their own for the parts that could act beyond the application's namespace: the NFS provisioner
- * (its account holds cluster-wide rights on PersistentVolumes) and Jenkins' agents (CI runs arbitrary code, and a pod
+ * Namespaces of their own for the parts that could act beyond the application's namespace: the NFS driver
+ * (its account holds cluster-wide rights on PersistentVolumes, its pods are privileged) and Jenkins' agents (CI runs arbitrary code, and a pod
  * creator can use every account and Secret of its namespace). The application's namespace then holds no account
  * with rights beyond it.
  */
@@ -58,6 +58,9 @@ export function sideNamespaces(cfg: PartsConfig & Pick<PlatformConfig, "namespac
     const on = partsOn(cfg);
     return { ...(on.nfs ? { storage: `${cfg.namespace}-storage` } : {}), ...(on.ci ? { ci: `${cfg.namespace}-ci` } : {}) };
 }
+
+/** The parts whose pods run in a side namespace (the rest run in the application's). */
+export const partHomes: Readonly<Partial<Record<ResourcePart, SideNamespace>>> = { nfsProvisioner: "storage" };
 
 /** The parts (by their resources/security key) this config deploys. */
 export function deployedParts(cfg: PartsConfig): ResourcePart[] {

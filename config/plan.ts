@@ -5,10 +5,10 @@
 // tests/plan.test.ts calls planPlatform() directly.
 import { createHash } from "crypto";
 import type {
-    Environment, Migration, NetworkPolicyConfig, OffsiteConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential,
+    Environment, GatewayRef, IngressKind, Migration, NetworkPolicyConfig, OffsiteConfig, PlatformConfig, PullPolicy, ResourcePart, ResourceQuantities, RotatedCredential,
     ServiceType, StorageBackend,
 } from "./types";
-import { frontends, infraNodePorts, infraPorts } from "./catalog";
+import { frontends, infraPorts } from "./catalog";
 import type { BackendServiceSpec, FrontendSpec, ImageKey } from "./catalog";
 import { BUILT_FOR_ANNOTATION, readinessPath } from "./frontends";
 import { frontendName, serviceGraph } from "./graph";
@@ -16,7 +16,7 @@ import type { ServiceGraph } from "./graph";
 import { frontendImageId, platformImageName, resolveImage } from "./images";
 import { OPENSEARCH_CREDENTIAL_KEYS, OPENSEARCH_SECRET, OPENSEARCH_USERS } from "./opensearch";
 import { LEGACY_DATA_DIRECTORY, mysqlSeriesOf, serverCnf } from "./mysql";
-import { deployedParts, partsOn, publicUrl, sideNamespaces } from "./parts";
+import { deployedParts, partHomes, partsOn, publicUrl, sideNamespaces } from "./parts";
 import type { PartsOn, SideNamespace } from "./parts";
 
 /** The application's namespace and, by part, the namespaces of their own. */
@@ -39,6 +39,9 @@ import type { SecretName, WiredWorkload, WiringContext } from "./wiring";
 import { servedConfigFiles } from "./served";
 import { HISTORY_TABLE, migrationFiles, migrationSetHash } from "./migrations";
 import { MIGRATE_JOB } from "./graph";
+import { serverOf } from "./servers";
+import type { ServerPort, ServerRecord, ServerRecords } from "./servers";
+import { brokerConf } from "./rabbitmq";
 
 export interface WorkloadPort {
     readonly name: string;
@@ -48,13 +51,20 @@ export interface WorkloadPort {
 }
 
 export interface IngressPlan {
+    /** An Ingress, or an HTTPRoute attached to `gateway` (docs/gateway-api.md). */
+    readonly kind: IngressKind;
     readonly host: string;
     /** The Service port the Ingress routes to. */
     readonly port: number;
     readonly className?: string;
+    /** With kind HTTPRoute: the Gateway (TLS terminates at its listener; the request-size limit is its controller's policy). */
+    readonly gateway?: GatewayRef;
     readonly tlsSecretName?: string;
     readonly waitForAddress: boolean;
-    /** ingress-nginx's proxy-body-size, on the Ingresses uploads pass through (config/uploads.ts); else its 1m default. */
+    /**
+     * ingress-nginx's proxy-body-size (or the Gateway controller's equivalent policy), on the routes uploads pass
+     * through (config/uploads.ts); else the proxy's default (nginx: 1m).
+     */
     readonly maxBodySize?: string;
 }
 
@@ -148,9 +158,15 @@ export interface StorageClassPlan {
     readonly resourceName: string;
     /** The class name after the namespace: `<backend>-<hash of the immutable fields>`. */
     readonly nameSuffix: string;
-    /** The CSI or built-in provisioner; undefined for nfs (the stack's own provisioner). */
-    readonly provisioner?: string;
+    /** The CSI or built-in provisioner (nfs: the stack's csi-driver-nfs). */
+    readonly provisioner: string;
     readonly parameters: Readonly<Record<string, string>>;
+    readonly mountOptions?: readonly string[];
+    /**
+     * Replaced under the same name when its immutable fields change (nfs: its name keeps the hash of the
+     * nfs-subdir-external-provisioner class, so the claims, their static volumes and their data stay).
+     */
+    readonly replaceInPlace: boolean;
     readonly reclaimPolicy: "Retain" | "Delete";
     readonly volumeBindingMode: "Immediate" | "WaitForFirstConsumer";
     readonly allowVolumeExpansion: boolean;
@@ -159,7 +175,7 @@ export interface StorageClassPlan {
 export interface VolumePlan extends VolumeUse {
     readonly backend: StorageBackend;
     readonly accessMode: AccessMode;
-    /** A pre-bound NFS volume (nfs.staticVolumes): no provisioner involved. */
+    /** A pre-bound NFS volume (nfs.staticVolumes): no provisioner involved, the kubelet's in-tree NFS mount. */
     readonly staticNfs: boolean;
     /** Its class's name; the claim's name carries it: moving to another class is a new claim, never an in-place edit. */
     readonly className: string;
@@ -176,16 +192,26 @@ export interface StoragePlan {
     readonly backendOf: Readonly<Record<VolumeRole, StorageBackend>>;
     readonly volumes: readonly VolumePlan[];
     readonly nfs: { readonly server: string; readonly path: string };
-    /** The NFS subdir provisioner, when a role is on nfs. */
-    readonly provisioner?: {
-        readonly image: string; readonly resources: ResourceQuantities; readonly security: PodSecurityProfile;
-        /** Its own namespace (config/parts.ts sideNamespaces): its account's cluster-wide rights stay out of the application's. */
-        readonly namespace: string;
-        /** The provisioner name the nfs class names. */
-        readonly name: string;
-        /** Name of its cluster-scoped objects (ClusterRole, binding, export-root volume): carries the namespace, so stacks can share a cluster. */
-        readonly clusterName: string;
-    };
+    /** csi-driver-nfs (its controller Deployment, node DaemonSet and CSIDriver), when a role is on nfs. */
+    readonly nfsDriver?: NfsDriverPlan;
+}
+
+export interface NfsDriverPlan {
+    /** The CSI driver name the nfs class names: one per stack (CSIDriver is cluster-wide; stacks share clusters). */
+    readonly name: string;
+    readonly images: { readonly plugin: string; readonly provisioner: string; readonly registrar: string; readonly livenessProbe: string };
+    readonly imagePullPolicy: PullPolicy;
+    /** Every container's (resources.nfsProvisioner). */
+    readonly resources: ResourceQuantities;
+    readonly security: PodSecurityProfile;
+    /** Its own namespace (config/parts.ts sideNamespaces): its account's cluster-wide rights and privileged pods stay out of the application's. */
+    readonly namespace: string;
+    /** Prefix of its cluster-scoped objects (ClusterRole, binding): carries the namespace, so stacks can share a cluster. */
+    readonly clusterName: string;
+    /** The kubelet's directory of the driver's socket: one per driver name, so two stacks' node plugins do not meet. */
+    readonly pluginDir: string;
+    /** The liveness probes' ports on the host's network (controller, node): per stack, see nfsHealthPorts. */
+    readonly healthPorts: { readonly controller: number; readonly node: number };
 }
 
 export interface BackupPlan {
@@ -272,6 +298,8 @@ export interface PlatformPlan {
      * it may create, so no step outside the program has to place them before the first up. Values are secrets.
      */
     readonly configSecrets: readonly { readonly name: string; readonly type: string; readonly app: string; readonly data: Readonly<Record<string, string>> }[];
+    /** HTTPRoutes with TLS and the Gateway in another namespace: its listeners may read the TLS Secret of this one. */
+    readonly gatewayTlsGrant?: { readonly gatewayNamespace: string; readonly secretName: string };
     readonly timezone: string;
     readonly parts: PartsOn;
     readonly podSecurityLevel: PodSecurityLevel;
@@ -292,7 +320,10 @@ export interface PlatformPlan {
     readonly credentials: { readonly databaseUsername: string; readonly messagingUsername: string; readonly discoveryUsername: string };
     readonly rotation: RotationPlan;
     readonly storage: StoragePlan;
+    /** The infrastructure servers' records (config/servers.ts): what their clients, the graph and the boot check know of them. */
+    readonly servers: ServerRecords;
     readonly database: {
+        readonly record: ServerRecord;
         readonly workload: WorkloadPlan;
         readonly databaseName: string;
         /** SQL run once on an empty data directory: the databases and the application user's grants. */
@@ -301,9 +332,12 @@ export interface PlatformPlan {
         /** The server's series (undefined: not a supported one), its my.cnf per role and its data directory on the claim. */
         readonly server: { readonly series?: string; readonly primaryCnf: string; readonly replicaCnf: string; readonly dataDirectory: string };
     };
-    readonly messaging: { readonly workload: WorkloadPlan };
-    readonly tracing?: { readonly workload: WorkloadPlan };
+    /** conf: the rabbitmq.conf fragment for the configured image (config/rabbitmq.ts BROKER_SETTINGS). */
+    readonly messaging: { readonly record: ServerRecord; readonly workload: WorkloadPlan; readonly conf: string };
+    readonly tracing?: { readonly record: ServerRecord; readonly workload: WorkloadPlan };
     readonly logging?: {
+        /** The records of the log store, the shipper and the UI, by the role each plays. */
+        readonly records: { readonly logStore: ServerRecord; readonly logShipper: ServerRecord; readonly logUi: ServerRecord };
         readonly opensearch: WorkloadPlan; readonly logstash: WorkloadPlan; readonly dashboards: WorkloadPlan;
         /** The Secret (made outside git: tls.crt, tls.key, ca.crt) of OpenSearch's certificate (logging.tlsSecretName). */
         readonly tlsSecretName: string;
@@ -320,6 +354,7 @@ export interface PlatformPlan {
         readonly logstashMonitoringPort: number;
     };
     readonly ci?: {
+        readonly record: ServerRecord;
         readonly workload: WorkloadPlan;
         /** Where Jenkins starts its agents: a namespace of their own, where its account may create pods. */
         readonly agentNamespace: string;
@@ -382,10 +417,13 @@ export function pausingStop(pauseSeconds: number, shutdownSeconds: number, befor
 
 /** Ingress settings for a public host `<prefix>.<domain>` from the stack config. */
 export function ingressFor(cfg: Pick<PlatformConfig, "domain" | "ingress">, hostPrefix: string, port: number, maxBodySize?: string): IngressPlan {
+    const route = cfg.ingress.kind === "HTTPRoute";
     return {
+        kind: cfg.ingress.kind,
         host: `${hostPrefix}.${cfg.domain}`,
         port,
-        className: cfg.ingress.className,
+        className: route ? undefined : cfg.ingress.className,
+        gateway: route ? cfg.ingress.gateway : undefined,
         tlsSecretName: cfg.ingress.tlsSecretName,
         waitForAddress: cfg.ingress.waitForAddress,
         maxBodySize,
@@ -421,6 +459,23 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         waitsFor: waitsFor(name),
         ...more,
     });
+
+    // A server's workload from its record: its ports (one with a Service of its own goes there), its UI's Ingress;
+    // a server without a UI is reached inside the cluster only.
+    const servers = graph.servers;
+    const db = serverOf(servers, "database");
+    const broker = serverOf(servers, "broker");
+    const servedPort = (p: ServerPort): WorkloadPort => (p.nodePort === undefined ? { name: p.name, port: p.port } : { name: p.name, port: p.port, nodePort: p.nodePort });
+    const serverWorkload = (r: ServerRecord, part: Extract<ResourcePart, ImageKey>, kind: WorkloadPlan["kind"], tier: string): WorkloadPlan => {
+        const own = r.ports.filter((p) => p.ownService !== undefined);
+        const extraServices: Record<string, WorkloadPort[]> = {};
+        for (const p of own) extraServices[p.ownService!] = [...(extraServices[p.ownService!] ?? []), servedPort(p)];
+        return infra(r.name, part, kind, tier, r.ports.filter((p) => p.ownService === undefined).map(servedPort), {
+            ...(own.length > 0 ? { extraServices } : {}),
+            ...(r.ui ? { ingress: ingressFor(cfg, r.ui.hostPrefix, r.ui.port) } : { serviceType: "ClusterIP" }),
+        });
+    };
+    const role = <R extends keyof ServerRecords["byRole"]>(r: R) => serverOf(servers, r);
 
     // Uploads reach the services through the gateway: from browsers at api.<domain>, and at the frontends' hosts, whose
     // /server/* the Next.js servers pass on to the gateway.
@@ -500,7 +555,9 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
     const commonLabels = { "app.kubernetes.io/part-of": "egov-platform", "app.kubernetes.io/managed-by": "pulumi", env: cfg.environment };
     // Pod Security admission: enforce the strictest level every deployed part meets; warn and audit at
     // restricted always, so an exception stays visible. "latest" follows the cluster's own version.
-    const level = enforcedLevel(deployedParts(cfg));
+    const level = enforcedLevel(deployedParts(cfg).filter((p) => partHomes[p] === undefined));
+    // A side namespace enforces what its own parts need (storage: privileged for the NFS driver).
+    const sideLevel = (part: SideNamespace) => enforcedLevel(deployedParts(cfg).filter((p) => partHomes[p] === part));
     const podSecurityLabels = {
         "pod-security.kubernetes.io/enforce": level,
         "pod-security.kubernetes.io/enforce-version": "latest",
@@ -512,10 +569,7 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
 
     const urls: Record<string, string> = {};
     for (const s of [...cfg.services, ...frontends]) if (s.ingressHost) urls[s.name] = publicUrl(cfg, s.ingressHost);
-    urls.rabbitmq = publicUrl(cfg, "rabbitmq");
-    if (on.tracing) urls.zipkin = publicUrl(cfg, "zipkin");
-    if (on.logging) urls.dashboards = publicUrl(cfg, "dashboards");
-    if (on.ci) urls.jenkins = publicUrl(cfg, "jenkins");
+    for (const r of servers.all) if (r.ui) urls[r.name] = publicUrl(cfg, r.ui.hostPrefix);
 
     const serviceNamed = (pick: (s: BackendServiceSpec) => boolean, what: string) => {
         const s = cfg.services.find(pick);
@@ -529,8 +583,14 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         environment: cfg.environment,
         namespace: {
             name: cfg.namespace, create: cfg.createNamespace, protect: cfg.storage.protect, labels: { ...commonLabels, ...podSecurityLabels },
-            // restricted in both: the provisioner meets it, and Jenkins' agent pod templates must (docs/security.md).
-            side: Object.fromEntries(Object.entries(side).map(([part, name]) => [part, { name, labels: { ...commonLabels, ...podSecurityLabels } }])),
+            // ci: restricted, Jenkins' agent pod templates must meet it (docs/security.md). storage: privileged, the NFS
+            // driver mounts on the nodes; warn and audit at that level too, as nothing else runs there.
+            side: Object.fromEntries(Object.entries(side).map(([part, name]) => {
+                const l = sideLevel(part as SideNamespace);
+                const labels = l === "privileged" ? { ...podSecurityLabels, "pod-security.kubernetes.io/enforce": l,
+                    "pod-security.kubernetes.io/warn": l, "pod-security.kubernetes.io/audit": l } : podSecurityLabels;
+                return [part, { name, labels: { ...commonLabels, ...labels } }];
+            })),
         },
         clusterScoped: cfg.clusterScoped,
         commonLabels,
@@ -540,6 +600,8 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             ...(offsite?.credentials ? [{ name: offsite.credentialsSecretName, type: "Opaque", app: "backup",
                 data: { "access-key-id": offsite.credentials.accessKeyId, "secret-access-key": offsite.credentials.secretAccessKey } }] : []),
         ],
+        gatewayTlsGrant: cfg.ingress.gateway && cfg.ingress.tlsSecretName && cfg.ingress.gateway.namespace !== cfg.namespace
+            ? { gatewayNamespace: cfg.ingress.gateway.namespace, secretName: cfg.ingress.tlsSecretName } : undefined,
         timezone: cfg.timezone,
         parts: on,
         podSecurityLevel: level,
@@ -564,17 +626,19 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             imagePullPolicy: cfg.image.pullPolicy,
             generations: cfg.rotation,
             mysql: {
-                image: resolveImage(cfg, "mysql"), host: "mysql", port: infraPorts.mysql, security: jobSecurity.mysqlClient,
+                image: resolveImage(cfg, "mysql"), host: db.service, port: db.clientPort, security: jobSecurity.mysqlClient,
                 users: slotUsers(cfg.database.username), databases: cfg.database.databases,
             },
             rabbitmq: {
-                image: resolveImage(cfg, "rabbitmq"), url: `http://rabbitmq:${infraPorts.rabbitmqManagement}`, users: slotUsers(cfg.messaging.username),
+                image: resolveImage(cfg, "rabbitmq"), url: `http://${broker.service}:${broker.port.management}`, users: slotUsers(cfg.messaging.username),
                 security: jobSecurity.rabbitmqClient,
             },
         },
         storage: planStorage(cfg, on),
+        servers,
         database: {
-            workload: infra("mysql", "mysql", "StatefulSet", "database", [{ name: "mysql", port: infraPorts.mysql }], { serviceType: "ClusterIP" }),
+            record: db,
+            workload: serverWorkload(db, "mysql", "StatefulSet", "database"),
             databaseName: cfg.database.name,
             initScripts: { "00-egov-databases.sql": databasesSql(cfg.database) },
             server: mysqlServer(resolveImage(cfg, "mysql")),
@@ -586,28 +650,18 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
                 historyTable: HISTORY_TABLE,
                 image: resolveImage(cfg, "mysql"),
                 imagePullPolicy: cfg.image.pullPolicy,
-                host: "mysql",
-                port: infraPorts.mysql,
+                host: db.service,
+                port: db.clientPort,
                 security: jobSecurity.mysqlClient,
             },
         },
-        messaging: {
-            workload: infra("rabbitmq", "rabbitmq", "StatefulSet", "backend", [
-                { name: "amqp", port: infraPorts.rabbitmqAmqp, nodePort: infraNodePorts.rabbitmqAmqp },
-                { name: "management", port: infraPorts.rabbitmqManagement, nodePort: infraNodePorts.rabbitmqManagement },
-            ], { ingress: ingressFor(cfg, "rabbitmq", infraPorts.rabbitmqManagement) }),
-        },
-        tracing: !on.tracing ? undefined : {
-            workload: infra("zipkin", "zipkin", "Deployment", "backend", [{ name: "http", port: infraPorts.zipkin, nodePort: infraNodePorts.zipkin }],
-                { ingress: ingressFor(cfg, "zipkin", infraPorts.zipkin) }),
-        },
-        logging: !on.logging ? undefined : {
-            opensearch: infra("opensearch", "opensearch", "StatefulSet", "logging", [
-                { name: "http", port: infraPorts.opensearch }, { name: "transport", port: infraPorts.opensearchTransport },
-            ], { serviceType: "ClusterIP" }),
-            logstash: infra("logstash", "fluentBit", "Deployment", "logging", [{ name: "tcp-json", port: infraPorts.logstash }], { serviceType: "ClusterIP" }),
-            dashboards: infra("dashboards", "dashboards", "Deployment", "logging", [{ name: "http", port: infraPorts.dashboards, nodePort: infraNodePorts.dashboards }],
-                { ingress: ingressFor(cfg, "dashboards", infraPorts.dashboards) }),
+        messaging: { record: broker, workload: serverWorkload(broker, "rabbitmq", "StatefulSet", "backend"), conf: brokerConf(cfg.images.rabbitmq) },
+        tracing: !servers.byRole.tracing ? undefined : { record: role("tracing"), workload: serverWorkload(role("tracing"), "zipkin", "Deployment", "backend") },
+        logging: !servers.byRole.logStore ? undefined : {
+            records: { logStore: role("logStore"), logShipper: role("logShipper"), logUi: role("logUi") },
+            opensearch: serverWorkload(role("logStore"), "opensearch", "StatefulSet", "logging"),
+            logstash: serverWorkload(role("logShipper"), "fluentBit", "Deployment", "logging"),
+            dashboards: serverWorkload(role("logUi"), "dashboards", "Deployment", "logging"),
             snapshotPath: on.opensearchSnapshots ? OS_SNAPSHOT_PATH : undefined,
             tlsSecretName: cfg.logging.tlsSecretName,
             credentialsSecret: OPENSEARCH_SECRET,
@@ -616,11 +670,9 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             dashboardsHttps: cfg.ingress.tlsSecretName !== undefined,
             logstashMonitoringPort: infraPorts.logstashMonitoring,
         },
-        ci: !on.ci ? undefined : {
-            workload: infra("jenkins", "jenkins", "StatefulSet", "cicd", [{ name: "http", port: infraPorts.jenkinsHttp, nodePort: infraNodePorts.jenkinsHttp }], {
-                extraServices: { jnlp: [{ name: "jnlp", port: infraPorts.jenkinsAgent, nodePort: infraNodePorts.jenkinsAgent }] },
-                ingress: ingressFor(cfg, "jenkins", infraPorts.jenkinsHttp),
-            }),
+        ci: !servers.byRole.ci ? undefined : {
+            record: role("ci"),
+            workload: serverWorkload(role("ci"), "jenkins", "StatefulSet", "cicd"),
             agentNamespace: side.ci ?? cfg.namespace,
             archive: on.jenkinsArchive && offsite ? { image: resolveImage(cfg, "rclone"), imagePullPolicy: cfg.image.pullPolicy, offsite } : undefined,
         },
@@ -633,12 +685,12 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             images: { mysql: resolveImage(cfg, "mysql"), rclone: resolveImage(cfg, "rclone"), opensearch: resolveImage(cfg, "opensearch") },
             imagePullPolicy: cfg.image.pullPolicy,
             security: { mysql: jobSecurity.mysqlClient, opensearch: jobSecurity.opensearchClient },
-            mysqlPort: infraPorts.mysql,
+            mysqlPort: db.clientPort,
             offsite,
             drill: on.drill ? { schedule: cfg.backup.drill.schedule, scratchSize: cfg.storage.sizes.backup } : undefined,
             opensearchSnapshot: on.opensearchSnapshots && offsite ? {
                 jobName: OS_SNAPSHOT_JOB, schedule: offsite.opensearch.schedule, retention: offsite.opensearch.retention,
-                repoPath: OS_SNAPSHOT_PATH, url: `https://opensearch:${infraPorts.opensearch}`,
+                repoPath: OS_SNAPSHOT_PATH, url: `https://${role("logStore").service}:${role("logStore").clientPort}`,
                 user: OPENSEARCH_USERS.snapshot, credentialsSecret: OPENSEARCH_SECRET, passwordKey: OPENSEARCH_CREDENTIAL_KEYS.snapshot,
                 tlsSecretName: cfg.logging.tlsSecretName,
             } : undefined,
@@ -655,14 +707,43 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
     };
 }
 
+/** The CSI driver name of a stack's csi-driver-nfs: `<namespace>.nfs.csi.k8s.io`, shortened with a hash past 63 characters. */
+export function nfsDriverName(namespace: string): string {
+    const suffix = ".nfs.csi.k8s.io";
+    if (namespace.length + suffix.length <= 63) return `${namespace}${suffix}`;
+    const hash = createHash("sha256").update(namespace).digest("hex").slice(0, 6);
+    return `${namespace.slice(0, 63 - suffix.length - 7).replace(/-+$/, "")}-${hash}${suffix}`;
+}
+
+/**
+ * The ports the driver's liveness probes listen on in the host's network (upstream: 29652 and 29653): per stack, from
+ * its namespace, in 29700-29899, so two stacks' driver pods on one node rarely meet (they would: 1 in 100).
+ */
+export function nfsHealthPorts(namespace: string): { controller: number; node: number } {
+    const base = 29700 + 2 * (parseInt(createHash("sha256").update(namespace).digest("hex").slice(0, 8), 16) % 100);
+    return { controller: base, node: base + 1 };
+}
+
 /** One StorageClass per backend the volume roles use, one claim per volume of config/volumes.ts on its role's class. */
 function planStorage(cfg: PlatformConfig, on: PartsOn): StoragePlan {
     const st = cfg.storage;
     const reclaimPolicy = st.protect ? "Retain" : "Delete";
     const backends = [...new Set(volumeRoles.map((r) => st[r].backend))];
+    const driverName = nfsDriverName(cfg.namespace);
     const classes = backends.map((backend, i): StorageClassPlan => {
         const parameters: Record<string, string> = {};
-        if (backend === "nfs") parameters.archiveOnDelete = st.protect ? "true" : "false";
+        // The name's hash over the fields the class had with nfs-subdir-external-provisioner (archiveOnDelete): the
+        // class keeps its name under csi-driver-nfs, so do the claims and static volumes that carry it (docs/day-2.md).
+        const named: Record<string, string> = {};
+        if (backend === "nfs") {
+            named.archiveOnDelete = st.protect ? "true" : "false";
+            parameters.server = st.nfs.server;
+            parameters.share = st.nfs.path;
+            // nfs-subdir-external-provisioner's directory per volume, <namespace>-<claim>-<volume>, under the export.
+            parameters.subDir = "${pvc.metadata.namespace}-${pvc.metadata.name}-${pv.metadata.name}";
+            // A deleted volume's directory is renamed archived-<dir> when protected (archiveOnDelete "true"), else removed.
+            parameters.onDelete = st.protect ? "archive" : "delete";
+        }
         if (backend === "cinder") {
             if (st.cinder.type) parameters.type = st.cinder.type;
             if (st.cinder.availabilityZone) parameters.availability = st.cinder.availabilityZone;
@@ -671,14 +752,19 @@ function planStorage(cfg: PlatformConfig, on: PartsOn): StoragePlan {
         const volumeBindingMode = backend === "cinder" ? "WaitForFirstConsumer" : "Immediate";
         // Named after a hash of its immutable fields: changing the provisioner or a parameter makes a new class, and
         // with it new claims, instead of an update the API server refuses (even in preview).
-        const hash = createHash("sha256").update(JSON.stringify({ backend, parameters, reclaimPolicy, volumeBindingMode })).digest("hex").slice(0, 6);
+        const hash = createHash("sha256").update(JSON.stringify({ backend, parameters: backend === "nfs" ? named : parameters, reclaimPolicy, volumeBindingMode }))
+            .digest("hex").slice(0, 6);
         return {
             backend,
             name: `${cfg.namespace}-${backend}-${hash}`,
             resourceName: i === 0 ? "class" : `class-${backend}`,
             nameSuffix: `${backend}-${hash}`,
-            provisioner: backend === "nfs" ? undefined : provisioners[backend],
+            provisioner: backend === "nfs" ? driverName : provisioners[backend],
             parameters,
+            // hard: I/O waits out a server outage instead of failing (database files). No nfsvers: the client takes the
+            // highest version the server offers, as it did for the provisioner's volumes.
+            mountOptions: backend === "nfs" ? ["hard"] : undefined,
+            replaceInPlace: backend === "nfs",
             reclaimPolicy,
             volumeBindingMode,
             allowVolumeExpansion: backend === "cinder",
@@ -704,11 +790,18 @@ function planStorage(cfg: PlatformConfig, on: PartsOn): StoragePlan {
             };
         }),
         nfs: { server: st.nfs.server, path: st.nfs.path },
-        provisioner: on.nfs ? {
-            image: resolveImage(cfg, "nfsProvisioner"), resources: cfg.resources.nfsProvisioner, security: podSecurity.nfsProvisioner,
+        nfsDriver: on.nfs ? {
+            name: driverName,
+            images: {
+                plugin: resolveImage(cfg, "nfsPlugin"), provisioner: resolveImage(cfg, "csiProvisioner"),
+                registrar: resolveImage(cfg, "csiNodeDriverRegistrar"), livenessProbe: resolveImage(cfg, "csiLivenessProbe"),
+            },
+            imagePullPolicy: cfg.image.pullPolicy,
+            resources: cfg.resources.nfsProvisioner, security: podSecurity.nfsProvisioner,
             namespace: sideNamespaces(cfg).storage!,
-            name: `egov-platform/${cfg.namespace}-nfs`,
-            clusterName: `${cfg.namespace}-nfs-provisioner`,
+            clusterName: `${cfg.namespace}-nfs-csi`,
+            pluginDir: `/var/lib/kubelet/plugins/${driverName}`,
+            healthPorts: nfsHealthPorts(cfg.namespace),
         } : undefined,
     };
 }

@@ -5,11 +5,11 @@
 import { defaultImages, ImageKey } from "./catalog";
 import { DIGEST, parseImageRef } from "./images";
 import {
-    CIDR, CRON, cronProblems, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, isTimeZone, looksLikeKubeconfigContents, MIRROR, MYSQL_IDENT,
+    CIDR, CRON, cronProblems, DNS_LABEL, DNS_SUBDOMAIN, IMAGE_TAG, IPV4, isTimeZone, LABEL_VALUE, looksLikeKubeconfigContents, MIRROR, MYSQL_IDENT,
     QUANTITY, REGISTRY, STORAGE_SIZE, timeZoneSuggestion, USERNAME,
 } from "./patterns";
 import {
-    Environment, environments, pullPolicies, ResourcePart, ResourceQuantities, resourceParts, rotatedCredentials, serviceTypes, storageBackends,
+    Environment, environments, gatewayImplementations, ingressKinds, pullPolicies, ResourcePart, ResourceQuantities, resourceParts, rotatedCredentials, serviceTypes, storageBackends,
     volumeSizes,
 } from "./types";
 
@@ -110,7 +110,8 @@ export const defaultResources: Readonly<Record<ResourcePart, ResourceQuantities>
     dashboards: { requests: q("100m", "512Mi", "256Mi"), limits: q("1", "1Gi", "1Gi") },
     zipkin: { requests: q("100m", "256Mi", "128Mi"), limits: q("1", "1Gi", "512Mi") },
     jenkins: { requests: q("250m", "1Gi", "512Mi"), limits: q("2", "2Gi", "4Gi") },
-    nfsProvisioner: { requests: q("10m", "32Mi", "16Mi"), limits: q("100m", "128Mi", "64Mi") },
+    // Each container of csi-driver-nfs's pods; the memory limit is the node plugin's in its upstream manifests.
+    nfsProvisioner: { requests: q("10m", "32Mi", "16Mi"), limits: q("200m", "300Mi", "64Mi") },
 };
 /** The fields of resources.<part>.requests / .limits and the Kubernetes resource each sets. */
 export const resourceFields = [
@@ -190,11 +191,24 @@ export const STACK_SCHEMA = {
         description: "Base domain of the public hosts: api., discovery., admin., portal., rabbitmq., zipkin., dashboards., jenkins. + domain.",
         default: "egov.localtest.me", pattern: DNS_SUBDOMAIN, allowed: "a DNS domain such as egov.example.go.kr",
     }),
-    ingress: obj("The Ingresses of the public hosts.", {
-        className: str({ description: "IngressClass of every Ingress.", default: "nginx", pattern: DNS_SUBDOMAIN, allowed: "an IngressClass name" }),
+    ingress: obj("The routes of the public hosts: Ingresses, or Gateway API HTTPRoutes.", {
+        kind: oneOf({ description: "Ingress (an Ingress controller such as ingress-nginx) or HTTPRoute (gateway.networking.k8s.io/v1, attached " +
+            "to ingress.gateway); same hosts, TLS and request-size limits.", default: "Ingress", values: ingressKinds, see: "docs/gateway-api.md" }),
+        className: str({ description: "IngressClass of every Ingress (kind Ingress only).", default: "nginx", pattern: DNS_SUBDOMAIN,
+            allowed: "an IngressClass name" }),
         waitForAddress: bool({ description: "Wait for the ingress controller to assign an address (a cluster without one never does).", default: false }),
         tlsSecretName: str({ description: "TLS Secret (made outside git, in the namespace) for every host; URLs become https. Or the stack key tls.",
             pattern: DNS_SUBDOMAIN, allowed: "a Secret name" }),
+        gateway: obj("The cluster's Gateway the HTTPRoutes attach to: required with kind HTTPRoute, refused with Ingress. TLS terminates at " +
+            "its listener, which names the TLS Secret (a ReferenceGrant is rendered when the Gateway is in another namespace).", {
+            name: str({ description: "The Gateway's name.", required: true, pattern: DNS_SUBDOMAIN, allowed: "a Gateway name" }),
+            namespace: str({ description: "The Gateway's namespace.", required: true, pattern: DNS_LABEL, allowed: "a namespace name" }),
+            sectionName: str({ description: "The listener the routes attach to (e.g. the HTTPS one); every listener admitting them when unset; " +
+                "required in prod with TLS.", pattern: DNS_SUBDOMAIN, allowed: "a listener name" }),
+            implementation: oneOf({ description: "The Gateway's controller: the request-size limit is rendered as its policy (nginx-gateway-fabric: " +
+                "ClientSettingsPolicy; envoy-gateway: BackendTrafficPolicy); other: none, the limit is the controller's own.",
+                required: true, values: gatewayImplementations, see: "docs/gateway-api.md" }),
+        }, { see: "docs/gateway-api.md" }),
     }),
     tls: obj("The public hosts' PEM certificate chain and key, encrypted (`pulumi config set --secret --path tls.key < FILE`): the program " +
         "makes Secret ingress-tls and serves https. Not with ingress.tlsSecretName.", {
@@ -230,6 +244,15 @@ export const STACK_SCHEMA = {
         description: `Digest pins by source reference, over images.lock.json, e.g. {"docker.io/library/${defaultImages.mysql}": "sha256:..."}.`,
         values: str({ description: "The digest.", pattern: DIGEST, allowed: "a digest sha256:<64 hex digits>" }),
     },
+    supportWaivers: {
+        kind: "map", keyName: "<image key>", see: "docs/support.md",
+        description: "Images past their end of support (config/support.ts) that the policy pack lets prod run until a date, e.g. while a move " +
+            "to the supported default is under way: image key (as in images) -> {reason, until}. After until the waiver lapses.",
+        values: obj("A waiver.", {
+            reason: str({ description: "Why, for the security review.", required: true, pattern: /\S/, allowed: "a reason" }),
+            until: str({ description: "The last day it holds.", required: true, pattern: /^\d{4}-\d{2}-\d{2}$/, allowed: "a date YYYY-MM-DD" }),
+        }),
+    },
     serviceType: oneOf({ description: "Type of the Services: NodePort uses the reference's node ports (30001-30012).", default: "ClusterIP",
         values: serviceTypes }),
     replicas: int({ description: "Replicas of every application workload; the autoscaler's minimum when autoscaling.", default: 1, min: 1, max: 50 }),
@@ -264,6 +287,13 @@ export const STACK_SCHEMA = {
         enabled: bool({ description: "Deploy the policies.", default: true }),
         ingressNamespace: str({ description: "Namespace of the ingress controller, whose pods may reach the public ports.", default: "ingress-nginx",
             pattern: DNS_LABEL, allowed: "the namespace name of the ingress controller" }),
+        gatewayDataPlane: obj("The Gateway's data plane pods (ingress.kind HTTPRoute), which may reach the public ports.", {
+            namespace: str({ description: "Their namespace.", defaultText: "envoy-gateway: envoy-gateway-system, else ingress.gateway.namespace",
+                pattern: DNS_LABEL, allowed: "a namespace name" }),
+            podLabels: { kind: "map", keyName: "<label>", description: "Labels they carry.",
+                defaultText: "nginx-gateway-fabric: gateway.networking.k8s.io/gateway-name; envoy-gateway: gateway.envoyproxy.io/owning-gateway-{name,namespace}; other: none",
+                values: str({ description: "The label's value.", pattern: LABEL_VALUE, allowed: "a label value" }) },
+        }, { see: "docs/gateway-api.md" }),
         apiServer: obj("Where the Kubernetes API server is, for the pods that call it.", {
             cidrs: cidrs("The API server's addresses.", ["0.0.0.0/0"]),
             ports: list({ description: "The API server's ports.", default: [443, 6443], allowed: "a list of TCP ports (1-65535)",
@@ -293,8 +323,8 @@ export const STACK_SCHEMA = {
             server: str({ description: "The NFS server's address; required when a role uses nfs.", default: "", pattern: new RegExp(`${IPV4.source}|${DNS_SUBDOMAIN.source}`),
                 allowed: "an NFS server address (IPv4 or DNS name)" }),
             path: str({ description: "The NFS export path.", default: "/srv/nfs", pattern: /^\/[^\s]*$/, allowed: "an absolute export path" }),
-            staticVolumes: bool({ description: "Pre-bound PersistentVolumes at <path>/<namespace>/<claim> (no provisioner needed); false lets " +
-                "the provisioner create them.", default: true }),
+            staticVolumes: bool({ description: "Pre-bound PersistentVolumes at <path>/<namespace>/<claim> (no driver needed: in-tree NFS mounts); false lets " +
+                "csi-driver-nfs create them (a directory <namespace>-<claim>-<volume> each).", default: true }),
         }),
         cinder: obj("Cinder volumes.", {
             type: str({ description: "Cinder volume type of the claims.", pattern: /^[\w.-]+$/, allowed: "a Cinder volume type" }),

@@ -8,7 +8,12 @@ export type HardeningControl =
     /** The whole pod cannot meet Pod Security `restricted`: the namespace then enforces `baseline` only. */
     | "restricted"
     /** The image writes where no emptyDir can go (not part of Pod Security; only this container is affected). */
-    | "readOnlyRootFilesystem";
+    | "readOnlyRootFilesystem"
+    /**
+     * The pod needs the host (privileged containers, its network, kubelet paths): allowed only for a part in a side
+     * namespace of its own (config/parts.ts partHomes), which then enforces `privileged`; never in the application's.
+     */
+    | "privileged";
 
 export interface PodSecurityProfile {
     /** The uid and gid the image's process runs as (fsGroup is the gid, so volumes are writable). */
@@ -68,9 +73,14 @@ export const podSecurity: Readonly<Record<ResourcePart, PodSecurityProfile>> = {
         source: "jenkins/jenkins image: uid 1000; everything under JENKINS_HOME; /tmp for the JVM",
     },
     nfsProvisioner: {
-        // Root is mapped to nobody on root_squash exports anyway; the export root must be writable by 65534.
-        uid: 65534, gid: 65534, writablePaths: [],
-        source: "nfs-subdir-external-provisioner: writes only to the mounted export (subdirectories per volume)",
+        // csi-driver-nfs mounts NFS shares: root with CAP_SYS_ADMIN, as its upstream manifests run it.
+        uid: 0, gid: 0, writablePaths: ["/tmp"],
+        source: "csi-driver-nfs deploy/v4.13.4: the controller mounts the share under its working directory (/tmp) to make and remove " +
+            "volume directories; the node plugin mounts volumes into the kubelet's pod directories",
+        exceptions: {
+            privileged: "csi-driver-nfs: the node plugin mounts NFS on the node for the kubelet (privileged, host network so a mount " +
+                "outlives the plugin's pod, kubelet directories as hostPath); the controller mounts the share to make volume directories",
+        },
     },
 };
 
@@ -93,9 +103,10 @@ export const jobSecurity: Readonly<Record<"mysqlClient" | "rabbitmqClient" | "op
     },
 };
 
-export type PodSecurityLevel = "restricted" | "baseline";
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
 
-/** The level the namespace enforces: `restricted` unless a deployed part is excused from it. */
+/** The level a namespace enforces for the parts it holds: `restricted` unless a part there is excused from it. */
 export function enforcedLevel(parts: readonly ResourcePart[], table: Readonly<Record<string, PodSecurityProfile>> = podSecurity): PodSecurityLevel {
+    if (parts.some((p) => table[p]?.exceptions?.privileged !== undefined)) return "privileged";
     return parts.some((p) => table[p]?.exceptions?.restricted !== undefined) ? "baseline" : "restricted";
 }

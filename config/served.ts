@@ -7,7 +7,7 @@
 import { Document, isMap, isScalar, isSeq, Node, Pair, parseDocument, Scalar, YAMLMap } from "yaml";
 import { infraPorts } from "./catalog";
 import { urlParamsFor, withUrlParams } from "./mysql";
-import { edgeTo, host, isConfigClient, SHARED_DIR, ZIPKIN_SPANS_PATH } from "./wiring";
+import { edgeTo, edgeToServer, isConfigClient, serverFor, SHARED_DIR, ZIPKIN_SPANS_PATH } from "./wiring";
 import type { WiredWorkload, WiringContext } from "./wiring";
 
 /** Why a served value differs from the application's file. */
@@ -38,12 +38,12 @@ export const UNSERVED_PROFILES: Readonly<Record<string, string>> = {
 };
 
 const readsEureka = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "discovery", ctx);
-const readsRabbit = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx);
+const readsRabbit = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeToServer(w, "broker", ctx);
 const dbOf = (w: WiredWorkload, ctx: WiringContext) => ({ name: w.spec?.database?.name ?? ctx.cfg.database.name, api: w.spec?.database?.api ?? "jdbc" });
 const readsDbApi = (api: "jdbc" | "r2dbc") => (w: WiredWorkload, ctx: WiringContext) =>
-    isConfigClient(w, ctx) && edgeTo(w, "mysql", ctx) && dbOf(w, ctx).api === api;
+    isConfigClient(w, ctx) && edgeToServer(w, "database", ctx) && dbOf(w, ctx).api === api;
 const readsToken = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && w.spec?.usesToken === true;
-const readsZipkin = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeTo(w, "zipkin", ctx);
+const readsZipkin = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, ctx) && edgeToServer(w, "tracing", ctx);
 
 /**
  * The database URL: the file's, in the stack's time zone; the platform's own for a client whose files set none.
@@ -52,7 +52,7 @@ const readsZipkin = (w: WiredWorkload, ctx: WiringContext) => isConfigClient(w, 
 const databaseUrl = (scheme: "jdbc" | "r2dbc") => (ctx: WiringContext, w: WiredWorkload, written: string | undefined) =>
     withUrlParams(written !== undefined
         ? written.replace(/([?&]serverTimezone=)[^&]*/, `$1${ctx.cfg.timezone}`)
-        : `${scheme}:mysql://${host(ctx, "mysql")}:${infraPorts.mysql}/${dbOf(w, ctx).name}?serverTimezone=${ctx.cfg.timezone}` +
+        : `${scheme}:mysql://${serverFor(ctx, "database").host}:${serverFor(ctx, "database").clientPort}/${dbOf(w, ctx).name}?serverTimezone=${ctx.cfg.timezone}` +
             (scheme === "jdbc" ? "&autoReconnect=true" : ""), urlParamsFor(scheme));
 
 const CREDENTIAL_REASON = "the generated credential of the platform's server, from the pod's secretKeyRef env var; never a literal or a default";
@@ -67,7 +67,7 @@ export const OVERRIDES: readonly ServedOverride[] = [
     {
         property: "spring.rabbitmq.port", kind: "endpoint", who: "graph edge to rabbitmq", readers: readsRabbit,
         reason: "the platform's broker Service port (the host comes from the file's ${rabbitmq.hostname}, filled by RABBITMQ_HOSTNAME)",
-        value: () => String(infraPorts.rabbitmqAmqp),
+        value: (ctx) => String(serverFor(ctx, "broker").clientPort),
     },
     ...(["username", "password"] as const).map((key): ServedOverride => ({
         property: `spring.rabbitmq.${key}`, kind: "credential", who: "graph edge to rabbitmq", readers: readsRabbit,
@@ -131,20 +131,21 @@ export const OVERRIDES: readonly ServedOverride[] = [
     // The gateway's readiness is its aggregate health (catalog readinessPath): no other server may take the API out.
     // The boot check derives each indicator of that path from the starters and fails on one that follows a server.
     ...([
-        ["management.health.rabbit.enabled", "RabbitHealthIndicator (spring-boot-starter-amqp): the broker", "rabbitmq"],
-        ["management.health.binders.enabled", "BindersHealthIndicator (Spring Cloud Stream): the broker", "rabbitmq"],
+        ["management.health.rabbit.enabled", "RabbitHealthIndicator (spring-boot-starter-amqp): the broker", "broker"],
+        ["management.health.binders.enabled", "BindersHealthIndicator (Spring Cloud Stream): the broker", "broker"],
         ["health.config.enabled", "ConfigServerHealthIndicator, clientConfigServer (spring-cloud-starter-config): the config server", "config"],
         ["spring.cloud.discovery.client.composite-indicator.enabled", "discoveryComposite (spring-cloud-commons): the instance's status in Eureka", "discovery"],
     ] as const).map(([property, indicator, server]): ServedOverride => ({
-        property, kind: "platform", who: `catalog readinessPath /actuator/health (the aggregate health), graph edge to ${server}`,
-        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.readinessPath === "/actuator/health" && edgeTo(w, server, ctx),
+        property, kind: "platform", who: `catalog readinessPath /actuator/health (the aggregate health), graph edge to ${server === "broker" ? "rabbitmq" : server}`,
+        readers: (w, ctx) => isConfigClient(w, ctx) && w.spec?.readinessPath === "/actuator/health"
+            && (server === "broker" ? edgeToServer(w, server, ctx) : edgeTo(w, server, ctx)),
         reason: `the readiness probe reads the aggregate health, and ${indicator} would take every pod out of service in an outage`,
         value: () => "false",
     })),
     {
         property: "spring.cloud.stream.bindings.attachmentEntity-out-0.destination", kind: "application fix",
         who: "reserve-request-service (its code sends, its file names no destination)",
-        readers: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx) && w.name === "reserve-request-service",
+        readers: (w, ctx) => isConfigClient(w, ctx) && edgeToServer(w, "broker", ctx) && w.name === "reserve-request-service",
         reason: "ReserveService.java:82 sends attachment links through module-common's attachmentEntity-out-0 binding; without the " +
             "destination every other service's file gives it (attachment-entity.topic, which portal-service consumes), Stream " +
             "publishes to an exchange of the binding's own name that no queue reads, and the reservation's attachments are never linked",

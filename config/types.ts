@@ -10,6 +10,12 @@ export type Environment = (typeof environments)[number];
 export const serviceTypes = ["ClusterIP", "NodePort"] as const;
 export type ServiceType = (typeof serviceTypes)[number];
 export const pullPolicies = ["Always", "IfNotPresent", "Never"] as const;
+/** How the public hosts are routed: networking.k8s.io Ingresses, or Gateway API HTTPRoutes attached to a Gateway. */
+export const ingressKinds = ["Ingress", "HTTPRoute"] as const;
+export type IngressKind = (typeof ingressKinds)[number];
+/** The Gateway controllers whose request-size policy the program renders; other: none rendered (docs/gateway-api.md). */
+export const gatewayImplementations = ["nginx-gateway-fabric", "envoy-gateway", "other"] as const;
+export type GatewayImplementation = (typeof gatewayImplementations)[number];
 export type PullPolicy = (typeof pullPolicies)[number];
 
 export type Quantities = {
@@ -31,10 +37,24 @@ export interface NetworkPolicyConfig {
     readonly enabled: boolean;
     /** Namespace of the ingress controller, whose pods may reach the public ports. */
     readonly ingressNamespace: string;
+    /**
+     * The pods admitted to the public ports: the ingress controller's namespace (ingress.kind Ingress), or the
+     * Gateway's data plane (HTTPRoute: networkPolicy.gatewayDataPlane, by default from ingress.gateway).
+     */
+    readonly publicFrom: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
     /** Where the Kubernetes API server's endpoints are, for pods that call it. */
     readonly apiServer: { readonly cidrs: readonly string[]; readonly ports: readonly number[] };
     /** Extra egress per workload (app name) to CIDRs outside the cluster, e.g. Jenkins to the git server. */
     readonly externalEgress: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A Gateway (the cluster's) that HTTPRoutes attach to, and the controller that runs it. */
+export interface GatewayRef {
+    readonly name: string;
+    readonly namespace: string;
+    /** The listener the routes attach to; all the Gateway's listeners that admit them when unset. */
+    readonly sectionName?: string;
+    readonly implementation: GatewayImplementation;
 }
 
 export interface PlatformConfig {
@@ -51,6 +71,9 @@ export interface PlatformConfig {
     readonly clusterScoped: boolean;
     readonly domain: string;
     readonly ingress: {
+        readonly kind: IngressKind;
+        /** The Gateway the HTTPRoutes attach to (kind HTTPRoute only). */
+        readonly gateway?: GatewayRef;
         readonly className?: string;
         /** Wait for the ingress controller to assign an address (needs a controller in the cluster). */
         readonly waitForAddress: boolean;
@@ -72,6 +95,8 @@ export interface PlatformConfig {
     readonly imageMirror?: string;
     /** Pinned digests by fully qualified source reference (images.lock.json, then the imageDigests key). */
     readonly imageDigests: Readonly<Record<string, string>>;
+    /** Images past their end of support the policy pack lets prod run until a date (config/support.ts). */
+    readonly supportWaivers: Readonly<Partial<Record<ImageKey, { readonly reason: string; readonly until: string }>>>;
     /** Per frontend: the image built for this stack (frontends.lock.json) or a warning why there is none that fits. */
     readonly frontendImages: Readonly<Record<string, FrontendImage>>;
     /** allowPublishedImages: prod may run the published frontend images when frontends.lock.json has none for it. */

@@ -8,6 +8,8 @@ import { parse } from "yaml";
 import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, infraPorts } from "./catalog";
 import { ServiceGraph } from "./graph";
+import { serverOf } from "./servers";
+import type { ServerRecord, ServerRole } from "./servers";
 import { shutdown } from "./rollout";
 
 /** The application source every `upstream` reference below points into. */
@@ -83,6 +85,13 @@ export interface EnvSetting {
 
 export const host = (ctx: WiringContext, svc: string) => `${svc}.${ctx.cfg.namespace}.svc.cluster.local`;
 export const edgeTo = (w: WiredWorkload, to: string, ctx: WiringContext) => ctx.graph.dependenciesOf(w.name).some((e) => e.to === to);
+/** The stack's server of a role (config/servers.ts): its host and ports come from its record, never from here. */
+export const serverFor = (ctx: WiringContext, role: ServerRole): ServerRecord => serverOf(ctx.graph.servers, role);
+/** Whether the workload is a client of the stack's server of this role (a graph edge to it). */
+export const edgeToServer = (w: WiredWorkload, role: ServerRole, ctx: WiringContext) => {
+    const server = ctx.graph.servers.byRole[role];
+    return server !== undefined && edgeTo(w, server.name, ctx);
+};
 /** Whether the application's own files served to a client (application.yml, <name>.yml) set a property (nested keys). */
 export const applicationFilesSet = (w: WiredWorkload, ctx: WiringContext, property: string): boolean =>
     ["application.yml", `${w.name}.yml`].some((f) => {
@@ -161,26 +170,26 @@ export const envSettings: readonly EnvSetting[] = [
         env: "RABBITMQ_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "rabbitmq.hostname in the served spring.rabbitmq.host", via: "placeholder",
         upstream: "config/application.yml: spring.rabbitmq.host: ${rabbitmq.hostname:localhost}",
         overriddenBy: REMOTE_WINS, who: "graph edges to rabbitmq and to config",
-        applies: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx), value: (ctx) => host(ctx, "rabbitmq"),
+        applies: (w, ctx) => isConfigClient(w, ctx) && edgeToServer(w, "broker", ctx), value: (ctx) => serverFor(ctx, "broker").host,
     },
     {
         env: "SPRING_RABBITMQ_HOST", source: { from: "configMap", configMap: "backend" }, feeds: "spring.rabbitmq.host", via: "env",
         upstream: "backend/config/src/main/resources/application.yml: spring.rabbitmq.host: ${rabbitmq.hostname:localhost}",
         overriddenBy: "nothing: the config server reads no remote config", who: "graph edge to rabbitmq, not a config client (the config server)",
-        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "rabbitmq", ctx) && !isConfigClient(w, ctx), value: (ctx) => host(ctx, "rabbitmq"),
+        applies: (w, ctx) => w.spec !== undefined && edgeToServer(w, "broker", ctx) && !isConfigClient(w, ctx), value: (ctx) => serverFor(ctx, "broker").host,
     },
     ...(["username", "password"] as const).map((key): EnvSetting => ({
         env: `RABBITMQ_${key.toUpperCase()}`, source: { from: "secret", secret: "rabbitmq", key }, feeds: `the spring.rabbitmq.${key} served setting`, via: "served",
         upstream: `config/application.yml: spring.rabbitmq.${key} (guest)`, overriddenBy: REMOTE_WINS,
         who: "graph edges to rabbitmq and to config",
-        applies: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "rabbitmq", ctx),
+        applies: (w, ctx) => isConfigClient(w, ctx) && edgeToServer(w, "broker", ctx),
     })),
     ...(["username", "password"] as const).map((key): EnvSetting => ({
         env: `SPRING_RABBITMQ_${key.toUpperCase()}`, source: { from: "secret", secret: "rabbitmq", key }, feeds: `spring.rabbitmq.${key}`, via: "env",
         upstream: `backend/config/src/main/resources/application.yml: spring.rabbitmq.${key} (guest)`,
         overriddenBy: "nothing: the config server reads no remote config; these names are never override placeholders, so it cannot serve them",
         who: "graph edge to rabbitmq, not a config client (the config server's own Spring Cloud Bus)",
-        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "rabbitmq", ctx) && !isConfigClient(w, ctx),
+        applies: (w, ctx) => w.spec !== undefined && edgeToServer(w, "broker", ctx) && !isConfigClient(w, ctx),
     })),
     ...(["username", "password"] as const).map((key): EnvSetting => ({
         env: `SPRING_MAIL_${key.toUpperCase()}`, source: { from: "userSecret", setting: "mail.credentialsSecretName", key },
@@ -194,14 +203,14 @@ export const envSettings: readonly EnvSetting[] = [
         env: "MYSQL_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "mysql.hostname in the served datasource / R2DBC URL (database.url of config/<service>.yml)", via: "placeholder",
         upstream: "config/<service>.yml: spring.datasource.url / spring.r2dbc.url (jdbc|r2dbc:mysql://${mysql.hostname:localhost}:3306/...)",
         overriddenBy: "a served file with a fixed host",
-        who: "graph edge to mysql", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "mysql", ctx), value: (ctx) => host(ctx, "mysql"),
+        who: "graph edge to mysql", applies: (w, ctx) => w.spec !== undefined && edgeToServer(w, "database", ctx), value: (ctx) => serverFor(ctx, "database").host,
     },
     ...(["username", "password"] as const).map((key): EnvSetting => ({
         env: `DB_${key.toUpperCase()}`, source: { from: "secret", secret: "mysql", key },
         feeds: `the spring.datasource.${key} and spring.r2dbc.${key} served setting`, via: "served",
         upstream: `config/<service>.yml: spring.datasource.${key} / spring.r2dbc.${key} (\${DB_${key.toUpperCase()}:msaportal})`,
         overriddenBy: REMOTE_WINS, who: "graph edge to mysql",
-        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "mysql", ctx),
+        applies: (w, ctx) => w.spec !== undefined && edgeToServer(w, "database", ctx),
     })),
     {
         env: "TOKEN_SECRET", source: { from: "secret", secret: "token", key: "token-secret" }, feeds: "the token.secret served setting", via: "served",
@@ -221,14 +230,14 @@ export const envSettings: readonly EnvSetting[] = [
         upstream: "backend/<service>/build.gradle: micrometer-tracing-bridge-brave + zipkin-reporter-brave (Spring Boot 3.5.6); " +
             "config/application.yml sets only Boot 2's spring.zipkin.base-url, which nothing reads",
         overriddenBy: REMOTE_WINS, who: "graph edge to zipkin (tracing.enabled and catalog flag usesTracing)",
-        applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "zipkin", ctx),
-        value: (ctx) => `http://${host(ctx, "zipkin")}:${infraPorts.zipkin}${ZIPKIN_SPANS_PATH}`,
+        applies: (w, ctx) => w.spec !== undefined && edgeToServer(w, "tracing", ctx),
+        value: (ctx) => `http://${serverFor(ctx, "tracing").host}:${serverFor(ctx, "tracing").clientPort}${ZIPKIN_SPANS_PATH}`,
     },
     {
         env: "MANAGEMENT_TRACING_SAMPLING_PROBABILITY", source: { from: "literal" },
         feeds: "management.tracing.sampling.probability (Boot's default 0.1)", via: "served",
         upstream: "backend/<service>/build.gradle: micrometer-tracing-bridge-brave (Spring Boot 3.5.6)",
-        overriddenBy: REMOTE_WINS, who: "graph edge to zipkin", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "zipkin", ctx),
+        overriddenBy: REMOTE_WINS, who: "graph edge to zipkin", applies: (w, ctx) => w.spec !== undefined && edgeToServer(w, "tracing", ctx),
         value: (ctx) => String(ctx.cfg.tracing.samplingProbability),
     },
     {
@@ -286,15 +295,15 @@ export const envSettings: readonly EnvSetting[] = [
             "and loads messages from a file: URL only when it is \"default\"",
         overriddenBy: "SPRING_PROFILES_ACTIVE or a served spring.profiles.active (any active profile replaces the default one)",
         who: "graph edge to logstash (logging.enabled and catalog flag shipsLogs), config clients",
-        applies: (w, ctx) => isConfigClient(w, ctx) && edgeTo(w, "logstash", ctx), value: () => LOG_PROFILE,
+        applies: (w, ctx) => isConfigClient(w, ctx) && edgeToServer(w, "logShipper", ctx), value: () => LOG_PROFILE,
     },
     {
         env: "logstash_hostname", source: { from: "configMap", configMap: "backend" }, feeds: "logback variable logstash_hostname (host:port)", via: "logback",
         upstream: "backend/<service>/src/main/resources/logback-spring.xml: <property name=\"destination\" value=\"${logstash_hostname:-localhost:5001}\"/>; " +
             "the images' -Dlogstash.url (DockerfileK8s CMD) is read by nothing",
         overriddenBy: "a -Dlogstash_hostname system property (logback looks up system properties before the OS environment); the images set none",
-        who: "graph edge to logstash", applies: (w, ctx) => w.spec !== undefined && edgeTo(w, "logstash", ctx),
-        value: (ctx) => `${host(ctx, "logstash")}:${infraPorts.logstash}`,
+        who: "graph edge to logstash", applies: (w, ctx) => w.spec !== undefined && edgeToServer(w, "logShipper", ctx),
+        value: (ctx) => `${serverFor(ctx, "logShipper").host}:${serverFor(ctx, "logShipper").clientPort}`,
     },
     {
         env: "SPRING_PROFILES_ACTIVE", source: { from: "literal" },
@@ -303,7 +312,7 @@ export const envSettings: readonly EnvSetting[] = [
         upstream: "backend/config/src/main/resources/application.yml: spring.profiles.active: native,default; application-prod.yml: git settings; logback-spring.xml",
         overriddenBy: "nothing: the config server reads no remote config", who: "the config server (target of config edges)",
         applies: isConfigServer,
-        value: (ctx, w) => `${serverSource(ctx).source === "git" ? "git,native" : "native"},${edgeTo(w, "logstash", ctx) ? LOG_PROFILE : "default"}`,
+        value: (ctx, w) => `${serverSource(ctx).source === "git" ? "git,native" : "native"},${edgeToServer(w, "logShipper", ctx) ? LOG_PROFILE : "default"}`,
     },
     {
         env: "SPRING_CLOUD_CONFIG_SERVER_NATIVE_SEARCH_LOCATIONS", source: { from: "literal" }, feeds: "spring.cloud.config.server.native.search-locations", via: "env",

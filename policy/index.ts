@@ -1,12 +1,13 @@
 // The egov-platform policy pack: run by every preview and up of the project's scripts, workflows and
 // e2e (see README "Policy pack"); every rule is mandatory, so a violation stops the run (frontend-built-for-stack,
-// supported-mysql: outside prod, advisory).
+// supported-mysql, supported-components: outside prod, advisory; component-support-unknown: always advisory).
 import { PolicyPack } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadConfig, PROJECT } from "../config";
 import { frontends } from "../config/catalog";
 import { frontendBuildValues } from "../config/frontends";
 import { frontendName } from "../config/graph";
+import { sideNamespaces } from "../config/parts";
 import { allPolicies, StackSettings } from "./rules";
 
 /**
@@ -24,7 +25,7 @@ function stackSettings(): StackSettings | undefined {
         // networkPolicy.enabled: read as optional so the pack also runs against a program without that key.
         const networkPolicy = (cfg as { networkPolicy?: { enabled?: boolean } }).networkPolicy?.enabled !== false;
         const built = Object.fromEntries(frontends.map((f) => [frontendName(f.name), frontendBuildValues(cfg, f)]));
-        return { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy, frontends: built };
+        return { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy, frontends: built, sideNamespaces: sideNamespaces(cfg), supportWaivers: cfg.supportWaivers };
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         console.error(`egov-platform policy pack: the stack config is invalid, checking with the strictest settings:\n${e.message}`);
@@ -33,7 +34,7 @@ function stackSettings(): StackSettings | undefined {
 }
 
 new PolicyPack("egov-platform", {
-    description: "Security posture of the egov-platform stacks (issue 8): restricted pods, bounded resources, fixed prod images, network policy for every pod, no shared ReadWriteOnce volumes, no node exposure in prod, no secrets in plain config, frontends built for the stack, a supported MySQL, OpenSearch secured (security plugin, TLS, initial admin password from a Secret).",
+    description: "Security posture of the egov-platform stacks (issue 8): restricted pods, bounded resources, fixed prod images, network policy for every pod, no shared ReadWriteOnce volumes, no node exposure in prod, no secrets in plain config, frontends built for the stack, a supported MySQL, OpenSearch secured (security plugin, TLS, initial admin password from a Secret), every component within its end of support.",
     enforcementLevel: "mandatory",
     policies: allPolicies(stackSettings()),
 });

@@ -13,6 +13,7 @@ import * as path from "path";
 import { BUILT_FOR_ANNOTATION, buildMismatches, FrontendBuildValues } from "../config/frontends";
 import { isMysqlImage, SUPPORTED_MYSQL, unsupportedMysql } from "../config/mysql";
 import { INITIAL_ADMIN_PASSWORD_ENV, opensearchYmlProblems } from "../config/opensearch";
+import { imageSupport } from "../config/support";
 
 export type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy };
 
@@ -29,6 +30,10 @@ export interface StackSettings {
     readonly networkPolicy: boolean;
     /** What each frontend (by its pods' app label) must be built for under the stack's config (config/frontends.ts). */
     readonly frontends?: Readonly<Record<string, FrontendBuildValues>>;
+    /** The stack's side namespaces by part (config/parts.ts sideNamespaces): where a namespace-bound exception applies. */
+    readonly sideNamespaces?: Readonly<Partial<Record<string, string>>>;
+    /** Images (by catalog key) past their end of support the stack lets prod run until a date (supportWaivers). */
+    readonly supportWaivers?: Readonly<Record<string, { readonly reason: string; readonly until: string } | undefined>>;
 }
 
 /** Restricted pod security controls, as named in exceptions.json. */
@@ -42,6 +47,8 @@ export type Control = (typeof controls)[number];
 export interface PodSecurityException {
     readonly reason: string;
     readonly controls: readonly Control[];
+    /** Only in this side namespace of the stack (storage, ci); anywhere else the workload is checked in full. */
+    readonly namespace?: string;
 }
 export type Exceptions = Readonly<Record<string, PodSecurityException>>;
 
@@ -58,7 +65,10 @@ export function parseExceptions(raw: unknown): Exceptions {
         if (list.length === 0 || unknown.length > 0) {
             problems.push(`${app}: controls must be a non-empty list of ${controls.join(", ")}${unknown.length ? `; unknown: ${unknown.join(", ")}` : ""}`);
         }
-        out[app] = { reason: e?.reason, controls: list };
+        if (e?.namespace !== undefined && (typeof e.namespace !== "string" || !/^[a-z]+$/.test(e.namespace))) {
+            problems.push(`${app}: namespace must name a side namespace of the stack (storage, ci)`);
+        }
+        out[app] = { reason: e?.reason, controls: list, ...(e?.namespace !== undefined ? { namespace: e.namespace } : {}) };
     }
     if (problems.length) throw new Error(`policy/exceptions.json is invalid:\n  - ${problems.join("\n  - ")}`);
     return out;
@@ -131,8 +141,30 @@ function environmentOf(settings: StackSettings | undefined, ...labelSets: Array<
 
 // --- rules ----------------------------------------------------------------------------------------
 
+/**
+ * The controls exceptions.json waives for a workload; a namespace-bound exception only in that side namespace of the
+ * stack (never without the stack's settings). A namespace still unknown in preview is checked on `up`.
+ */
+function waivedControls(exceptions: Exceptions, app: string | undefined, props: Obj, settings?: StackSettings): Set<Control> {
+    const e = app !== undefined ? exceptions[app] : undefined;
+    if (!e) return new Set();
+    if (e.namespace !== undefined) {
+        const side = settings?.sideNamespaces?.[e.namespace];
+        let ns: unknown;
+        let unknownNs = false;
+        try {
+            ns = props.metadata?.namespace;
+        } catch (err) {
+            if (!(err instanceof UnknownValueError)) throw err;
+            unknownNs = true;
+        }
+        if (side === undefined || (!unknownNs && ns !== side)) return new Set();
+    }
+    return new Set(e.controls);
+}
+
 /** Restricted pod security (runAsNonRoot, seccomp, no capabilities, ...) unless exceptions.json waives a control. */
-export function restrictedPodSecurity(exceptions: Exceptions = listedExceptions): ResourceValidationPolicy {
+export function restrictedPodSecurity(exceptions: Exceptions = listedExceptions, settings?: StackSettings): ResourceValidationPolicy {
     return {
         name: "restricted-pod-security",
         description: "Pods run with the restricted Pod Security Standard and a read-only root filesystem, unless policy/exceptions.json lists the workload.",
@@ -140,7 +172,7 @@ export function restrictedPodSecurity(exceptions: Exceptions = listedExceptions)
             const pod = podTemplateOf(args.type, args.props);
             if (!pod) return;
             const app = appOf(pod.labels);
-            const waived = new Set<Control>(app !== undefined ? exceptions[app]?.controls ?? [] : []);
+            const waived = waivedControls(exceptions, app, args.props, settings);
             const problems: string[] = [];
             const fail = (control: Control, what: string) => { if (!waived.has(control)) problems.push(what); };
             const spec = pod.spec;
@@ -548,10 +580,100 @@ export const opensearchSecured: ResourceValidationPolicy = {
     },
 };
 
+/** Today as YYYY-MM-DD (UTC), the day end-of-support dates are compared with. */
+const todayUtc = () => new Date().toISOString().slice(0, 10);
+
+/** Each container's image with its support (config/support.ts), once per image per object. */
+function supportOfContainers(args: ResourceValidationArgs, today: string, each: (image: string, s: ReturnType<typeof imageSupport>) => void): void {
+    const pod = podTemplateOf(args.type, args.props);
+    if (!pod) return;
+    const seen = new Set<string>();
+    for (const { c } of containersOf(pod.spec)) {
+        const image = known(() => c.image as string);
+        if (image === undefined || seen.has(image)) continue;
+        seen.add(image);
+        each(image, imageSupport(image, today));
+    }
+}
+
+/**
+ * No component image past its end of support (config/support.ts, docs/support.md): mandatory in prod (and without
+ * the stack's settings), advisory elsewhere. A waiver of the stack (supportWaivers) takes its image to the advisory
+ * rule until its date; an image or series the table does not know is the advisory rule's too.
+ */
+export function supportedComponents(settings?: StackSettings, today: string = todayUtc()): ResourceValidationPolicy {
+    return {
+        name: "supported-components",
+        description: "Every component image runs a series within its end of support (config/support.ts, docs/support.md).",
+        enforcementLevel: (settings?.environment ?? "prod") === "prod" ? "mandatory" : "advisory",
+        validateResource: (args, report) => supportOfContainers(args, today, (image, s) => {
+            if (s.status !== "ended") return;
+            const waiver = settings?.supportWaivers?.[s.key];
+            if (waiver && waiver.until >= today) return;
+            report(`${describe(args.type, args.props)} runs ${image}: ${s.why}; set images.${s.key} to a supported series (docs/support.md)` +
+                (waiver ? ` (its waiver lapsed on ${waiver.until})` : ""));
+        }),
+    };
+}
+
+/** What the support table cannot vouch for: reported, never blocking. */
+export function componentSupportUnknown(today: string = todayUtc()): ResourceValidationPolicy {
+    return {
+        name: "component-support-unknown",
+        description: "Component images whose end of support the support table does not know (advisory).",
+        enforcementLevel: "advisory",
+        validateResource: (args, report) => supportOfContainers(args, today, (image, s) => {
+            // The platform's own images (and the frontends built from them) are versioned with the platform.
+            if (/(^|\/)egovframe-msa-edu-[^/:@]+(:|@|$)/.test(image)) return;
+            if (s.status === "unknown") report(`${describe(args.type, args.props)} runs ${image}: end of support unknown (${s.why})`);
+        }),
+    };
+}
+
+
+const INGRESS_TYPE = "kubernetes:networking.k8s.io/v1:Ingress";
+const HTTPROUTE_TYPE = /^kubernetes:gateway\.networking\.k8s\.io\/v1(beta1)?:HTTPRoute$/;
+
+/**
+ * The public routes, Ingress or Gateway API HTTPRoute (ingress.kind): each names its hosts (one without takes every host
+ * its controller or listener serves), and in prod each is served over TLS: an Ingress lists its hosts under spec.tls; an
+ * HTTPRoute, whose TLS terminates at the Gateway, attaches only to named listeners (sectionName), not to every listener
+ * of its Gateway, plain HTTP included.
+ */
+export function publicRoutes(settings?: StackSettings): ResourceValidationPolicy {
+    return {
+        name: "public-routes",
+        description: "Every Ingress rule and HTTPRoute names its hosts; in prod an Ingress has TLS for each host and an HTTPRoute attaches to named (TLS) listeners of its Gateway.",
+        validateResource: (args, report) => {
+            const isIngress = args.type === INGRESS_TYPE;
+            if (!isIngress && !HTTPROUTE_TYPE.test(args.type)) return;
+            const spec = known(() => args.props.spec as Obj | undefined);
+            if (spec === undefined) return;
+            const prod = environmentOf(settings, args.props.metadata?.labels) === "prod";
+            if (isIngress) {
+                const hosts = ((spec.rules ?? []) as Obj[]).map((r) => r.host as string | undefined);
+                if (hosts.length === 0 || hosts.some((h) => !h)) report(`${describe(args.type, args.props)}: a rule without a host takes every host of the controller; name the host`);
+                if (!prod) return;
+                const tlsHosts = new Set(((spec.tls ?? []) as Obj[]).flatMap((t) => (t.hosts ?? []) as string[]));
+                const plain = hosts.filter((h): h is string => !!h && !tlsHosts.has(h));
+                if (plain.length > 0) report(`${describe(args.type, args.props)}: host(s) ${plain.join(", ")} without TLS in prod; set ingress.tlsSecretName or tls`);
+                return;
+            }
+            const hostnames = (spec.hostnames ?? []) as string[];
+            if (hostnames.length === 0) report(`${describe(args.type, args.props)}: no hostnames, so it takes every host of its Gateway's listeners; name the host`);
+            if (!prod) return;
+            const unbound = ((spec.parentRefs ?? []) as Obj[]).filter((p) => !p.sectionName).map((p) => p.name as string);
+            if (unbound.length > 0 || (spec.parentRefs ?? []).length === 0) {
+                report(`${describe(args.type, args.props)}: attached to ${unbound.length > 0 ? `every listener of Gateway ${unbound.join(", ")}` : "no Gateway"} in prod, ` +
+                    "plain HTTP included; set ingress.gateway.sectionName to the Gateway's HTTPS listener");
+            }
+        },
+    };
+}
 /** Every rule, for a stack with these settings. */
 export function allPolicies(settings?: StackSettings, exceptions: Exceptions = listedExceptions): Array<ResourceValidationPolicy | StackValidationPolicy> {
     return [
-        restrictedPodSecurity(exceptions),
+        restrictedPodSecurity(exceptions, settings),
         containerResources,
         noLatestImageInProd(settings),
         podsSelectedByNetworkPolicy(settings),
@@ -562,5 +684,8 @@ export function allPolicies(settings?: StackSettings, exceptions: Exceptions = l
         frontendBuiltForStack(settings),
         supportedMysql(settings),
         opensearchSecured,
+        supportedComponents(settings),
+        componentSupportUnknown(),
+        publicRoutes(settings),
     ];
 }

@@ -54,6 +54,7 @@ K8S_BIN=$EGOV_CACHE/toolchain/kubernetes-$K8S_V/bin
 ETCD_BIN=$EGOV_CACHE/toolchain/etcd-$ETCD_V/bin
 KWOK_HOME=$EGOV_CACHE/toolchain/kwok-$KWOK_V
 MS_HOME=$EGOV_CACHE/toolchain/metrics-server-$MS_V
+GW_CRDS=$EGOV_CACHE/toolchain/gateway-api-v${GATEWAY_API_VERSION#v}/crds
 KWOKCTL=$KWOK_HOME/bin/kwokctl
 
 # kwokctl's component names, in start order, and the ports each listens on.
@@ -123,7 +124,7 @@ ensure_binaries() {
   local f
   for f in "$K8S_BIN/kube-apiserver" "$K8S_BIN/kube-controller-manager" "$K8S_BIN/kube-scheduler" \
            "$ETCD_BIN/etcd" "$KWOK_HOME/bin/kwok" "$KWOKCTL" "$KWOK_HOME/stages/pod-ready.yaml" \
-           "$MS_HOME/bin/metrics-server" "$MS_HOME/manifests/kustomization.yaml"; do
+           "$MS_HOME/bin/metrics-server" "$MS_HOME/manifests/kustomization.yaml" "$GW_CRDS/gateway.networking.k8s.io_httproutes.yaml"; do
     if [[ ! -e $f ]]; then
       log "control plane binaries missing ($f); building them"
       bash "$EGOV_ROOT/toolchain/kube.sh"
@@ -265,6 +266,13 @@ cmd_up() {
   # Created once: a restart keeps whatever usage was set since.
   kc get clusterresourceusage egov-usage >/dev/null 2>&1 ||
     kc create -f "$EGOV_ROOT/cluster/resource-usage.yaml" >/dev/null || die "could not create the simulated resource usage"
+  # The Gateway API (standard channel, pinned) and a Gateway for stacks with ingress.kind HTTPRoute; no controller
+  # runs here, so routes are validated by the API server and never accepted or served (docs/gateway-api.md).
+  kc apply --server-side --force-conflicts -f "$GW_CRDS" >/dev/null || die "could not install the Gateway API CRDs from $GW_CRDS"
+  kc wait --for=condition=Established --timeout="${TIMEOUT}s" crd/httproutes.gateway.networking.k8s.io crd/gateways.gateway.networking.k8s.io \
+    crd/gatewayclasses.gateway.networking.k8s.io crd/referencegrants.gateway.networking.k8s.io >/dev/null ||
+    die "the Gateway API CRDs did not become established"
+  kc apply -f "$EGOV_ROOT/cluster/gateway.yaml" >/dev/null || die "could not create the local Gateway (cluster/gateway.yaml)"
   wait_for "$NODES Ready untainted nodes" nodes_ready
   wait_for "the default ServiceAccount" default_sa
   wait_for "the metrics API (metrics-server)" metrics_ready

@@ -3,10 +3,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { JSON_SCHEMA_FILE, renderJsonSchema, withPulumiConfig, withSettingsTable } from "./lib/config-docs";
+import { renderSupportDoc, SUPPORT_DOC, withSupportSummary } from "./lib/support-docs";
 
 const USAGE = `usage: npm run docs:config
 Rewrites, from the stack config schema (config/schema.ts): the stack keys of Pulumi.yaml, the settings table of
-README.md ("Stack config") and ${JSON_SCHEMA_FILE} (the JSON Schema editors check Pulumi.<stack>.yaml files with).
+README.md ("Stack config"), the support table of README.md and ${SUPPORT_DOC} (config/support.ts) and ${JSON_SCHEMA_FILE} (the JSON Schema editors check Pulumi.<stack>.yaml files with).
 Needs Node.js and npm only. Takes no option but -h, --help (this text).`;
 const args = process.argv.slice(2);
 if (args.includes("-h") || args.includes("--help")) {
@@ -28,5 +29,6 @@ const write = (file: string, edit: (text: string) => string) => {
     console.log(`${after === before ? "unchanged" : "wrote"} ${file}`);
 };
 write("Pulumi.yaml", withPulumiConfig);
-write("README.md", withSettingsTable);
+write("README.md", (t) => withSupportSummary(withSettingsTable(t)));
+write(SUPPORT_DOC, renderSupportDoc);
 write(JSON_SCHEMA_FILE, renderJsonSchema);

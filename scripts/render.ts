@@ -10,7 +10,7 @@ const USAGE = `usage: npm run render -- --stack NAME --out DIR [--subject WHO]
 The exact objects the stack would apply, one YAML file per object (DIR/<namespace>/<Kind>/<name>.yaml), secret values
 replaced by markers. Runs the program under mocks: needs Node.js and npm only (no Pulumi CLI, cluster or state).
 A stack with clusterScoped: false also gets DIR/_admin/: what the cluster admin applies (kubectl apply -R -f DIR/_admin)
-before its first up: its namespace, the StorageClasses and PersistentVolumes, the NFS provisioner's and CI agents'
+before its first up: its namespace, the StorageClasses and PersistentVolumes, the NFS driver's and CI agents'
 namespaces, and the Role and RoleBinding the stack's identity needs in its namespace, and nothing more.
   --stack NAME     the stack (Pulumi.NAME.yaml)
   --out DIR        where the files go

@@ -14,6 +14,7 @@ import { BootFacts, DEFAULT_UPSTREAM, deriveFacts, deriveService, factsJson, rea
 import { flatYaml } from "../scripts/lib/boot-conformance";
 import { CLIENT_DRIVERS, urlParamsOf, versionBelow } from "../config/mysql";
 import { deploy, Deployed, Obj, ROOT, sourceOf, stackConfig } from "./support/harness";
+import { BROKER_CONF_FILE } from "../components/messaging";
 
 const facts = readFacts();
 const container = (r: Rendered, name: string) => r.find("Deployment", `${name}-deployment`)!.spec.template.spec.containers[0] as Obj;
@@ -141,7 +142,7 @@ describe("the boot check", function () {
                 const served = { ...flatYaml(gen.data[`${svc}_application.yml`]), ...flatYaml(gen.data[`${svc}_${svc}.yml`]) };
                 for (const [k, v] of Object.entries(props)) assert.strictEqual(served[k], v, `${stack} ${svc} ${k}`);
             }
-            assert.strictEqual(reports.length, 13, "nine services, two frontends, OpenSearch and its shipper");
+            assert.strictEqual(reports.length, 14, "nine services, the broker, two frontends, OpenSearch and its shipper");
             assert.ok(reports.every((r) => r.findings.length > 0));
         }
     });
@@ -427,6 +428,70 @@ describe("the boot check", function () {
             c.volumeMounts = (c.volumeMounts as Obj[]).filter((m) => m.mountPath !== "/srv/nfs");
             f = failed(r);
             assert.match(f.find((x) => x.includes("FileStorageUtils.java:98"))!, /on no volume of the container: the root filesystem is read-only/);
+        });
+    });
+
+    describe("the queues the binder and bus declare, against RabbitMQ 4 (issue 31)", () => {
+        /** A copy serving `add`, whose broker runs `image` and whose rabbitmq.conf fragment is `conf` (unchanged when undefined). */
+        const broker = (add: Record<string, Record<string, string>> = {}, image?: string, conf?: (text: string) => string) => {
+            const r = serving(dev, add);
+            const sts = r.find("StatefulSet", "rabbitmq-statefulset")!;
+            if (image) sts.spec.template.spec.containers[0].image = image;
+            const cm = r.of("ConfigMap").find((c) => c.metadata.name.startsWith("rabbitmq-configmap"))!;
+            if (conf) cm.data[BROKER_CONF_FILE] = conf(cm.data[BROKER_CONF_FILE]);
+            return r;
+        };
+        const noPermit = (t: string) => t.split("\n").filter((l) => !l.startsWith("deprecated_features.permit.queue_master_locator")).join("\n");
+        const busServices = facts.services.filter((s) => s.stream?.bus).map((s) => s.name).sort();
+
+        it("derives each declaration from the served bindings: durable group queues, exclusive bus queues; 4.3 accepts all with the declared permit", () => {
+            assert.deepStrictEqual(failed(broker()), []);
+            const reports = bootCheck(facts, broker());
+            const text = reports.map(formatReport).join("\n");
+            assert.match(text, /ok {3}queue attachmentEntity-in-0: attachment-entity\.topic\.attachment: durable \(group attachment\); RabbitMQ 4\.3 .* accepts it/);
+            assert.match(text, /ok {3}queue reserveRequest-in-0: reserve-request\.topic\.reserved: durable \(group reserved\)/);
+            assert.match(text, /ok {3}queue inventoryUpdated-in-0: inventory-updated\.topic\.reserved: durable/);
+            const bus = reports.filter((r) => r.findings.some((x) => x.key === "queue busConsumer-in-0")).map((r) => r.workload).sort();
+            assert.deepStrictEqual(bus, busServices, "every service with spring-cloud-starter-bus-amqp binds the bus");
+            assert.match(text, /queue busConsumer-in-0: springCloudBus\.anonymous\.<random>: non-durable exclusive auto-delete x-queue-master-locator=client-local .*permits queue_master_locator/);
+            const rabbit = formatReport(reports.find((r) => r.workload === "rabbitmq")!);
+            assert.match(rabbit, /series 4\.3; rabbitmq\.conf from rabbitmq-configmap/);
+            assert.match(rabbit, /ok {3}deprecated_features\.permit\.queue_master_locator: needed by apigateway busConsumer-in-0, /);
+        });
+
+        it("FAILs each bus queue without the permit on 4.3, naming service and binding; 4.2 accepts them without it", () => {
+            const f = failed(broker({}, undefined, noPermit));
+            assert.deepStrictEqual(f.map((x) => x.split(" [")[0]).sort(), busServices.map((s) => `${s} queue busConsumer-in-0`));
+            assert.match(f[0], /refuses it: the x-queue-master-locator queue argument: deprecated feature queue_master_locator, denied by default from 4\.3/);
+            assert.deepStrictEqual(failed(broker({}, "rabbitmq:4.2.5-management", noPermit)), []);
+        });
+
+        it("FAILs a served binding whose queue 4.3 refuses (transient non-exclusive, lazy, quorum and exclusive), accepted where it still is", () => {
+            const transient = { "portal-service": { "spring.cloud.stream.rabbit.bindings.attachmentEntity-in-0.consumer.durableSubscription": "false" } };
+            let f = needsFailed(broker(transient));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /^portal-service queue attachmentEntity-in-0 \[.*EventStreamConfig\.java:22\] attachment-entity\.topic\.attachment: non-durable auto-delete \(group attachment, durableSubscription=false\); .*deprecated feature transient_nonexcl_queues/);
+            assert.deepStrictEqual(needsFailed(broker(transient, "rabbitmq:3.13-management")), [], "3.13 still permits it by default");
+            assert.deepStrictEqual(needsFailed(broker(transient, undefined, (t) => `${t}deprecated_features.permit.transient_nonexcl_queues = true\n`)), [], "a permit lets it through");
+            f = needsFailed(broker({ "reserve-item-service": { "spring.cloud.stream.rabbit.bindings.reserveRequest-in-0.consumer.lazy": "true" } }));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /^reserve-item-service queue reserveRequest-in-0 .*x-queue-mode=lazy: classic queue storage v1 \(lazy mode\) removed in 4\.3/);
+            f = needsFailed(broker({ "user-service": { "spring.cloud.stream.rabbit.default.consumer.quorum.enabled": "true" } }));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /^user-service queue busConsumer-in-0 .*a quorum queue must be durable/);
+            // A durable group queue may be a quorum queue: accepted.
+            assert.deepStrictEqual(needsFailed(broker({ "portal-service": { "spring.cloud.stream.rabbit.bindings.attachmentEntity-in-0.consumer.quorum.enabled": "true" } })), []);
+        });
+
+        it("FAILs a rabbitmq.conf key 4.x dropped, and a declared permit no queue needs any more", () => {
+            let f = failed(broker({}, undefined, (t) => `${t}cluster_partition_handling = autoheal\n`));
+            assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), ["rabbitmq cluster_partition_handling"]);
+            assert.match(f[0], /not honoured from RabbitMQ 4\.3/);
+            const noBus = structuredClone(facts) as BootFacts;
+            for (const s of noBus.services) if (s.stream) (s.stream as { bus: boolean }).bus = false;
+            f = failed(broker(), noBus).filter((x) => x.startsWith("rabbitmq "));
+            assert.strictEqual(f.length, 1, f.join("\n"));
+            assert.match(f[0], /deprecated_features\.permit\.queue_master_locator .*declared permit no longer needed/);
         });
     });
 

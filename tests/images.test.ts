@@ -38,7 +38,7 @@ describe("image references", () => {
         const cases: Array<[string, string]> = [
             ["mysql:5.7", "docker.io/library/mysql:5.7"],
             ["mysql", "docker.io/library/mysql:latest"],
-            ["jenkins/jenkins:2.426.3-lts-jdk11", "docker.io/jenkins/jenkins:2.426.3-lts-jdk11"],
+            ["jenkins/jenkins:2.580.3-lts-jdk21", "docker.io/jenkins/jenkins:2.580.3-lts-jdk21"],
             ["index.docker.io/library/mysql:5.7", "docker.io/library/mysql:5.7"],
             ["registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2", "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2"],
             ["localhost:5000/egov/app", "localhost:5000/egov/app:latest"],
@@ -113,8 +113,9 @@ describe("the image mirror", function () {
             assert.strictEqual(l.destination, `${MIRROR}/${l.source}`);
             assert.strictEqual(l.runs, l.destination);
         }
-        assert.ok(lines.some((l) => l.source === "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2"),
-            "prod's shared volume is on NFS, so its provisioner is listed");
+        for (const image of ["nfsplugin:v4.13.4", "csi-provisioner:v6.3.0", "csi-node-driver-registrar:v2.17.0", "livenessprobe:v2.19.0"]) {
+            assert.ok(lines.some((l) => l.source === `registry.k8s.io/sig-storage/${image}`), `prod's shared volume is on NFS, so the driver's ${image} is listed`);
+        }
     });
 
     it("refuses a mirror that is not a registry host", () => {

@@ -70,10 +70,12 @@ describe("a namespace-scoped stack (clusterScoped: false)", function () {
         }
     });
 
-    it("writes under _admin/ the namespaces, classes, volumes, the provisioner and the agents' Role, and no Secret", () => {
+    it("writes under _admin/ the namespaces, classes, volumes, the NFS driver and the agents' Role, and no Secret", () => {
         const files = [...admin.keys()];
         for (const f of ["_admin/_cluster/Namespace/egov-dev.yaml", "_admin/_cluster/Namespace/egov-dev-storage.yaml", "_admin/_cluster/Namespace/egov-dev-ci.yaml",
-            "_admin/_cluster/ClusterRole/egov-dev-nfs-provisioner.yaml", "_admin/egov-dev-storage/Deployment/nfs-provisioner-deployment.yaml",
+            "_admin/_cluster/ClusterRole/egov-dev-nfs-csi-provisioner.yaml", "_admin/_cluster/ClusterRoleBinding/egov-dev-nfs-csi-provisioner.yaml",
+            "_admin/_cluster/CSIDriver/egov-dev.nfs.csi.k8s.io.yaml", "_admin/egov-dev-storage/Deployment/csi-nfs-controller.yaml",
+            "_admin/egov-dev-storage/DaemonSet/csi-nfs-node.yaml", "_admin/egov-dev-storage/ServiceAccount/csi-nfs-node-sa.yaml",
             "_admin/egov-dev-ci/Role/jenkins-agents.yaml", "_admin/egov-dev/Role/egov-platform-deployer.yaml",
             "_admin/egov-dev/RoleBinding/egov-platform-deployer.yaml", "_admin/egov-dev/ServiceAccount/egov-platform-deployer.yaml"]) {
             assert.ok(files.includes(f), `${f} missing from ${files.join(" ")}`);
@@ -84,6 +86,11 @@ describe("a namespace-scoped stack (clusterScoped: false)", function () {
         assert.ok(!files.some((f) => f.includes("/Secret/")));
         const ns = parse(admin.get("_admin/_cluster/Namespace/egov-dev.yaml")!) as Obj;
         assert.strictEqual(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted", "the admin's namespace carries the Pod Security labels");
+        // The NFS driver's namespace admits its privileged pods; the admin applies the class naming the driver it installs.
+        const storageNs = parse(admin.get("_admin/_cluster/Namespace/egov-dev-storage.yaml")!) as Obj;
+        assert.strictEqual(storageNs.metadata.labels["pod-security.kubernetes.io/enforce"], "privileged");
+        const cls = [...admin.entries()].filter(([f]) => f.startsWith("_admin/_cluster/StorageClass/")).map(([, y]) => parse(y) as Obj);
+        assert.deepStrictEqual(cls.map((c) => c.provisioner), ["egov-dev.nfs.csi.k8s.io"]);
     });
 
     it("derives the Role from the kinds the stack creates: all of them, the provider's reads, nothing cluster-scoped, no pods", () => {
@@ -156,18 +163,19 @@ describe("a pre-created namespace with a cluster-scoped stack (createNamespace: 
 describe("the rights of every service account", function () {
     this.timeout(120000);
 
-    it("leaves no account in the application's namespace any right beyond it; the provisioner's is alone in its namespace", async () => {
+    it("leaves no account in the application's namespace any right beyond it; the NFS driver's are alone in their namespace", async () => {
         const d = await deploy(stackConfig("dev"));
         const rights = accountRights(d.k8s.map((r) => r.obj));
-        assert.deepStrictEqual([...rights.keys()].sort(), ["egov-dev-storage/nfs-provisioner-sa", "egov-dev/jenkins"]);
+        assert.deepStrictEqual([...rights.keys()].sort(), ["egov-dev-storage/csi-nfs-controller-sa", "egov-dev-storage/csi-nfs-node-sa", "egov-dev/jenkins"]);
+        assert.deepStrictEqual(rights.get("egov-dev-storage/csi-nfs-node-sa"), [], "the node plugin talks to the kubelet only");
         const jenkins = rights.get("egov-dev/jenkins")!;
         assert.ok(jenkins.every((l) => l.startsWith("egov-dev: ") || l.startsWith("egov-dev-ci: ")), jenkins.join("\n"));
         assert.ok(jenkins.some((l) => /^egov-dev-ci: \/pods create/.test(l)), "Jenkins starts agents in their namespace");
         assert.ok(!jenkins.some((l) => /^egov-dev: .*\/(pods|secrets)\b/.test(l)), "and no pod or Secret in the application's");
-        const provisioner = rights.get("egov-dev-storage/nfs-provisioner-sa")!;
+        const provisioner = rights.get("egov-dev-storage/csi-nfs-controller-sa")!;
         assert.ok(provisioner.some((l) => l.startsWith("cluster-wide: /persistentvolumes ")));
-        // Only the provisioner itself runs as its account there: nothing in that namespace starts pods.
-        assert.deepStrictEqual(d.k8s.filter((r) => r.obj.metadata?.namespace === "egov-dev-storage" && ["Deployment", "StatefulSet", "Job", "CronJob"]
-            .includes(r.obj.kind ?? r.type.split(":")[2])).map((r) => r.obj.metadata.name), ["nfs-provisioner-deployment"]);
+        // Only the driver itself runs there (its node plugin without a token): nothing in that namespace starts pods.
+        assert.deepStrictEqual(d.k8s.filter((r) => r.obj.metadata?.namespace === "egov-dev-storage" && ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]
+            .includes(r.obj.kind ?? r.type.split(":")[2])).map((r) => r.obj.metadata.name), ["csi-nfs-controller", "csi-nfs-node"]);
     });
 });

@@ -104,19 +104,20 @@ describe("network policy from the service graph", () => {
         assert.ok(!policies.allows(pod("jenkins-agent"), pod("mysql"), 3306), "agents do not reach the data");
     });
 
-    it("keeps the provisioner and the agents in namespaces of their own, reached across only on the graph's edges", () => {
-        assert.strictEqual(pod("nfs-provisioner").namespace, "egov-dev-storage");
+    it("keeps the NFS driver and the agents in namespaces of their own, reached across only on the graph's edges", () => {
+        assert.strictEqual(pod("csi-nfs-controller").namespace, "egov-dev-storage");
+        assert.strictEqual(pod("csi-nfs-node").namespace, "egov-dev-storage");
         assert.strictEqual(pod("jenkins").namespace, "egov-dev");
         const inApp = { ...pod("jenkins-agent"), namespace: "egov-dev" };
         assert.ok(!policies.allows(inApp, pod("jenkins"), 50000), "an agent-labelled pod in the application's namespace is not an agent");
         const elsewhere = { ...pod("jenkins-agent"), namespace: "egov-dev-storage" };
-        assert.ok(!policies.allows(elsewhere, pod("jenkins"), 50000), "nor is one in the provisioner's namespace");
+        assert.ok(!policies.allows(elsewhere, pod("jenkins"), 50000), "nor is one in the NFS driver's namespace");
         const agentPolicies = d.of("NetworkPolicy").filter((p) => p.metadata.namespace === "egov-dev-ci").map((p) => p.metadata.name).sort();
         assert.deepStrictEqual(agentPolicies, ["allow-dns", "default-deny", "jenkins-agent"]);
         const storagePolicies = d.of("NetworkPolicy").filter((p) => p.metadata.namespace === "egov-dev-storage").map((p) => p.metadata.name).sort();
-        assert.deepStrictEqual(storagePolicies, ["allow-dns", "default-deny", "nfs-provisioner"]);
-        assert.ok(!policies.allows(pod("nfs-provisioner"), pod("mysql"), 3306));
-        assert.ok(!policies.allows(pod("jenkins-agent"), pod("nfs-provisioner"), 8080));
+        assert.deepStrictEqual(storagePolicies, ["allow-dns", "csi-nfs-controller", "csi-nfs-node", "default-deny"]);
+        assert.ok(!policies.allows(pod("csi-nfs-controller"), pod("mysql"), 3306));
+        assert.ok(!policies.allows(pod("jenkins-agent"), pod("csi-nfs-controller"), 8080));
     });
 
     it("lets every pod resolve names through cluster DNS, and nothing else outside", () => {
@@ -157,7 +158,7 @@ describe("network policy from the service graph", () => {
 
     it("lets only the pods that call the Kubernetes API reach it", () => {
         const callers = [...graph.nodes.values()].filter((n) => n.callsKubernetesApi).map((n) => n.name).sort();
-        assert.deepStrictEqual(callers, ["jenkins", "nfs-provisioner"]);
+        assert.deepStrictEqual(callers, ["csi-nfs-controller", "jenkins"]);
         for (const [app, p] of pods) {
             assert.strictEqual(policies.allows(p, apiServer, 443), callers.includes(app), `${app} -> API server`);
             assert.ok(!policies.allows(p, { ip: "10.0.0.5" }, 22), `${app} -> an outside host`);

@@ -86,7 +86,7 @@ describe("the plan", () => {
         const mirror = "harbor.agency.go.kr/egov";
         const p = planOf("prod", { imageMirror: mirror });
         for (const w of workloads(p).values()) assert.ok(w.image.startsWith(`${mirror}/`), `${w.name}: ${w.image}`);
-        for (const image of [p.rotation.mysql.image, p.rotation.rabbitmq.image, ...Object.values(p.backup!.images), p.storage.provisioner?.image]) {
+        for (const image of [p.rotation.mysql.image, p.rotation.rabbitmq.image, ...Object.values(p.backup!.images), ...Object.values(p.storage.nfsDriver?.images ?? {})]) {
             if (image) assert.ok(image.startsWith(`${mirror}/`), image);
         }
         const digest = `sha256:${"a".repeat(64)}`;

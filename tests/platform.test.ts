@@ -180,16 +180,15 @@ describe("the platform", function () {
         const roleOf = (pvc: Obj) => pvc.metadata.labels["egov-platform/volume-role"];
         const modeOf = (role: string) => (role === "shared" ? "ReadWriteMany" : "ReadWriteOnce");
 
-        it("nfs: the provisioner, one class, static volumes pre-bound to each claim; RWX shared, RWO data", async () => {
+        it("nfs: csi-driver-nfs, one class on it, static volumes pre-bound to each claim; RWX shared, RWO data", async () => {
             const { d, sc } = await storageOf("nfs");
-            const provisioner = d.find("Deployment", "nfs-provisioner-deployment")!;
-            const env = Object.fromEntries(provisioner.spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value]));
-            assert.strictEqual(sc.provisioner, env.PROVISIONER_NAME, "the class names the provisioner we run");
-            assert.strictEqual(env.NFS_SERVER, "nfs.egov-dev.internal");
-            const root = d.find("PersistentVolumeClaim", "nfs-provisioner-root")!;
-            const rootPv = d.find("PersistentVolume", root.spec.volumeName)!;
-            assert.deepStrictEqual(rootPv.spec.nfs, { server: "nfs.egov-dev.internal", path: "/srv/nfs" }, "the provisioner mounts the export root");
-            for (const pvc of d.of("PersistentVolumeClaim").filter((c) => c !== root)) {
+            const driver = d.find("CSIDriver", "egov-dev.nfs.csi.k8s.io")!;
+            assert.strictEqual(sc.provisioner, driver.metadata.name, "the class names the driver we run");
+            const plugins = [d.find("Deployment", "csi-nfs-controller")!, d.find("DaemonSet", "csi-nfs-node")!]
+                .map((w) => w.spec.template.spec.containers.find((c: Obj) => c.name === "nfs"));
+            for (const c of plugins) assert.ok(c.args.includes(`--drivername=${driver.metadata.name}`), JSON.stringify(c.args));
+            assert.deepStrictEqual({ server: sc.parameters.server, share: sc.parameters.share }, { server: "nfs.egov-dev.internal", share: "/srv/nfs" });
+            for (const pvc of d.of("PersistentVolumeClaim")) {
                 assert.deepStrictEqual(pvc.spec.accessModes, [modeOf(roleOf(pvc))], pvc.metadata.name);
                 assert.strictEqual(pvc.spec.storageClassName, sc.metadata.name);
                 assert.ok(pvc.metadata.name.endsWith(`-pvc-${sc.metadata.name}`), pvc.metadata.name);
@@ -200,7 +199,7 @@ describe("the platform", function () {
                 assert.strictEqual(pv.spec.nfs.path, `/srv/nfs/egov-dev/${claim}`, "each claim has its own directory");
             }
             assert.deepStrictEqual(d.of("PersistentVolumeClaim").filter((c) => roleOf(c) === "shared").map((c) => c.metadata.name.split("-pvc-")[0]), ["backend"]);
-            const cr = d.find("ClusterRole", "egov-dev-nfs-provisioner")!;
+            const cr = d.find("ClusterRole", "egov-dev-nfs-csi-provisioner")!;
             assert.ok(!JSON.stringify(cr.rules).includes("podsecuritypolicies"), "no obsolete PodSecurityPolicy rule");
         });
 
@@ -208,8 +207,8 @@ describe("the platform", function () {
             const { d, sc } = await storageOf("hostpath");
             assert.strictEqual(sc.provisioner, "kubernetes.io/host-path");
             assert.strictEqual(d.of("PersistentVolume").length, 0);
-            assert.strictEqual(d.find("Deployment", "nfs-provisioner-deployment"), undefined);
-            assert.strictEqual(d.of("ClusterRole").length, 0);
+            assert.strictEqual(d.find("Deployment", "csi-nfs-controller"), undefined);
+            assert.strictEqual(d.of("DaemonSet").length + d.of("CSIDriver").length + d.of("ClusterRole").length, 0);
             for (const pvc of d.of("PersistentVolumeClaim")) {
                 assert.deepStrictEqual(pvc.spec.accessModes, [modeOf(roleOf(pvc))], pvc.metadata.name);
                 assert.strictEqual(pvc.spec.storageClassName, sc.metadata.name);
@@ -222,14 +221,12 @@ describe("the platform", function () {
             const nfs = d.of("StorageClass").find((c) => c.metadata.name.startsWith("egov-dev-nfs-"))!;
             assert.ok(cinder && nfs && d.of("StorageClass").length === 2);
             assert.strictEqual(cinder.volumeBindingMode, "WaitForFirstConsumer");
-            // The NFS provisioner's own export-root claim is pre-bound to its PV, on no class.
-            for (const pvc of d.of("PersistentVolumeClaim").filter((c) => c.metadata.name !== "nfs-provisioner-root")) {
+            for (const pvc of d.of("PersistentVolumeClaim")) {
                 const data = roleOf(pvc) === "data";
                 assert.strictEqual(pvc.spec.storageClassName, (data ? cinder : nfs).metadata.name, pvc.metadata.name);
                 assert.deepStrictEqual(pvc.spec.accessModes, [data ? "ReadWriteOnce" : "ReadWriteMany"]);
             }
-            assert.deepStrictEqual(d.of("PersistentVolume").map((v) => v.metadata.name.split("-pv-")[0]).filter((n) => !n.endsWith("nfs-provisioner-root")),
-                ["backend"], "only NFS volumes are static");
+            assert.deepStrictEqual(d.of("PersistentVolume").map((v) => v.metadata.name.split("-pv-")[0]), ["backend"], "only NFS volumes are static");
         });
 
         it("a change to a class's immutable fields names a new class and new claims", async function () {

@@ -2,6 +2,7 @@
 // from the stack config: what a real preview would report.
 import * as assert from "assert";
 import { loadConfig } from "../config";
+import { sideNamespaces } from "../config/parts";
 import { allPolicies, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "../policy/rules";
 import { deploy, sourceOf, stackConfig } from "./support/harness";
 
@@ -9,7 +10,7 @@ import { deploy, sourceOf, stackConfig } from "./support/harness";
 async function violations(stack: "dev" | "prod", raw: Record<string, string>): Promise<string[]> {
     const cfg = loadConfig(sourceOf(raw), stack);
     const networkPolicy = (cfg as { networkPolicy?: { enabled?: boolean } }).networkPolicy?.enabled !== false;
-    const settings = { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy };
+    const settings = { environment: cfg.environment, serviceType: cfg.serviceType, networkPolicy, sideNamespaces: sideNamespaces(cfg), supportWaivers: cfg.supportWaivers };
     const d = await deploy(raw, stack);
     const resources = d.all.map((r) => ({ type: r.type, props: r.obj, urn: `urn:pulumi:${stack}::egov-platform::${r.type}::${r.name}`, name: r.name, opts: {} })) as unknown as PolicyResource[];
     const out: string[] = [];

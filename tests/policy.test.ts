@@ -16,6 +16,7 @@ import {
     parseExceptions,
     podsSelectedByNetworkPolicy,
     PolicyResource,
+    publicRoutes,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     restrictedPodSecurity,
@@ -23,6 +24,8 @@ import {
     StackSettings,
     StackValidationArgs,
     StackValidationPolicy,
+    supportedComponents,
+    componentSupportUnknown,
     supportedMysql,
 } from "../policy/rules";
 import { opensearchYml } from "../components/logging";
@@ -41,6 +44,8 @@ const T = {
     pvc: "kubernetes:core/v1:PersistentVolumeClaim",
     hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    httpRoute: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
     password: "random:index/randomPassword:RandomPassword",
 };
 
@@ -436,10 +441,97 @@ describe("policy pack", () => {
         });
     });
 
+    describe("supported-components and component-support-unknown (config/support.ts)", () => {
+        const pod = (...images: string[]): Obj => {
+            const d = deployment("rabbitmq");
+            d.metadata.name = "rabbitmq-statefulset";
+            d.spec.template.spec.containers = images.map((image, i) => container(`c${i}`, image));
+            return d;
+        };
+        const day = "2026-12-07";
+        const mirrored = `harbor.agency.go.kr/egov/docker.io/library/rabbitmq:3.13.7-management@sha256:${"c".repeat(64)}`;
+
+        it("accepts series within their end of support, mirrored and pinned too; refuses, naming image and date, those past it", () => {
+            for (const image of ["rabbitmq:4.3.6-management", `harbor.agency.go.kr/egov/docker.io/library/rabbitmq:4.3.6-management@sha256:${"a".repeat(64)}`,
+                "mysql:8.4.11", "node:22.23.5-bookworm-slim", "openzipkin/zipkin:3.4"]) {
+                assert.deepStrictEqual(check(supportedComponents(prod, day), T.statefulSet, pod(image)), [], image);
+            }
+            const v = check(supportedComponents(prod, day), T.statefulSet, pod("rabbitmq:3.13-management", mirrored, "jenkins/jenkins:2.426.3-lts-jdk11"));
+            assert.strictEqual(v.length, 3, v.join("\n"));
+            assert.match(v[0], /StatefulSet egov\/rabbitmq-statefulset runs rabbitmq:3\.13-management: RabbitMQ 3\.13 reached its end of support on 2024-09-17; set images\.rabbitmq/);
+            assert.match(v[1], /runs harbor\.agency\.go\.kr\/egov\/docker\.io\/library\/rabbitmq:3\.13\.7-management@sha256:c+: RabbitMQ 3\.13/);
+            assert.match(v[2], /Jenkins LTS 2\.426 reached its end of support on 2024-02-28; set images\.jenkins/);
+            assert.match(check(supportedComponents(prod, day), T.statefulSet, pod("docker.io/library/mysql:5.7.44")).join(), /MySQL Community Server 5\.7 reached its end of support on 2023-10-31/);
+        });
+
+        it("ends on the day after the last day (a YYYY-MM end covers the whole month)", () => {
+            assert.deepStrictEqual(check(supportedComponents(prod, "2026-04-30"), T.statefulSet, pod("mysql:8.0.40")), []);
+            assert.match(check(supportedComponents(prod, "2026-05-01"), T.statefulSet, pod("mysql:8.0.40")).join(), /MySQL Community Server 8\.0 reached its end of support on 2026-04-30/);
+            assert.deepStrictEqual(check(supportedComponents(prod, "2029-04-30"), T.statefulSet, pod("mysql:8.4.11")), []);
+            assert.strictEqual(check(supportedComponents(prod, "2029-05-01"), T.statefulSet, pod("mysql:8.4.11")).length, 1);
+        });
+
+        it("lets a stack's waiver through until its date, then refuses again", () => {
+            const waived: StackSettings = { ...prod, supportWaivers: { rabbitmq: { reason: "moving", until: "2027-01-31" } } };
+            assert.deepStrictEqual(check(supportedComponents(waived, day), T.statefulSet, pod("rabbitmq:3.13-management")), []);
+            assert.deepStrictEqual(check(supportedComponents(waived, "2027-01-31"), T.statefulSet, pod("rabbitmq:3.13-management")), []);
+            assert.match(check(supportedComponents(waived, "2027-02-01"), T.statefulSet, pod("rabbitmq:3.13-management")).join(), /its waiver lapsed on 2027-01-31/);
+            assert.strictEqual(check(supportedComponents(waived, day), T.statefulSet, pod("jenkins/jenkins:2.426.3-lts-jdk11")).length, 1, "a waiver is per image key");
+        });
+
+        it("leaves an image or series the table does not know to the advisory rule; the platform's own images to neither", () => {
+            const unknown = ["quay.io/agency/sidecar:1.0", "rabbitmq:5.0.1-management", `rabbitmq@sha256:${"d".repeat(64)}`];
+            for (const image of unknown) assert.deepStrictEqual(check(supportedComponents(prod, day), T.statefulSet, pod(image)), [], image);
+            const v = check(componentSupportUnknown(day), T.statefulSet, pod(...unknown, "egovframe/egovframe-msa-edu-backend-user-service:4.3.0", "rabbitmq:4.3.6-management"));
+            assert.strictEqual(v.length, 3, v.join("\n"));
+            assert.match(v[0], /quay\.io\/agency\/sidecar:1\.0: end of support unknown \(no row of the support table/);
+            assert.match(v[1], /tag 5\.0\.1-management is no RabbitMQ series the support table lists \(4\.3, 4\.1/);
+            assert.match(v[2], /has no tag, so its RabbitMQ series is unknown/);
+            assert.strictEqual(componentSupportUnknown().enforcementLevel, "advisory");
+        });
+
+        it("is mandatory in prod and without the stack's settings, advisory elsewhere", () => {
+            assert.strictEqual(supportedComponents(prod).enforcementLevel, "mandatory");
+            assert.strictEqual(supportedComponents(undefined).enforcementLevel, "mandatory");
+            assert.strictEqual(supportedComponents(dev).enforcementLevel, "advisory");
+            assert.strictEqual(check(supportedComponents(dev, day), T.statefulSet, pod("rabbitmq:3.13-management")).length, 1, "advisory still reports");
+        });
+    });
+
+    describe("public-routes", () => {
+        const ingress = (tls: boolean, host = "api.egov.go.kr") => ({ metadata: { name: "apigateway-ingress", namespace: "egov" },
+            spec: { rules: [{ host, http: { paths: [] } }], tls: tls ? [{ hosts: ["api.egov.go.kr"], secretName: "egov-tls" }] : undefined } });
+        const route = (sectionName?: string, hostnames: string[] = ["api.egov.go.kr"]) => ({ metadata: { name: "apigateway-route", namespace: "egov" },
+            spec: { hostnames, parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "gw", sectionName }],
+                rules: [{ backendRefs: [{ name: "apigateway", port: 8000 }] }] } });
+
+        it("in prod, refuses an Ingress host without TLS and an HTTPRoute bound to every listener of its Gateway", () => {
+            assert.deepStrictEqual(check(publicRoutes(prod), T.ingress, ingress(false)),
+                ["Ingress egov/apigateway-ingress: host(s) api.egov.go.kr without TLS in prod; set ingress.tlsSecretName or tls"]);
+            const v = check(publicRoutes(prod), T.httpRoute, route());
+            assert.strictEqual(v.length, 1, v.join("\n"));
+            assert.match(v[0], /^HTTPRoute egov\/apigateway-route: attached to every listener of Gateway public in prod, plain HTTP included; set ingress\.gateway\.sectionName/);
+        });
+
+        it("refuses, in every environment, a route that names no host", () => {
+            assert.match(check(publicRoutes(dev), T.ingress, ingress(false, "")).join(), /a rule without a host takes every host/);
+            assert.match(check(publicRoutes(dev), T.httpRoute, route("https", [])).join(), /no hostnames, so it takes every host/);
+        });
+
+        it("accepts TLS Ingresses and HTTPRoutes on a named listener in prod, plain ones elsewhere, and other kinds", () => {
+            assert.deepStrictEqual(check(publicRoutes(prod), T.ingress, ingress(true)), []);
+            assert.deepStrictEqual(check(publicRoutes(prod), T.httpRoute, route("https")), []);
+            assert.deepStrictEqual(check(publicRoutes(dev), T.ingress, ingress(false)), []);
+            assert.deepStrictEqual(check(publicRoutes(dev), T.httpRoute, route()), []);
+            assert.deepStrictEqual(check(publicRoutes(prod), T.service, { metadata: { name: "x" }, spec: {} }), []);
+        });
+    });
+
     it("every rule is in the pack, each under its own name", () => {
         const names = allPolicies(prod).map((p) => p.name);
         assert.deepStrictEqual(names, ["restricted-pod-security", "container-resources", "no-latest-image-in-prod",
             "pods-selected-by-network-policy", "no-shared-readwriteonce-volume", "no-node-exposure-in-prod",
-            "no-secret-in-plain-config", "no-generated-secret-in-plain-config", "frontend-built-for-stack", "supported-mysql", "opensearch-secured"]);
+            "no-secret-in-plain-config", "no-generated-secret-in-plain-config", "frontend-built-for-stack", "supported-mysql", "opensearch-secured",
+            "supported-components", "component-support-unknown", "public-routes"]);
     });
 });

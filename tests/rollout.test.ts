@@ -29,12 +29,12 @@ for (const stack of ["dev", "prod"] as const) {
             assert.ok(deployments.length >= 11);
             for (const dep of deployments) {
                 const n = dep.metadata.name;
-                // The NFS provisioner alone is Recreate: two provisioners must never run at once.
-                if (n === "nfs-provisioner-deployment") { assert.strictEqual(dep.spec.strategy.type, "Recreate"); continue; }
+                // The NFS driver's controller alone is Recreate: its health port is on the host, one leader at a time.
+                if (n === "csi-nfs-controller") { assert.strictEqual(dep.spec.strategy.type, "Recreate"); continue; }
                 assert.strictEqual(dep.spec.strategy.type, "RollingUpdate", n);
                 assert.strictEqual(dep.spec.strategy.rollingUpdate.maxUnavailable, 0, n);
                 assert.strictEqual(dep.spec.strategy.rollingUpdate.maxSurge, "25%", n);
-                assert.ok(n === "nfs-provisioner-deployment" || dep.spec.progressDeadlineSeconds > 0, `${n} has no progress deadline`);
+                assert.ok(n === "csi-nfs-controller" || dep.spec.progressDeadlineSeconds > 0, `${n} has no progress deadline`);
             }
             const app = deployments.filter(isApp);
             assert.ok(app.length >= 11);

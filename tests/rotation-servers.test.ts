@@ -212,6 +212,14 @@ describe("credential rotation without a window on real servers (MariaDB, RabbitM
     const rotation = async (g: number): Promise<void> => {
         const next = await rendered(g + 1);
         const setPhase = (p: string) => { mysqlPods.phase = p; rabbitPods.phase = p; };
+        // A phase lasts at least `ms` and until both servers saw a few new connections in it: on a loaded machine a
+        // fixed window can pass with none, which would prove nothing (up to a minute, then the assertion below names it).
+        const hold = async (ms: number) => {
+            const end = Date.now() + 60_000;
+            await sleep(ms);
+            const seen = (pods: Pods) => pods.counts.get(pods.phase)?.ok ?? 0;
+            while ((seen(mysqlPods) < 3 || seen(rabbitPods) < 3) && Date.now() < end) await sleep(100);
+        };
         setPhase("1 before");
         for (let i = 0; i < POD_COUNT; i++) {
             if (g === 0) {
@@ -220,7 +228,7 @@ describe("credential rotation without a window on real servers (MariaDB, RabbitM
             }
         }
         const oldCreds = { mysql: credsOf(secrets, "mysql-secret"), rabbit: credsOf(secrets, "rabbitmq-secret") };
-        await sleep(800);
+        await hold(800);
         setPhase("2 rotate Jobs");
         secrets["mysql-rotation-secret"] = secretOf(next, "mysql-rotation-secret");
         secrets["rabbitmq-rotation-secret"] = secretOf(next, "rabbitmq-rotation-secret");
@@ -229,26 +237,28 @@ describe("credential rotation without a window on real servers (MariaDB, RabbitM
             assert.strictEqual(r.status, 0, r.out);
             assert.match(r.out, /checked: \S+ logs in with the new password.* is untouched/);
         }
-        await sleep(500);
+        await hold(500);
         setPhase("3 Secrets changed, pods not rolled");
         secrets["mysql-secret"] = secretOf(next, "mysql-secret");
         secrets["rabbitmq-secret"] = secretOf(next, "rabbitmq-secret");
         const newCreds = { mysql: credsOf(secrets, "mysql-secret"), rabbit: credsOf(secrets, "rabbitmq-secret") };
         assert.notStrictEqual(newCreds.mysql.user, oldCreds.mysql.user, "the generation's user is the other slot");
-        await sleep(500);
+        await hold(500);
         setPhase("4 rolling update");
         for (let i = 0; i < POD_COUNT; i++) {
             await mysqlPods.replace(i, newCreds.mysql);
             await rabbitPods.replace(i, newCreds.rabbit);
             await sleep(300);
         }
+        await hold(0);
         setPhase("5 retire Jobs");
         for (const job of [`mysql-retire-g${g + 1}`, `rabbitmq-retire-g${g + 1}`]) {
             const r = await runJob(next, job, secrets);
             assert.strictEqual(r.status, 0, r.out);
         }
+        await hold(0);
         setPhase("6 after");
-        await sleep(500);
+        await hold(500);
         setPhase("idle");
 
         const table = [...mysqlPods.counts.keys()].filter((p) => p !== "idle").sort().map((p) =>

@@ -3,7 +3,7 @@ import { loadConfig, resourceParts } from "../config";
 import { backendServices } from "../config/catalog";
 import { serviceGraph } from "../config/graph";
 import { enforcedLevel, podSecurity } from "../config/security";
-import { deployedParts } from "../config/parts";
+import { deployedParts, partHomes } from "../config/parts";
 import { writableVolumeName } from "../components/workload";
 import { deploy, Deployed, Obj, sourceOf, stackConfig, withObject, configProblems } from "./support/harness";
 import { assertContainerBounds, assertPodSecurity, workloads } from "./support/invariants";
@@ -13,8 +13,8 @@ const profileOf = (w: Obj) => {
     const { app, tier } = w.spec.template.metadata.labels;
     if (tier === "backend" && backendServices.some((s) => s.name === app)) return podSecurity.backend;
     if (tier === "frontend") return podSecurity.frontend;
-    // The parts whose workload name is not their profile's: the provisioner, and Fluent Bit behind the logstash name.
-    return podSecurity[app === "nfs-provisioner" ? "nfsProvisioner" : app === "logstash" ? "fluentBit" : app as keyof typeof podSecurity];
+    // The parts whose workload name is not their profile's: the NFS driver, and Fluent Bit behind the logstash name.
+    return podSecurity[app === "csi-nfs-controller" || app === "csi-nfs-node" ? "nfsProvisioner" : app === "logstash" ? "fluentBit" : app as keyof typeof podSecurity];
 };
 
 const problemsOf = (raw: Record<string, string>) => configProblems(raw);
@@ -34,8 +34,19 @@ describe("pod security", () => {
         }
     });
 
+    it("enforces privileged in the storage namespace only, where the NFS driver alone runs; restricted in the agents'", () => {
+        const level = (ns: string) => d.find("Namespace", ns)!.metadata.labels["pod-security.kubernetes.io/enforce"];
+        assert.deepStrictEqual(["egov-dev", "egov-dev-ci", "egov-dev-storage"].map(level), ["restricted", "restricted", "privileged"]);
+        const privileged = workloads(d).filter((w) => w.spec.template.spec.containers.some((c: Obj) => c.securityContext?.privileged));
+        assert.deepStrictEqual(privileged.map((w) => `${w.metadata.namespace}/${w.metadata.name}`).sort(), ["egov-dev-storage/csi-nfs-controller", "egov-dev-storage/csi-nfs-node"]);
+    });
+
     it("lowers enforcement to baseline only when a deployed part lists a restricted exception", () => {
-        assert.strictEqual(enforcedLevel(resourceParts), "restricted", "no part of the platform needs an exception today");
+        const inApp = resourceParts.filter((p) => partHomes[p] === undefined);
+        assert.strictEqual(enforcedLevel(inApp), "restricted", "no part in the application's namespace needs an exception today");
+        assert.strictEqual(enforcedLevel(["nfsProvisioner"]), "privileged", "the NFS driver mounts on the nodes");
+        assert.deepStrictEqual(resourceParts.filter((p) => podSecurity[p].exceptions?.privileged !== undefined).map((p) => partHomes[p]), ["storage"],
+            "a privileged part lives in a side namespace");
         const withException = { ...podSecurity, jenkins: { ...podSecurity.jenkins, exceptions: { restricted: "test" } } };
         assert.strictEqual(enforcedLevel(["backend", "jenkins"], withException), "baseline");
         assert.strictEqual(enforcedLevel(["backend"], withException), "restricted", "an undeployed part does not count");
@@ -61,9 +72,10 @@ describe("pod security", () => {
             const pod = w.spec.template.spec;
             const profile = profileOf(w);
             assert.ok(profile, `${w.metadata.name}: no security profile`);
-            assert.strictEqual(pod.securityContext.runAsUser, profile.uid, w.metadata.name);
-            assert.strictEqual(pod.securityContext.runAsGroup, profile.gid, w.metadata.name);
-            assert.strictEqual(pod.securityContext.fsGroup, profile.gid, w.metadata.name);
+            // A privileged part (the NFS driver) runs as its image's user, root (uid 0 in its profile), as upstream runs it.
+            const ids = pod.securityContext;
+            const [uid, gid, fsGroup] = profile.exceptions?.privileged ? [ids.runAsUser ?? 0, ids.runAsGroup ?? 0, ids.fsGroup ?? 0] : [ids.runAsUser, ids.runAsGroup, ids.fsGroup];
+            assert.deepStrictEqual([uid, gid, fsGroup], [profile.uid, profile.gid, profile.gid], w.metadata.name);
             const main = pod.containers[0];
             const mounts = new Map((main.volumeMounts ?? []).map((m: Obj) => [m.mountPath, m.name]));
             const volumes = new Map((pod.volumes ?? []).map((v: Obj) => [v.name, v]));
@@ -105,8 +117,14 @@ describe("pod security", () => {
     it("gives every workload a liveness check that differs from its readiness check", () => {
         for (const w of workloads(d)) {
             const c = w.spec.template.spec.containers[0];
-            if (w.metadata.name.startsWith("nfs-provisioner")) {
-                assert.strictEqual(c.livenessProbe, undefined, "the provisioner serves no port to probe");
+            if (w.metadata.name.startsWith("csi-nfs-")) {
+                // The NFS driver takes no traffic (no readiness); the plugin's liveness asks the liveness-probe sidecar,
+                // on the host's network, which probes the plugin's socket.
+                const cs = w.spec.template.spec.containers as Obj[];
+                const plugin = cs.find((x) => x.name === "nfs")!;
+                const sidecar = cs.find((x) => x.name === "liveness-probe")!;
+                assert.ok(sidecar.args.includes(`--http-endpoint=localhost:${plugin.livenessProbe.httpGet.port}`), w.metadata.name);
+                assert.ok(cs.every((x) => x.readinessProbe === undefined), w.metadata.name);
                 continue;
             }
             assert.ok(c.readinessProbe && c.livenessProbe && c.startupProbe, w.metadata.name);

@@ -4,6 +4,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { loadConfig } from "../config";
+import { sideNamespaces } from "../config/parts";
+import { nfsDriverName } from "../config/plan";
+import { ResourceValidationArgs, restrictedPodSecurity, StackSettings } from "../policy/rules";
 import { serviceGraph } from "../config/graph";
 import { BACKUP_SCRIPTS_DIR, backupScriptFiles } from "../components/backup";
 import { deploy, Deployed, GENERATED, Obj, sourceOf, stackConfig, withObject, configProblems } from "./support/harness";
@@ -14,9 +17,9 @@ import {
 type Raw = Record<string, string>;
 
 const problemsOf = configProblems;
-// The platform's volumes by name (the NFS provisioner's pre-bound export-root claim is not one of them).
+// The platform's volumes by name.
 const claimsByVolume = (d: Deployed): Record<string, Obj> => Object.fromEntries(d.of("PersistentVolumeClaim")
-    .filter((c) => c.metadata.name !== "nfs-provisioner-root").map((c) => [c.metadata.name.split("-pvc-")[0], c]));
+    .map((c) => [c.metadata.name.split("-pvc-")[0], c]));
 /** The same deployment with one kind's objects replaced, to show an invariant refuses it. */
 const tampered = (d: Deployed, kind: string, objs: Obj[]): Deployed => ({
     ...d,
@@ -225,5 +228,98 @@ describe("dev as rendered", function () {
         const d = await deploy(withObject(stackConfig("dev"), "autoscaling", { enabled: false }));
         assert.strictEqual(d.of("PodDisruptionBudget").length, 0);
         assert.ok(d.of("Deployment").every((x) => x.spec.template.spec.topologySpreadConstraints === undefined));
+    });
+});
+
+describe("csi-driver-nfs for the nfs class", function () {
+    this.timeout(120_000);
+    let d: Deployed;
+    before(async () => { d = await deploy(stackConfig("dev")); });
+    const storageNs = "egov-dev-storage";
+
+    it("keeps the class name stacks have from nfs-subdir-external-provisioner, so claims, static volumes and data stay", () => {
+        const [sc] = d.of("StorageClass");
+        // The name the dev stack's class had before issue 31 (archiveOnDelete "false", Delete, Immediate).
+        assert.strictEqual(sc.metadata.name, "egov-dev-nfs-31a084");
+        assert.strictEqual(sc.provisioner, "egov-dev.nfs.csi.k8s.io");
+        assert.deepStrictEqual(sc.parameters, {
+            server: "nfs.egov-dev.internal", share: "/srv/nfs", onDelete: "delete",
+            // nfs-subdir-external-provisioner's directory per volume: <namespace>-<claim>-<volume>.
+            subDir: "${pvc.metadata.namespace}-${pvc.metadata.name}-${pv.metadata.name}",
+        });
+        assert.deepStrictEqual(sc.mountOptions, ["hard"]);
+        assert.strictEqual(sc.reclaimPolicy, "Delete");
+        for (const pv of d.of("PersistentVolume")) {
+            assert.ok(pv.spec.nfs && !pv.spec.csi, `${pv.metadata.name}: static volumes stay in-tree NFS mounts at their path`);
+        }
+    });
+
+    it("protected: archives a deleted volume's directory and retains the volume, as archiveOnDelete did", async () => {
+        const p = await deploy(withObject(stackConfig("dev"), "storage", { protect: true }));
+        const [sc] = p.of("StorageClass");
+        assert.strictEqual(sc.parameters.onDelete, "archive");
+        assert.strictEqual(sc.reclaimPolicy, "Retain");
+        assert.notStrictEqual(sc.metadata.name, "egov-dev-nfs-31a084", "another class, as before");
+    });
+
+    it("installs the driver as upstream's manifests do: CSIDriver, controller with the claim metadata subDir needs, node plugin on every node", () => {
+        const driver = d.find("CSIDriver", "egov-dev.nfs.csi.k8s.io")!;
+        assert.deepStrictEqual(driver.spec, { attachRequired: false, volumeLifecycleModes: ["Persistent"], fsGroupPolicy: "File" });
+        const controller = d.find("Deployment", "csi-nfs-controller")!;
+        const node = d.find("DaemonSet", "csi-nfs-node")!;
+        assert.deepStrictEqual([controller.metadata.namespace, node.metadata.namespace], [storageNs, storageNs]);
+        const images = (w: Obj) => w.spec.template.spec.containers.map((c: Obj) => c.image.replace(/^registry\.k8s\.io\/sig-storage\//, ""));
+        assert.deepStrictEqual(images(controller), ["csi-provisioner:v6.3.0", "livenessprobe:v2.19.0", "nfsplugin:v4.13.4"]);
+        assert.deepStrictEqual(images(node), ["livenessprobe:v2.19.0", "csi-node-driver-registrar:v2.17.0", "nfsplugin:v4.13.4"]);
+        const provisioner = controller.spec.template.spec.containers[0];
+        assert.ok(provisioner.args.includes("--extra-create-metadata=true"), "without it the subDir pattern has no claim name");
+        const spec = node.spec.template.spec;
+        assert.strictEqual(spec.hostNetwork, true);
+        assert.deepStrictEqual(spec.tolerations, [{ operator: "Exists" }]);
+        // Host paths: the kubelet's directories only, the socket in one of the driver's own name.
+        assert.deepStrictEqual(spec.volumes.filter((v: Obj) => v.hostPath).map((v: Obj) => v.hostPath.path),
+            ["/var/lib/kubelet/plugins/egov-dev.nfs.csi.k8s.io", "/var/lib/kubelet/pods", "/var/lib/kubelet/plugins_registry"]);
+        const registrar = spec.containers.find((c: Obj) => c.name === "node-driver-registrar");
+        assert.ok(registrar.args.includes("--kubelet-registration-path=/var/lib/kubelet/plugins/egov-dev.nfs.csi.k8s.io/csi.sock"));
+        // Privileged: the plugin only; the sidecars drop every capability.
+        for (const w of [controller, node]) {
+            for (const c of w.spec.template.spec.containers as Obj[]) {
+                assert.strictEqual(c.securityContext.privileged === true, c.name === "nfs", `${w.metadata.name} ${c.name}`);
+                if (c.name !== "nfs") assert.deepStrictEqual([c.securityContext.allowPrivilegeEscalation, c.securityContext.capabilities.drop], [false, ["ALL"]]);
+            }
+        }
+        assert.strictEqual(node.spec.template.spec.automountServiceAccountToken, false, "the node plugin never calls the API");
+        assert.strictEqual(controller.spec.template.spec.automountServiceAccountToken, true);
+    });
+
+    it("gives each stack a driver of its own: name, socket directory, cluster objects and health ports differ", async () => {
+        const other = await deploy(stackConfig("dev", { namespace: "egov-qa" }));
+        const names = (x: Deployed) => [...x.of("CSIDriver"), ...x.of("ClusterRole"), ...x.of("ClusterRoleBinding")].map((o) => o.metadata.name);
+        assert.ok(names(other).every((n) => !names(d).includes(n)), `${names(other)} vs ${names(d)}`);
+        const ports = (x: Deployed) => ["Deployment", "DaemonSet"].map((k) => x.of(k).find((w) => w.metadata.name.startsWith("csi-nfs-"))!)
+            .map((w) => w.spec.template.spec.containers.find((c: Obj) => c.name === "nfs").livenessProbe.httpGet.port);
+        assert.notDeepStrictEqual(ports(other), ports(d));
+        assert.strictEqual(nfsDriverName("egov-qa"), "egov-qa.nfs.csi.k8s.io");
+        const long = nfsDriverName("a".repeat(60));
+        assert.ok(long.length <= 63 && long.endsWith(".nfs.csi.k8s.io"), long);
+        assert.notStrictEqual(nfsDriverName(`${"a".repeat(59)}b`), long, "a long namespace keeps a name of its own");
+    });
+
+    it("the policy pack waives the driver's controls in the storage namespace only, and only with the stack's settings", () => {
+        const cfg = loadConfig(sourceOf(stackConfig("dev")), "dev");
+        const settings: StackSettings = { environment: "dev", serviceType: "ClusterIP", networkPolicy: true, sideNamespaces: sideNamespaces(cfg) };
+        const check = (obj: Obj, s?: StackSettings) => {
+            const out: string[] = [];
+            const type = `kubernetes:apps/v1:${obj.kind}`;
+            const validate = restrictedPodSecurity(undefined, s).validateResource as (a: ResourceValidationArgs, report: (m: string) => void) => void;
+            validate({ type, props: obj } as unknown as ResourceValidationArgs, (m) => out.push(m));
+            return out;
+        };
+        for (const w of [d.find("Deployment", "csi-nfs-controller")!, d.find("DaemonSet", "csi-nfs-node")!]) {
+            assert.deepStrictEqual(check(w, settings), [], w.metadata.name);
+            const moved = { ...w, metadata: { ...w.metadata, namespace: "egov-dev" } };
+            assert.match(check(moved, settings).join("\n"), /is not restricted: .*privileged/, `${w.metadata.name} in the application's namespace`);
+            assert.match(check(w).join("\n"), /is not restricted/, `${w.metadata.name} without the stack's settings`);
+        }
     });
 });

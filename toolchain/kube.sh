@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds the local control plane from Go modules: etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kwok (fake nodes), kwokctl (runs them) and metrics-server. Versions come from toolchain/versions.env.
+# kube-scheduler, kwok (fake nodes), kwokctl (runs them) and metrics-server, and the Gateway API CRDs. Versions come
+# from toolchain/versions.env.
 #
 #   $EGOV_CACHE/toolchain/kubernetes-v<K>/bin/{kube-apiserver,kube-controller-manager,kube-scheduler}
 #   $EGOV_CACHE/toolchain/etcd-v<E>/bin/etcd
 #   $EGOV_CACHE/toolchain/kwok-v<W>/bin/{kwok,kwokctl}, stages/ (kwok's default stages)
 #   $EGOV_CACHE/toolchain/metrics-server-v<M>/bin/metrics-server, manifests/ (its APIService, RBAC)
+#   $EGOV_CACHE/toolchain/gateway-api-v<G>/crds/ (the Gateway API's standard-channel CRDs)
 #   $EGOV_CACHE/bin/<name> -> the above (what scripts/cluster.sh runs)
 #
 # Idempotent: a binary already in its versioned directory is kept; a binary of the right version
@@ -20,6 +22,8 @@ set -euo pipefail
 : "${ETCD_VERSION:?ETCD_VERSION missing from toolchain/versions.env}"
 : "${KWOK_VERSION:?KWOK_VERSION missing from toolchain/versions.env}"
 : "${METRICS_SERVER_VERSION:?METRICS_SERVER_VERSION missing from toolchain/versions.env}"
+: "${GATEWAY_API_VERSION:?GATEWAY_API_VERSION missing from toolchain/versions.env}"
+: "${GATEWAY_API_SUM:?GATEWAY_API_SUM missing from toolchain/versions.env}"
 
 command -v go >/dev/null || die "go is required (Go >= 1.26) to build the control plane"
 
@@ -27,6 +31,7 @@ K8S_V=v${KUBERNETES_VERSION#v}
 ETCD_V=v${ETCD_VERSION#v}
 KWOK_V=v${KWOK_VERSION#v}
 METRICS_SERVER_V=v${METRICS_SERVER_VERSION#v}
+GATEWAY_API_V=v${GATEWAY_API_VERSION#v}
 K8S_STAGING_V=v0.${K8S_V#v1.}          # v1.33.13 -> k8s.io/api etc. v0.33.13
 
 TOOLCHAIN_DIR=$EGOV_CACHE/toolchain
@@ -188,6 +193,27 @@ EOF
   ls -l "$keydir/manifests"
 }
 
+# --- Gateway API CRDs --------------------------------------------------------------------------------
+# The standard channel's CRDs (and its safe-upgrades ValidatingAdmissionPolicy), from the module zip the Go module
+# proxy serves, verified by the go command against go.sum's hash pinned in versions.env. No controller comes with them.
+copy_gateway_api_crds() {
+  local keydir=$1 out zip sum
+  # The go command refuses to unpack a module asking for a newer Go ("Error" in its answer) but has fetched and
+  # verified the zip by then.
+  out=$(cd "$BUILD_DIR" && go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_V" || true)
+  zip=$(sed -n 's/^[[:space:]]*"Zip": "\(.*\)",\{0,1\}$/\1/p' <<<"$out")
+  sum=$(sed -n 's/^[[:space:]]*"Sum": "\(.*\)",\{0,1\}$/\1/p' <<<"$out")
+  [[ -s $zip ]] || { echo "cannot download sigs.k8s.io/gateway-api@$GATEWAY_API_V: $out"; return 1; }
+  [[ $sum == "$GATEWAY_API_SUM" ]] || { echo "sigs.k8s.io/gateway-api@$GATEWAY_API_V: hash $sum, expected $GATEWAY_API_SUM (versions.env)"; return 1; }
+  rm -rf "$keydir/crds" "$keydir/unpack" && mkdir -p "$keydir/crds" "$keydir/unpack"
+  unzip -q "$zip" "sigs.k8s.io/gateway-api@$GATEWAY_API_V/config/crd/standard/*.yaml" -d "$keydir/unpack"
+  install -m 644 "$keydir/unpack/sigs.k8s.io/gateway-api@$GATEWAY_API_V"/config/crd/standard/*.yaml "$keydir/crds/"
+  rm -rf "$keydir/unpack"
+  grep -q "bundle-version: $GATEWAY_API_V\$" "$keydir/crds/gateway.networking.k8s.io_httproutes.yaml" \
+    || { echo "the HTTPRoute CRD is not of bundle $GATEWAY_API_V"; return 1; }
+  ls -l "$keydir/crds"
+}
+
 # run FN ARGS...: FN in a fresh bash process, so `set -e` holds inside it (step runs its command
 # in an `if`, where errexit would otherwise be ignored).
 run() { step "$1" "$2" "$BASH" "${BASH_SOURCE[0]}" --run "${@:3}"; }
@@ -260,6 +286,11 @@ main() {
     fi
   done
 
+  local gdir=$TOOLCHAIN_DIR/gateway-api-$GATEWAY_API_V
+  if [[ ! -s $gdir/crds/gateway.networking.k8s.io_httproutes.yaml ]]; then
+    run "gateway-api $GATEWAY_API_V CRDs" "$LOG_DIR/kube-gateway-api.log" copy_gateway_api_crds "$gdir"
+  fi
+
   # Final check: every linked binary runs and reports the pinned version.
   local want
   for name in "${names[@]}" etcd kwok kwokctl metrics-server; do
@@ -267,7 +298,7 @@ main() {
     [[ $(version_of "$name" "$BIN_DIR/$name") == "$want" ]] \
       || die "$BIN_DIR/$name does not report version $want"
   done
-  log "control plane binaries ready in $BIN_DIR (kubernetes $K8S_V, etcd $ETCD_V, kwok $KWOK_V, metrics-server $METRICS_SERVER_V)"
+  log "control plane binaries ready in $BIN_DIR (kubernetes $K8S_V, etcd $ETCD_V, kwok $KWOK_V, metrics-server $METRICS_SERVER_V; gateway-api $GATEWAY_API_V CRDs)"
 }
 
 if [[ ${1:-} == --run ]]; then

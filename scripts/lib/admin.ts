@@ -1,5 +1,5 @@
 // What a cluster admin applies for a namespace-scoped stack (clusterScoped: false): the objects the stack does not
-// create (cluster-scoped ones, and the NFS provisioner's and CI agents' namespaces) and the Role its identity needs,
+// create (cluster-scoped ones, and the NFS driver's and CI agents' namespaces) and the Role its identity needs,
 // derived from the objects the stack does create. `npm run render` writes them under _admin/.
 import { stringify } from "yaml";
 import { deploy, Deployed, kindOf, Obj } from "./mocked-run";

@@ -10,6 +10,9 @@ import { CLIENT_DRIVERS, urlParamsOf, versionBelow } from "../../config/mysql";
 import { classify, createTableColumns, splitStatements, statementHead } from "../../config/migrations";
 import { INITIAL_ADMIN_PASSWORD_ENV, opensearchYmlProblems } from "../../config/opensearch";
 import type { Obj } from "./mocked-run";
+import {
+    BROKER_SETTINGS, featuresUsed, parseConf, permitsOf, QueueDeclaration, rabbitmqSeries, refusal, REMOVED_CONF_KEYS, seriesAtLeast, seriesText,
+} from "../../config/rabbitmq";
 
 /** The rendered objects the check reads (a mocked run, or a copy a test changed). */
 export interface Rendered {
@@ -173,7 +176,7 @@ function servedRepository(d: Rendered, client: string): Repository {
 }
 
 /** The boot check of one Spring service's Deployment. */
-function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: ServiceGraph, endpoints?: StreamEndpoint[]): WorkloadReport | undefined {
+function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: ServiceGraph, endpoints?: StreamEndpoint[], queues?: DeclaredQueue[]): WorkloadReport | undefined {
     const dep = d.find("Deployment", `${f.name}-deployment`) ?? d.find("StatefulSet", `${f.name}-statefulset`);
     if (!dep) return undefined;
     const pod = dep.spec.template.spec;
@@ -288,7 +291,7 @@ function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: Se
             continue;
         }
         const shown = value.includes(SECRET) ? value : value.length > 90 ? `${value.slice(0, 87)}...` : value;
-        const bad = badValue(r, value, d);
+        const bad = badValue(r, value, d, graph && { graph, client: f.name });
         add(bad ? "FAIL" : "ok", r.key, `${shown} <- ${from}${bad ? `: ${bad}` : ""}`, needs);
     }
 
@@ -339,6 +342,7 @@ function checkService(facts: BootFacts, f: ServiceFacts, d: Rendered, graph?: Se
         findings.push(...healthFindings(f, kind, path, resolve));
     }
     if (f.stream) findings.push(...streamFindings(f, f.stream, resolve, endpoints));
+    if (f.stream) findings.push(...queueFindings(f, f.stream, resolve, d, queues));
     for (const w of f.writesAtStart ?? []) findings.push(writeFinding(w, pod, c, resolve));
     findings.push(...entityFindings(f, d, resolve));
     findings.push(...driverFindings(f, resolve));
@@ -528,6 +532,143 @@ function streamFindings(f: ServiceFacts, st: NonNullable<ServiceFacts["stream"]>
     return out;
 }
 
+/** A queue a service's binder declares, for the broker's report. */
+interface DeclaredQueue { readonly service: string; readonly binding: string; readonly queue: string; readonly decl: QueueDeclaration; readonly needs: string }
+
+/** The broker the stack runs: its image's series and the settings of the rabbitmq.conf files mounted into it. */
+export function renderedBroker(d: Rendered): { image: string; conf: Map<string, string>; files: string[] } | undefined {
+    const sts = d.find("StatefulSet", "rabbitmq-statefulset");
+    if (!sts) return undefined;
+    const pod = sts.spec.template.spec;
+    const c = pod.containers[0];
+    const conf = new Map<string, string>();
+    const files: string[] = [];
+    for (const m of (c.volumeMounts ?? []) as Obj[]) {
+        if (!String(m.mountPath).startsWith("/etc/rabbitmq/")) continue;
+        const vol = ((pod.volumes ?? []) as Obj[]).find((v) => v.name === m.name);
+        const cm = vol?.configMap ? d.of("ConfigMap").find((x) => x.metadata.name === vol.configMap.name) : undefined;
+        const text = cm?.data?.[m.subPath ?? String(m.mountPath).split("/").pop()];
+        if (typeof text !== "string") continue;
+        files.push(`${cm!.metadata.name}/${m.subPath ?? ""}`);
+        for (const [k, v] of parseConf(text)) conf.set(k, v);
+    }
+    return { image: String(c.image), conf, files };
+}
+
+/**
+ * The queues the service's Rabbit binder declares (Spring Cloud Stream's RabbitExchangeQueueProvisioner, Spring
+ * AMQP's Queue and AnonymousQueue): a consumer binding with a group gets `<destination>.<group>`, durable unless
+ * durableSubscription=false (then non-durable, non-exclusive, auto-delete); one without a group (Spring Cloud Bus's
+ * busConsumer-in-0) an AnonymousQueue: non-durable, exclusive, auto-delete, with x-queue-master-locator=client-local.
+ * The binder's queue properties (quorum.enabled, lazy, singleActiveConsumer, autoBindDlq) become x-arguments.
+ * Each declaration is checked against the broker the stack renders (config/rabbitmq.ts refusal).
+ */
+function queueFindings(f: ServiceFacts, st: NonNullable<ServiceFacts["stream"]>, resolve: (k: string) => Resolved, d: Rendered, queues?: DeclaredQueue[]): Finding[] {
+    const broker = renderedBroker(d);
+    if (!broker) return [];
+    const series = rabbitmqSeries(broker.image);
+    const permits = permitsOf(broker.conf);
+    const kebab = (x: string) => x.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const first = (keys: string[]) => {
+        for (const k of keys) {
+            const r = resolve(k);
+            if (r.value !== undefined) return r;
+        }
+        return undefined;
+    };
+    const rabbitProp = (binding: string, side: "consumer" | "producer", name: string) => first([
+        ...[`bindings.${binding}`, "default"].flatMap((scope) => [name, kebab(name)].map((n) => `spring.cloud.stream.rabbit.${scope}.${side}.${n}`)),
+    ]);
+    const defKey = resolve("spring.cloud.function.definition").value !== undefined ? "spring.cloud.function.definition" : "spring.cloud.stream.function.definition";
+    const listed = resolve(defKey).value?.split(/[;|,]/).map((x) => x.trim()).filter(Boolean);
+    const beans = st.functions.length + (st.bus ? 1 : 0);
+    const bound = (bean: string) => listed === undefined ? beans === 1 : listed.includes(bean);
+    const consumers = [
+        ...st.functions.filter((x) => bound(x.name)).flatMap((x) => x.bindings.filter((b) => b.includes("-in-")).map((b) => ({ binding: b, needs: at(x) }))),
+        ...(st.bus && bound("busConsumer") ? [{ binding: "busConsumer-in-0", needs: at(st.binder) }] : []),
+    ];
+    const args = (binding: string, side: "consumer" | "producer") => {
+        const out: Record<string, string> = {};
+        const on = (n: string) => rabbitProp(binding, side, n)?.value === "true";
+        if (on("quorum.enabled")) out["x-queue-type"] = "quorum";
+        if (on("lazy")) out["x-queue-mode"] = "lazy";
+        if (on("singleActiveConsumer")) out["x-single-active-consumer"] = "true";
+        if (on("autoBindDlq")) out["x-dead-letter-exchange"] = "DLX";
+        if (rabbitProp(binding, side, "containerType")?.value?.toLowerCase() === "stream") out["x-queue-type"] = "stream";
+        return out;
+    };
+    const out: Finding[] = [];
+    const judge = (binding: string, queue: string, decl: QueueDeclaration, needs: string, how: string) => {
+        queues?.push({ service: f.name, binding, queue, decl, needs });
+        const kind = `${decl.durable ? "durable" : "non-durable"}${decl.exclusive ? " exclusive" : ""}${decl.autoDelete ? " auto-delete" : ""}` +
+            `${Object.keys(decl.args).length ? ` ${Object.entries(decl.args).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}`;
+        const key = `queue ${binding}`;
+        if (!series) {
+            out.push({ status: "note", key, needs, detail: `${queue}: ${kind} (${how}); broker image ${broker.image} names no series, not checked` });
+            return;
+        }
+        const why = refusal(decl, series, permits);
+        const used = featuresUsed(decl).filter((x) => permits.has(x));
+        out.push({
+            status: why ? "FAIL" : "ok", key, needs,
+            detail: `${queue}: ${kind} (${how}); RabbitMQ ${seriesText(series)} (${broker.image}) ` +
+                (why ? `refuses it: ${why}` : `accepts it${used.length ? ` (rabbitmq.conf permits ${used.join(", ")})` : ""}`),
+        });
+    };
+    for (const c of consumers) {
+        const dest = resolve(`spring.cloud.stream.bindings.${c.binding}.destination`).value
+            ?? (c.binding === "busConsumer-in-0" ? resolve("spring.cloud.bus.destination").value ?? "springCloudBus" : undefined);
+        if (dest === undefined) continue; // streamFindings fails it already
+        const group = resolve(`spring.cloud.stream.bindings.${c.binding}.group`).value;
+        const a = args(c.binding, "consumer");
+        if (!group) {
+            judge(c.binding, `${dest}.anonymous.<random>`, { durable: false, exclusive: true, autoDelete: true, args: { ...a, "x-queue-master-locator": "client-local" } }, c.needs,
+                "no group: Spring AMQP AnonymousQueue");
+            continue;
+        }
+        const durable = rabbitProp(c.binding, "consumer", "durableSubscription")?.value !== "false";
+        judge(c.binding, `${dest}.${group}`, { durable, exclusive: false, autoDelete: !durable, args: a }, c.needs,
+            `group ${group}${durable ? "" : ", durableSubscription=false"}`);
+    }
+    const producers = [...st.functions.flatMap((x) => x.bindings.filter((b) => b.includes("-out-")).map((b) => ({ binding: b, needs: at(x) }))),
+        ...st.sends.map((x) => ({ binding: x.binding, needs: x.via ?? at(x) }))];
+    for (const p of producers) {
+        const groups = first([`spring.cloud.stream.bindings.${p.binding}.producer.requiredGroups`, `spring.cloud.stream.bindings.${p.binding}.producer.required-groups`])?.value;
+        const dest = resolve(`spring.cloud.stream.bindings.${p.binding}.destination`).value ?? p.binding;
+        for (const g of (groups ?? "").split(",").map((x) => x.trim()).filter(Boolean)) {
+            judge(p.binding, `${dest}.${g}`, { durable: true, exclusive: false, autoDelete: false, args: args(p.binding, "producer") }, p.needs, `producer requiredGroups ${g}`);
+        }
+    }
+    return out;
+}
+
+/**
+ * The broker's own report: its rabbitmq.conf holds no key its series dropped, and every permit the platform
+ * declares (config/rabbitmq.ts BROKER_SETTINGS) is needed by a queue a service declares, or it is stale.
+ */
+function brokerReport(d: Rendered, queues: readonly DeclaredQueue[]): WorkloadReport | undefined {
+    const broker = renderedBroker(d);
+    if (!broker) return undefined;
+    const series = rabbitmqSeries(broker.image);
+    const findings: Finding[] = [];
+    const where = broker.files.join(", ") || "(no rabbitmq.conf mounted)";
+    for (const k of broker.conf.keys()) {
+        const removed = REMOVED_CONF_KEYS.find((r) => r.key.test(k) && (!series || seriesAtLeast(series, r.removedIn)));
+        findings.push(removed
+            ? { status: "FAIL", key: k, needs: where, detail: `not honoured from RabbitMQ ${seriesText(removed.removedIn)}: ${removed.why}` }
+            : { status: "ok", key: k, needs: where, detail: `${broker.conf.get(k)}` });
+    }
+    for (const s of BROKER_SETTINGS.filter((x) => x.permits && broker.conf.get(x.key) === x.value)) {
+        const users = queues.filter((q) => featuresUsed(q.decl).includes(s.permits!));
+        findings.push({
+            status: users.length > 0 ? "ok" : "FAIL", key: s.key, needs: "config/rabbitmq.ts BROKER_SETTINGS",
+            detail: users.length > 0 ? `needed by ${users.map((q) => `${q.service} ${q.binding}`).join(", ")}`
+                : `declared permit no longer needed: no queue a service declares uses ${s.permits}; remove it from BROKER_SETTINGS`,
+        });
+    }
+    return { workload: "rabbitmq", summary: `broker ${broker.image}${series ? `, series ${seriesText(series)}` : ""}; rabbitmq.conf from ${where}`, findings };
+}
+
 /** Across the stack: each consumed destination has a producer, each produced destination a consumer. */
 function pairingFindings(endpoints: readonly StreamEndpoint[]): Map<string, Finding[]> {
     const byService = new Map<string, Finding[]>();
@@ -611,10 +752,10 @@ function writeFinding(w: NonNullable<ServiceFacts["writesAtStart"]>[number], pod
     };
 }
 
-function badValue(r: Requirement, value: string, d: Rendered): string | undefined {
-    const host = (() => {
-        const m = /^[a-z0-9+:]+:\/\/(?:[^@/]*@)?([^:/?]+)/i.exec(value);
-        return m ? m[1] : value.split(":")[0];
+function badValue(r: Requirement, value: string, d: Rendered, stack?: { graph: ServiceGraph; client: string }): string | undefined {
+    const [host, port] = (() => {
+        const m = /^[a-z0-9+:]+:\/\/(?:[^@/]*@)?([^:/?]+)(?::(\d+))?/i.exec(value);
+        return m ? [m[1], m[2]] : [value.split(":")[0], /^[^:/]+:(\d+)$/.exec(value)?.[1]];
     })();
     switch (r.rule) {
         case "remote-host": {
@@ -623,6 +764,17 @@ function badValue(r: Requirement, value: string, d: Rendered): string | undefine
             const svc = host.split(".")[0];
             if (host.endsWith(".svc.cluster.local") || !host.includes(".")) {
                 if (!d.of("Service").some((s) => s.metadata.name === svc)) return `no Service ${svc} in this stack`;
+            }
+            // An infrastructure server: its record (config/servers.ts) says where it is and which ports it serves, and
+            // the service graph (hence the network policy) must let this client reach it there.
+            const server = stack?.graph.servers.byName[svc];
+            if (stack && server) {
+                if (host !== server.host && host !== server.service) return `${host} is not where ${server.name} is (its record: ${server.host})`;
+                const on = port === undefined ? server.clientPort : Number(port);
+                if (!server.ports.some((p) => p.port === on)) return `port ${on}: ${server.name} serves ${server.ports.map((p) => p.port).join(", ")} (its record)`;
+                if (!stack.graph.allows(stack.client, server.name, on)) {
+                    return `the service graph has no edge ${stack.client} -> ${server.name}:${on}: the network policy refuses the connection`;
+                }
             }
             return undefined;
         }
@@ -791,10 +943,12 @@ function checkLogging(d: Rendered): WorkloadReport[] {
 /** Every upstream workload the stack deploys, checked. */
 export function bootCheck(facts: BootFacts, d: Rendered, graph?: ServiceGraph): WorkloadReport[] {
     const endpoints: StreamEndpoint[] = [];
-    const services = facts.services.map((s) => checkService(facts, s, d, graph, endpoints)).filter((r): r is WorkloadReport => r !== undefined);
+    const queues: DeclaredQueue[] = [];
+    const services = facts.services.map((s) => checkService(facts, s, d, graph, endpoints, queues)).filter((r): r is WorkloadReport => r !== undefined);
     const pairs = pairingFindings(endpoints);
     return [
         ...services.map((r) => ({ ...r, findings: [...r.findings, ...(pairs.get(r.workload) ?? [])] })),
+        brokerReport(d, queues),
         ...facts.frontends.map((f) => checkFrontend(f, d)),
         ...checkLogging(d),
     ].filter((r): r is WorkloadReport => r !== undefined);

@@ -11,5 +11,6 @@ export function writeScaleStack(dir: string, n: number, stack = "scale"): void {
         name: `bench-${String(i).padStart(3, "0")}`, image: `registry.example.go.kr/egov/bench:${i}`, port: 8080,
         needsDatabase: true, usesDiscovery: true, usesConfigServer: true, usesMessaging: true, routedByGateway: true, usesToken: true,
     }));
-    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify(dev));
+    // YAML 1.1 quoting: the Pulumi CLI (Go, YAML 1.1) would read an unquoted 2027-01-31 as a timestamp.
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify(dev, { version: "1.1" }));
 }

@@ -141,11 +141,11 @@ describe("end to end: a namespace-scoped stack deployed with the published Role 
         assert.ok(canI(KUBECONFIG, ["create", "pods", "-n", SIDE.ci], jenkins));
         assert.ok(!canI(KUBECONFIG, ["create", "pods", "-n", NS], jenkins));
         assert.ok(canI(KUBECONFIG, ["patch", "deployments", "-n", NS], jenkins), "pipelines roll out the platform's Deployments");
-        // The provisioner's account: cluster-wide rights on volumes, in a namespace where nothing else starts pods.
-        const provisioner = `system:serviceaccount:${SIDE.storage}:nfs-provisioner-sa`;
+        // The NFS driver's controller account: cluster-wide rights on volumes, in a namespace where nothing else starts pods.
+        const provisioner = `system:serviceaccount:${SIDE.storage}:csi-nfs-controller-sa`;
         assert.ok(canI(KUBECONFIG, ["create", "persistentvolumes"], provisioner));
         assert.ok(!canI(KUBECONFIG, ["create", "pods", "-n", SIDE.storage], provisioner));
-        rights[`${SIDE.storage}/nfs-provisioner-sa`] = kubectl("auth", "can-i", "--list", "--as", provisioner).trim();
+        rights[`${SIDE.storage}/csi-nfs-controller-sa`] = kubectl("auth", "can-i", "--list", "--as", provisioner).trim();
         rights[`jenkins in ${SIDE.ci}`] = kubectl("auth", "can-i", "--list", "-n", SIDE.ci, "--as", jenkins).trim();
         for (const [who, list] of Object.entries(rights)) console.log(`      rights of ${who}:\n${list.split("\n").map((l) => `        ${l}`).join("\n")}`);
     });

@@ -121,10 +121,11 @@ describe("end to end on the local cluster", function () {
         // The provider applies with fieldValidation=Warn: an unknown field must not slip through as a warning.
         assert.deepStrictEqual(rec.diagnostics.filter((d) => /unknown field|duplicate field/i.test(d.message)), []);
         const ns = "egov-dev";
-        // The NFS provisioner runs in a namespace of its own (its account has rights beyond the application's).
+        // The NFS driver runs in a namespace of its own (its account has rights beyond the application's, its pods
+        // are privileged: admitted there only); it has no claim.
         const claimsOf: Record<string, string[]> = {
             [ns]: ["backend", "jenkins", "mysql", "opensearch", "rabbitmq"],
-            [`${ns}-storage`]: ["nfs-provisioner-root"],
+            [`${ns}-storage`]: [],
         };
         for (const [namespace, expected] of Object.entries(claimsOf)) {
             for (const d of kubectlJson("-n", namespace, "get", "deployments").items as Obj[]) {
@@ -133,6 +134,9 @@ describe("end to end on the local cluster", function () {
             }
             for (const s of kubectlJson("-n", namespace, "get", "statefulsets").items as Obj[]) {
                 assert.strictEqual(s.status.readyReplicas, s.spec.replicas, `StatefulSet ${namespace}/${s.metadata.name} is not ready`);
+            }
+            for (const s of kubectlJson("-n", namespace, "get", "daemonsets").items as Obj[]) {
+                assert.ok(s.status.desiredNumberScheduled > 0 && s.status.numberReady === s.status.desiredNumberScheduled, `DaemonSet ${namespace}/${s.metadata.name} is not ready`);
             }
             const claims = kubectlJson("-n", namespace, "get", "pvc").items as Obj[];
             assert.deepStrictEqual(claims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(), expected, namespace);
@@ -247,7 +251,7 @@ describe("end to end on the local cluster", function () {
         const replaced = new Set(rec.steps.filter((s) => s.op === "replace" || s.op === "create-replacement").map((s) => nameOf(s.urn)));
         for (const n of ["class", "backend-pvc", "mysql-pvc", "jenkins-pvc", "rabbitmq-pvc", "opensearch-pvc"]) assert.ok(replaced.has(n), `${n} not replaced: ${[...replaced]}`);
         const deleted = rec.steps.filter((s) => s.op === "delete").map((s) => nameOf(s.urn));
-        assert.ok(deleted.includes("nfs-provisioner") && deleted.includes("mysql-pv"), `deleted: ${deleted}`);
+        assert.ok(deleted.includes("csi-nfs-node") && deleted.includes("nfs-csi-driver") && deleted.includes("mysql-pv"), `deleted: ${deleted}`);
     });
 
     it("deploys prod with two classes (NFS static volumes for shared, host-path for data): every claim binds, data protected", async () => {
@@ -262,8 +266,11 @@ describe("end to end on the local cluster", function () {
             ["backend-pv", "backend-pvc", "backup-pvc", "jenkins-pvc", "mysql-pvc", "namespace", "opensearch-pvc", "opensearch-snapshots-pv", "opensearch-snapshots-pvc", "rabbitmq-pvc"]);
         // The role volumes; the NFS provisioner's own pre-bound root claim (no class) is not one of them.
         const prodClaims = kubectlJson("-n", "egov", "get", "pvc", "-l", "egov-platform/volume-role").items as Obj[];
-        const rootClaim = kubectlJson("-n", "egov-storage", "get", "pvc", "nfs-provisioner-root");   // the provisioner has a namespace of its own
-        assert.strictEqual(rootClaim.status.phase, "Bound", "the provisioner's export root");
+        // prod's own NFS driver beside dev's on one cluster: a driver name, and a namespace, of its own.
+        const driver = kubectlJson("-n", "egov-storage", "get", "daemonset", "csi-nfs-node");
+        assert.ok(driver.spec.template.spec.containers.some((c: Obj) => (c.args ?? []).includes("--drivername=egov.nfs.csi.k8s.io")));
+        assert.strictEqual(kubectlJson("get", "csidriver", "egov.nfs.csi.k8s.io").metadata.name, "egov.nfs.csi.k8s.io");
+        assert.strictEqual(kubectlJson("get", "csidriver", "egov-dev.nfs.csi.k8s.io").metadata.name, "egov-dev.nfs.csi.k8s.io");
         const classes = kubectlJson("get", "storageclass", "-l", "app.kubernetes.io/part-of=egov-platform,env=prod").items as Obj[];
         console.log(`\n  prod claims on the local cluster (${classes.map((c) => `${c.metadata.name}: ${c.provisioner}`).join(", ")}):`);
         for (const c of prodClaims) {
