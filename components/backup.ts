@@ -19,7 +19,7 @@ export interface BackupArgs extends PartArgs {
     readonly claimName: pulumi.Input<string>;
     /** In-cluster host name of MySQL. */
     readonly mysqlHost: pulumi.Input<string>;
-    /** The claim holding Elasticsearch's snapshot repository, when its snapshots go off-site. */
+    /** The claim holding OpenSearch's snapshot repository, when its snapshots go off-site. */
     readonly osSnapshotClaimName?: pulumi.Input<string>;
 }
 
