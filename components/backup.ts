@@ -9,7 +9,7 @@ import { DELETE_IN_BACKGROUND, hardenPod, PartArgs, PodContainer } from "./workl
 
 /** The dump, restore, off-site copy and drill scripts, shipped verbatim in a ConfigMap: the CronJobs run what the tests run. */
 export const BACKUP_SCRIPTS_DIR = path.join(__dirname, "..", "jobs", "backup");
-export const backupScriptFiles = ["common.sh", "backup.sh", "restore.sh", "offsite.sh", "drill.sh", "es-snapshot.sh"] as const;
+export const backupScriptFiles = ["common.sh", "backup.sh", "restore.sh", "offsite.sh", "drill.sh", "opensearch-snapshot.sh"] as const;
 
 export interface BackupArgs extends PartArgs {
     /** Schedules, retention, images and the off-site store, drill and Elasticsearch snapshots when on. */
@@ -19,8 +19,8 @@ export interface BackupArgs extends PartArgs {
     readonly claimName: pulumi.Input<string>;
     /** In-cluster host name of MySQL. */
     readonly mysqlHost: pulumi.Input<string>;
-    /** The claim holding Elasticsearch's snapshot repository, when its snapshots go off-site. */
-    readonly esSnapshotClaimName?: pulumi.Input<string>;
+    /** The claim holding OpenSearch's snapshot repository, when its snapshots go off-site. */
+    readonly osSnapshotClaimName?: pulumi.Input<string>;
 }
 
 /** Where the backup volume is mounted in the job's pod (and in a restore pod). */
@@ -67,7 +67,7 @@ export function offsiteEnv(o: OffsiteConfig): EnvVar[] {
 export class Backup extends pulumi.ComponentResource {
     public readonly cronJob: k8s.batch.v1.CronJob;
     public readonly drill?: k8s.batch.v1.CronJob;
-    public readonly esSnapshot?: k8s.batch.v1.CronJob;
+    public readonly osSnapshot?: k8s.batch.v1.CronJob;
     public readonly scripts: k8s.core.v1.ConfigMap;
 
     constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -190,34 +190,41 @@ export class Backup extends pulumi.ComponentResource {
             this.drill = cronJob(DRILL_JOB, drill.schedule, "drill", podSpec([check], [fetch], true));
         }
 
-        const snapshot = plan.elasticsearchSnapshot;
-        if (offsite && snapshot && args.esSnapshotClaimName) {
-            // Elasticsearch writes the snapshot (API call from its own image, which has curl), then rclone mirrors the
-            // repository. The pod runs as Elasticsearch's uid/gid, so it reads the files Elasticsearch wrote.
-            const es = "/snapshots";
+        const snapshot = plan.opensearchSnapshot;
+        if (offsite && snapshot && args.osSnapshotClaimName) {
+            // OpenSearch writes the snapshot (API call from its own image, which has curl), then rclone mirrors the
+            // repository. The pod runs as OpenSearch's uid/gid, so it reads the files OpenSearch wrote.
+            const repo = "/snapshots";
+            const ca = "/opensearch-ca";
             const take: Container = {
                 name: "snapshot",
-                image: plan.images.elasticsearch,
+                image: plan.images.opensearch,
                 imagePullPolicy: plan.imagePullPolicy,
-                command: ["bash", `${SCRIPTS_MOUNT}/es-snapshot.sh`],
-                env: [{ name: "ES_URL", value: snapshot.url },
+                command: ["bash", `${SCRIPTS_MOUNT}/opensearch-snapshot.sh`],
+                env: [{ name: "OS_URL", value: snapshot.url }, { name: "OS_USER", value: snapshot.user },
+                    { name: "OS_PASSWORD", valueFrom: { secretKeyRef: { name: snapshot.credentialsSecret, key: snapshot.passwordKey } } },
+                    { name: "OS_CACERT", value: `${ca}/ca.crt` },
                     { name: "REPO_PATH", value: snapshot.repoPath }, { name: "RETENTION", value: String(snapshot.retention) }],
                 resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "64Mi" } },
-                    volumeMounts: [{ name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+                volumeMounts: [{ name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" },
+                    { name: "opensearch-ca", mountPath: ca, readOnly: true }],
             };
-            const mirror = { ...rcloneContainer("mirror", ["sh", `${SCRIPTS_MOUNT}/offsite.sh`, "mirror", es, "elasticsearch"]),
-                volumeMounts: [{ name: "snapshots", mountPath: es, readOnly: true }, ...mounts.filter((m) => m.name !== "backup")] };
-            const base = podSpec([mirror], [take], false, plan.security.elasticsearch);
+            const mirror = { ...rcloneContainer("mirror", ["sh", `${SCRIPTS_MOUNT}/offsite.sh`, "mirror", repo, "opensearch"]),
+                volumeMounts: [{ name: "snapshots", mountPath: repo, readOnly: true }, ...mounts.filter((m) => m.name !== "backup")] };
+            const base = podSpec([mirror], [take], false, plan.security.opensearch);
             const spec: k8s.types.input.core.v1.PodSpec = {
                 ...base,
-                volumes: [{ name: "snapshots", persistentVolumeClaim: { claimName: args.esSnapshotClaimName, readOnly: true } },
+                volumes: [{ name: "snapshots", persistentVolumeClaim: { claimName: args.osSnapshotClaimName, readOnly: true } },
+                    // The CA only (not the node's key).
+                    { name: "opensearch-ca", secret: { secretName: snapshot.tlsSecretName, items: [{ key: "ca.crt", path: "ca.crt" }] } },
                     ...(base.volumes as k8s.types.input.core.v1.Volume[]).filter((v) => v.name !== "backup")],
             };
             const l = { ...args.commonLabels, tier: "logging", app: snapshot.jobName };
-            this.esSnapshot = new k8s.batch.v1.CronJob(snapshot.jobName, {
+            this.osSnapshot = new k8s.batch.v1.CronJob(snapshot.jobName, {
                 metadata: { name: snapshot.jobName, namespace: args.namespace, labels: l,
                     annotations: { ...DELETE_IN_BACKGROUND,
-                        [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: offsite.credentials ? [] : [offsite.credentialsSecretName], configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) } },
+                        [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [...offsite.credentials ? [] : [offsite.credentialsSecretName], snapshot.tlsSecretName],
+                            configMaps: offsite.caConfigMap ? [offsite.caConfigMap] : [] }) } },
                 spec: {
                     schedule: snapshot.schedule,
                     timeZone: plan.timezone,
@@ -230,6 +237,6 @@ export class Backup extends pulumi.ComponentResource {
             }, parent);
         }
 
-        this.registerOutputs({ cronJob: this.cronJob.metadata.name, drill: this.drill?.metadata.name, esSnapshot: this.esSnapshot?.metadata.name });
+        this.registerOutputs({ cronJob: this.cronJob.metadata.name, drill: this.drill?.metadata.name, osSnapshot: this.osSnapshot?.metadata.name });
     }
 }

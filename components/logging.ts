@@ -1,27 +1,48 @@
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { PlatformPlan, WorkloadPlan } from "../config/plan";
-import { httpProbes, workloadsWaitFor, PartArgs, probes, Workload } from "./workload";
+import { OUTSIDE_GIT_ANNOTATION } from "./backup";
+import { CREDENTIALS_HASH_ANNOTATION } from "./credentials";
+import { workloadsWaitFor, PartArgs, probes, Workload } from "./workload";
 import { ServedServer, ServerComponent, servedWorkload } from "./server";
 
 export interface LoggingArgs extends PartArgs {
-    /** The three workloads' records and the snapshot repository's path when snapshots go off-site. */
+    /** The three workloads' records, the users, the TLS Secret and the snapshot repository's path when snapshots go off-site. */
     readonly plan: NonNullable<PlatformPlan["logging"]>;
-    /** Claim on the data class for Elasticsearch's indices. */
-    readonly elasticsearchClaimName: pulumi.Input<string>;
+    /** Claim on the data class for OpenSearch's indices. */
+    readonly opensearchClaimName: pulumi.Input<string>;
     /** Claim (shared class) for the snapshot repository, when snapshots go off-site (components/backup.ts). */
     readonly snapshotClaimName?: pulumi.Input<string>;
 }
 
-/** Elasticsearch (a StatefulSet on a data volume), Logstash (TCP json_lines -> Elasticsearch) and Kibana behind an Ingress. */
+const OS_HOME = "/usr/share/opensearch";
+const DASHBOARDS_HOME = "/usr/share/opensearch-dashboards";
+/** Where the TLS Secret's files are, relative to OpenSearch's config directory (the security plugin reads only there). */
+const CERTS = "certs";
+
+/** A security plugin internal user: the password's bcrypt hash goes into internal_users.yml, the password into the Secret. */
+function internalUser(name: string, hash: pulumi.Output<string>, backendRoles: readonly string[], reserved: boolean): pulumi.Output<string> {
+    return hash.apply((h) => `${name}:\n  hash: "${h}"\n  reserved: ${reserved}\n  backend_roles: [${backendRoles.map((r) => `"${r}"`).join(", ")}]\n`);
+}
+
+/**
+ * OpenSearch (a StatefulSet on a data volume, security plugin with TLS from a Secret made outside git), the Fluent Bit
+ * shipper (TCP JSON from the services' Logstash appender -> OpenSearch) and OpenSearch Dashboards behind an Ingress.
+ * Every user (admin, kibanaserver, logstash, snapshot) has a generated password; only their bcrypt hashes reach
+ * OpenSearch (internal_users.yml in a Secret), read when the security index is first made.
+ */
 export class Logging extends pulumi.ComponentResource implements ServerComponent {
     public readonly served: Readonly<Record<string, ServedServer>>;
-    public readonly elasticsearch: Workload;
+    public readonly opensearch: Workload;
     public readonly logstash: Workload;
-    public readonly kibana: Workload;
-    public readonly elasticsearchUrl: pulumi.Output<string>;
+    public readonly dashboards: Workload;
+    public readonly opensearchUrl: pulumi.Output<string>;
+    /** The Secret with every user's password (keys: plan.credentialKeys). */
+    public readonly credentials: k8s.core.v1.Secret;
     /**
-     * Logstash listens here for the services' LogstashTcpSocketAppender (newline-delimited JSON, hence json_lines);
+     * The shipper listens here for the services' LogstashTcpSocketAppender (newline-delimited JSON maps);
      * the services get this port in logstash_hostname (config/wiring.ts).
      */
     public readonly logstashPort: number;
@@ -33,88 +54,250 @@ export class Logging extends pulumi.ComponentResource implements ServerComponent
         const base = { namespace: args.namespace, commonLabels: args.commonLabels, podEnv: args.podEnv };
         const labels = { ...args.commonLabels, tier: "logging" };
         const portOf = (w: WorkloadPlan, name: string) => w.ports.find((p) => p.name === name)!.port;
-        const esPort = portOf(plan.elasticsearch, "http");
-        const kibanaPort = portOf(plan.kibana, "http");
+        const osPort = portOf(plan.opensearch, "http");
+        const dashboardsPort = portOf(plan.dashboards, "http");
         const LOGSTASH_PORT = this.logstashPort = portOf(plan.logstash, "tcp-json");
         const snapshots = plan.snapshotPath;
-        // What the graph says must be ready first (Elasticsearch, for Logstash and Kibana).
-        const after = (w: WorkloadPlan) => ({ ...parent, transformations: w.waitsFor.includes(plan.elasticsearch.name) ? [workloadsWaitFor(this.elasticsearch.ready)] : [] });
+        const users = plan.users;
+        // What the graph says must be ready first (OpenSearch, for the shipper and Dashboards).
+        const after = (w: WorkloadPlan) => ({ ...parent, transformations: w.waitsFor.includes(plan.opensearch.name) ? [workloadsWaitFor(this.opensearch.ready)] : [] });
 
-        this.elasticsearch = new Workload(plan.elasticsearch.name, {
-            ...base,
-            plan: plan.elasticsearch,
-            env: [
-                { name: "discovery.type", value: "single-node" },
-                { name: "ES_JAVA_OPTS", value: "-Xms512m -Xmx512m" },
-                ...(snapshots ? [{ name: "path.repo", value: snapshots }] : []),
-            ],
-            ...httpProbes("/_cluster/health?local=true", esPort),
-            volumeMounts: [{ name: "elasticsearch-data", mountPath: "/usr/share/elasticsearch/data" },
-                ...(snapshots ? [{ name: "snapshots", mountPath: snapshots }] : [])],
-            volumes: [{ name: "elasticsearch-data", persistentVolumeClaim: { claimName: args.elasticsearchClaimName } },
-                ...(snapshots && args.snapshotClaimName ? [{ name: "snapshots", persistentVolumeClaim: { claimName: args.snapshotClaimName } }] : [])],
+        // The security plugin's password rules (2.12+: upper, lower, digit, special; scored strong): 32 characters with
+        // specials the env, YAML, basic auth and shell quoting all pass unchanged.
+        const password = (user: string) => new random.RandomPassword(`opensearch-${user}-password`, {
+            length: 32, special: true, overrideSpecial: "-_.", minSpecial: 2, minUpper: 2, minLower: 2, minNumeric: 2,
         }, parent);
-        this.elasticsearchUrl = pulumi.interpolate`http://${this.elasticsearch.host}:${esPort}`;
-
-        const logstashConfig = new k8s.core.v1.ConfigMap("logstash-configmap", {
-            metadata: { namespace: args.namespace, labels: { ...labels, app: "logstash" } },
-            data: {
-                "logstash.conf": pulumi.interpolate`input {
-  tcp {
-    port => ${LOGSTASH_PORT}
-    codec => json_lines
-  }
-}
-
-output {
-  elasticsearch {
-    hosts => "${this.elasticsearchUrl}"
-  }
-}
-`,
-                // Monitoring API on all interfaces so probes can reach it.
-                "logstash.yml": "http.host: \"0.0.0.0\"\npath.config: /usr/share/logstash/pipeline\n",
+        const admin = password("admin");
+        const kibanaserver = password("dashboards");
+        const logstash = password("logstash");
+        const snapshot = password("snapshot");
+        this.credentials = new k8s.core.v1.Secret("opensearch-credentials", {
+            metadata: { name: plan.credentialsSecret, namespace: args.namespace, labels: { ...labels, app: plan.opensearch.name } },
+            type: "Opaque",
+            stringData: {
+                [plan.credentialKeys.admin]: pulumi.secret(admin.result),
+                [plan.credentialKeys.dashboards]: pulumi.secret(kibanaserver.result),
+                [plan.credentialKeys.logstash]: pulumi.secret(logstash.result),
+                [plan.credentialKeys.snapshot]: pulumi.secret(snapshot.result),
             },
+        }, parent);
+        // The pods reading these passwords roll when one changes (the annotation every credential reader carries).
+        // Not secret: a digest of 32-character random values reveals none of them.
+        const credentialsHash = { [CREDENTIALS_HASH_ANNOTATION]: pulumi.unsecret(pulumi.all([admin.result, kibanaserver.result, logstash.result, snapshot.result])
+            .apply((v) => `${plan.credentialsSecret}=${crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 16)}`)) };
+        const secretRef = (key: string) => ({ secretKeyRef: { name: this.credentials.metadata.name, key } });
+        // The CA only: clients verify OpenSearch's certificate, and never see its key.
+        const outsideGit = { [OUTSIDE_GIT_ANNOTATION]: JSON.stringify({ secrets: [plan.tlsSecretName], configMaps: [] }) };
+        const caVolume = { name: "opensearch-ca", secret: { secretName: plan.tlsSecretName, items: [{ key: "ca.crt", path: "ca.crt" }] } };
+
+        // The security plugin's users and role mappings (the image's other opensearch-security/ files stay). Hashes
+        // only, but kept in a Secret: a hash is still a guessing target.
+        const securityConfig = new k8s.core.v1.Secret("opensearch-security", {
+            metadata: { namespace: args.namespace, labels: { ...labels, app: plan.opensearch.name } },
+            type: "Opaque",
+            stringData: {
+                "internal_users.yml": pulumi.secret(pulumi.all([
+                    internalUser(users.admin, admin.bcryptHash, ["admin"], true),
+                    internalUser(users.dashboards, kibanaserver.bcryptHash, [], true),
+                    internalUser(users.logstash, logstash.bcryptHash, ["logstash"], false),
+                    internalUser(users.snapshot, snapshot.bcryptHash, [], false),
+                ]).apply((u) => `_meta:\n  type: "internalusers"\n  config_version: 2\n${u.join("")}`)),
+                "roles_mapping.yml": rolesMapping(users),
+            },
+        }, parent);
+
+        const osConfig = new k8s.core.v1.ConfigMap("opensearch-configmap", {
+            metadata: { namespace: args.namespace, labels: { ...labels, app: plan.opensearch.name } },
+            data: { "opensearch.yml": opensearchYml(snapshots) },
+        }, parent);
+        // A new opensearch.yml or user set rolls the pod (the security files are read at start). Not secret: a digest of
+        // bcrypt hashes of 32 random characters reveals none of them.
+        const configHash = pulumi.unsecret(pulumi.all([osConfig.data, securityConfig.stringData]).apply((d) =>
+            crypto.createHash("sha256").update(JSON.stringify(d)).digest("hex").slice(0, 16)));
+        const configDir = `${OS_HOME}/config`;
+        this.opensearch = new Workload(plan.opensearch.name, {
+            ...base,
+            plan: plan.opensearch,
+            podAnnotations: { ...outsideGit, ...credentialsHash, "egov-platform/config-hash": configHash },
+            env: [
+                // Required by the image from 2.12 on; it becomes admin's password (internal_users.yml holds the same one).
+                { name: "OPENSEARCH_INITIAL_ADMIN_PASSWORD", valueFrom: secretRef(plan.credentialKeys.admin) },
+                // Our certificates and users, never the image's demo ones (public keys, well-known passwords).
+                { name: "DISABLE_INSTALL_DEMO_CONFIG", value: "true" },
+                { name: "OPENSEARCH_JAVA_OPTS", value: "-Xms512m -Xmx512m" },
+            ],
+            // Ready: the REST API answers over TLS for a user (the security index is initialised); alive: it accepts.
+            ...probes({ exec: { command: ["sh", "-c", `curl -sf --cacert ${configDir}/${CERTS}/ca.crt -u "${users.admin}:$OPENSEARCH_INITIAL_ADMIN_PASSWORD" ` +
+                `"https://localhost:${osPort}/_cluster/health?local=true" >/dev/null`] } }, { tcpSocket: { port: osPort } }),
+            volumeMounts: [
+                { name: "opensearch-data", mountPath: `${OS_HOME}/data` },
+                { name: "config", mountPath: `${configDir}/opensearch.yml`, subPath: "opensearch.yml" },
+                { name: "security", mountPath: `${configDir}/opensearch-security/internal_users.yml`, subPath: "internal_users.yml" },
+                { name: "security", mountPath: `${configDir}/opensearch-security/roles_mapping.yml`, subPath: "roles_mapping.yml" },
+                { name: "tls", mountPath: `${configDir}/${CERTS}`, readOnly: true },
+                ...(snapshots ? [{ name: "snapshots", mountPath: snapshots }] : []),
+            ],
+            volumes: [
+                { name: "opensearch-data", persistentVolumeClaim: { claimName: args.opensearchClaimName } },
+                { name: "config", configMap: { name: osConfig.metadata.name } },
+                { name: "security", secret: { secretName: securityConfig.metadata.name } },
+                // tls.key readable by the opensearch user only (fsGroup owns the files).
+                { name: "tls", secret: { secretName: plan.tlsSecretName, defaultMode: 0o440 } },
+                ...(snapshots && args.snapshotClaimName ? [{ name: "snapshots", persistentVolumeClaim: { claimName: args.snapshotClaimName } }] : []),
+            ],
+        }, parent);
+        this.opensearchUrl = pulumi.interpolate`https://${this.opensearch.host}:${osPort}`;
+
+        const shipperConfig = new k8s.core.v1.ConfigMap("logstash-configmap", {
+            metadata: { namespace: args.namespace, labels: { ...labels, app: plan.logstash.name } },
+            data: { "fluent-bit.conf": this.opensearch.host.apply((host) => fluentBitConf({
+                inputPort: LOGSTASH_PORT, healthPort: plan.logstashMonitoringPort, opensearchHost: host, opensearchPort: osPort,
+                user: users.logstash, passwordEnv: "OPENSEARCH_PASSWORD", caFile: "/fluent-bit/certs/ca.crt",
+            })) },
         }, parent);
         this.logstash = new Workload(plan.logstash.name, {
             ...base,
             plan: plan.logstash,
-            // Readiness: the pipeline's input accepts; liveness: the monitoring API answers.
-            ...probes({ tcpSocket: { port: LOGSTASH_PORT } }, { httpGet: { path: "/", port: plan.logstashMonitoringPort } }),
+            podAnnotations: { ...outsideGit, ...credentialsHash },
+            env: [{ name: "OPENSEARCH_PASSWORD", valueFrom: secretRef(plan.credentialKeys.logstash) }],
+            // Readiness: the input accepts; liveness: the health endpoint (fails after repeated output errors).
+            ...probes({ tcpSocket: { port: LOGSTASH_PORT } }, { httpGet: { path: "/api/v1/health", port: plan.logstashMonitoringPort } }),
             volumeMounts: [
-                { name: "config", mountPath: "/usr/share/logstash/config/logstash.yml", subPath: "logstash.yml" },
-                { name: "pipeline", mountPath: "/usr/share/logstash/pipeline" },
+                { name: "config", mountPath: "/fluent-bit/etc/fluent-bit.conf", subPath: "fluent-bit.conf" },
+                { name: "opensearch-ca", mountPath: "/fluent-bit/certs", readOnly: true },
             ],
-            volumes: [
-                { name: "config", configMap: { name: logstashConfig.metadata.name, items: [{ key: "logstash.yml", path: "logstash.yml" }] } },
-                { name: "pipeline", configMap: { name: logstashConfig.metadata.name, items: [{ key: "logstash.conf", path: "logstash.conf" }] } },
-            ],
+            volumes: [{ name: "config", configMap: { name: shipperConfig.metadata.name } }, caVolume],
         }, after(plan.logstash));
 
-        const kibanaConfig = new k8s.core.v1.ConfigMap("kibana-configmap", {
-            metadata: { namespace: args.namespace, labels: { ...labels, app: "kibana" } },
+        const dashboardsConfig = new k8s.core.v1.ConfigMap("dashboards-configmap", {
+            metadata: { namespace: args.namespace, labels: { ...labels, app: plan.dashboards.name } },
             data: {
-                "kibana.yml": pulumi.interpolate`server.name: kibana
+                "opensearch_dashboards.yml": pulumi.interpolate`server.name: dashboards
 server.host: "0.0.0.0"
-elasticsearch.hosts: ["${this.elasticsearchUrl}"]
+opensearch.hosts: ["${this.opensearchUrl}"]
+opensearch.ssl.verificationMode: full
+opensearch.ssl.certificateAuthorities: ["${DASHBOARDS_HOME}/config/${CERTS}/ca.crt"]
+opensearch.requestHeadersAllowlist: ["authorization", "securitytenant"]
+opensearch_security.multitenancy.enabled: false
+opensearch_security.cookie.secure: ${plan.dashboardsHttps}
 `,
             },
         }, parent);
-        this.kibana = new Workload(plan.kibana.name, {
+        this.dashboards = new Workload(plan.dashboards.name, {
             ...base,
-            plan: plan.kibana,
-            ...httpProbes("/api/status", kibanaPort),
-            // Only kibana.yml is replaced; the image's other config files stay.
-            volumeMounts: [{ name: "config", mountPath: "/usr/share/kibana/config/kibana.yml", subPath: "kibana.yml" }],
-            volumes: [{ name: "config", configMap: { name: kibanaConfig.metadata.name } }],
-        }, after(plan.kibana));
+            plan: plan.dashboards,
+            podAnnotations: { ...outsideGit, ...credentialsHash },
+            // The image's entrypoint maps these to opensearch.username / opensearch.password.
+            env: [{ name: "OPENSEARCH_USERNAME", value: users.dashboards }, { name: "OPENSEARCH_PASSWORD", valueFrom: secretRef(plan.credentialKeys.dashboards) }],
+            // Ready: the security plugin's login page (every API path answers 401 before login); alive: the port accepts.
+            ...probes({ httpGet: { path: "/app/login", port: dashboardsPort } }, { tcpSocket: { port: dashboardsPort } }),
+            // Only opensearch_dashboards.yml is replaced; the image's other config files stay.
+            volumeMounts: [
+                { name: "config", mountPath: `${DASHBOARDS_HOME}/config/opensearch_dashboards.yml`, subPath: "opensearch_dashboards.yml" },
+                { name: "opensearch-ca", mountPath: `${DASHBOARDS_HOME}/config/${CERTS}`, readOnly: true },
+            ],
+            volumes: [{ name: "config", configMap: { name: dashboardsConfig.metadata.name } }, caVolume],
+        }, after(plan.dashboards));
 
         const { logStore, logShipper, logUi } = plan.records;
         this.served = {
-            [logStore.name]: servedWorkload(logStore, this.elasticsearch),
+            [logStore.name]: servedWorkload(logStore, this.opensearch),
             [logShipper.name]: servedWorkload(logShipper, this.logstash),
-            [logUi.name]: servedWorkload(logUi, this.kibana),
+            [logUi.name]: servedWorkload(logUi, this.dashboards),
         };
-        this.registerOutputs({ elasticsearchUrl: this.elasticsearchUrl });
+        this.registerOutputs({ opensearchUrl: this.opensearchUrl });
     }
+}
+
+/** opensearch.yml: one node; the security plugin on, TLS on transport and HTTP from the Secret's PEM files. */
+export function opensearchYml(snapshotPath: string | undefined): string {
+    const pem = (layer: "transport" | "http") => [
+        `plugins.security.ssl.${layer}.pemcert_filepath: ${CERTS}/tls.crt`,
+        `plugins.security.ssl.${layer}.pemkey_filepath: ${CERTS}/tls.key`,
+        `plugins.security.ssl.${layer}.pemtrustedcas_filepath: ${CERTS}/ca.crt`,
+    ];
+    return [
+        "cluster.name: egov-logs",
+        "network.host: 0.0.0.0",
+        "discovery.type: single-node",
+        ...(snapshotPath ? [`path.repo: ["${snapshotPath}"]`] : []),
+        ...pem("transport"),
+        // One node: its certificate is issued for the Service names, not for each node's own.
+        "plugins.security.ssl.transport.enforce_hostname_verification: false",
+        "plugins.security.ssl.http.enabled: true",
+        ...pem("http"),
+        // The users and role mappings of config/opensearch-security/ make the security index on the first start.
+        "plugins.security.allow_default_init_securityindex: true",
+        // admin (all_access) manages users and roles through the REST API; there is no admin certificate.
+        "plugins.security.restapi.roles_enabled: [\"all_access\"]",
+        "plugins.security.audit.type: internal_opensearch",
+        "plugins.security.system_indices.enabled: true",
+        "",
+    ].join("\n");
+}
+
+/** roles_mapping.yml: the image's built-in roles, given to our users (the logstash role writes logstash-* indices). */
+export function rolesMapping(users: { readonly admin: string; readonly dashboards: string; readonly logstash: string; readonly snapshot: string }): string {
+    return [
+        "_meta:", "  type: \"rolesmapping\"", "  config_version: 2",
+        "all_access:", "  reserved: false", "  backend_roles: [\"admin\"]",
+        "kibana_server:", "  reserved: true", `  users: ["${users.dashboards}"]`,
+        "logstash:", "  reserved: false", "  backend_roles: [\"logstash\"]",
+        "manage_snapshots:", "  reserved: false", `  users: ["${users.snapshot}"]`,
+        "own_index:", "  reserved: false", "  users: [\"*\"]",
+        "",
+    ].join("\n");
+}
+
+export interface FluentBitSettings {
+    readonly inputPort: number;
+    readonly healthPort: number;
+    readonly opensearchHost: string;
+    readonly opensearchPort: number;
+    readonly user: string;
+    /** Env var holding the user's password (Fluent Bit expands ${VAR} in its config). */
+    readonly passwordEnv: string;
+    readonly caFile: string;
+}
+
+/**
+ * fluent-bit.conf: the tcp input reads the JSON maps LogstashTcpSocketAppender writes (one per line); the opensearch
+ * output writes them as Logstash's elasticsearch output did (logstash-YYYY.MM.DD, @timestamp = time received, as the
+ * services' encoder sends no timestamp), over TLS verified against the CA, as the logstash user.
+ */
+export function fluentBitConf(s: FluentBitSettings): string {
+    return `[SERVICE]
+    Flush           1
+    Log_Level       info
+    HTTP_Server     On
+    HTTP_Listen     0.0.0.0
+    HTTP_Port       ${s.healthPort}
+    Health_Check    On
+
+[INPUT]
+    Name            tcp
+    Tag             services
+    Listen          0.0.0.0
+    Port            ${s.inputPort}
+    Format          json
+    # A stack trace (stack_trace) can be long: up to 1 MiB per event.
+    Buffer_Size     1024
+
+[OUTPUT]
+    Name            opensearch
+    Match           *
+    Host            ${s.opensearchHost}
+    Port            ${s.opensearchPort}
+    HTTP_User       ${s.user}
+    HTTP_Passwd     \${${s.passwordEnv}}
+    tls             On
+    tls.verify      On
+    tls.ca_file     ${s.caFile}
+    Logstash_Format On
+    Logstash_Prefix logstash
+    Suppress_Type_Name On
+    Replace_Dots    On
+    Trace_Error     On
+    Retry_Limit     False
+`;
 }

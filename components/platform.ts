@@ -103,18 +103,18 @@ export class Platform extends pulumi.ComponentResource {
         // The schema, once the database is ready; its clients wait for the Job too (below): ready means migrated.
         const migration = new MigrationJob("mysql-migrate", { ...part, plan: plan.database.migration, credentials },
             { ...parent, dependsOn: database.served[db.name].ready });
-        const esSnapshotClaimName = plan.parts.elasticsearchSnapshots ? claim("es-snapshots") : undefined;
+        const osSnapshotClaimName = plan.parts.opensearchSnapshots ? claim("opensearch-snapshots") : undefined;
         const backup = !plan.backup ? undefined : new Backup("backup", {
                 ...part, plan: plan.backup, credentials, claimName: claim("backup"), mysqlHost: database.served[db.name].service,
-                esSnapshotClaimName,
+                osSnapshotClaimName,
             }, parent);
         // Jenkins' home goes off-site from a container beside Jenkins (its volume is ReadWriteOnce: no second pod).
         const backupScripts = backup && plan.ci?.archive ? backup.scripts.metadata.name : undefined;
         const messaging = new Messaging("messaging", { ...part, plan: plan.messaging, credentials, claimName: claim(plan.messaging.record.name) }, parent);
         const tracing = plan.tracing ? new Tracing("tracing", { ...part, plan: plan.tracing }, parent) : undefined;
         const logging = plan.logging
-            ? new Logging("logging", { ...part, plan: plan.logging, elasticsearchClaimName: claim(plan.logging.records.logStore.name),
-                snapshotClaimName: esSnapshotClaimName }, parent)
+            ? new Logging("logging", { ...part, plan: plan.logging, opensearchClaimName: claim(plan.logging.records.logStore.name),
+                snapshotClaimName: osSnapshotClaimName }, parent)
             : undefined;
         const ci = plan.ci
             ? new Ci("ci", { ...part, plan: plan.ci, claimName: claim(plan.ci.record.name), archiveScripts: backupScripts, agentNamespace: side.ci,
@@ -183,7 +183,7 @@ export class Platform extends pulumi.ComponentResource {
             apigateway: pulumi.interpolate`http://${gateway.host}:${gateway.port}`,
         };
         for (const { record, host } of Object.values(served)) {
-            if (record.endpoint === "http") endpoints[record.name] = pulumi.interpolate`http://${host}:${record.clientPort}`;
+            if (record.endpoint === "http" || record.endpoint === "https") endpoints[record.name] = pulumi.interpolate`${record.endpoint}://${host}:${record.clientPort}`;
             else if (record.endpoint === "host:port") endpoints[record.name] = pulumi.interpolate`${host}:${record.clientPort}`;
         }
         const urls = { ...plan.urls };

@@ -46,9 +46,9 @@ export function readOffsite(r: Reader, v: Json | undefined,
         caConfigMap: r.optionalText("backup.offsite.caConfigMap", o.caConfigMap),
         retention: r.whole("backup.offsite.retention", o.retention),
         cidrs: r.items<string>("backup.offsite.cidrs", o.cidrs) ?? [],
-        elasticsearch: (() => {
-            const es = r.sub("backup.offsite.elasticsearch", o.elasticsearch) ?? {};
-            return { schedule: r.text("backup.offsite.elasticsearch.schedule", es.schedule), retention: r.whole("backup.offsite.elasticsearch.retention", es.retention) };
+        opensearch: (() => {
+            const os = r.sub("backup.offsite.opensearch", o.opensearch) ?? {};
+            return { schedule: r.text("backup.offsite.opensearch.schedule", os.schedule), retention: r.whole("backup.offsite.opensearch.retention", os.retention) };
         })(),
         jenkins: (() => {
             const j = r.sub("backup.offsite.jenkins", o.jenkins) ?? {};

@@ -24,7 +24,7 @@ export interface BackendServiceSpec {
     readonly isGateway: boolean;
     /** Receives API requests through the gateway. */
     readonly routedByGateway: boolean;
-    /** Ships its logs to Logstash when logging is on. */
+    /** Ships its logs (Logstash TCP appender) to the log shipper when logging is on. */
     readonly shipsLogs: boolean;
     /** Sends traces to Zipkin. */
     readonly usesTracing: boolean;
@@ -124,11 +124,11 @@ export const scalableNames: readonly string[] = [
 
 /** Workload and Service names the platform's other parts use, whether or not the stack turns them on. */
 export const infraWorkloadNames: readonly string[] = [
-    "mysql", "rabbitmq", "zipkin", "elasticsearch", "logstash", "kibana", "jenkins", "jenkins-jnlp", "csi-nfs-controller", "csi-nfs-node",
+    "mysql", "rabbitmq", "zipkin", "opensearch", "logstash", "dashboards", "jenkins", "jenkins-jnlp", "csi-nfs-controller", "csi-nfs-node",
 ];
 
 /** Public host prefixes of the infrastructure UIs (<prefix>.<domain>). */
-export const infraIngressHosts: readonly string[] = ["rabbitmq", "zipkin", "kibana", "jenkins"];
+export const infraIngressHosts: readonly string[] = ["rabbitmq", "zipkin", "dashboards", "jenkins"];
 
 /** Third-party images, overridable per stack through the `images` config key (for mirrors). */
 export const defaultImages = {
@@ -138,9 +138,12 @@ export const defaultImages = {
     // Spring Cloud Bus's queues need one permit there (config/rabbitmq.ts BROKER_SETTINGS).
     rabbitmq: "rabbitmq:4.3.6-management",
     zipkin: "openzipkin/zipkin:3.4",
-    elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:7.10.1",
-    logstash: "docker.elastic.co/logstash/logstash:7.10.1",
-    kibana: "docker.elastic.co/kibana/kibana:7.10.1",
+    // OpenSearch 2.19 (Apache-2.0), the last 2.x minor, maintained beside 3.x; Dashboards must be the same version.
+    opensearch: "opensearchproject/opensearch:2.19.3",
+    dashboards: "opensearchproject/opensearch-dashboards:2.19.3",
+    // The log shipper (Apache-2.0, CNCF): its tcp input reads the services' LogstashTcpSocketAppender JSON, its
+    // opensearch output writes logstash-YYYY.MM.DD indices as Logstash did (components/logging.ts).
+    fluentBit: "fluent/fluent-bit:5.2.1",
     // The LTS line current in Dec 2026 (2.580.3, 25 Nov 2026) on JDK 21: the project no longer publishes JDK 11 images.
     jenkins: "jenkins/jenkins:2.580.3-lts-jdk21",
     // csi-driver-nfs v4.13.4 (Kubernetes SIG Storage, the successor of nfs-subdir-external-provisioner) and the
@@ -166,12 +169,13 @@ export const infraPorts = {
     rabbitmqAmqp: 5672,
     rabbitmqManagement: 15672,
     zipkin: 9411,
-    elasticsearch: 9200,
-    elasticsearchTransport: 9300,
+    opensearch: 9200,
+    opensearchTransport: 9300,
+    /** The shipper's TCP input: the port the services' Logstash appender sends to (logstash_hostname), as before. */
     logstash: 8088,
-    /** Logstash's monitoring API (its liveness probe). */
-    logstashMonitoring: 9600,
-    kibana: 5601,
+    /** Fluent Bit's HTTP server (its health endpoint, the liveness and readiness probes). */
+    logstashMonitoring: 2020,
+    dashboards: 5601,
     jenkinsHttp: 8080,
     jenkinsAgent: 50000,
 } as const;
@@ -180,7 +184,7 @@ export const infraPorts = {
 export const infraNodePorts = {
     rabbitmqAmqp: 30003,
     rabbitmqManagement: 30004,
-    kibana: 30005,
+    dashboards: 30005,
     jenkinsHttp: 30006,
     jenkinsAgent: 30007,
     zipkin: 30008,

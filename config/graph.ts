@@ -3,7 +3,7 @@
 // all read it; nothing else decides who talks to whom.
 import type { PlatformConfig } from "./types";
 import { BackendServiceSpec, frontends, infraPorts } from "./catalog";
-import { BACKUP_JOB, ES_SNAPSHOT_JOB } from "./volumes";
+import { BACKUP_JOB, OS_SNAPSHOT_JOB } from "./volumes";
 import { partsOn } from "./parts";
 import type { SideNamespace } from "./parts";
 import { serverOf, serverRecords } from "./servers";
@@ -93,10 +93,10 @@ export function serviceGraph(cfg: PlatformConfig, services: readonly BackendServ
         node({ name: BACKUP_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
         edge(BACKUP_JOB, database.name, database.clientPort, "dumps the application databases (and restores them)");
     }
-    if (on.elasticsearchSnapshots && logStore) {
-        // Takes snapshots through Elasticsearch's API, then copies the repository to the object store (external egress).
-        node({ name: ES_SNAPSHOT_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
-        edge(ES_SNAPSHOT_JOB, logStore.name, logStore.clientPort, "takes and deletes snapshots (backup.offsite)");
+    if (on.opensearchSnapshots && logStore) {
+        // Takes snapshots through OpenSearch's API, then copies the repository to the object store (external egress).
+        node({ name: OS_SNAPSHOT_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });
+        edge(OS_SNAPSHOT_JOB, logStore.name, logStore.clientPort, "takes and deletes snapshots (backup.offsite)");
     }
     // The migration Job: a client of MySQL, once it is ready; the database's clients wait for it (components/platform.ts).
     node({ name: MIGRATE_JOB, kind: "infra", ports: {}, publicPorts: [], callsKubernetesApi: false });

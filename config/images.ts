@@ -11,7 +11,7 @@ import * as path from "path";
 import type { PlatformConfig } from "./types";
 import { defaultImages, ImageKey } from "./catalog";
 import { MIGRATE_JOB, serviceGraph } from "./graph";
-import { BACKUP_JOB, ES_SNAPSHOT_JOB, offsiteWorkloads } from "./volumes";
+import { BACKUP_JOB, OS_SNAPSHOT_JOB, offsiteWorkloads } from "./volumes";
 
 /**
  * A third-party image by catalog key, a platform image by repository name, a full reference (a service added by
@@ -143,11 +143,12 @@ export function imagesInUse(cfg: PlatformConfig): ImageId[] {
             ids.push(node.name as ImageKey);
             if (node.name === "jenkins" && offsiteWorkloads(cfg).includes("jenkins")) ids.push("rclone"); // its home archiver
         }
+        else if (node.name === "logstash") ids.push("fluentBit"); // the Service keeps the name the services' appender reaches
         else if (node.name === BACKUP_JOB) {
             ids.push("mysql"); // the dump, restore and drill run the server's own client
             if (cfg.backup.offsite) ids.push("rclone"); // copies to and from the object store
         }
-        else if (node.name === ES_SNAPSHOT_JOB) ids.push("elasticsearch", "rclone");
+        else if (node.name === OS_SNAPSHOT_JOB) ids.push("opensearch", "rclone");
         else if (node.name === "mysql-rotate" || node.name === MIGRATE_JOB) ids.push("mysql"); // the server's own client
         else if (node.name === "rabbitmq-rotate") ids.push("rabbitmq");
         else if (node.name === "csi-nfs-controller") ids.push("csiProvisioner", "csiLivenessProbe", "nfsPlugin");

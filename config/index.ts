@@ -386,7 +386,12 @@ export function loadConfig(source: ConfigSource, stackName = "dev", setKeys: Ite
     if (token.refreshSeconds < expirationSeconds) {
         r.reject("token.refreshSeconds", token.refreshSeconds, `at least token.expirationSeconds (${expirationSeconds}): a refresh token outlives the access token`);
     }
-    const cfgParts = { logging: enabled("logging"), ci: enabled("ci") };
+    // logging read once: a second read would report its unknown fields twice.
+    const lg = r.object("logging");
+    const cfgParts = {
+        logging: { enabled: r.flag("logging.enabled", lg.enabled), tlsSecretName: r.text("logging.tlsSecretName", lg.tlsSecretName) },
+        ci: enabled("ci"),
+    };
     const backupWithDrill = { ...backup, drill: readDrill(r, bk.drill, isProd && backup.offsite !== undefined) };
     if (backup.offsite && networkPolicy.enabled) {
         if (backup.offsite.cidrs.length === 0) {

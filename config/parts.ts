@@ -11,8 +11,8 @@ export interface PartsOn {
     readonly offsite: boolean;
     /** The scheduled restore drill (needs the off-site copies). */
     readonly drill: boolean;
-    /** Elasticsearch snapshots mirrored off-site (logging and offsite). */
-    readonly elasticsearchSnapshots: boolean;
+    /** OpenSearch snapshots mirrored off-site (logging and offsite). */
+    readonly opensearchSnapshots: boolean;
     /** Jenkins' home archived off-site (ci and offsite). */
     readonly jenkinsArchive: boolean;
     readonly networkPolicy: boolean;
@@ -22,13 +22,13 @@ export interface PartsOn {
 
 type PartsConfig = Pick<PlatformConfig, "tracing" | "logging" | "ci" | "backup" | "networkPolicy" | "storage">;
 
-/** What goes off-site (backup.offsite): the dumps, and with them Elasticsearch's snapshots and Jenkins' home when those are on. */
-export function offsiteParts(cfg: Pick<PlatformConfig, "logging" | "ci" | "backup">): Pick<PartsOn, "offsite" | "drill" | "elasticsearchSnapshots" | "jenkinsArchive"> {
+/** What goes off-site (backup.offsite): the dumps, and with them OpenSearch's snapshots and Jenkins' home when those are on. */
+export function offsiteParts(cfg: Pick<PlatformConfig, "logging" | "ci" | "backup">): Pick<PartsOn, "offsite" | "drill" | "opensearchSnapshots" | "jenkinsArchive"> {
     const offsite = cfg.backup.enabled && cfg.backup.offsite !== undefined;
     return {
         offsite,
         drill: offsite && cfg.backup.drill.enabled,
-        elasticsearchSnapshots: offsite && cfg.logging.enabled,
+        opensearchSnapshots: offsite && cfg.logging.enabled,
         jenkinsArchive: offsite && cfg.ci.enabled,
     };
 }
@@ -67,7 +67,7 @@ export function deployedParts(cfg: PartsConfig): ResourcePart[] {
     const on = partsOn(cfg);
     const parts: ResourcePart[] = ["backend", "frontend", "mysql", "rabbitmq"];
     if (on.tracing) parts.push("zipkin");
-    if (on.logging) parts.push("elasticsearch", "logstash", "kibana");
+    if (on.logging) parts.push("opensearch", "fluentBit", "dashboards");
     if (on.ci) parts.push("jenkins");
     if (on.nfs) parts.push("nfsProvisioner");
     return parts;

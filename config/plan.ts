@@ -14,6 +14,7 @@ import { BUILT_FOR_ANNOTATION, readinessPath } from "./frontends";
 import { frontendName, serviceGraph } from "./graph";
 import type { ServiceGraph } from "./graph";
 import { frontendImageId, platformImageName, resolveImage } from "./images";
+import { OPENSEARCH_CREDENTIAL_KEYS, OPENSEARCH_SECRET, OPENSEARCH_USERS } from "./opensearch";
 import { LEGACY_DATA_DIRECTORY, mysqlSeriesOf, serverCnf } from "./mysql";
 import { deployedParts, partHomes, partsOn, publicUrl, sideNamespaces } from "./parts";
 import type { PartsOn, SideNamespace } from "./parts";
@@ -29,7 +30,7 @@ import type { HeapEnv } from "./runtime";
 import { enforcedLevel, jobSecurity, podSecurity } from "./security";
 import { packagedProperties, proxyBodySize } from "./uploads";
 import type { PodSecurityLevel, PodSecurityProfile } from "./security";
-import { accessModeFor, BACKUP_JOB, ES_SNAPSHOT_JOB, ES_SNAPSHOT_PATH, isAutoscaled, maxPodsOf, platformVolumes, volumeRoles } from "./volumes";
+import { accessModeFor, BACKUP_JOB, OS_SNAPSHOT_JOB, OS_SNAPSHOT_PATH, isAutoscaled, maxPodsOf, platformVolumes, volumeRoles } from "./volumes";
 import type { AccessMode, VolumeRole, VolumeUse } from "./volumes";
 import {
     backendConfigMapData, CONFIG_REPO_DIR, CONFIG_SERVER, GENERATED_REPO_DIR, servesUserFiles, settingsFor, SHARED_DIR,
@@ -219,17 +220,19 @@ export interface BackupPlan {
     readonly timezone: string;
     readonly retention: number;
     readonly databases: readonly string[];
-    readonly images: { readonly mysql: string; readonly rclone: string; readonly elasticsearch: string };
+    readonly images: { readonly mysql: string; readonly rclone: string; readonly opensearch: string };
     readonly imagePullPolicy: PullPolicy;
-    /** The pods' users: MySQL's for the dump, restore and drill pods, Elasticsearch's for the snapshot pod. */
-    readonly security: { readonly mysql: PodSecurityProfile; readonly elasticsearch: PodSecurityProfile };
+    /** The pods' users: MySQL's for the dump, restore and drill pods, OpenSearch's for the snapshot pod. */
+    readonly security: { readonly mysql: PodSecurityProfile; readonly opensearch: PodSecurityProfile };
     readonly mysqlPort: number;
     readonly offsite?: OffsiteConfig;
     /** The restore drill, when on: its schedule and the scratch space its fetched copy needs. */
     readonly drill?: { readonly schedule: string; readonly scratchSize: string };
-    /** Elasticsearch snapshots mirrored off-site, when on. */
-    readonly elasticsearchSnapshot?: {
+    /** OpenSearch snapshots mirrored off-site, when on. */
+    readonly opensearchSnapshot?: {
         readonly jobName: string; readonly schedule: string; readonly retention: number; readonly repoPath: string; readonly url: string;
+        /** The snapshot user, the Secret and key of its password, and the TLS Secret whose ca.crt verifies OpenSearch. */
+        readonly user: string; readonly credentialsSecret: string; readonly passwordKey: string; readonly tlsSecretName: string;
     };
 }
 
@@ -335,10 +338,19 @@ export interface PlatformPlan {
     readonly logging?: {
         /** The records of the log store, the shipper and the UI, by the role each plays. */
         readonly records: { readonly logStore: ServerRecord; readonly logShipper: ServerRecord; readonly logUi: ServerRecord };
-        readonly elasticsearch: WorkloadPlan; readonly logstash: WorkloadPlan; readonly kibana: WorkloadPlan;
-        /** path.repo of Elasticsearch, when its snapshots go off-site. */
+        readonly opensearch: WorkloadPlan; readonly logstash: WorkloadPlan; readonly dashboards: WorkloadPlan;
+        /** The Secret (made outside git: tls.crt, tls.key, ca.crt) of OpenSearch's certificate (logging.tlsSecretName). */
+        readonly tlsSecretName: string;
+        /** The Secret the program makes with every OpenSearch user's generated password, and its keys. */
+        readonly credentialsSecret: string;
+        readonly credentialKeys: typeof OPENSEARCH_CREDENTIAL_KEYS;
+        /** The security plugin's users: admin (OPENSEARCH_INITIAL_ADMIN_PASSWORD), Dashboards' server user, the shipper, the snapshot job. */
+        readonly users: typeof OPENSEARCH_USERS;
+        /** Dashboards' public URL is https: its session cookie gets Secure. */
+        readonly dashboardsHttps: boolean;
+        /** path.repo of OpenSearch, when its snapshots go off-site. */
         readonly snapshotPath?: string;
-        /** Logstash's monitoring API (its liveness probe). */
+        /** Fluent Bit's HTTP server (its health endpoint, the liveness probe). */
         readonly logstashMonitoringPort: number;
     };
     readonly ci?: {
@@ -647,10 +659,15 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
         tracing: !servers.byRole.tracing ? undefined : { record: role("tracing"), workload: serverWorkload(role("tracing"), "zipkin", "Deployment", "backend") },
         logging: !servers.byRole.logStore ? undefined : {
             records: { logStore: role("logStore"), logShipper: role("logShipper"), logUi: role("logUi") },
-            elasticsearch: serverWorkload(role("logStore"), "elasticsearch", "StatefulSet", "logging"),
-            logstash: serverWorkload(role("logShipper"), "logstash", "Deployment", "logging"),
-            kibana: serverWorkload(role("logUi"), "kibana", "Deployment", "logging"),
-            snapshotPath: on.elasticsearchSnapshots ? ES_SNAPSHOT_PATH : undefined,
+            opensearch: serverWorkload(role("logStore"), "opensearch", "StatefulSet", "logging"),
+            logstash: serverWorkload(role("logShipper"), "fluentBit", "Deployment", "logging"),
+            dashboards: serverWorkload(role("logUi"), "dashboards", "Deployment", "logging"),
+            snapshotPath: on.opensearchSnapshots ? OS_SNAPSHOT_PATH : undefined,
+            tlsSecretName: cfg.logging.tlsSecretName,
+            credentialsSecret: OPENSEARCH_SECRET,
+            credentialKeys: OPENSEARCH_CREDENTIAL_KEYS,
+            users: OPENSEARCH_USERS,
+            dashboardsHttps: cfg.ingress.tlsSecretName !== undefined,
             logstashMonitoringPort: infraPorts.logstashMonitoring,
         },
         ci: !servers.byRole.ci ? undefined : {
@@ -665,15 +682,17 @@ export function planPlatform(cfg: PlatformConfig): PlatformPlan {
             timezone: cfg.timezone,
             retention: cfg.backup.retention,
             databases: cfg.database.databases,
-            images: { mysql: resolveImage(cfg, "mysql"), rclone: resolveImage(cfg, "rclone"), elasticsearch: resolveImage(cfg, "elasticsearch") },
+            images: { mysql: resolveImage(cfg, "mysql"), rclone: resolveImage(cfg, "rclone"), opensearch: resolveImage(cfg, "opensearch") },
             imagePullPolicy: cfg.image.pullPolicy,
-            security: { mysql: jobSecurity.mysqlClient, elasticsearch: jobSecurity.elasticsearchClient },
+            security: { mysql: jobSecurity.mysqlClient, opensearch: jobSecurity.opensearchClient },
             mysqlPort: db.clientPort,
             offsite,
             drill: on.drill ? { schedule: cfg.backup.drill.schedule, scratchSize: cfg.storage.sizes.backup } : undefined,
-            elasticsearchSnapshot: on.elasticsearchSnapshots && offsite ? {
-                jobName: ES_SNAPSHOT_JOB, schedule: offsite.elasticsearch.schedule, retention: offsite.elasticsearch.retention,
-                repoPath: ES_SNAPSHOT_PATH, url: `http://${role("logStore").service}:${role("logStore").clientPort}`,
+            opensearchSnapshot: on.opensearchSnapshots && offsite ? {
+                jobName: OS_SNAPSHOT_JOB, schedule: offsite.opensearch.schedule, retention: offsite.opensearch.retention,
+                repoPath: OS_SNAPSHOT_PATH, url: `https://${role("logStore").service}:${role("logStore").clientPort}`,
+                user: OPENSEARCH_USERS.snapshot, credentialsSecret: OPENSEARCH_SECRET, passwordKey: OPENSEARCH_CREDENTIAL_KEYS.snapshot,
+                tlsSecretName: cfg.logging.tlsSecretName,
             } : undefined,
         },
         services,

@@ -21,6 +21,18 @@ export class ConfigError extends Error {
 export const SENSITIVE_NAME = /^(?!.*Name$).*(pass|pwd|secret|token|credential|key|auth|cert|private)/i;
 
 
+/** Keys a release renamed: a stack that still sets one is told the new key (issue 31: Elasticsearch/Logstash/Kibana 7.10 -> OpenSearch). */
+export const RENAMED_KEYS: Readonly<Record<string, { readonly key: string; readonly why: string }>> = {
+    "images.elasticsearch": { key: "images.opensearch", why: "OpenSearch 2.x replaced Elasticsearch 7.10 (docs/day-2.md)" },
+    "images.kibana": { key: "images.dashboards", why: "OpenSearch Dashboards replaced Kibana 7.10 (docs/day-2.md)" },
+    "images.logstash": { key: "images.fluentBit", why: "Fluent Bit replaced Logstash 7.10 as the log shipper (docs/day-2.md)" },
+    "resources.elasticsearch": { key: "resources.opensearch", why: "OpenSearch 2.x replaced Elasticsearch 7.10 (docs/day-2.md)" },
+    "resources.kibana": { key: "resources.dashboards", why: "OpenSearch Dashboards replaced Kibana 7.10 (docs/day-2.md)" },
+    "resources.logstash": { key: "resources.fluentBit", why: "Fluent Bit replaced Logstash 7.10 as the log shipper (docs/day-2.md)" },
+    "storage.sizes.elasticsearch": { key: "storage.sizes.opensearch", why: "OpenSearch 2.x replaced Elasticsearch 7.10 on a volume of its own (docs/day-2.md)" },
+    "backup.offsite.elasticsearch": { key: "backup.offsite.opensearch", why: "OpenSearch 2.x replaced Elasticsearch 7.10 (docs/day-2.md)" },
+};
+
 /** Collects every problem, so one run reports all bad keys at once. */
 export class Reader {
     readonly problems: string[] = [];
@@ -79,6 +91,11 @@ export class Reader {
     private knownFields(key: string, value: Record<string, Json>, known: readonly string[]): void {
         for (const field of Object.keys(value)) {
             if (known.includes(field)) continue;
+            const renamed = RENAMED_KEYS[`${key}.${field}`];
+            if (renamed) {
+                this.reject(`${key}.${field}`, value[field], `${renamed.key} instead: ${renamed.why}`);
+                continue;
+            }
             const near = known.length > 0 ? closest(field, known) : undefined;
             const hint = near !== undefined && editDistance(field, near) <= Math.max(2, Math.floor(field.length / 3)) ? ` (closest: ${near})` : "";
             this.reject(`${key}.${field}`, value[field], `a known field of ${key}: ${known.join(", ")}${hint}`);

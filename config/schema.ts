@@ -104,9 +104,10 @@ export const defaultResources: Readonly<Record<ResourcePart, ResourceQuantities>
     frontend: { requests: q("100m", "128Mi", "256Mi"), limits: q("500m", "512Mi", "1Gi") },
     mysql: { requests: q("250m", "512Mi", "512Mi"), limits: q("1", "1Gi", "2Gi") },
     rabbitmq: { requests: q("100m", "256Mi", "512Mi"), limits: q("1", "1Gi", "2Gi") },
-    elasticsearch: { requests: q("250m", "1Gi", "1Gi"), limits: q("1", "2Gi", "4Gi") },
-    logstash: { requests: q("250m", "768Mi", "512Mi"), limits: q("1", "1536Mi", "2Gi") },
-    kibana: { requests: q("100m", "512Mi", "256Mi"), limits: q("1", "1Gi", "1Gi") },
+    opensearch: { requests: q("250m", "1Gi", "1Gi"), limits: q("1", "2Gi", "4Gi") },
+    // Fluent Bit is C: tens of MiB where Logstash's JVM needed 768Mi; its buffer is in memory.
+    fluentBit: { requests: q("50m", "64Mi", "128Mi"), limits: q("500m", "256Mi", "512Mi") },
+    dashboards: { requests: q("100m", "512Mi", "256Mi"), limits: q("1", "1Gi", "1Gi") },
     zipkin: { requests: q("100m", "256Mi", "128Mi"), limits: q("1", "1Gi", "512Mi") },
     jenkins: { requests: q("250m", "1Gi", "512Mi"), limits: q("2", "2Gi", "4Gi") },
     // Each container of csi-driver-nfs's pods; the memory limit is the node plugin's in its upstream manifests.
@@ -130,7 +131,7 @@ export const serviceFlags = [
 const flagMeaning: Record<(typeof serviceFlags)[number], string> = {
     needsDatabase: "gets the MySQL credentials and the database", needsSharedVolume: "mounts the shared volume at APP_HOME",
     usesDiscovery: "registers with Eureka", usesConfigServer: "reads its configuration from the config server",
-    usesMessaging: "gets the RabbitMQ credentials", routedByGateway: "is routed by apigateway", shipsLogs: "ships logs to Logstash",
+    usesMessaging: "gets the RabbitMQ credentials", routedByGateway: "is routed by apigateway", shipsLogs: "ships logs to the log shipper (Logstash appender)",
     usesTracing: "reports to Zipkin", usesToken: "gets the JWT signing key", setsServerPort: "gets SERVER_PORT set to port (default true)",
 };
 // A Service name is an RFC 1035 label: it must start with a letter.
@@ -187,7 +188,7 @@ export const STACK_SCHEMA = {
         default: true, see: "#namespace-scoped-deployment-no-cluster-admin",
     }),
     domain: str({
-        description: "Base domain of the public hosts: api., discovery., admin., portal., rabbitmq., zipkin., kibana., jenkins. + domain.",
+        description: "Base domain of the public hosts: api., discovery., admin., portal., rabbitmq., zipkin., dashboards., jenkins. + domain.",
         default: "egov.localtest.me", pattern: DNS_SUBDOMAIN, allowed: "a DNS domain such as egov.example.go.kr",
     }),
     ingress: obj("The routes of the public hosts: Ingresses, or Gateway API HTTPRoutes.", {
@@ -311,7 +312,7 @@ export const STACK_SCHEMA = {
         "volumes that more than one pod could mount are refused.", {
         backend: oneOf({ description: "One backend for both roles (one line).", values: storageBackends }),
         shared: obj("The shared (RWX) volume.", { backend: oneOf({ description: "Backend of the shared volume.", default: "nfs", values: storageBackends }) }),
-        data: obj("The data (RWO) volumes: MySQL, Jenkins, Elasticsearch, RabbitMQ, backups.", {
+        data: obj("The data (RWO) volumes: MySQL, Jenkins, OpenSearch, RabbitMQ, backups.", {
             backend: oneOf({ description: "Backend of the data volumes.", default: { byEnvironment: { dev: "nfs", staging: "nfs", prod: "cinder" } }, values: storageBackends }),
         }),
         protect: bool({ description: "Claims, static volumes and the namespace get Pulumi's protect; volumes are Retained. prod refuses false.",
@@ -368,7 +369,7 @@ export const STACK_SCHEMA = {
                 pattern: DNS_SUBDOMAIN, allowed: "the name of a ConfigMap with key ca.crt" }),
             retention: int({ description: "Dumps kept in the bucket.", default: 30, min: 1, max: 3650 }),
             cidrs: cidrs("The store's addresses: the backup pods' only egress outside the cluster (required with networkPolicy.enabled).", []),
-            elasticsearch: obj("Elasticsearch snapshots (with logging on), mirrored to the store.", {
+            opensearch: obj("OpenSearch snapshots (with logging on), mirrored to the store.", {
                 schedule: cron("When the snapshots are taken, in timezone.", "0 3 * * *"),
                 retention: int({ description: "Snapshots kept.", default: 14, min: 1, max: 3650 }),
             }),
@@ -391,7 +392,13 @@ export const STACK_SCHEMA = {
     rotation: obj("Credential generations: raising one (npm run rotate) rotates that credential on the next up.", Object.fromEntries(
         rotatedCredentials.map((c) => [c, int({ description: `Generation of the ${c} credential.`, default: 0, min: 0, max: 1_000_000, secret: false })])),
     { see: "#day-2-rotate-back-up-restore-drill" }),
-    logging: onOff("Elasticsearch, Logstash, Kibana.", true),
+    logging: obj("OpenSearch, its Dashboards and the Fluent Bit log shipper (the services' Logstash appender sends to it).", {
+        enabled: bool({ description: "Deploy OpenSearch, Dashboards and the shipper.", default: true }),
+        tlsSecretName: str({ description: "Secret (made outside git, in the namespace; type kubernetes.io/tls with ca.crt, as cert-manager " +
+            "writes) of OpenSearch's node certificate: its security plugin's transport and HTTP TLS, trusted by Dashboards, the shipper " +
+            "and the snapshot job. npm run opensearch:certs makes one.", default: "opensearch-tls", pattern: DNS_SUBDOMAIN,
+        allowed: "the name of a Secret with keys tls.crt, tls.key and ca.crt" }),
+    }, { see: "docs/day-2.md" }),
     tracing: obj("Zipkin.", {
         enabled: bool({ description: "Deploy Zipkin.", default: true }),
         samplingProbability: { kind: "number", description: "Share of requests the services trace.", default: 0.1, min: 0, max: 1,

@@ -47,20 +47,22 @@ export const podSecurity: Readonly<Record<ResourcePart, PodSecurityProfile>> = {
         uid: 999, gid: 999, writablePaths: ["/var/lib/rabbitmq", "/tmp"],
         source: "rabbitmq image: user rabbitmq (999); node data and the Erlang cookie in /var/lib/rabbitmq ($HOME); logs to stdout",
     },
-    elasticsearch: {
+    opensearch: {
         uid: 1000, gid: 1000,
-        writablePaths: ["/usr/share/elasticsearch/data", "/usr/share/elasticsearch/logs", "/tmp"],
-        seededPaths: ["/usr/share/elasticsearch/config"],
-        source: "Elasticsearch Docker docs: uid 1000; data, logs (gc.log), ES_TMPDIR under /tmp; the keystore is created in config/",
+        writablePaths: ["/usr/share/opensearch/data", "/usr/share/opensearch/logs", "/tmp"],
+        seededPaths: ["/usr/share/opensearch/config"],
+        source: "OpenSearch Docker image: user opensearch (1000); data, logs, the JVM's temp dir under /tmp; the keystore and the " +
+            "security plugin's files are in config/",
     },
-    logstash: {
-        uid: 1000, gid: 1000, writablePaths: ["/usr/share/logstash/data", "/usr/share/logstash/logs", "/tmp"],
-        source: "Logstash Docker docs: uid 1000; path.data and path.logs; JRuby temp files in /tmp",
+    fluentBit: {
+        // Distroless image whose entrypoint runs as root; nothing of it needs root: config read-only, buffer in memory.
+        uid: 65534, gid: 65534, writablePaths: ["/tmp"],
+        source: "fluent/fluent-bit image: static binary, no user of its own; config from the ConfigMap, memory buffering (no storage.path)",
     },
-    kibana: {
-        uid: 1000, gid: 1000, writablePaths: ["/usr/share/kibana/data", "/tmp"],
-        seededPaths: ["/usr/share/kibana/optimize"],
-        source: "Kibana Docker docs: uid 1000; path.data (uuid); optimize/ holds bundles it may rebuild",
+    dashboards: {
+        uid: 1000, gid: 1000, writablePaths: ["/usr/share/opensearch-dashboards/data", "/tmp"],
+        seededPaths: ["/usr/share/opensearch-dashboards/config"],
+        source: "OpenSearch Dashboards image: user 1000; path.data (uuid); config/ holds the keystore it may create",
     },
     zipkin: {
         uid: 1000, gid: 1000, writablePaths: ["/tmp"],
@@ -83,10 +85,10 @@ export const podSecurity: Readonly<Record<ResourcePart, PodSecurityProfile>> = {
 };
 
 /**
- * Pods of the platform's Jobs (backup, restore drill, Elasticsearch snapshot, credential rotation): the server
+ * Pods of the platform's Jobs (backup, restore drill, OpenSearch snapshot, credential rotation): the server
  * images' own users, writing only to the volumes and the /tmp emptyDir the jobs mount themselves.
  */
-export const jobSecurity: Readonly<Record<"mysqlClient" | "rabbitmqClient" | "elasticsearchClient", PodSecurityProfile>> = {
+export const jobSecurity: Readonly<Record<"mysqlClient" | "rabbitmqClient" | "opensearchClient", PodSecurityProfile>> = {
     mysqlClient: {
         uid: 999, gid: 999, writablePaths: [],
         source: "mysql image: its mysql user (999); dumps go to the backup volume (fsGroup makes it writable), temp files to /tmp",
@@ -95,9 +97,9 @@ export const jobSecurity: Readonly<Record<"mysqlClient" | "rabbitmqClient" | "el
         uid: 999, gid: 999, writablePaths: [],
         source: "rabbitmq image: its rabbitmq user (999); the rotation script only calls the management API",
     },
-    elasticsearchClient: {
+    opensearchClient: {
         uid: 1000, gid: 1000, writablePaths: [],
-        source: "Elasticsearch image: uid 1000, so the snapshot job reads the repository files Elasticsearch wrote",
+        source: "OpenSearch image: uid 1000, so the snapshot job reads the repository files OpenSearch wrote",
     },
 };
 

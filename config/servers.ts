@@ -13,7 +13,7 @@ export const serverRoles = ["database", "broker", "logStore", "logShipper", "log
 export type ServerRole = (typeof serverRoles)[number];
 
 /** The components that render a server (components/server.ts lists which class implements each). */
-export const serverImplementations = ["mysql-statefulset", "rabbitmq-statefulset", "elasticsearch", "logstash", "kibana", "zipkin", "jenkins"] as const;
+export const serverImplementations = ["mysql-statefulset", "rabbitmq-statefulset", "opensearch", "fluent-bit", "opensearch-dashboards", "zipkin", "jenkins"] as const;
 export type ServerImplementation = (typeof serverImplementations)[number];
 
 /**
@@ -54,8 +54,8 @@ export interface ServerSpec {
     readonly needs?: readonly { readonly role: ServerRole; readonly why: string }[];
     /** Calls the Kubernetes API (a service account token and egress to the API server). */
     readonly callsKubernetesApi?: boolean;
-    /** The stack output `endpoints.<name>`: host:port, or an http:// URL. */
-    readonly endpoint?: "host:port" | "http";
+    /** The stack output `endpoints.<name>`: host:port, or an http:// or https:// URL. */
+    readonly endpoint?: "host:port" | "http" | "https";
 }
 
 export const serverCatalog: readonly ServerSpec[] = [
@@ -78,17 +78,20 @@ export const serverCatalog: readonly ServerSpec[] = [
         ui: { port: "http", hostPrefix: "zipkin" }, ready: "pods-ready", endpoint: "http",
     },
     {
-        name: "elasticsearch", role: "logStore", implementation: "elasticsearch", part: "logging",
-        ports: [{ name: "http", port: infraPorts.elasticsearch }, { name: "transport", port: infraPorts.elasticsearchTransport }], clientPort: "http",
-        ready: "pods-ready", endpoint: "http",
+        name: "opensearch", role: "logStore", implementation: "opensearch", part: "logging",
+        ports: [{ name: "http", port: infraPorts.opensearch }, { name: "transport", port: infraPorts.opensearchTransport }], clientPort: "http",
+        ready: "pods-ready", endpoint: "https",
     },
     {
-        name: "logstash", role: "logShipper", implementation: "logstash", part: "logging", ports: [{ name: "tcp-json", port: infraPorts.logstash }],
+        // Fluent Bit keeps the logstash Service and port: the services' appender sends to logstash_hostname as before.
+        name: "logstash", role: "logShipper", implementation: "fluent-bit", part: "logging",
+        ports: [{ name: "tcp-json", port: infraPorts.logstash }],
         clientPort: "tcp-json", ready: "pods-ready", needs: [{ role: "logStore", why: "ships the services' log events" }], endpoint: "host:port",
     },
     {
-        name: "kibana", role: "logUi", implementation: "kibana", part: "logging", ports: [{ name: "http", port: infraPorts.kibana, nodePort: infraNodePorts.kibana }],
-        clientPort: "http", ui: { port: "http", hostPrefix: "kibana" }, ready: "pods-ready", needs: [{ role: "logStore", why: "queries the log index" }],
+        name: "dashboards", role: "logUi", implementation: "opensearch-dashboards", part: "logging",
+        ports: [{ name: "http", port: infraPorts.dashboards, nodePort: infraNodePorts.dashboards }],
+        clientPort: "http", ui: { port: "http", hostPrefix: "dashboards" }, ready: "pods-ready", needs: [{ role: "logStore", why: "queries the log index" }],
     },
     {
         name: "jenkins", role: "ci", implementation: "jenkins", part: "ci",

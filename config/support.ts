@@ -49,20 +49,20 @@ export const SUPPORT: Readonly<Record<ImageKey, SupportRow>> = {
         series: [{ series: "3" }],
         policy: "no published end of support; fixes ship in the current 3.x release",
     },
-    elasticsearch: {
-        component: "Elasticsearch (default distribution)", licence: "Elastic License 1.0", source: "https://github.com/elastic/elasticsearch",
-        series: [{ series: "7.10", ends: "2022-05-11" }],
-        policy: "Elastic's product end-of-life dates: 18 months after a minor's release",
+    opensearch: {
+        component: "OpenSearch", licence: "Apache-2.0", source: "https://github.com/opensearch-project/OpenSearch",
+        series: [{ series: "2.19" }],
+        policy: "OpenSearch's maintenance policy: the last minor of a major (2.19) gets fixes until the major after next (4.0) ships",
     },
-    logstash: {
-        component: "Logstash (default distribution)", licence: "Elastic License 1.0", source: "https://github.com/elastic/logstash",
-        series: [{ series: "7.10", ends: "2022-05-11" }],
-        policy: "Elastic's product end-of-life dates: 18 months after a minor's release",
+    dashboards: {
+        component: "OpenSearch Dashboards", licence: "Apache-2.0", source: "https://github.com/opensearch-project/OpenSearch-Dashboards",
+        series: [{ series: "2.19" }],
+        policy: "as OpenSearch (its version must match the server's): 2.19 maintained until OpenSearch 4.0 ships",
     },
-    kibana: {
-        component: "Kibana (default distribution)", licence: "Elastic License 1.0", source: "https://github.com/elastic/kibana",
-        series: [{ series: "7.10", ends: "2022-05-11" }],
-        policy: "Elastic's product end-of-life dates: 18 months after a minor's release",
+    fluentBit: {
+        component: "Fluent Bit", licence: "Apache-2.0", source: "https://github.com/fluent/fluent-bit",
+        series: [{ series: "5" }, { series: "4", unmaintained: "the 4.x line gets no more releases since 5.x became current" }],
+        policy: "no LTS: fixes ship in the current major (5.x)",
     },
     jenkins: {
         component: "Jenkins LTS", licence: "MIT", source: "https://github.com/jenkinsci/jenkins",

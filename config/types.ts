@@ -29,7 +29,7 @@ export interface ResourceQuantities {
 }
 
 /** Parts with their own `resources.<part>` defaults; init containers get their part's. */
-export const resourceParts = ["backend", "frontend", "mysql", "rabbitmq", "elasticsearch", "logstash", "kibana", "zipkin",
+export const resourceParts = ["backend", "frontend", "mysql", "rabbitmq", "opensearch", "fluentBit", "dashboards", "zipkin",
     "jenkins", "nfsProvisioner"] as const;
 export type ResourcePart = (typeof resourceParts)[number];
 
@@ -153,7 +153,11 @@ export interface PlatformConfig {
     };
     /** Generation per credential: raising one rotates it on the next `up` (`npm run rotate`). */
     readonly rotation: Readonly<Record<RotatedCredential, number>>;
-    readonly logging: { readonly enabled: boolean };
+    readonly logging: {
+        readonly enabled: boolean;
+        /** The Secret (made outside git, kubernetes.io/tls with ca.crt) of OpenSearch's node certificate: transport and HTTP TLS. */
+        readonly tlsSecretName: string;
+    };
     readonly tracing: {
         readonly enabled: boolean;
         /** management.tracing.sampling.probability of every traced service (0 to 1). */
@@ -198,8 +202,8 @@ export interface OffsiteConfig {
     readonly retention: number;
     /** The store's address range: the backup pods' only egress outside the cluster (network policy). */
     readonly cidrs: readonly string[];
-    /** Elasticsearch snapshots (with logging on): a snapshot repository on the shared class, mirrored to the store. */
-    readonly elasticsearch: { readonly schedule: string; readonly retention: number };
+    /** OpenSearch snapshots (with logging on): a snapshot repository on the shared class, mirrored to the store. */
+    readonly opensearch: { readonly schedule: string; readonly retention: number };
     /** Jenkins' home (with ci on): a tar.gz archive every day at `time` (HH:MM in `timezone`), the newest `retention` kept. */
     readonly jenkins: { readonly time: string; readonly retention: number };
 }
@@ -247,7 +251,7 @@ export type ConfigServerSource =
     | { readonly source: "directory"; readonly files: Readonly<Record<string, string>> }
     | { readonly source: "git"; readonly uri: string; readonly label: string; readonly searchPaths?: string };
 
-export const volumeSizes = ["shared", "mysql", "jenkins", "elasticsearch", "rabbitmq", "backup"] as const;
+export const volumeSizes = ["shared", "mysql", "jenkins", "opensearch", "rabbitmq", "backup"] as const;
 export type VolumeSize = (typeof volumeSizes)[number];
 
 /** Raw config by key, as Pulumi gives it: a string, or undefined when unset. */

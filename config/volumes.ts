@@ -43,16 +43,16 @@ export function maxPodsOf(cfg: Pick<PlatformConfig, "autoscaling" | "replicas">,
     return isAutoscaled(cfg, name) ? Math.max(cfg.autoscaling.maxReplicas, cfg.replicas[name]) : cfg.replicas[name];
 }
 
-/** The Elasticsearch snapshot CronJob's workload name (app label). */
-export const ES_SNAPSHOT_JOB = "elasticsearch-snapshot";
-/** Where Elasticsearch's snapshot repository (path.repo) is, in Elasticsearch and in the snapshot job. */
-export const ES_SNAPSHOT_PATH = "/usr/share/elasticsearch/snapshots";
+/** The OpenSearch snapshot CronJob's workload name (app label). */
+export const OS_SNAPSHOT_JOB = "opensearch-snapshot";
+/** Where OpenSearch's snapshot repository (path.repo) is, in OpenSearch and in the snapshot job. */
+export const OS_SNAPSHOT_PATH = "/usr/share/opensearch/snapshots";
 
-/** The workloads that copy to the object store of backup.offsite: dumps, Elasticsearch snapshots, Jenkins' home. */
+/** The workloads that copy to the object store of backup.offsite: dumps, OpenSearch snapshots, Jenkins' home. */
 export function offsiteWorkloads(cfg: Parameters<typeof offsiteParts>[0]): string[] {
     const on = offsiteParts(cfg);
     if (!on.offsite) return [];
-    return [BACKUP_JOB, ...(on.elasticsearchSnapshots ? [ES_SNAPSHOT_JOB] : []), ...(on.jenkinsArchive ? ["jenkins"] : [])];
+    return [BACKUP_JOB, ...(on.opensearchSnapshots ? [OS_SNAPSHOT_JOB] : []), ...(on.jenkinsArchive ? ["jenkins"] : [])];
 }
 
 /** Every volume the stack config asks for, with the workloads that mount it. */
@@ -68,11 +68,11 @@ export function platformVolumes(
         { name: "rabbitmq", role: "data", size: s.rabbitmq, mountedBy: ["rabbitmq"] },
     ];
     if (on.ci) volumes.push({ name: "jenkins", role: "data", size: s.jenkins, mountedBy: ["jenkins"] });
-    if (on.logging) volumes.push({ name: "elasticsearch", role: "data", size: s.elasticsearch, mountedBy: ["elasticsearch"] });
+    if (on.logging) volumes.push({ name: "opensearch", role: "data", size: s.opensearch, mountedBy: ["opensearch"] });
     if (on.backup) volumes.push({ name: "backup", role: "data", size: s.backup, mountedBy: [BACKUP_JOB] });
-    // Elasticsearch writes its snapshot repository there, the snapshot job mirrors it to the store: both mount it.
-    if (on.elasticsearchSnapshots) {
-        volumes.push({ name: "es-snapshots", role: "shared", size: s.elasticsearch, mountedBy: ["elasticsearch", ES_SNAPSHOT_JOB] });
+    // OpenSearch writes its snapshot repository there, the snapshot job mirrors it to the store: both mount it.
+    if (on.opensearchSnapshots) {
+        volumes.push({ name: "opensearch-snapshots", role: "shared", size: s.opensearch, mountedBy: ["opensearch", OS_SNAPSHOT_JOB] });
     }
     return volumes;
 }

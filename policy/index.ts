@@ -34,7 +34,7 @@ function stackSettings(): StackSettings | undefined {
 }
 
 new PolicyPack("egov-platform", {
-    description: "Security posture of the egov-platform stacks (issue 8): restricted pods, bounded resources, fixed prod images, network policy for every pod, no shared ReadWriteOnce volumes, no node exposure in prod, no secrets in plain config, frontends built for the stack, a supported MySQL, every component within its end of support.",
+    description: "Security posture of the egov-platform stacks (issue 8): restricted pods, bounded resources, fixed prod images, network policy for every pod, no shared ReadWriteOnce volumes, no node exposure in prod, no secrets in plain config, frontends built for the stack, a supported MySQL, OpenSearch secured (security plugin, TLS, initial admin password from a Secret), every component within its end of support.",
     enforcementLevel: "mandatory",
     policies: allPolicies(stackSettings()),
 });

@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BUILT_FOR_ANNOTATION, buildMismatches, FrontendBuildValues } from "../config/frontends";
 import { isMysqlImage, SUPPORTED_MYSQL, unsupportedMysql } from "../config/mysql";
+import { INITIAL_ADMIN_PASSWORD_ENV, opensearchYmlProblems } from "../config/opensearch";
 import { imageSupport } from "../config/support";
 
 export type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy };
@@ -527,6 +528,58 @@ export function supportedMysql(settings?: StackSettings): ResourceValidationPoli
     };
 }
 
+/** The repository of an image reference, without registry host, tag or digest: docker.io/opensearchproject/opensearch:2.19.3 -> opensearchproject/opensearch. */
+function repositoryOf(image: string): string {
+    const noDigest = image.split("@")[0];
+    const slash = noDigest.lastIndexOf("/");
+    const colon = noDigest.lastIndexOf(":");
+    const repo = colon > slash ? noDigest.slice(0, colon) : noDigest;
+    const parts = repo.split("/");
+    return (parts.length > 1 && /[.:]|^localhost$/.test(parts[0]) ? parts.slice(1) : parts).join("/");
+}
+
+/** An OpenSearch server image (not Dashboards): the repository's last part is `opensearch`. */
+export function isOpenSearchImage(image: string): boolean {
+    return repositoryOf(image).split("/").pop() === "opensearch";
+}
+
+/**
+ * OpenSearch runs with its security plugin: the initial admin password the image requires (2.12+) comes from a
+ * Secret, never a plain value; the demo configuration (public certificates, well-known passwords) is not installed;
+ * the plugin is not disabled; the opensearch.yml a ConfigMap carries keeps TLS on, with certificates of its own.
+ * Mandatory in every environment: an OpenSearch without it is open to every pod that reaches it.
+ */
+export const opensearchSecured: ResourceValidationPolicy = {
+    name: "opensearch-secured",
+    description: "OpenSearch runs its security plugin with TLS and its own certificates, and its initial admin password comes from a Secret.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, report) => {
+        if (args.type === "kubernetes:core/v1:ConfigMap") {
+            const yml = known(() => args.props.data?.["opensearch.yml"] as string | undefined);
+            if (typeof yml === "string") for (const p of opensearchYmlProblems(yml)) report(`${describe(args.type, args.props)}: opensearch.yml: ${p}`);
+            return;
+        }
+        const pod = podTemplateOf(args.type, args.props);
+        if (!pod) return;
+        for (const { c } of containersOf(pod.spec)) {
+            const image = known(() => c.image as string);
+            if (image === undefined || !isOpenSearchImage(image)) continue;
+            // The snapshot job runs the same image as a client (curl): it starts no server.
+            if ((c.command ?? []).length > 0) continue;
+            const env = new Map<string, Obj>(((c.env ?? []) as Obj[]).map((e) => [e.name as string, e]));
+            const where = `${describe(args.type, args.props)}: container ${c.name} (${image})`;
+            const password = env.get(INITIAL_ADMIN_PASSWORD_ENV);
+            if (!password) report(`${where}: OPENSEARCH_INITIAL_ADMIN_PASSWORD is not set; the image requires it (2.12+): set it from a generated Secret`);
+            else if (!password.valueFrom?.secretKeyRef) report(`${where}: OPENSEARCH_INITIAL_ADMIN_PASSWORD is a plain value; take it from a Secret (secretKeyRef)`);
+            if (known(() => env.get("DISABLE_SECURITY_PLUGIN")?.value) === "true") report(`${where}: DISABLE_SECURITY_PLUGIN=true turns the security plugin off`);
+            if (known(() => env.get("plugins.security.disabled")?.value) === "true") report(`${where}: plugins.security.disabled=true turns the security plugin off`);
+            if (known(() => env.get("DISABLE_INSTALL_DEMO_CONFIG")?.value) !== "true") {
+                report(`${where}: DISABLE_INSTALL_DEMO_CONFIG is not "true": the image installs its demo certificates and users`);
+            }
+        }
+    },
+};
+
 /** Today as YYYY-MM-DD (UTC), the day end-of-support dates are compared with. */
 const todayUtc = () => new Date().toISOString().slice(0, 10);
 
@@ -630,6 +683,7 @@ export function allPolicies(settings?: StackSettings, exceptions: Exceptions = l
         noGeneratedSecretInPlainConfig,
         frontendBuiltForStack(settings),
         supportedMysql(settings),
+        opensearchSecured,
         supportedComponents(settings),
         componentSupportUnknown(),
         publicRoutes(settings),

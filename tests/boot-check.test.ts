@@ -142,7 +142,7 @@ describe("the boot check", function () {
                 const served = { ...flatYaml(gen.data[`${svc}_application.yml`]), ...flatYaml(gen.data[`${svc}_${svc}.yml`]) };
                 for (const [k, v] of Object.entries(props)) assert.strictEqual(served[k], v, `${stack} ${svc} ${k}`);
             }
-            assert.strictEqual(reports.length, 12, "nine services, the broker and two frontends");
+            assert.strictEqual(reports.length, 14, "nine services, the broker, two frontends, OpenSearch and its shipper");
             assert.ok(reports.every((r) => r.findings.length > 0));
         }
     });
@@ -255,6 +255,50 @@ describe("the boot check", function () {
             }
         });
     });
+    describe("OpenSearch and its shipper (issue 31)", () => {
+        const report = (r: Rendered, workload: string) => bootCheck(facts, r).find((x) => x.workload === workload)!;
+        const osContainer = (r: Rendered) => r.find("StatefulSet", "opensearch-statefulset")!.spec.template.spec.containers[0] as Obj;
+
+        it("passes the stack as rendered: the initial admin password from the generated Secret, no demo configuration, TLS", () => {
+            const os = report(editable(dev), "opensearch");
+            assert.deepStrictEqual(os.findings.map((x) => `${x.status} ${x.key}`), ["ok OPENSEARCH_INITIAL_ADMIN_PASSWORD", "ok DISABLE_INSTALL_DEMO_CONFIG",
+                "ok opensearch.yml", "note TLS Secret"]);
+            assert.match(os.findings[0].detail, /^Secret opensearch-credentials admin-password \(generated\)$/);
+            const shipper = report(editable(dev), "logstash");
+            assert.deepStrictEqual(shipper.findings.map((x) => `${x.status} ${x.key}: ${x.detail}`), [
+                "ok logstash_hostname: logstash.egov-dev.svc.cluster.local:8088: a tcp input on 8088 reading JSON maps, one per line as the appender writes them",
+                "ok opensearch output: opensearch.egov-dev.svc.cluster.local:9200 as logstash, tls On, verify On"]);
+        });
+
+        it("refuses a stack without the initial admin password, with it in plain text, or naming a Secret the stack lacks", () => {
+            const r = editable(dev);
+            const c = osContainer(r);
+            c.env = (c.env as Obj[]).filter((e) => e.name !== "OPENSEARCH_INITIAL_ADMIN_PASSWORD");
+            assert.deepStrictEqual(failed(r), ["opensearch OPENSEARCH_INITIAL_ADMIN_PASSWORD [opensearchproject/opensearch 2.12+ (opensearch-docker-entrypoint.sh)] " +
+                "not set: the image refuses to start without a strong initial admin password"]);
+            c.env.push({ name: "OPENSEARCH_INITIAL_ADMIN_PASSWORD", value: "Adm1n-Passw0rd" });
+            assert.match(failed(r).join(), /a plain value in the pod spec/);
+            c.env[c.env.length - 1] = { name: "OPENSEARCH_INITIAL_ADMIN_PASSWORD", valueFrom: { secretKeyRef: { name: "opensearch-credentials", key: "password" } } };
+            assert.match(failed(r).join(), /Secret opensearch-credentials with key password: the stack renders none/);
+        });
+
+        it("refuses the demo configuration, an opensearch.yml without TLS, and a shipper the appender cannot reach", () => {
+            const r = editable(dev);
+            const c = osContainer(r);
+            c.env = (c.env as Obj[]).filter((e) => e.name !== "DISABLE_INSTALL_DEMO_CONFIG");
+            const cm = r.of("ConfigMap").find((x) => x.metadata.name.startsWith("opensearch-configmap"))!;
+            cm.data["opensearch.yml"] = cm.data["opensearch.yml"].replace("plugins.security.ssl.http.enabled: true", "plugins.security.ssl.http.enabled: false");
+            const fb = r.of("ConfigMap").find((x) => x.metadata.name.startsWith("logstash-configmap"))!;
+            fb.data["fluent-bit.conf"] = fb.data["fluent-bit.conf"].replace(/Port(\s+)8088/, "Port$15170").replace(/tls\.verify(\s+)On/, "tls.verify$1Off");
+            assert.deepStrictEqual(failed(r).map((x) => x.replace(/ \[.*?\] /, " ")), [
+                "opensearch DISABLE_INSTALL_DEMO_CONFIG unset: the image installs its demo certificates and users",
+                "opensearch opensearch.yml plugins.security.ssl.http.enabled is not true: passwords would cross the network in clear",
+                "logstash logstash_hostname logstash.egov-dev.svc.cluster.local:8088: the tcp input listens on 5170 (format json)",
+                "logstash opensearch output opensearch.egov-dev.svc.cluster.local:9200 as logstash, tls On, verify Off",
+            ]);
+        });
+    });
+
     describe("sees what keys alone do not (issue 26)", () => {
         const upstreamTree = fs.existsSync(path.join(DEFAULT_UPSTREAM, "backend"));
 

@@ -15,7 +15,7 @@ describe("the service graph", () => {
         assert.ok(g.allows("board-service", "discovery", 8761));
         assert.ok(g.allows("apigateway", "board-service", 8080));
         assert.ok(g.allows("frontend-portal", "apigateway", 8000));
-        assert.ok(g.allows("logstash", "elasticsearch", 9200));
+        assert.ok(g.allows("logstash", "opensearch", 9200));
     });
 
     it("has no edge the catalog does not ask for", () => {
@@ -28,7 +28,7 @@ describe("the service graph", () => {
 
     it("drops the edges of parts that are switched off", () => {
         const g = graphOf({ tracing: { enabled: false }, logging: { enabled: false }, ci: { enabled: false } });
-        assert.ok(!g.edges.some((e) => ["zipkin", "logstash", "elasticsearch"].includes(e.to)));
+        assert.ok(!g.edges.some((e) => ["zipkin", "logstash", "opensearch"].includes(e.to)));
         assert.ok(!g.nodes.has("jenkins"));
     });
 

@@ -345,19 +345,19 @@ describe("MySQL backup and restore scripts against a real server", function () {
             }
         });
 
-        it("mirrors a directory (Elasticsearch's snapshot repository) to <prefix>/elasticsearch/, deletions included; never an empty one", () => {
+        it("mirrors a directory (OpenSearch's snapshot repository) to <prefix>/opensearch/, deletions included; never an empty one", () => {
             const repo = fs.mkdtempSync(path.join(os.tmpdir(), "egov-es-repo-"));
             try {
                 fs.mkdirSync(path.join(repo, "indices"));
                 for (const f of ["index-0", "index.latest", "indices/a.dat", "indices/b.dat"]) fs.writeFileSync(path.join(repo, f), f);
-                assert.strictEqual(run("offsite.sh", source, offsiteEnv, ["mirror", repo, "elasticsearch"]).status, 0);
-                const mirrored = () => store.keys(`${PREFIX}/elasticsearch/`).map((k) => k.slice(`${PREFIX}/elasticsearch/`.length));
+                assert.strictEqual(run("offsite.sh", source, offsiteEnv, ["mirror", repo, "opensearch"]).status, 0);
+                const mirrored = () => store.keys(`${PREFIX}/opensearch/`).map((k) => k.slice(`${PREFIX}/opensearch/`.length));
                 assert.deepStrictEqual(mirrored(), ["index-0", "index.latest", "indices/a.dat", "indices/b.dat"]);
-                fs.rmSync(path.join(repo, "indices", "a.dat")); // a snapshot deleted by Elasticsearch's retention
-                assert.strictEqual(run("offsite.sh", source, offsiteEnv, ["mirror", repo, "elasticsearch"]).status, 0);
+                fs.rmSync(path.join(repo, "indices", "a.dat")); // a snapshot deleted by OpenSearch's retention
+                assert.strictEqual(run("offsite.sh", source, offsiteEnv, ["mirror", repo, "opensearch"]).status, 0);
                 assert.deepStrictEqual(mirrored(), ["index-0", "index.latest", "indices/b.dat"]);
                 const empty = fs.mkdtempSync(path.join(os.tmpdir(), "egov-es-empty-"));
-                const r = run("offsite.sh", source, offsiteEnv, ["mirror", empty, "elasticsearch"]);
+                const r = run("offsite.sh", source, offsiteEnv, ["mirror", empty, "opensearch"]);
                 fs.rmSync(empty, { recursive: true });
                 assert.notStrictEqual(r.status, 0);
                 assert.match(r.stderr, /is empty: nothing to mirror/);

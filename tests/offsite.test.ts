@@ -9,6 +9,11 @@ import { PolicySet } from "./support/netpol-eval";
 
 const podOf = (cj: Obj): Obj => cj.spec.jobTemplate.spec.template.spec;
 const envOf = (c: Obj): Record<string, Obj> => Object.fromEntries((c.env as Obj[]).map((e) => [e.name, e]));
+/** The opensearch.yml OpenSearch's pod mounts. */
+const opensearchYml = (d: Deployed): string => {
+    const pod = d.find("StatefulSet", "opensearch-statefulset")!.spec.template.spec;
+    return d.find("ConfigMap", pod.volumes.find((v: Obj) => v.name === "config").configMap.name)!.data["opensearch.yml"];
+};
 
 describe("off-cluster backups and the restore drill", () => {
     let prod: Deployed;
@@ -62,27 +67,34 @@ describe("off-cluster backups and the restore drill", () => {
         assert.ok(!policies.allows(pod, { ip: "10.0.31.17" }, 443), "anything else outside");
     });
 
-    it("prod: Elasticsearch snapshots into a repository on the shared class, which a CronJob mirrors to the store", () => {
-        const es = prod.find("StatefulSet", "elasticsearch-statefulset")!;
-        const env = envOf(es.spec.template.spec.containers[0]);
-        assert.strictEqual(env["path.repo"].value, "/usr/share/elasticsearch/snapshots");
+    it("prod: OpenSearch snapshots into a repository on the shared class, which a CronJob mirrors to the store", () => {
+        const es = prod.find("StatefulSet", "opensearch-statefulset")!;
+        assert.match(opensearchYml(prod), /^path\.repo: \["\/usr\/share\/opensearch\/snapshots"\]$/m);
         const claimOf = (spec: Obj, vol: string) => spec.volumes.find((v: Obj) => v.name === vol).persistentVolumeClaim.claimName;
         const repoClaim = claimOf(es.spec.template.spec, "snapshots");
-        assert.match(repoClaim, /^es-snapshots-pvc-/);
+        assert.match(repoClaim, /^opensearch-snapshots-pvc-/);
         const claim = prod.find("PersistentVolumeClaim", repoClaim)!;
-        assert.deepStrictEqual(claim.spec.accessModes, ["ReadWriteMany"], "Elasticsearch and the job share it");
-        const cj = prod.find("CronJob", "elasticsearch-snapshot")!;
+        assert.deepStrictEqual(claim.spec.accessModes, ["ReadWriteMany"], "OpenSearch and the job share it");
+        const cj = prod.find("CronJob", "opensearch-snapshot")!;
         assert.strictEqual(cj.spec.schedule, "0 3 * * *");
         const pod = podOf(cj);
-        assert.deepStrictEqual(pod.initContainers.map((c: Obj) => [c.name, c.command.join(" ")]), [["snapshot", "bash /scripts/es-snapshot.sh"]]);
-        assert.strictEqual(envOf(pod.initContainers[0]).RETENTION.value, "14");
-        assert.deepStrictEqual(pod.containers.map((c: Obj) => [c.name, c.command.join(" ")]), [["mirror", "sh /scripts/offsite.sh mirror /snapshots elasticsearch"]]);
+        assert.deepStrictEqual(pod.initContainers.map((c: Obj) => [c.name, c.command.join(" ")]), [["snapshot", "bash /scripts/opensearch-snapshot.sh"]]);
+        const take = envOf(pod.initContainers[0]);
+        assert.strictEqual(take.RETENTION.value, "14");
+        // As the snapshot user (generated password), over TLS checked against the CA: the node's key is not mounted.
+        assert.strictEqual(take.OS_URL.value, "https://opensearch:9200");
+        assert.strictEqual(take.OS_USER.value, "snapshot");
+        assert.deepStrictEqual(take.OS_PASSWORD.valueFrom.secretKeyRef, { name: "opensearch-credentials", key: "snapshot-password" });
+        assert.deepStrictEqual(pod.volumes.find((v: Obj) => v.name === "opensearch-ca").secret,
+            { secretName: "egov-opensearch-tls", items: [{ key: "ca.crt", path: "ca.crt" }] });
+        assert.deepStrictEqual(JSON.parse(cj.metadata.annotations[OUTSIDE_GIT_ANNOTATION]).secrets, ["egov-backup-s3", "egov-opensearch-tls"]);
+        assert.deepStrictEqual(pod.containers.map((c: Obj) => [c.name, c.command.join(" ")]), [["mirror", "sh /scripts/offsite.sh mirror /snapshots opensearch"]]);
         assert.strictEqual(claimOf(pod, "snapshots"), repoClaim);
-        assert.strictEqual(pod.securityContext.runAsUser, 1000, "Elasticsearch's uid: it reads the files Elasticsearch wrote");
+        assert.strictEqual(pod.securityContext.runAsUser, 1000, "OpenSearch's uid: it reads the files OpenSearch wrote");
         const policies = new PolicySet(prod.of("NetworkPolicy"));
         const job = { namespace: "egov", labels: cj.spec.jobTemplate.spec.template.metadata.labels, ports: [] };
         const esPod = { namespace: "egov", labels: es.spec.template.metadata.labels, ports: es.spec.template.spec.containers[0].ports };
-        assert.ok(policies.allows(job, esPod, 9200), "the job reaches Elasticsearch's API");
+        assert.ok(policies.allows(job, esPod, 9200), "the job reaches OpenSearch's API");
         assert.ok(policies.allows(job, { ip: "10.0.30.9" }, 443) && !policies.allows(job, { ip: "192.0.2.1" }, 443), "and the store only");
     });
 
@@ -104,8 +116,8 @@ describe("off-cluster backups and the restore drill", () => {
     it("without a store, none of that: no archiver, no snapshot job, no repository", async () => {
         const d = await deploy(stackConfig("prod", { backup: { enabled: true } }));
         assert.deepStrictEqual((d.find("StatefulSet", "jenkins-statefulset")!.spec.template.spec.containers as Obj[]).map((c) => c.name), ["jenkins"]);
-        assert.strictEqual(d.find("CronJob", "elasticsearch-snapshot"), undefined);
-        assert.strictEqual(envOf(d.find("StatefulSet", "elasticsearch-statefulset")!.spec.template.spec.containers[0])["path.repo"], undefined);
+        assert.strictEqual(d.find("CronJob", "opensearch-snapshot"), undefined);
+        assert.doesNotMatch(opensearchYml(d), /path\.repo/);
     });
 
     it("npm run images lists the uploader's image when there is a store, not otherwise", () => {

@@ -17,7 +17,7 @@ function workloads(p: PlatformPlan): Map<string, WorkloadPlan> {
     const all: WorkloadPlan[] = [
         p.database.workload, p.messaging.workload,
         ...(p.tracing ? [p.tracing.workload] : []),
-        ...(p.logging ? [p.logging.elasticsearch, p.logging.logstash, p.logging.kibana] : []),
+        ...(p.logging ? [p.logging.opensearch, p.logging.logstash, p.logging.dashboards] : []),
         ...(p.ci ? [p.ci.workload] : []),
         ...p.services.map((s) => s.workload), ...p.frontends.map((f) => f.workload),
     ];
@@ -98,13 +98,13 @@ describe("the plan", () => {
     it("has a record only for the parts the stack turns on, and exposes only those", () => {
         const all = planOf("dev");
         assert.ok(all.tracing && all.logging && all.ci);
-        assert.ok(all.urls.zipkin && all.urls.kibana && all.urls.jenkins);
+        assert.ok(all.urls.zipkin && all.urls.dashboards && all.urls.jenkins);
         const none = planOf("dev", { tracing: { enabled: false }, logging: { enabled: false }, ci: { enabled: false } });
         assert.strictEqual(none.tracing, undefined);
         assert.strictEqual(none.logging, undefined);
         assert.strictEqual(none.ci, undefined);
         assert.deepStrictEqual(Object.keys(none.urls).sort(), ["admin", "apigateway", "discovery", "portal", "rabbitmq"]);
-        assert.ok(!none.storage.volumes.some((v) => ["elasticsearch", "jenkins"].includes(v.name)));
+        assert.ok(!none.storage.volumes.some((v) => ["opensearch", "jenkins"].includes(v.name)));
         assert.deepStrictEqual(none.parts, { ...all.parts, tracing: false, logging: false, ci: false });
     });
 
@@ -112,8 +112,8 @@ describe("the plan", () => {
         const prod = planOf("prod");
         assert.ok(prod.parts.offsite && prod.backup?.offsite);
         assert.ok(prod.backup.drill, "prod drills its restores");
-        assert.strictEqual(prod.backup.elasticsearchSnapshot?.repoPath, prod.logging?.snapshotPath);
-        assert.ok(prod.storage.volumes.some((v) => v.name === "es-snapshots"));
+        assert.strictEqual(prod.backup.opensearchSnapshot?.repoPath, prod.logging?.snapshotPath);
+        assert.ok(prod.storage.volumes.some((v) => v.name === "opensearch-snapshots"));
         assert.strictEqual(prod.ci?.archive?.offsite, prod.backup.offsite);
 
         const raw = stackConfig("prod");
@@ -123,7 +123,7 @@ describe("the plan", () => {
         assert.strictEqual(local.backup?.drill, undefined);
         assert.strictEqual(local.logging?.snapshotPath, undefined);
         assert.strictEqual(local.ci?.archive, undefined);
-        assert.ok(!local.storage.volumes.some((v) => v.name === "es-snapshots"));
+        assert.ok(!local.storage.volumes.some((v) => v.name === "opensearch-snapshots"));
     });
 
     it("gives the namespace the strictest Pod Security level every planned part meets", () => {

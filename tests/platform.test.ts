@@ -257,7 +257,7 @@ describe("the platform", function () {
             const raw = stackConfig("dev", { logging: { enabled: false }, tracing: { enabled: false }, ci: { enabled: false } });
             const d = await deploy(raw);
             const names = d.k8s.map((r) => String(r.obj.metadata?.name));
-            for (const gone of ["elasticsearch", "logstash", "kibana", "zipkin", "jenkins"]) {
+            for (const gone of ["opensearch", "logstash", "dashboards", "zipkin", "jenkins"]) {
                 assert.deepStrictEqual(names.filter((n) => n.startsWith(gone)), [], gone);
             }
             assert.strictEqual(d.of("Role").filter((r) => r.metadata.name.startsWith("jenkins")).length, 0);
@@ -265,7 +265,7 @@ describe("the platform", function () {
             const env = envOf(d, "board-service-deployment");
             assert.ok(!env.some((e) => e.name === "MANAGEMENT_ZIPKIN_TRACING_ENDPOINT"));
             assert.ok(env.some((e) => e.name === "MANAGEMENT_TRACING_ENABLED" && e.value === "false"));
-            assert.strictEqual(d.exports.urls.kibana, undefined);
+            assert.strictEqual(d.exports.urls.dashboards, undefined);
             assert.strictEqual(d.exports.endpoints.zipkin, undefined);
             assertAllInvariants(d, "egov-dev", (app) => replicasOf(raw, app, "dev"));
         });

@@ -12,6 +12,7 @@ import {
     noNodeExposureInProd,
     noSecretInPlainConfig,
     noSharedReadWriteOnceVolume,
+    opensearchSecured,
     parseExceptions,
     podsSelectedByNetworkPolicy,
     PolicyResource,
@@ -27,6 +28,7 @@ import {
     componentSupportUnknown,
     supportedMysql,
 } from "../policy/rules";
+import { opensearchYml } from "../components/logging";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- fabricated Kubernetes objects. */
 type Obj = Record<string, any>;
@@ -391,6 +393,54 @@ describe("policy pack", () => {
         });
     });
 
+    describe("opensearch-secured", () => {
+        const server = (env: Obj[], image = "docker.io/opensearchproject/opensearch:2.19.3") => {
+            const d = deployment("opensearch");
+            d.metadata.name = "opensearch-statefulset";
+            d.spec.template.spec.containers = [{ ...container("opensearch", image), env }];
+            return d;
+        };
+        const fromSecret = { name: "OPENSEARCH_INITIAL_ADMIN_PASSWORD", valueFrom: { secretKeyRef: { name: "opensearch-credentials", key: "admin-password" } } };
+        const noDemo = { name: "DISABLE_INSTALL_DEMO_CONFIG", value: "true" };
+        const cm = (yml: string) => ({ metadata: { name: "opensearch-configmap", namespace: "egov" }, data: { "opensearch.yml": yml } });
+
+        it("accepts the platform's server and opensearch.yml (as components/logging.ts renders them), and other images", () => {
+            assert.deepStrictEqual(check(opensearchSecured, T.statefulSet, server([fromSecret, noDemo])), []);
+            assert.deepStrictEqual(check(opensearchSecured, T.configMap, cm(opensearchYml(undefined))), []);
+            assert.deepStrictEqual(check(opensearchSecured, T.configMap, cm(opensearchYml("/usr/share/opensearch/snapshots"))), []);
+            // Dashboards and a client run of the server image (the snapshot job's curl) start no server.
+            assert.deepStrictEqual(check(opensearchSecured, T.statefulSet, server([], "opensearchproject/opensearch-dashboards:2.19.3")), []);
+            const client = server([]);
+            client.spec.template.spec.containers[0].command = ["bash", "/scripts/opensearch-snapshot.sh"];
+            assert.deepStrictEqual(check(opensearchSecured, T.cronJob, { metadata: { name: "opensearch-snapshot", namespace: "egov" },
+                spec: { jobTemplate: { spec: { template: client.spec.template } } } }), []);
+        });
+
+        it("refuses a server without the initial admin password, with it in plain text, with demo certificates or without security", () => {
+            assert.match(check(opensearchSecured, T.statefulSet, server([noDemo])).join(), /OPENSEARCH_INITIAL_ADMIN_PASSWORD is not set; the image requires it/);
+            assert.match(check(opensearchSecured, T.statefulSet, server([{ name: "OPENSEARCH_INITIAL_ADMIN_PASSWORD", value: "Str0ng-Passw0rd" }, noDemo])).join(),
+                /OPENSEARCH_INITIAL_ADMIN_PASSWORD is a plain value/);
+            assert.match(check(opensearchSecured, T.statefulSet, server([fromSecret])).join(), /installs its demo certificates and users/);
+            assert.match(check(opensearchSecured, T.statefulSet, server([fromSecret, noDemo, { name: "DISABLE_SECURITY_PLUGIN", value: "true" }])).join(),
+                /DISABLE_SECURITY_PLUGIN=true turns the security plugin off/);
+            // Mirrored and pinned by digest: still OpenSearch.
+            assert.strictEqual(check(opensearchSecured, T.statefulSet, server([], `harbor.agency.go.kr/egov/docker.io/opensearchproject/opensearch:2.19.3@sha256:${"a".repeat(64)}`)).length, 2);
+        });
+
+        it("refuses an opensearch.yml with the plugin off, HTTP in clear, demo certificates or no certificates of its own", () => {
+            const ours = opensearchYml(undefined);
+            assert.match(check(opensearchSecured, T.configMap, cm(`${ours}plugins.security.disabled: true\n`)).join(), /turns the security plugin off/);
+            assert.match(check(opensearchSecured, T.configMap, cm(ours.replace("plugins.security.ssl.http.enabled: true", "plugins.security.ssl.http.enabled: false"))).join(),
+                /ssl\.http\.enabled is not true/);
+            assert.match(check(opensearchSecured, T.configMap, cm(`${ours}plugins.security.allow_unsafe_democertificates: true\n`)).join(), /demo certificates/);
+            const v = check(opensearchSecured, T.configMap, cm("cluster.name: x\nplugins.security.ssl.http.enabled: true\n"));
+            assert.deepStrictEqual(v.map((m) => m.replace(/^.*opensearch\.yml: /, "")), [
+                "plugins.security.ssl.transport: no certificates of its own (the image would install its demo ones)",
+                "plugins.security.ssl.http: no certificates of its own (the image would install its demo ones)"]);
+            assert.strictEqual(opensearchSecured.enforcementLevel, "mandatory");
+        });
+    });
+
     describe("supported-components and component-support-unknown (config/support.ts)", () => {
         const pod = (...images: string[]): Obj => {
             const d = deployment("rabbitmq");
@@ -481,7 +531,7 @@ describe("policy pack", () => {
         const names = allPolicies(prod).map((p) => p.name);
         assert.deepStrictEqual(names, ["restricted-pod-security", "container-resources", "no-latest-image-in-prod",
             "pods-selected-by-network-policy", "no-shared-readwriteonce-volume", "no-node-exposure-in-prod",
-            "no-secret-in-plain-config", "no-generated-secret-in-plain-config", "frontend-built-for-stack", "supported-mysql",
+            "no-secret-in-plain-config", "no-generated-secret-in-plain-config", "frontend-built-for-stack", "supported-mysql", "opensearch-secured",
             "supported-components", "component-support-unknown", "public-routes"]);
     });
 });

@@ -39,7 +39,7 @@ describe("heap from the memory limit", () => {
         assert.strictEqual(planOf(stackConfig("dev")).frontends[0].workload.heap?.value, "--max-old-space-size=384", "the default 512Mi");
         const prod = planOf(stackConfig("prod"), "prod");
         const servers: WorkloadPlan[] = [prod.database.workload, prod.messaging.workload, prod.tracing!.workload,
-            prod.logging!.elasticsearch, prod.logging!.logstash, prod.logging!.kibana, prod.ci!.workload];
+            prod.logging!.opensearch, prod.logging!.logstash, prod.logging!.dashboards, prod.ci!.workload];
         for (const w of servers) assert.strictEqual(w.heap, undefined, `${w.name}: its image sizes its own heap`);
     });
 });

@@ -13,7 +13,8 @@ const profileOf = (w: Obj) => {
     const { app, tier } = w.spec.template.metadata.labels;
     if (tier === "backend" && backendServices.some((s) => s.name === app)) return podSecurity.backend;
     if (tier === "frontend") return podSecurity.frontend;
-    return podSecurity[app === "csi-nfs-controller" || app === "csi-nfs-node" ? "nfsProvisioner" : app as keyof typeof podSecurity];
+    // The parts whose workload name is not their profile's: the NFS driver, and Fluent Bit behind the logstash name.
+    return podSecurity[app === "csi-nfs-controller" || app === "csi-nfs-node" ? "nfsProvisioner" : app === "logstash" ? "fluentBit" : app as keyof typeof podSecurity];
 };
 
 const problemsOf = (raw: Record<string, string>) => configProblems(raw);
@@ -93,12 +94,12 @@ describe("pod security", () => {
     });
 
     it("copies the image's files into writable config paths before the main container starts", () => {
-        const es = d.find("StatefulSet", "elasticsearch-statefulset")!.spec.template.spec;
+        const es = d.find("StatefulSet", "opensearch-statefulset")!.spec.template.spec;
         const seed = es.initContainers[0];
         assert.strictEqual(seed.name, "seed-writable-paths");
         assert.strictEqual(seed.image, es.containers[0].image);
-        const vol = writableVolumeName("/usr/share/elasticsearch/config");
-        assert.match(seed.command[2], new RegExp(`cp -R /usr/share/elasticsearch/config/\\. /seed/${vol}/`));
+        const vol = writableVolumeName("/usr/share/opensearch/config");
+        assert.match(seed.command[2], new RegExp(`cp -R /usr/share/opensearch/config/\\. /seed/${vol}/`));
         assert.deepStrictEqual(seed.volumeMounts, [{ name: vol, mountPath: `/seed/${vol}` }]);
         assert.strictEqual(seed.securityContext.readOnlyRootFilesystem, true);
     });
@@ -154,7 +155,7 @@ describe("resources per part", () => {
     it("applies resources.<part> to the part's containers, init containers included", async () => {
         const raw = withObject(stackConfig("dev"), "resources", {
             mysql: { limits: { memory: "3Gi", ephemeralStorage: "5Gi" } },
-            elasticsearch: { requests: { cpu: "500m" } },
+            opensearch: { requests: { cpu: "500m" } },
         });
         const d = await deploy(raw);
         const mysql = d.find("StatefulSet", "mysql-statefulset")!.spec.template.spec;
@@ -163,7 +164,7 @@ describe("resources per part", () => {
             assert.strictEqual(c.resources.limits["ephemeral-storage"], "5Gi", c.name);
             assert.strictEqual(c.resources.requests.memory, "512Mi", `${c.name} keeps the default request`);
         }
-        const es = d.find("StatefulSet", "elasticsearch-statefulset")!.spec.template.spec;
+        const es = d.find("StatefulSet", "opensearch-statefulset")!.spec.template.spec;
         assert.strictEqual(es.containers[0].resources.requests.cpu, "500m");
         assert.strictEqual(es.initContainers[0].resources.requests.cpu, "500m");
         assertContainerBounds(d);
@@ -173,13 +174,13 @@ describe("resources per part", () => {
         const problems = problemsOf(withObject(stackConfig("dev"), "resources", {
             rabbitmq: { requests: { memory: "2Gi" }, limits: { memory: "1Gi" } },
             redis: { limits: { cpu: "1" } },
-            kibana: { limits: { disk: "1Gi" } },
+            dashboards: { limits: { disk: "1Gi" } },
             zipkin: { requests: { ephemeralStorage: "lots" } },
         }));
         const expect = [
             /resources\.rabbitmq\.requests\.memory: "2Gi" is not allowed; expected at most resources\.rabbitmq\.limits\.memory \(1Gi\)/,
             /resources\.redis: .* expected a known field of resources: backend, frontend, mysql/,
-            /resources\.kibana\.limits\.disk: "1Gi" is not allowed; expected a known field of resources\.kibana\.limits: cpu, memory, ephemeralStorage/,
+            /resources\.dashboards\.limits\.disk: "1Gi" is not allowed; expected a known field of resources\.dashboards\.limits: cpu, memory, ephemeralStorage/,
             /resources\.zipkin\.requests\.ephemeralStorage: "lots" is not allowed; expected a storage quantity/,
         ];
         for (const re of expect) assert.ok(problems.some((p) => re.test(p)), `${re} in ${JSON.stringify(problems)}`);

@@ -22,11 +22,11 @@ export function serverLiterals(text: string, names: readonly string[], ports: re
     const found: string[] = [];
     const name = `["'\`](${names.join("|")})["'\`]`;
     const rules: [string, RegExp][] = [
-        ["catalog port", /\binfra(Node)?Ports\.(mysql|rabbitmq\w*|zipkin|elasticsearch\w*|logstash\w*|kibana|jenkins\w*)\b/],
+        ["catalog port", /\binfra(Node)?Ports\.(mysql|rabbitmq\w*|zipkin|opensearch\w*|logstash\w*|dashboards|jenkins\w*)\b/],
         ["port number", new RegExp(`(?<![\\w.-])(${ports.join("|")})(?![\\w.])`)],
         ["server name as host, edge or volume", new RegExp(`(host|edgeTo|claim|servers\\[|value:\\s*)[^;]*${name}`, "i")],
         ["server name in a URL", new RegExp(`://(${names.join("|")})[:/]`)],
-        ["a server component's internals", /\b(database|messaging|tracing|logging|ci)\.(workload|host|port|managementPort|elasticsearch|logstash|kibana|elasticsearchUrl|logstashPort)\b/],
+        ["a server component's internals", /\b(database|messaging|tracing|logging|ci)\.(workload|host|port|managementPort|opensearch|logstash|dashboards|opensearchUrl|logstashPort)\b/],
     ];
     text.split("\n").forEach((raw, i) => {
         // Comments and the wiring contract's documentation fields describe upstream; they address nothing.
@@ -91,7 +91,7 @@ describe("infrastructure servers: one record each, read by everything else", () 
             // Outputs: a URL per UI, an endpoint per record that asks for one.
             for (const r of plan.servers.all) {
                 if (r.ui) assert.strictEqual(d.exports.urls[r.name], `${cfg.ingress.tlsSecretName ? "https" : "http"}://${r.ui.hostPrefix}.${cfg.domain}`);
-                if (r.endpoint) assert.strictEqual(d.exports.endpoints[r.name], `${r.endpoint === "http" ? "http://" : ""}${r.host}:${r.clientPort}`);
+                if (r.endpoint) assert.strictEqual(d.exports.endpoints[r.name], `${r.endpoint === "host:port" ? "" : `${r.endpoint}://`}${r.host}:${r.clientPort}`);
                 else assert.strictEqual(d.exports.endpoints[r.name], undefined);
             }
         });
@@ -103,7 +103,7 @@ describe("infrastructure servers: one record each, read by everything else", () 
         const servers = planPlatform(cfg).servers;
         assert.deepStrictEqual(servers.all.map((r) => r.name), ["mysql", "rabbitmq"]);
         const d = await deploy(raw, "dev");
-        for (const gone of ["zipkin", "elasticsearch", "logstash", "kibana", "jenkins"]) assert.strictEqual(d.find("Service", gone), undefined, gone);
+        for (const gone of ["zipkin", "opensearch", "logstash", "dashboards", "jenkins"]) assert.strictEqual(d.find("Service", gone), undefined, gone);
         assert.deepStrictEqual(Object.keys(d.exports.endpoints).sort(), ["apigateway", "configServer", "discovery", "mysql", "rabbitmq"]);
     });
 

@@ -39,9 +39,9 @@ describe("volume roles in stack config", () => {
 
     it("refuses a ReadWriteOnce shared volume that several pods mount, naming the volume, the workloads and the fix", () => {
         const problems = problemsOf(withObject(stackConfig("prod"), "storage", { shared: { backend: "cinder" } }), "prod");
-        // prod's off-site copies add the Elasticsearch snapshot repository, which Elasticsearch and the snapshot job share.
+        // prod's off-site copies add the OpenSearch snapshot repository, which OpenSearch and the snapshot job share.
         assert.strictEqual(problems.length, 2, problems.join("\n"));
-        assert.match(problems[1], /^egov-platform:storage\.shared\.backend: "cinder" is not allowed for volume es-snapshots-pvc: .* 2 pods can mount it: elasticsearch \(up to 1 pod\), elasticsearch-snapshot \(up to 1 pod\)/);
+        assert.match(problems[1], /^egov-platform:storage\.shared\.backend: "cinder" is not allowed for volume opensearch-snapshots-pvc: .* 2 pods can mount it: opensearch \(up to 1 pod\), opensearch-snapshot \(up to 1 pod\)/);
         assert.match(problems[0], /^egov-platform:storage\.shared\.backend: "cinder" is not allowed for volume backend-pvc/);
         assert.match(problems[0], /12 pods can mount it: portal-service \(up to 6 pods\), board-service \(up to 6 pods\)/);
         assert.match(problems[0], /set storage\.shared\.backend to nfs \(ReadWriteMany\)/);
@@ -60,7 +60,7 @@ describe("volume roles in stack config", () => {
         ["an unknown role backend", () => withObject(stackConfig("dev"), "storage", { data: { backend: "ceph" } }), /storage\.data\.backend: "ceph" is not allowed; expected one of nfs, cinder, hostpath/],
         ["an unknown role field", () => withObject(stackConfig("dev"), "storage", { shared: { class: "x" } }), /storage\.shared\.class: "x" is not allowed; expected a known field/],
         ["an unknown size", () => withObject(stackConfig("dev"), "storage", { sizes: { kafka: "1Gi" } }), /storage\.sizes\.kafka: "1Gi" is not allowed/],
-        ["a bad Elasticsearch size", () => withObject(stackConfig("dev"), "storage", { sizes: { elasticsearch: "lots" } }), /storage\.sizes\.elasticsearch: "lots" .* 5Gi/],
+        ["a bad OpenSearch size", () => withObject(stackConfig("dev"), "storage", { sizes: { opensearch: "lots" } }), /storage\.sizes\.opensearch: "lots" .* 5Gi/],
         ["NFS for shared without a server", () => withObject(stackConfig("prod"), "storage", { nfs: { server: "" } }),
             /storage\.nfs\.server: not set; expected the NFS server address when storage\.shared\.backend is nfs/],
         ["more than one Eureka server", () => stackConfig("dev", { serviceReplicas: { discovery: 3 } }),
@@ -84,9 +84,9 @@ describe("prod as rendered", function () {
         const classes: Record<string, Obj> = Object.fromEntries(d.of("StorageClass").map((c) => [c.metadata.name.split("-")[1], c]));
         assert.deepStrictEqual(Object.keys(classes).sort(), ["cinder", "nfs"]);
         const claims = claimsByVolume(d);
-        assert.deepStrictEqual(Object.keys(claims).sort(), ["backend", "backup", "elasticsearch", "es-snapshots", "jenkins", "mysql", "rabbitmq"]);
+        assert.deepStrictEqual(Object.keys(claims).sort(), ["backend", "backup", "jenkins", "mysql", "opensearch", "opensearch-snapshots", "rabbitmq"]);
         for (const [volume, c] of Object.entries(claims)) {
-            const shared = volume === "backend" || volume === "es-snapshots";
+            const shared = volume === "backend" || volume === "opensearch-snapshots";
             assert.strictEqual(c.spec.storageClassName, classes[shared ? "nfs" : "cinder"].metadata.name, volume);
             assert.deepStrictEqual(c.spec.accessModes, [shared ? "ReadWriteMany" : "ReadWriteOnce"], volume);
             assert.ok(c.metadata.name.endsWith(`-pvc-${c.spec.storageClassName}`), "the claim name carries its class");
@@ -96,9 +96,9 @@ describe("prod as rendered", function () {
         assert.ok(Object.values(classes).every((c) => c.reclaimPolicy === "Retain"));
     });
 
-    it("Elasticsearch and RabbitMQ are StatefulSets on their data volumes; clients keep their Service names", () => {
+    it("OpenSearch and RabbitMQ are StatefulSets on their data volumes; clients keep their Service names", () => {
         const claims = claimsByVolume(d);
-        for (const [name, mount] of [["elasticsearch", "/usr/share/elasticsearch/data"], ["rabbitmq", "/var/lib/rabbitmq"]]) {
+        for (const [name, mount] of [["opensearch", "/usr/share/opensearch/data"], ["rabbitmq", "/var/lib/rabbitmq"]]) {
             const sts = d.find("StatefulSet", `${name}-statefulset`)!;
             assert.ok(sts, name);
             assert.strictEqual(d.find("Deployment", `${name}-deployment`), undefined);
@@ -130,7 +130,7 @@ describe("prod as rendered", function () {
     it("PDBs (maxUnavailable 1) and spread rules on every multi-pod workload, none on single-pod ones", () => {
         const pdbs = d.of("PodDisruptionBudget").map((p) => p.metadata.name).sort();
         assert.ok(pdbs.includes("apigateway-pdb") && pdbs.includes("frontend-portal-pdb"), pdbs.join());
-        for (const single of ["discovery", "mysql", "rabbitmq", "elasticsearch", "jenkins", "kibana"]) assert.ok(!pdbs.includes(`${single}-pdb`), single);
+        for (const single of ["discovery", "mysql", "rabbitmq", "opensearch", "jenkins", "dashboards"]) assert.ok(!pdbs.includes(`${single}-pdb`), single);
         const spread = d.find("Deployment", "board-service-deployment")!.spec.template.spec.topologySpreadConstraints as Obj[];
         assert.deepStrictEqual(spread.map((c) => [c.topologyKey, c.whenUnsatisfiable, c.nodeTaintsPolicy]), [
             ["kubernetes.io/hostname", "DoNotSchedule", "Honor"],

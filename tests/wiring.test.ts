@@ -300,7 +300,7 @@ describe("the wiring contract", function () {
             const logstashSvc = dev.find("Service", "logstash")!;
             const port = logstashSvc.spec.ports[0].port;
             assert.strictEqual(port, infraPorts.logstash);
-            assert.match(configMap(dev, "logstash-configmap")!.data["logstash.conf"], new RegExp(`port => ${port}\\b`));
+            assert.match(configMap(dev, "logstash-configmap")!.data["fluent-bit.conf"], new RegExp(`^\\s+Port\\s+${port}$`, "m"));
             for (const s of backendServices) {
                 const env = envMap(dev, s.name);
                 if (!s.shipsLogs) {

@@ -6,7 +6,7 @@
 #                                  keeps the newest $OFFSITE_RETENTION complete copies there
 #   offsite.sh list                the complete copies, oldest first
 #   offsite.sh fetch NAME|latest DIR   one copy into DIR/<name>/, checked against its SHA256SUMS
-#   offsite.sh mirror DIR KIND     DIR made equal to <prefix>/<KIND>/ (Elasticsearch's snapshot repository,
+#   offsite.sh mirror DIR KIND     DIR made equal to <prefix>/<KIND>/ (OpenSearch's snapshot repository,
 #                                  whose own retention deletes old snapshots)
 #   offsite.sh archive DIR KIND    DIR as <prefix>/<KIND>/<time>.tar.gz (Jenkins' home, without workspaces and
 #                                  caches), keeping the newest $OFFSITE_RETENTION archives

@@ -8,6 +8,7 @@ import { BootFacts, JVM_PROPERTIES, placeholders, Requirement, ServiceFacts, Sou
 import { conformance } from "./boot-conformance";
 import { CLIENT_DRIVERS, urlParamsOf, versionBelow } from "../../config/mysql";
 import { classify, createTableColumns, splitStatements, statementHead } from "../../config/migrations";
+import { INITIAL_ADMIN_PASSWORD_ENV, opensearchYmlProblems } from "../../config/opensearch";
 import type { Obj } from "./mocked-run";
 import {
     BROKER_SETTINGS, featuresUsed, parseConf, permitsOf, QueueDeclaration, rabbitmqSeries, refusal, REMOVED_CONF_KEYS, seriesAtLeast, seriesText,
@@ -20,7 +21,7 @@ export interface Rendered {
 }
 
 /** A deep copy of rendered objects a test may change ("put a regression back"). */
-export function editable(d: Rendered, kinds: readonly string[] = ["Deployment", "StatefulSet", "ConfigMap", "Service"]): Rendered & { all: { kind: string; obj: Obj }[] } {
+export function editable(d: Rendered, kinds: readonly string[] = ["Deployment", "StatefulSet", "ConfigMap", "Service", "Secret"]): Rendered & { all: { kind: string; obj: Obj }[] } {
     const all = kinds.flatMap((kind) => d.of(kind).map((o) => ({ kind, obj: structuredClone(o) as Obj })));
     return {
         all,
@@ -856,6 +857,89 @@ function checkFrontend(f: BootFacts["frontends"][number], d: Rendered): Workload
     return { workload: `frontend-${f.name}`, summary: "Next.js: build-time settings are reported, not failed (the image decides them)", findings };
 }
 
+/** A Fluent Bit classic config: its sections in order, each with its keys (lower-cased: Fluent Bit ignores their case). */
+export function parseFluentBitConf(text: string): { section: string; keys: Record<string, string> }[] {
+    const out: { section: string; keys: Record<string, string> }[] = [];
+    for (const raw of text.split("\n")) {
+        const line = raw.trim();
+        if (line === "" || line.startsWith("#")) continue;
+        const head = /^\[([A-Z_]+)\]$/.exec(line);
+        if (head) { out.push({ section: head[1], keys: {} }); continue; }
+        const kv = /^(\S+)\s+(.*)$/.exec(line);
+        if (!kv || out.length === 0) throw new Error(`fluent-bit.conf: cannot read line "${line}"`);
+        out[out.length - 1].keys[kv[1].toLowerCase()] = kv[2];
+    }
+    return out;
+}
+
+const IMAGE_NEEDS = "opensearchproject/opensearch 2.12+ (opensearch-docker-entrypoint.sh)";
+const APPENDER_NEEDS = "backend/<service>/src/main/resources/logback-spring.xml: LogstashTcpSocketAppender to ${logstash_hostname}";
+
+/**
+ * OpenSearch and the log shipper: what the image needs to start with its security plugin (the initial admin password
+ * from a Secret the stack makes, no demo configuration, TLS with certificates of its own) and whether the shipper
+ * takes what the services' Logstash appender sends (JSON maps over TCP at the port of logstash_hostname).
+ */
+function checkLogging(d: Rendered): WorkloadReport[] {
+    const sts = d.find("StatefulSet", "opensearch-statefulset");
+    if (!sts) return [];
+    const pod = sts.spec.template.spec;
+    const c = (pod.containers as Obj[])[0];
+    const env = new Map<string, Obj>(((c.env ?? []) as Obj[]).map((e) => [e.name as string, e]));
+    const os: Finding[] = [];
+    const password = env.get(INITIAL_ADMIN_PASSWORD_ENV);
+    const ref = password?.valueFrom?.secretKeyRef as Obj | undefined;
+    const secret = ref ? d.of("Secret").find((x) => x.metadata.name === ref.name) : undefined;
+    const inSecret = secret !== undefined && ref !== undefined && { ...secret.data, ...secret.stringData }[ref.key] !== undefined;
+    os.push({
+        key: INITIAL_ADMIN_PASSWORD_ENV, needs: IMAGE_NEEDS,
+        ...(!password ? { status: "FAIL", detail: "not set: the image refuses to start without a strong initial admin password" }
+            : !ref ? { status: "FAIL", detail: "a plain value in the pod spec: expected a Secret the stack generates" }
+                : !inSecret ? { status: "FAIL", detail: `Secret ${ref.name} with key ${ref.key}: the stack renders none` }
+                    : { status: "ok", detail: `Secret ${ref.name} ${ref.key} (generated)` }),
+    } as Finding);
+    const demo = env.get("DISABLE_INSTALL_DEMO_CONFIG")?.value;
+    os.push(demo === "true"
+        ? { status: "ok", key: "DISABLE_INSTALL_DEMO_CONFIG", detail: "true: the stack's certificates and users, not the demo ones", needs: IMAGE_NEEDS }
+        : { status: "FAIL", key: "DISABLE_INSTALL_DEMO_CONFIG", detail: `${demo ?? "unset"}: the image installs its demo certificates and users`, needs: IMAGE_NEEDS });
+    const cmName = (pod.volumes as Obj[] ?? []).find((v) => v.name === "config")?.configMap?.name as string | undefined;
+    const yml = cmName ? d.find("ConfigMap", cmName)?.data?.["opensearch.yml"] as string | undefined : undefined;
+    const problems = yml === undefined ? ["no opensearch.yml mounted (volume config)"] : opensearchYmlProblems(yml);
+    os.push(problems.length === 0
+        ? { status: "ok", key: "opensearch.yml", detail: `ConfigMap ${cmName}: security plugin on, TLS on transport and HTTP with the stack's certificates`, needs: IMAGE_NEEDS }
+        : { status: "FAIL", key: "opensearch.yml", detail: problems.join("; "), needs: IMAGE_NEEDS });
+    const tls = (pod.volumes as Obj[] ?? []).find((v) => v.name === "tls")?.secret?.secretName as string | undefined;
+    os.push({ status: tls ? "note" : "FAIL", key: "TLS Secret", needs: "logging.tlsSecretName",
+        detail: tls ? `${tls}: made outside git (tls.crt, tls.key, ca.crt); the pod waits until it exists` : "no certificate Secret mounted" });
+    const reports: WorkloadReport[] = [{ workload: "opensearch", summary: "OpenSearch: what the image needs to start secured", findings: os }];
+
+    const shipper = d.find("Deployment", "logstash-deployment");
+    if (!shipper) return reports;
+    const sp = shipper.spec.template.spec;
+    const confMap = (sp.volumes as Obj[] ?? []).find((v) => v.name === "config")?.configMap?.name as string | undefined;
+    const conf = confMap ? d.find("ConfigMap", confMap)?.data?.["fluent-bit.conf"] as string | undefined : undefined;
+    const sections = conf === undefined ? [] : parseFluentBitConf(conf);
+    const input = sections.find((x) => x.section === "INPUT" && x.keys.name === "tcp");
+    const output = sections.find((x) => x.section === "OUTPUT" && x.keys.name === "opensearch");
+    // Where the services send: logstash_hostname of every pod that has it (one value: the backend ConfigMap).
+    const destinations = new Set(d.of("Deployment").flatMap((w) => (w.spec.template.spec.containers as Obj[])
+        .map((x) => envOf(d, x).get("logstash_hostname")?.value).filter((v): v is string => v !== undefined)));
+    const sh: Finding[] = [];
+    for (const dest of destinations) {
+        const port = dest.split(":").pop();
+        const ok = input !== undefined && input.keys.port === port && (input.keys.format ?? "json") === "json";
+        sh.push({ status: ok ? "ok" : "FAIL", key: "logstash_hostname", needs: APPENDER_NEEDS,
+            detail: ok ? `${dest}: a tcp input on ${port} reading JSON maps, one per line as the appender writes them`
+                : `${dest}: ${input ? `the tcp input listens on ${input.keys.port} (format ${input.keys.format ?? "json"})` : "no tcp input in fluent-bit.conf"}` });
+    }
+    const secured = output !== undefined && output.keys.tls === "On" && output.keys["tls.verify"] === "On" && output.keys.http_user !== undefined;
+    sh.push({ status: secured ? "ok" : "FAIL", key: "opensearch output", needs: IMAGE_NEEDS,
+        detail: output ? `${output.keys.host}:${output.keys.port} as ${output.keys.http_user ?? "nobody"}, tls ${output.keys.tls ?? "Off"}, verify ${output.keys["tls.verify"] ?? "default"}`
+            : "no opensearch output in fluent-bit.conf" });
+    reports.push({ workload: "logstash", summary: "Fluent Bit: takes what the services' Logstash appender sends", findings: sh });
+    return reports;
+}
+
 /** Every upstream workload the stack deploys, checked. */
 export function bootCheck(facts: BootFacts, d: Rendered, graph?: ServiceGraph): WorkloadReport[] {
     const endpoints: StreamEndpoint[] = [];
@@ -866,6 +950,7 @@ export function bootCheck(facts: BootFacts, d: Rendered, graph?: ServiceGraph): 
         ...services.map((r) => ({ ...r, findings: [...r.findings, ...(pairs.get(r.workload) ?? [])] })),
         brokerReport(d, queues),
         ...facts.frontends.map((f) => checkFrontend(f, d)),
+        ...checkLogging(d),
     ].filter((r): r is WorkloadReport => r !== undefined);
 }
 

@@ -87,7 +87,7 @@ describe("end to end: HTTPRoutes on the local cluster's Gateway API", function (
         let raw = withObject(stackConfig("dev", { namespace: NS }), "ingress", { ...INGRESS, className: undefined });
         for (const part of PARTS_OFF) raw = withObject(raw, part, { enabled: false });
         const rendered = (await deploy(raw)).of("HTTPRoute");
-        // api, discovery, admin, portal, rabbitmq, jenkins (kibana and zipkin are off).
+        // api, discovery, admin, portal, rabbitmq, jenkins (dashboards and zipkin are off).
         assert.ok(routes.length >= 6 && routes.length === rendered.length, `${routes.length} routes, ${rendered.length} rendered`);
         assert.deepStrictEqual(targets(routes), targets(rendered));
         for (const r of routes) {

@@ -127,7 +127,7 @@ describe("end to end on the local cluster", function () {
         // The NFS driver runs in a namespace of its own (its account has rights beyond the application's, its pods
         // are privileged: admitted there only); it has no claim.
         const claimsOf: Record<string, string[]> = {
-            [ns]: ["backend", "elasticsearch", "jenkins", "mysql", "rabbitmq"],
+            [ns]: ["backend", "jenkins", "mysql", "opensearch", "rabbitmq"],
             [`${ns}-storage`]: [],
         };
         for (const [namespace, expected] of Object.entries(claimsOf)) {
@@ -252,7 +252,7 @@ describe("end to end on the local cluster", function () {
         await previewAsDeploy(dev, rec.opts());
         await dev.setConfig("storage.backend", { value: "nfs" }, true);
         const replaced = new Set(rec.steps.filter((s) => s.op === "replace" || s.op === "create-replacement").map((s) => nameOf(s.urn)));
-        for (const n of ["class", "backend-pvc", "mysql-pvc", "jenkins-pvc", "rabbitmq-pvc", "elasticsearch-pvc"]) assert.ok(replaced.has(n), `${n} not replaced: ${[...replaced]}`);
+        for (const n of ["class", "backend-pvc", "mysql-pvc", "jenkins-pvc", "rabbitmq-pvc", "opensearch-pvc"]) assert.ok(replaced.has(n), `${n} not replaced: ${[...replaced]}`);
         const deleted = rec.steps.filter((s) => s.op === "delete").map((s) => nameOf(s.urn));
         assert.ok(deleted.includes("csi-nfs-node") && deleted.includes("nfs-csi-driver") && deleted.includes("mysql-pv"), `deleted: ${deleted}`);
     });
@@ -266,7 +266,7 @@ describe("end to end on the local cluster", function () {
         const protectedNames = ((await prod.exportStack()).deployment.resources as Obj[])
             .filter((r) => r.protect).map((r) => nameOf(r.urn)).sort();
         assert.deepStrictEqual(protectedNames,
-            ["backend-pv", "backend-pvc", "backup-pvc", "elasticsearch-pvc", "es-snapshots-pv", "es-snapshots-pvc", "jenkins-pvc", "mysql-pvc", "namespace", "rabbitmq-pvc"]);
+            ["backend-pv", "backend-pvc", "backup-pvc", "jenkins-pvc", "mysql-pvc", "namespace", "opensearch-pvc", "opensearch-snapshots-pv", "opensearch-snapshots-pvc", "rabbitmq-pvc"]);
         // The role volumes; the NFS provisioner's own pre-bound root claim (no class) is not one of them.
         const prodClaims = kubectlJson("-n", "egov", "get", "pvc", "-l", "egov-platform/volume-role").items as Obj[];
         // prod's own NFS driver beside dev's on one cluster: a driver name, and a namespace, of its own.
@@ -281,11 +281,11 @@ describe("end to end on the local cluster", function () {
         }
         assert.strictEqual(new Set(prodClaims.map((c) => c.spec.storageClassName)).size, 2, "two classes at once");
         assert.deepStrictEqual(prodClaims.map((c) => c.metadata.name.split("-pvc-")[0]).sort(),
-            ["backend", "backup", "elasticsearch", "es-snapshots", "jenkins", "mysql", "rabbitmq"]);
+            ["backend", "backup", "jenkins", "mysql", "opensearch", "opensearch-snapshots", "rabbitmq"]);
         for (const c of prodClaims) {
             assert.strictEqual(c.status.phase, "Bound", c.metadata.name);
-            // The shared role: the services' volume and Elasticsearch's snapshot repository (backup.offsite).
-            const shared = c.metadata.name.startsWith("backend-") || c.metadata.name.startsWith("es-snapshots-");
+            // The shared role: the services' volume and OpenSearch's snapshot repository (backup.offsite).
+            const shared = c.metadata.name.startsWith("backend-") || c.metadata.name.startsWith("opensearch-snapshots-");
             assert.deepStrictEqual(c.spec.accessModes, [shared ? "ReadWriteMany" : "ReadWriteOnce"], c.metadata.name);
             assert.match(c.spec.storageClassName, shared ? /^egov-nfs-/ : /^egov-hostpath-/);
         }
