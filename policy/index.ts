@@ -21,7 +21,10 @@ function stackSettings(): StackSettings | undefined {
     const config = new pulumi.Config(PROJECT);
     try {
         // The record is not needed here (the pods carry what their images were built for) and must not fail the pack.
-        const cfg = loadConfig((key) => config.get(key), stack, [], undefined, { frontendRecord: false });
+        // Every key counted as encrypted: the analyzer is not told which keys are (the program is, and refuses a
+        // credential stored in plain text); without this an encrypted `tls` made the pack fall back to the strictest
+        // settings and refuse the NFS driver's namespace-bound exception (tests/e2e/nogo.e2e.ts).
+        const cfg = loadConfig((key) => config.get(key), stack, [], () => true, { frontendRecord: false });
         // networkPolicy.enabled: read as optional so the pack also runs against a program without that key.
         const networkPolicy = (cfg as { networkPolicy?: { enabled?: boolean } }).networkPolicy?.enabled !== false;
         const built = Object.fromEntries(frontends.map((f) => [frontendName(f.name), frontendBuildValues(cfg, f)]));

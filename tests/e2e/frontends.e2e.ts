@@ -58,8 +58,9 @@ describe("frontend images built for a stack (npm run frontends)", function () {
     });
     after(() => {
         // Keep the unpacked filesystems of the current images, and of any used lately.
-        fs.rmSync(work, { recursive: true, force: true });
+        // Pruned first: the current images' layouts are in `work`.
         if (tool) pruneRootfs(tool, Object.values(built?.layouts ?? {}));
+        fs.rmSync(work, { recursive: true, force: true });
     });
 
     it("writes one OCI layout per frontend, recorded by digest with the values it was built for", () => {

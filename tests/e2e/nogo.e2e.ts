@@ -47,7 +47,11 @@ describe("end to end: a host with only Node.js, npm and a stock Pulumi distribut
     }
     const ok = async (command: string, label: string): Promise<Ran> => {
         const r = await sh(command, label);
-        assert.strictEqual(r.status, 0, `${command}\n${r.out.slice(-4000)}`);
+        // The whole output beside the run: a preview's error comes before its (long) diff.
+        const full = path.join(os.tmpdir(), `egov-nogo-${label.replace(/[^A-Za-z0-9]+/g, "-")}.log`);
+        if (r.status !== 0) fs.writeFileSync(full, r.out);
+        const errors = r.out.split("\n").filter((l) => /error|violat|mandatory/i.test(l)).slice(0, 30).join("\n");
+        assert.strictEqual(r.status, 0, `${command} (whole output: ${full})\n${errors}\n...\n${r.out.slice(-2000)}`);
         timings[label] = r.seconds;
         return r;
     };
