@@ -87,7 +87,8 @@ describe("end to end on the local cluster", function () {
         await prod.setConfig("ingress.waitForAddress", { value: "false" }, true);
         // prod requires digests and the committed images.lock.json is empty until an agency fills it from its mirror
         // (npm run images -- --lock): the harness's test pins stand in for that lock (kwok never pulls an image).
-        await prod.setConfig("imageDigests", { value: stackConfig("prod").imageDigests });
+        const pins = JSON.parse(stackConfig("prod").imageDigests) as Record<string, string>;
+        await prod.setAllConfig(Object.fromEntries(Object.entries(pins).map(([ref, digest]) => [`imageDigests[${JSON.stringify(ref)}]`, { value: digest }])), true);
     });
 
     after(function () {
