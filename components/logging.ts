@@ -92,27 +92,31 @@ export class Logging extends pulumi.ComponentResource implements ServerComponent
 
         // The security plugin's users and role mappings (the image's other opensearch-security/ files stay). Hashes
         // only, but kept in a Secret: a hash is still a guessing target.
+        // The files' values, from which both the objects and the pods' config hash are made: a resource's outputs
+        // would not do (after a refresh a Secret has no stringData, and the hash went unknown: a needless update).
+        const securityFiles = {
+            "internal_users.yml": pulumi.secret(pulumi.all([
+                internalUser(users.admin, admin.bcryptHash, ["admin"], true),
+                internalUser(users.dashboards, kibanaserver.bcryptHash, [], true),
+                internalUser(users.logstash, logstash.bcryptHash, ["logstash"], false),
+                internalUser(users.snapshot, snapshot.bcryptHash, [], false),
+            ]).apply((u) => `_meta:\n  type: "internalusers"\n  config_version: 2\n${u.join("")}`)),
+            "roles_mapping.yml": rolesMapping(users),
+        };
+        const osFiles = { "opensearch.yml": opensearchYml(snapshots) };
         const securityConfig = new k8s.core.v1.Secret("opensearch-security", {
             metadata: { namespace: args.namespace, labels: { ...labels, app: plan.opensearch.name } },
             type: "Opaque",
-            stringData: {
-                "internal_users.yml": pulumi.secret(pulumi.all([
-                    internalUser(users.admin, admin.bcryptHash, ["admin"], true),
-                    internalUser(users.dashboards, kibanaserver.bcryptHash, [], true),
-                    internalUser(users.logstash, logstash.bcryptHash, ["logstash"], false),
-                    internalUser(users.snapshot, snapshot.bcryptHash, [], false),
-                ]).apply((u) => `_meta:\n  type: "internalusers"\n  config_version: 2\n${u.join("")}`)),
-                "roles_mapping.yml": rolesMapping(users),
-            },
+            stringData: securityFiles,
         }, parent);
 
         const osConfig = new k8s.core.v1.ConfigMap("opensearch-configmap", {
             metadata: { namespace: args.namespace, labels: { ...labels, app: plan.opensearch.name } },
-            data: { "opensearch.yml": opensearchYml(snapshots) },
+            data: osFiles,
         }, parent);
         // A new opensearch.yml or user set rolls the pod (the security files are read at start). Not secret: a digest of
         // bcrypt hashes of 32 random characters reveals none of them.
-        const configHash = pulumi.unsecret(pulumi.all([osConfig.data, securityConfig.stringData]).apply((d) =>
+        const configHash = pulumi.unsecret(pulumi.all([osFiles, securityFiles]).apply((d) =>
             crypto.createHash("sha256").update(JSON.stringify(d)).digest("hex").slice(0, 16)));
         const configDir = `${OS_HOME}/config`;
         this.opensearch = new Workload(plan.opensearch.name, {
