@@ -76,10 +76,13 @@ describe("the policy pack on a real preview", function () {
         assert.ok(ran, `the pack did not run (${before.packs}):\n${before.output.slice(-3000)}`);
         assert.deepStrictEqual(before.violations.filter((v) => v.policy === "no-latest-image-in-prod"), []);
 
-        // Accepted by the stack config (images.* takes any reference); only the pack refuses it.
+        // Accepted by the stack config (images.* takes any reference); only the pack refuses it. By tag, as
+        // tests/policy-stack.test.ts's prodByTag: with image.requireDigests the config itself refuses an unpinned image.
+        await prod.setConfig("image.requireDigests", { value: "false" }, true);
         await prod.setConfig("images.mysql", { value: "mysql" }, true);
         const bad = await preview(prod);
         await prod.removeConfig("images.mysql", true);
+        await prod.setConfig("image.requireDigests", { value: "true" }, true);
         assert.strictEqual(bad.ok, false, "the preview must fail");
         const hits = bad.violations.filter((v) => v.policy === "no-latest-image-in-prod");
         assert.ok(hits.length > 0, `violations: ${JSON.stringify(bad.violations.map((v) => v.policy))}\n${bad.output.slice(-4000)}`);
