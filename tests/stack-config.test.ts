@@ -101,6 +101,25 @@ describe("stack files as Pulumi reads them", () => {
     });
 });
 
+describe("the committed stack files are every user's", () => {
+    // A salt or an encrypted value in a committed file ties it to one passphrase: every other user's (and CI's)
+    // `pulumi stack init` then fails with "incorrect passphrase". A local `pulumi refresh` writes both back.
+    const problems = (text: string): string[] => [
+        ...(/^encryptionsalt:/m.test(text) ? ["encryptionsalt is committed; remove it (each user's passphrase makes its own)"] : []),
+        ...(/^\s*(?:[\w:"-]+:\s*)?secure:\s/m.test(text) ? ["an encrypted value is committed"] : []),
+    ];
+    for (const stack of ["dev", "prod"]) {
+        it(`Pulumi.${stack}.yaml has no encryption salt and no encrypted value`, () => {
+            assert.deepStrictEqual(problems(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")), [], `Pulumi.${stack}.yaml`);
+        });
+    }
+    it("the check refuses what a local refresh or config set --secret leaves behind", () => {
+        const dev = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
+        assert.strictEqual(problems(`${dev}encryptionsalt: v1:XqsYo2l039k=:v1:abc\n`).length, 1);
+        assert.strictEqual(problems(`${dev}  egov-platform:tls:\n    key:\n      secure: v1:abc\n`).length, 1);
+    });
+});
+
 describe("the offline commands and the program agree", () => {
     it("an unprefixed misspelt key is refused by both, naming the closest known key", () => {
         const file = stackFile(`${DEV_BODY}  replica: 3\n`);
