@@ -98,6 +98,10 @@ describe("the users' flows in a real browser against the dev stack running here 
         try {
             return await f();
         } catch (e) {
+            // What the pages showed when it failed (kept with the other screenshots; a closed page is skipped).
+            for (const [which, page] of [["admin", adminPage], ["portal", portalPage]] as const) {
+                if (page && !page.isClosed()) await run.shot(page, `failed-${name.split(" ")[0]}-${which}`).catch(() => undefined);
+            }
             throw new Error(`step "${name}" failed: ${(e as Error).message}`);
         } finally {
             times[name] = Date.now() - t;
@@ -316,7 +320,8 @@ describe("the users' flows in a real browser against the dev stack running here 
             return s;
         });
         await step("(c) post with a 1.5 MiB attachment saved and read back", async () => {
-            const code = await uploadFromPage(portalPage, portalSession, `${RUN_TAG}.bin`, ATTACHMENT_BYTES);
+            // A .pdf: portal-service refuses names outside file.storage.allowed-extensions (its default list has no .bin).
+            const code = await uploadFromPage(portalPage, portalSession, `${RUN_TAG}.pdf`, ATTACHMENT_BYTES);
             made.postTitle = `${RUN_TAG} post with attachment`;
             const post = ok(await api(portalPage, "POST", "/board-service/api/v1/posts/save/2", {
                 session: portalSession, json: { postsTitle: made.postTitle, postsContent: "<p>browser flows</p>", attachmentCode: code },
