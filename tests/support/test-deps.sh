@@ -5,7 +5,7 @@
 # for the rotation test (Debian's rabbitmq-server), PostgreSQL for the shared state backend e2e (Debian's
 # postgresql: tests/e2e/operating.e2e.ts), all started by the tests themselves, never as services, and rclone, the
 # S3-compatible server and client of the off-cluster backup tests (built from its Go module once); Debian's nginx
-# (the ingress) and Chromium (the browser) of the browser flows (tests/e2e/apps-browser.ts).
+# (the ingress), Chromium (the browser) and a CJK font (fonts-noto-cjk) of the browser flows (tests/e2e/apps-browser.ts).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
@@ -25,6 +25,8 @@ for cmd in "${!wanted[@]}"; do
 done
 # The PostgreSQL server's programs are not on PATH (Debian keeps them per major version).
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# The browser flows' screenshots show the frontends' Korean text: a CJK font (no command to look for).
+compgen -G '/usr/share/fonts/opentype/noto/NotoSansCJK-*.ttc' >/dev/null || missing+=(fonts-noto-cjk)
 if ((${#missing[@]} > 0)); then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   install=(apt-get -o DPkg::Lock::Timeout=300 install -y "${missing[@]}")
