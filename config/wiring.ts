@@ -100,6 +100,20 @@ export const applicationFilesSet = (w: WiredWorkload, ctx: WiringContext, proper
         for (const k of property.split(".")) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
         return v !== undefined && v !== null;
     });
+/** The value the application's own files served to a client give a property (<name>.yml over application.yml), if any. */
+export const applicationFilesValue = (w: WiredWorkload, ctx: WiringContext, property: string): string | undefined => {
+    let found: string | undefined;
+    for (const f of ["application.yml", `${w.name}.yml`]) {
+        const text = ctx.cfg.application.configFiles[f];
+        let v: unknown = text === undefined ? undefined : parse(text);
+        for (const k of property.split(".")) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+        if (v !== undefined && v !== null && typeof v !== "object") found = String(v);
+    }
+    return found;
+};
+/** The functions a client's served files ask Spring Cloud Stream to bind: the current key, else its Stream 3.0 name. */
+const servedFunctionDefinition = (w: WiredWorkload, ctx: WiringContext): string | undefined =>
+    applicationFilesValue(w, ctx, "spring.cloud.function.definition") ?? applicationFilesValue(w, ctx, "spring.cloud.stream.function.definition");
 export const isConfigClient = (w: WiredWorkload, ctx: WiringContext) => w.spec !== undefined && edgeTo(w, CONFIG_SERVER, ctx);
 const isConfigServer = (w: WiredWorkload) => w.spec !== undefined && w.name === CONFIG_SERVER;
 const gatewayOf = (ctx: WiringContext) => ctx.services.find((s) => s.isGateway);
@@ -146,6 +160,18 @@ export const envSettings: readonly EnvSetting[] = [
         upstream: "backend/<service>/src/main/resources/bootstrap.yml: name: <service> (apigateway: application, which every client is served)",
         overriddenBy: "nothing served: it is read before the config server is contacted", who: "graph edge to config",
         applies: isConfigClient, value: (_ctx, w) => w.name,
+    },
+    {
+        env: "SPRING_CLOUD_FUNCTION_DEFINITION", source: { from: "literal" },
+        feeds: "spring.cloud.function.definition: the functions Spring Cloud Stream binds (the served definition, e.g. reserveRequest;busConsumer)", via: "env",
+        upstream: "config/<service>.yml: spring.cloud.stream.function.definition, the Spring Cloud Stream 3.0 name, which the binder of the " +
+            "services' Spring Cloud 2025.0 no longer reads; it reads spring.cloud.function.definition, which spring-cloud-bus then sets to " +
+            "busConsumer alone: the services' own consumers (reserveRequest, inventoryUpdated, attachmentEntity) are never bound. " +
+            "Running reserve-item-service showed it: no reserve-request.topic.reserved queue without this variable, bound with it",
+        overriddenBy: "a served spring.cloud.function.definition (its value is taken instead; the upstream files set none)",
+        who: "config clients whose served files set spring.cloud.function.definition or spring.cloud.stream.function.definition",
+        applies: (w, ctx) => isConfigClient(w, ctx) && servedFunctionDefinition(w, ctx) !== undefined,
+        value: (ctx, w) => servedFunctionDefinition(w, ctx)!,
     },
     {
         env: "DISCOVERY_HOSTNAME", source: { from: "configMap", configMap: "backend" }, feeds: "the eureka.client.service-url.defaultZone served setting", via: "served",

@@ -61,6 +61,14 @@ const FIX: Record<string, Record<string, string>> = {
 /** A copy of the rendered objects whose served files of a client carry `add` (in its own file) and lack `drop` (in all). */
 function serving(d: Rendered, add: Record<string, Record<string, string>> = {}, drop: Record<string, string[]> = {}): ReturnType<typeof editable> {
     const r = editable(d);
+    // The stack derives SPRING_CLOUD_FUNCTION_DEFINITION from the served definition (config/wiring.ts): a test that
+    // changes the served one renders without it, so the served files alone decide, as they would in such a stack.
+    for (const svc of new Set([...Object.keys(add), ...Object.keys(drop)])) {
+        if (![...Object.keys(add[svc] ?? {}), ...(drop[svc] ?? [])].some((k) => k.endsWith("function.definition"))) continue;
+        for (const dep of r.of("Deployment").filter((x) => x.metadata.name.startsWith(`${svc}-deployment`))) {
+            for (const c of dep.spec.template.spec.containers) c.env = (c.env ?? []).filter((e: { name: string }) => e.name !== "SPRING_CLOUD_FUNCTION_DEFINITION");
+        }
+    }
     const gen = r.of("ConfigMap").find((c) => c.metadata.name.startsWith("config-generated-configmap"))!;
     for (const svc of new Set([...Object.keys(add), ...Object.keys(drop)])) {
         for (const file of [`${svc}_application.yml`, `${svc}_${svc}.yml`]) {
@@ -374,13 +382,18 @@ describe("the boot check", function () {
         });
 
         it("Spring Cloud Stream: a function missing from the definition, busConsumer left out, a binding without a destination, a destination nobody consumes", () => {
-            let f = needsFailed(serving(dev, { "portal-service": { "spring.cloud.stream.function.definition": "attachmentEntity" } }));
+            assert.deepStrictEqual(needsFailed(serving(dev)), [], "the stacks give every definition in the key the binder reads");
+            let f = needsFailed(serving(dev, { "portal-service": { "spring.cloud.function.definition": "attachmentEntity" } }));
             assert.strictEqual(f.length, 1, f.join("\n"));
-            assert.match(f[0], /^portal-service spring\.cloud\.stream\.function\.definition busConsumer \[backend\/portal-service\/build\.gradle:55\] attachmentEntity <- served .*not listed/);
+            assert.match(f[0], /^portal-service spring\.cloud\.function\.definition busConsumer \[backend\/portal-service\/build\.gradle:55\] attachmentEntity <- served .*not listed/);
+            // What the services ran with before the stack gave the key the binder reads: the application's files say
+            // spring.cloud.stream.function.definition (Stream 3.0's name), which the binder ignores.
+            f = needsFailed(serving(dev, { "reserve-item-service": { "spring.cloud.stream.function.definition": "reserveRequest;busConsumer" } }));
+            assert.ok(f.some((x) => /^reserve-item-service spring\.cloud\.stream\.function\.definition \[.*\] reserveRequest;busConsumer <- served .*no longer reads; it reads spring\.cloud\.function\.definition/.test(x)), f.join("\n"));
             // Issue 26's problem 2, put back: the definition and the bindings of the application's files not served.
             f = needsFailed(without("reserve-item-service", "spring.cloud.stream.function.definition"));
-            assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), ["reserve-item-service spring.cloud.stream.function.definition reserveRequest",
-                "reserve-item-service spring.cloud.stream.function.definition busConsumer"], f.join("\n"));
+            assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), ["reserve-item-service spring.cloud.function.definition reserveRequest",
+                "reserve-item-service spring.cloud.function.definition busConsumer"], f.join("\n"));
             assert.match(f[0], /ReserveEventConfig\.java:45\] unset, and reserveRequest, busConsumer are all functional beans/);
             f = needsFailed(without("reserve-request-service", "spring.cloud.stream.bindings.reserveRequest-out-0.destination"));
             assert.deepStrictEqual(f.map((x) => x.split(" [")[0]), [

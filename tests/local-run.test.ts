@@ -4,7 +4,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { randomPassword } from "../scripts/lib/mocked-run";
-import { parseDockerfile, repositoryOf } from "../scripts/lib/local-images";
+import { execFileSync } from "child_process";
+import * as os from "os";
+import { parseDockerfile, rabbitmqImages, repositoryOf } from "../scripts/lib/local-images";
 import { expandVars } from "../scripts/lib/local-run";
 import { deploy, stackConfig } from "./support/harness";
 import { deploy as deployWith } from "../scripts/lib/mocked-run";
@@ -79,5 +81,28 @@ describe("local run: images and env", () => {
         assert.strictEqual(repositoryOf("docker.io/library/mysql:8.4.11"), "library/mysql");
         assert.strictEqual(repositoryOf("registry.local:5000/egovframe-msa-edu-backend-config@sha256:abc"), "egovframe-msa-edu-backend-config");
         assert.strictEqual(repositoryOf("rabbitmq"), "rabbitmq");
+    });
+
+    it("the RabbitMQ stand-in leaves out, naming it, a rendered conf.d key its own schemas do not know, and keeps the rest", function () {
+        if (!fs.existsSync("/usr/lib/rabbitmq/lib")) this.skip(); // Debian's rabbitmq-server: tests/support/test-deps.sh installs it
+        const image = rabbitmqImages()("docker.io/library/rabbitmq:4.3.6-management", { container: {}, workload: "rabbitmq" })!;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "egov-rmq-entry-"));
+        try {
+            // The pod's paths moved into a scratch directory; the server itself is not started.
+            const entry = fs.readFileSync(image.files!["/usr/local/bin/docker-entrypoint.sh"] as string, "utf8")
+                .replace(/\/etc\/rabbitmq\/conf\.d/g, `${dir}/conf.d`).replace(/\/tmp\/egov-rabbitmq/g, `${dir}/out`)
+                .replace(/^exec "\$@"$/m, 'echo "RABBITMQ_CONFIG_FILES=$RABBITMQ_CONFIG_FILES"');
+            fs.mkdirSync(path.join(dir, "conf.d"));
+            fs.writeFileSync(path.join(dir, "conf.d", "90-egov-platform.conf"),
+                "# why\ndeprecated_features.permit.queue_master_locator = true\nlisteners.tcp.default = 5672\nmanagement.tcp.port = 15672\n");
+            fs.writeFileSync(path.join(dir, "entry.sh"), entry);
+            const out = execFileSync("bash", [path.join(dir, "entry.sh"), "rabbitmq-server"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"],
+                env: { ...process.env, RABBITMQ_DEFAULT_USER: "u", RABBITMQ_DEFAULT_PASS: "p" } });
+            assert.match(out, new RegExp(`RABBITMQ_CONFIG_FILES=${dir}/out/conf.d`));
+            assert.strictEqual(fs.readFileSync(path.join(dir, "out", "conf.d", "90-egov-platform.conf"), "utf8"),
+                "# why\n# not known to this RabbitMQ: deprecated_features.permit.queue_master_locator = true\nlisteners.tcp.default = 5672\nmanagement.tcp.port = 15672\n");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

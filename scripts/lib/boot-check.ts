@@ -485,8 +485,17 @@ const splitDefinition = (v: string) => v.split(/[;|,]/).map((x) => x.trim()).fil
 function streamFindings(f: ServiceFacts, st: NonNullable<ServiceFacts["stream"]>, resolve: (k: string) => Resolved, endpoints?: StreamEndpoint[]): Finding[] {
     const out: Finding[] = [];
     const binderAt = at(st.binder);
-    const defKey = resolve("spring.cloud.function.definition").value !== undefined ? "spring.cloud.function.definition" : "spring.cloud.stream.function.definition";
+    // Spring Cloud Stream 4 reads spring.cloud.function.definition only; its 3.0 name is ignored (and Bus then sets
+    // busConsumer alone), which running the services showed: a served stale key FAILs, naming the key that is read.
+    const defKey = "spring.cloud.function.definition";
     const def = resolve(defKey);
+    const stale = resolve("spring.cloud.stream.function.definition");
+    if (def.value === undefined && stale.value !== undefined) {
+        out.push({
+            status: "FAIL", key: "spring.cloud.stream.function.definition", needs: binderAt,
+            detail: `${stale.value} <- ${stale.from}: the Spring Cloud Stream 3.0 name, which this binder no longer reads; it reads ${defKey}`,
+        });
+    }
     const listed = def.value !== undefined ? splitDefinition(def.value) : undefined;
     const names = [...st.functions.map((x) => ({ name: x.name, needs: at(x), why: `${x.kind} bean ${x.name}()` }))];
     if (st.bus) names.push({ name: "busConsumer", needs: binderAt, why: "Spring Cloud Bus's Consumer bean (spring-cloud-starter-bus-amqp)" });
@@ -579,8 +588,7 @@ function queueFindings(f: ServiceFacts, st: NonNullable<ServiceFacts["stream"]>,
     const rabbitProp = (binding: string, side: "consumer" | "producer", name: string) => first([
         ...[`bindings.${binding}`, "default"].flatMap((scope) => [name, kebab(name)].map((n) => `spring.cloud.stream.rabbit.${scope}.${side}.${n}`)),
     ]);
-    const defKey = resolve("spring.cloud.function.definition").value !== undefined ? "spring.cloud.function.definition" : "spring.cloud.stream.function.definition";
-    const listed = resolve(defKey).value?.split(/[;|,]/).map((x) => x.trim()).filter(Boolean);
+    const listed = resolve("spring.cloud.function.definition").value?.split(/[;|,]/).map((x) => x.trim()).filter(Boolean);
     const beans = st.functions.length + (st.bus ? 1 : 0);
     const bound = (bean: string) => listed === undefined ? beans === 1 : listed.includes(bean);
     const consumers = [

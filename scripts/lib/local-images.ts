@@ -253,12 +253,31 @@ export function mysqlImages(): ImageResolver {
 // The rabbitmq image's start: its configuration (/etc/rabbitmq/conf.d: every interface, the management listener,
 // logs to the console), the default user from RABBITMQ_DEFAULT_USER/PASS (the image's environment) written as
 // Erlang terms to the pod's /tmp (the root filesystem is read-only; a password's characters need no cuttlefish
-// quoting there), then the server.
+// quoting there), then the server. The rendered conf.d files are read through a copy in /tmp: a key the stand-in
+// broker's own schemas (cuttlefish mappings) do not know is commented out there and named in the pod's log, as
+// MariaDB's refused my.cnf settings are (the image's newer RabbitMQ knows it: 4.x's deprecated_features.permit.*,
+// which 3.10 fails to boot on).
 const RABBITMQ_ENTRYPOINT = String.raw`#!/bin/bash
 set -eo pipefail
 if [ "$1" = rabbitmq-server ]; then
   q() { local s=${"${"}1//\\/\\\\}; s=${"${"}s//\"/\\\"}; printf '%s' "$s"; }
-  mkdir -p /tmp/egov-rabbitmq
+  mkdir -p /tmp/egov-rabbitmq/conf.d
+  known=/tmp/egov-rabbitmq/known-keys
+  find /usr/lib/rabbitmq/lib -name '*.schema' -exec grep -ho '{mapping, *"[^"]*"' {} + |
+    sed -e 's/^{mapping, *"//' -e 's/"$//' -e 's/[.]/[.]/g' -e 's/[$][A-Za-z_]*/[^.]+/g' -e 's/^/^/' -e 's/$/$/' > "$known"
+  for f in /etc/rabbitmq/conf.d/*.conf; do
+    [ -e "$f" ] || continue
+    while IFS= read -r line || [ -n "$line" ]; do
+      key=$(printf '%s' "$line" | sed -n 's/^[[:space:]]*\([^#[:space:]=][^[:space:]=]*\)[[:space:]]*=.*/\1/p')
+      if [ -n "$key" ] && ! printf '%s\n' "$key" | grep -qEf "$known"; then
+        echo "stand-in RabbitMQ $(ls /usr/lib/rabbitmq/lib | sed -n 's/^rabbitmq_server-//p') has no setting $key ($(basename "$f")): left out of this run" >&2
+        printf '# not known to this RabbitMQ: %s\n' "$line"
+      else
+        printf '%s\n' "$line"
+      fi
+    done < "$f" > "/tmp/egov-rabbitmq/conf.d/$(basename "$f")"
+  done
+  export RABBITMQ_CONFIG_FILES=/tmp/egov-rabbitmq/conf.d
   umask 077
   printf '[{rabbit, [{default_user, <<"%s">>}, {default_pass, <<"%s">>}]}].\n' "$(q "$RABBITMQ_DEFAULT_USER")" "$(q "$RABBITMQ_DEFAULT_PASS")" > /tmp/egov-rabbitmq/advanced.config
   export RABBITMQ_ADVANCED_CONFIG_FILE=/tmp/egov-rabbitmq/advanced.config

@@ -4,6 +4,11 @@
 #   lane unit:  npm run test:unit
 #   lane e2e:   every tests/e2e/*.e2e.ts but the two below (slot 0)
 #   lane hosts: the no-Go and namespace-scoped deploys, then the scale-fault suite (slot 1)
+#   lane apps-build: the services' jars built from the application checkout (npm run apps:build; cached by content),
+#               then the regressions put back that must stop a named service from starting (budgets x3: they assert
+#               which service fails, on a machine the other lanes load; docs/apps-run.md)
+#   lane apps:  after the others, on a machine they no longer load: the dev stack run here from its source and the
+#               users' flows in a browser (docs/browser-flows.md), every service Ready within its rendered budget
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
@@ -28,10 +33,12 @@ start=$SECONDS
 lane unit npm run test:unit &
 lane e2e env EGOV_E2E_SLOT=0 EGOV_E2E_TIMINGS="$EGOV_CACHE/logs/e2e-timings.json" bash tests/support/e2e.sh "${shared[@]}" &
 lane hosts bash -c 'EGOV_E2E_SLOT=1 EGOV_E2E_TIMINGS=/dev/null bash tests/support/e2e.sh "$@" && EGOV_E2E_SLOT=1 npm run test:e2e:scale' _ "${own[@]}" &
+lane apps-build bash -c 'nice -n 10 npm run apps:build && EGOV_APPS_BUDGET_SCALE=3 npm run test:apps -- -g "regressions put back"' &
 wait
+lane apps npm run test:apps:browser
 
 status=0
-for name in unit e2e hosts; do
+for name in unit e2e hosts apps-build apps; do
   printf '\n===== lane %s: %s =====\n' "$name" "$(cat "$logs/$name.status" 2>/dev/null || echo 'did not finish')"
   cat "$logs/$name.log"
   [[ $(cat "$logs/$name.status" 2>/dev/null) == ok ]] || status=1
