@@ -183,6 +183,15 @@ describe("app build: the Maven build derived from them", () => {
             const keys = () => Object.fromEntries(planApps({ checkout: copy, runtime: RUNTIME, cache }).map((s) => [s.module, s.key]));
             const before = keys();
             assert.deepStrictEqual(keys(), before, "same inputs, same keys");
+            // The same checkout at another path (a fresh clone, another machine's layout) finds the same builds.
+            const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "egov-appbuild-elsewhere-"));
+            try {
+                fs.cpSync(path.join(copy, "backend"), path.join(elsewhere, "deeper", "backend"), { recursive: true });
+                assert.deepStrictEqual(Object.fromEntries(planApps({ checkout: path.join(elsewhere, "deeper"), runtime: RUNTIME, cache }).map((s) => [s.module, s.key])),
+                    before, "the key reads content, not where the checkout is");
+            } finally {
+                fs.rmSync(elsewhere, { recursive: true, force: true });
+            }
             const file = path.join(copy, "backend", "egovframe-cloud-module-common", "src", "main", "java", "org", "egovframe", "cloud", "common", "config", "GlobalConstant.java");
             assert.ok(fs.existsSync(file), file);
             fs.appendFileSync(file, "\n// changed\n");

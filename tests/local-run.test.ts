@@ -4,10 +4,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { randomPassword } from "../scripts/lib/mocked-run";
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as os from "os";
 import { parseDockerfile, rabbitmqImages, repositoryOf } from "../scripts/lib/local-images";
 import { expandVars } from "../scripts/lib/local-run";
+import { LocalNetwork } from "../scripts/lib/local-net";
 import { deploy, stackConfig } from "./support/harness";
 import { deploy as deployWith } from "../scripts/lib/mocked-run";
 
@@ -103,6 +104,32 @@ describe("local run: images and env", () => {
                 "# why\n# not known to this RabbitMQ: deprecated_features.permit.queue_master_locator = true\nlisteners.tcp.default = 5672\nmanagement.tcp.port = 15672\n");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("local run: the network", () => {
+    it("a slot taken again after a pod's process outlived the last run's close() starts clean (no leftover veth)", function () {
+        if (process.getuid?.() !== 0 || !fs.existsSync("/usr/sbin/ip")) this.skip(); // namespaces need root and iproute2
+        const first = LocalNetwork.open();
+        const slot = first.slot;
+        // A process still in the namespace keeps it, and its veth pair, alive after `ip netns del`.
+        const { ns } = first.addPod("linger-pod", () => "");
+        const holder = spawn("ip", ["netns", "exec", ns, "sleep", "60"], { stdio: "ignore" });
+        try {
+            execFileSync("sh", ["-c", `for i in $(seq 50); do ip netns pids ${ns} | grep -q . && exit 0; sleep 0.1; done; exit 1`]);
+            first.close();
+            const second = LocalNetwork.open();
+            try {
+                assert.strictEqual(second.slot, slot);
+                const pod = second.addPod("next-pod", () => "");
+                assert.match(execFileSync("ip", ["-n", pod.ns, "-o", "addr", "show", "dev", "eth0"], { encoding: "utf8" }), new RegExp(pod.ip.replace(/\./g, "\\.")));
+            } finally {
+                second.close();
+            }
+        } finally {
+            holder.kill("SIGKILL");
+            first.close();
         }
     });
 });

@@ -491,7 +491,10 @@ export function planApps(o: BuildOptions): BuildStep[] {
         // Built against the libraries when it names one (module-common names the runtime, the services module-common).
         const named = new Set(p.dependencies.map((d) => `${d.coord.group}:${d.coord.artifact}`));
         const needs = p.library || libs().some((l) => named.has(`${l.lib!.coord.group}:${l.lib!.coord.artifact}`)) ? libs().map((l) => l.key) : [];
-        const key = sha(GENERATOR_VERSION, java, inputsHash(src, ["build.gradle", "settings.gradle"]), poms.compile, poms.runtime ?? "", poms.consumer ?? "", ...needs);
+        // The poms name the module's directory (sourceDirectory): the key reads them without it, so a checkout
+        // at another path (a fresh clone, another machine) finds the same build.
+        const located = (pom: string): string => pom.split(src).join("<module>");
+        const key = sha(GENERATOR_VERSION, java, inputsHash(src, ["build.gradle", "settings.gradle"]), located(poms.compile), located(poms.runtime ?? ""), located(poms.consumer ?? ""), ...needs);
         const dir = path.join(builds, `${name}-${key.slice(0, 16)}`);
         const jarName = p.library ? `${p.artifactId}-${p.version}.jar` : `${name}.jar`;
         steps.push({

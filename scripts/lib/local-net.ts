@@ -29,7 +29,19 @@ function slotNames(slot: number) {
     return { bridge: `egovbr${slot}`, nsPrefix: `eg${slot}-`, vethPrefix: `ev${slot}x`, podNet: `10.88.${slot}`, svcNet: `10.89.${slot}` };
 }
 
-/** Removes every namespace, /etc/netns entry and the bridge of a slot. */
+/** The slot's veths still in the root namespace (`ip -o link` names them `ev0x2@if4`). */
+function slotVeths(slot: number): string[] {
+    const { vethPrefix } = slotNames(slot);
+    return ip("-o", "link", "show").split("\n")
+        .map((l) => (l.split(": ")[1] ?? "").split("@")[0])
+        .filter((name) => name.startsWith(vethPrefix));
+}
+
+/**
+ * Removes every namespace, /etc/netns entry, veth and the bridge of a slot. The veths go by name too: a
+ * namespace whose name is deleted lives on while a process is still in it, and so does its veth pair, which
+ * the slot's next run would otherwise collide with ("RTNETLINK answers: File exists").
+ */
 function sweep(slot: number): void {
     const n = slotNames(slot);
     const names = ip("netns", "list").split("\n").map((l) => l.split(" ")[0]).filter((x) => x.startsWith(n.nsPrefix));
@@ -37,6 +49,7 @@ function sweep(slot: number): void {
         quietly(() => ip("netns", "del", ns));
         fs.rmSync(path.join("/etc/netns", ns), { recursive: true, force: true });
     }
+    for (const veth of slotVeths(slot)) quietly(() => ip("link", "del", veth));
     quietly(() => ip("link", "del", n.bridge));
 }
 
@@ -64,7 +77,7 @@ export class LocalNetwork {
     private nextVeth = 0;
     private readonly servers: net.Server[] = [];
     private readonly sockets = new Set<net.Socket>();
-    private readonly namespaces = new Set<string>();
+    private readonly namespaces = new Map<string, string>();
     private readonly hostsFiles = new Map<string, () => string>();
     private closed = false;
 
@@ -128,7 +141,7 @@ export class LocalNetwork {
         const addr = `${podNet}.${this.nextPod++}`;
         const veth = `${vethPrefix}${this.nextVeth++}`;
         ip("netns", "add", ns);
-        this.namespaces.add(ns);
+        this.namespaces.set(ns, veth);
         ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns);
         ip("link", "set", veth, "master", this.bridge, "up");
         ip("-n", ns, "addr", "add", `${addr}/24`, "dev", "eth0");
@@ -150,6 +163,8 @@ export class LocalNetwork {
     }
 
     removePod(ns: string): void {
+        const veth = this.namespaces.get(ns);
+        if (veth) quietly(() => ip("link", "del", veth));
         quietly(() => ip("netns", "del", ns));
         fs.rmSync(path.join("/etc/netns", ns), { recursive: true, force: true });
         this.namespaces.delete(ns);
@@ -194,7 +209,7 @@ export class LocalNetwork {
         this.closed = true;
         for (const s of this.servers) s.close();
         for (const s of this.sockets) s.destroy();
-        for (const ns of [...this.namespaces]) this.removePod(ns);
+        for (const ns of [...this.namespaces.keys()]) this.removePod(ns);
         sweep(this.slot);
         tidyEtcNetns();
         fs.rmSync(this.lock, { force: true });
