@@ -41,14 +41,18 @@ export class Server {
             "--character-set-server=utf8mb4", ...options, ...asUser], { stdio: "ignore" });
         s.exited = new Promise((resolve) => s.proc?.once("exit", () => resolve()));
         s.proc.unref(); // a run that never uses it still exits (and the exit handler stops it)
+        // The deadline is checked against when a failed ping began: a server started while mocha loads the files
+        // waits behind synchronous tests, and a ping that failed before it was up is only seen a minute later.
         const deadline = Date.now() + 60_000;
         for (;;) {
+            const began = Date.now();
             try {
                 await execFileAsync("mariadb-admin", ["--no-defaults", `--socket=${dir}/mysqld.sock`, "-uroot", "ping"]);
                 break;
-            } catch {
-                if (Date.now() > deadline || s.proc.exitCode !== null) {
-                    assert.fail(`MariaDB ${name} did not start: ${fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, "utf8") : ""}`);
+            } catch (e) {
+                if (began > deadline || s.proc.exitCode !== null) {
+                    assert.fail(`MariaDB ${name} did not start (last ping: ${String(e).split("\n").slice(0, 3).join(" ")}; server exit ${s.proc.exitCode ?? s.proc.signalCode}): ` +
+                        `${fs.existsSync(`${dir}/error.log`) ? fs.readFileSync(`${dir}/error.log`, "utf8") : ""}`);
                 }
                 await new Promise((r) => setTimeout(r, 50));
             }
