@@ -46,11 +46,6 @@ export interface StartOptions {
      * not that they do so within the rendered budgets. Printed with every time to Ready.
      */
     readonly budgetScale?: number;
-    /**
-     * Workloads whose budgets stay the rendered ones whatever budgetScale says: the one a regression expects to fail,
-     * whose kill by its startup probe is then the cluster's verdict, as on a node.
-     */
-    readonly unscaled?: readonly string[];
 }
 
 interface Probe { kind: "startup" | "readiness" | "liveness"; spec: Obj }
@@ -140,10 +135,8 @@ export class LocalCluster {
     private readonly waitsFor = new Map<string, string[]>();
     private readonly createdDirs: string[] = [];
     private closed = false;
-    /** See StartOptions.budgetScale and StartOptions.unscaled. */
+    /** See StartOptions.budgetScale. */
     budgetScale = 1;
-    unscaled: ReadonlySet<string> = new Set();
-    private scaleOf(workload: string): number { return this.unscaled.has(workload) ? 1 : this.budgetScale; }
     private readonly log: (msg: string) => void;
     private readonly onSignal = () => { this.close(); process.exit(130); };
     private readonly onExit = () => this.close();
@@ -171,8 +164,7 @@ export class LocalCluster {
         const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
         const c = new LocalCluster(objects, o.images, runDir, log, { raw, stack: o.stack, secretKeys, seed });
         c.budgetScale = o.budgetScale ?? 1;
-        c.unscaled = new Set(o.unscaled ?? []);
-        if (c.budgetScale !== 1) log(`start budgets scaled x${c.budgetScale}${c.unscaled.size ? ` (but ${[...c.unscaled].join(", ")})` : ""}: not the cluster's verdict on the budgets`);
+        if (c.budgetScale !== 1) log(`start budgets scaled x${c.budgetScale}: not the cluster's verdict on the budgets`);
         try {
             await c.setUp(raw, o.stack, o.only);
             if (!o.deferStart) await c.startAll(o.startConcurrency ?? 2);
@@ -322,7 +314,7 @@ export class LocalCluster {
         }
         this.readyMs[workload] = Date.now() - t0;
         this.log(`${workload}: ${w.kind === "Job" ? "complete" : "Ready"} in ${(this.readyMs[workload] / 1000).toFixed(1)}s (load average ${os.loadavg()[0].toFixed(1)}` +
-            `${this.scaleOf(workload) !== 1 ? `, budgets x${this.scaleOf(workload)}` : ""})`);
+            `${this.budgetScale !== 1 ? `, budgets x${this.budgetScale}` : ""})`);
     }
 
     /**
@@ -659,7 +651,7 @@ export class LocalCluster {
         let failures = 0;
         while (alive()) {
             if (await this.probe(pod, ctr, p)) return true;
-            if (++failures >= Math.ceil((p.spec.failureThreshold ?? 3) * this.scaleOf(pod.workload))) return false;
+            if (++failures >= Math.ceil((p.spec.failureThreshold ?? 3) * this.budgetScale)) return false;
             await sleep((p.spec.periodSeconds ?? 10) * 1000);
         }
         return false;
@@ -767,7 +759,7 @@ export class LocalCluster {
         const c = pod.spec.containers[0] as Obj;
         const budget = (c.startupProbe ? probeBudgetSeconds(c.startupProbe) : probeBudgetSeconds(c.readinessProbe)) +
             (c.startupProbe && c.readinessProbe ? (c.readinessProbe.initialDelaySeconds ?? 0) + (c.readinessProbe.periodSeconds ?? 10) : 0);
-        const scale = this.scaleOf(pod.workload);
+        const scale = this.budgetScale;
         const deadline = pod.startedAt + budget * scale * 1000 + 2000;
         while (!pod.ready) {
             if (Date.now() > deadline) {
