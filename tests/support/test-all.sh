@@ -5,8 +5,8 @@
 #   lane e2e:   every tests/e2e/*.e2e.ts but the two below (slot 0)
 #   lane hosts: the no-Go and namespace-scoped deploys, then the scale-fault suite (slot 1)
 #   lane apps-build: the services' jars built from the application checkout (npm run apps:build; cached by content),
-#               then the regressions put back that must stop a named service from starting (docs/apps-run.md: what
-#               they need first has budgets x3 on a machine the other lanes load; the failing service keeps its own)
+#               then the regressions put back that must stop a named service from starting (docs/apps-run.md; budgets
+#               x3 on a machine the other lanes load; the failing service's own log must name the cause)
 #   lane apps:  after the others, on a machine they no longer load: the dev stack run here from its source and the
 #               users' flows in a browser (docs/browser-flows.md), every service Ready within its rendered budget.
 #               Beside the e2e lanes, even at nice 10, portal-service missed its 190 s budget (load 12).
